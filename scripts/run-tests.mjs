@@ -1,0 +1,72 @@
+// Runs every test file in its own process (two at a time: the machine has two cores), reads
+// uvu's summary of each, and ends with one plain `N passed, N failed` line. A file that
+// crashes, or never runs its suite, counts as a failure: uvu alone would pass it silently.
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..', 'test');
+const only = process.argv.slice(2);
+const files = [];
+const walk = (dir) => {
+  for (const name of readdirSync(dir).sort()) {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) walk(full);
+    else if (name.endsWith('.test.ts') && (only.length === 0 || only.some((o) => full.includes(o))))
+      files.push(full);
+  }
+};
+walk(root);
+
+const runFile = (file) =>
+  new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('close', (code) => {
+      const num = (label) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(out)?.[1] ?? NaN);
+      const total = num('Total');
+      const passed = num('Passed');
+      const skipped = num('Skipped') || 0;
+      const summarised = Number.isFinite(total) && Number.isFinite(passed);
+      const failed = summarised ? total - passed - skipped : 1;
+      resolve({
+        file,
+        code,
+        out,
+        total: summarised ? total : 1,
+        passed: summarised ? passed : 0,
+        failed: code !== 0 && failed === 0 ? 1 : failed,
+        skipped,
+        ms: Date.now() - started,
+      });
+    });
+  });
+
+const results = [];
+const queue = [...files];
+const workers = Array.from({ length: Math.min(2, queue.length) }, async () => {
+  while (queue.length) {
+    const result = await runFile(queue.shift());
+    results.push(result);
+    const rel = path.relative(root, result.file);
+    const mark = result.failed ? 'FAIL' : 'ok  ';
+    process.stdout.write(
+      `${mark} ${rel}  (${result.passed}/${result.total}, ${(result.ms / 1000).toFixed(1)}s)\n`,
+    );
+    if (result.failed) process.stdout.write(result.out.replace(/^/gm, '    | ') + '\n');
+  }
+});
+await Promise.all(workers);
+
+const passed = results.reduce((n, r) => n + r.passed, 0);
+const failed = results.reduce((n, r) => n + r.failed, 0);
+const skipped = results.reduce((n, r) => n + r.skipped, 0);
+if (skipped)
+  process.stdout.write(`(${skipped} skipped: a skipped test is a failure to finish, not a pass)\n`);
+process.stdout.write(`${passed} passed, ${failed + skipped} failed\n`);
+process.exitCode = failed + skipped || files.length === 0 ? 1 : 0;

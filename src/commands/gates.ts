@@ -1,0 +1,5 @@
+import { usageError } from '../core/errors.js';
+
+export async function run(_argv: string[]): Promise<number> {
+  throw usageError('git consortium gates is not available in this build yet.');
+}

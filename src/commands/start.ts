@@ -1,0 +1,99 @@
+import { openContext } from '../context/context.js';
+import { requireIdentity } from '../context/identity.js';
+import { parse } from '../core/args.js';
+import { usageError } from '../core/errors.js';
+import { colors, print, printJson, warn } from '../core/output.js';
+import { git } from '../git/run.js';
+import { sessionLine } from '../render/text.js';
+import { type StartOptions, startSession } from '../services/sessions.js';
+import { sessionJson, viewOf } from '../services/view.js';
+import type { Agent } from '../store/sessions.js';
+
+export async function run(argv: string[]): Promise<number> {
+  const { args, worktree } = takeWorktree(argv);
+  const { values } = parse('start', args, {
+    researcher: { type: 'string', short: 'r' },
+    intent: { type: 'string' },
+    branch: { type: 'string' },
+    'no-branch': { type: 'boolean' },
+    shared: { type: 'boolean' },
+    agent: { type: 'string' },
+    'agent-session': { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (values.branch !== undefined && values['no-branch'])
+    throw usageError('--branch and --no-branch cannot be used together.');
+  if (worktree !== undefined && values['no-branch'])
+    throw usageError('--worktree needs a branch of its own: leave out --no-branch.');
+  const agent = agentOf(values.agent, values['agent-session']);
+  const ctx = await openContext();
+  const identity = requireIdentity(ctx, values.researcher);
+  let branch: StartOptions['branch'] = 'new';
+  if (values['no-branch'] || (values.shared && values.branch === undefined && worktree === undefined))
+    branch = 'current';
+  if (values.branch !== undefined) branch = { name: checkBranchName(values.branch, ctx.repo.top) };
+  const started = await startSession(ctx, {
+    researcher: identity.id,
+    intent: values.intent,
+    branch,
+    shared: !!values.shared,
+    agent,
+    worktree,
+  });
+  const view = viewOf(ctx, started.session);
+  if (values.json) {
+    printJson(sessionJson(view));
+  } else {
+    const c = colors();
+    print(`Started session ${c.bold(view.id)} for ${identity.id}.`);
+    print(sessionLine(view, ctx.nowMs, c));
+    if (worktree !== undefined) print(`Work in: ${view.worktree}`);
+  }
+  if (!started.shared.ok && started.shared.reason !== 'no-remote') {
+    warn(`Not shared with the remote yet (${started.shared.detail}); the next sync or push will share it.`);
+  }
+  return 0;
+}
+
+/** `--worktree [PATH]`: the path is optional, which Node's parser cannot express. */
+function takeWorktree(argv: string[]): { args: string[]; worktree?: string } {
+  const args: string[] = [];
+  let worktree: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      args.push(...argv.slice(i));
+      break;
+    }
+    if (arg === '--worktree') {
+      const next = argv[i + 1];
+      worktree = next !== undefined && !next.startsWith('-') ? next : '';
+      if (worktree) i++;
+    } else if (arg.startsWith('--worktree=')) {
+      worktree = arg.slice('--worktree='.length);
+    } else args.push(arg);
+  }
+  return { args, worktree };
+}
+
+function agentOf(kind: string | undefined, sessionId: string | undefined): Agent {
+  if (kind === undefined || kind === 'human') {
+    if (sessionId !== undefined) throw usageError('--agent-session goes with --agent claude-code.');
+    return { kind: 'human' };
+  }
+  if (kind !== 'claude-code')
+    throw usageError(`--agent takes claude-code or human, not ${JSON.stringify(kind)}.`);
+  if (!sessionId || !/^[A-Za-z0-9._:-]{1,128}$/.test(sessionId)) {
+    throw usageError(
+      '--agent claude-code needs --agent-session with the Claude Code session id (letters, digits, ".", "_", ":" or "-").',
+    );
+  }
+  return { kind: 'claude-code', sessionId };
+}
+
+function checkBranchName(name: string, cwd: string): string {
+  if (name.startsWith('-') || git(['check-ref-format', '--branch', name], { cwd }).status !== 0) {
+    throw usageError(`${JSON.stringify(name)} is not a valid branch name.`);
+  }
+  return name;
+}

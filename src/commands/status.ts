@@ -1,0 +1,54 @@
+import { openContext } from '../context/context.js';
+import { resolveIdentity } from '../context/identity.js';
+import { parse } from '../core/args.js';
+import { colors, print, printJson, warn } from '../core/output.js';
+import { conflictLine, sessionLine } from '../render/text.js';
+import { coordinationView, sessionJson } from '../services/view.js';
+import { fetchCoordination } from '../store/remote.js';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse('status', argv, {
+    json: { type: 'boolean' },
+    all: { type: 'boolean' },
+    fetch: { type: 'boolean' },
+  });
+  const ctx = await openContext();
+  if (values.fetch) {
+    const fetched = await fetchCoordination(ctx.repo, ctx.config);
+    if (!fetched.ok && fetched.reason !== 'no-remote')
+      warn(
+        `warning: could not fetch from ${ctx.config.remote} (${fetched.detail}); showing what is known here.`,
+      );
+  }
+  const view = coordinationView(ctx);
+  const me = resolveIdentity(ctx)?.id ?? null;
+  const shown = values.all ? view.sessions : view.live;
+  if (values.json) {
+    printJson({
+      researcher: me,
+      sessions: shown.map(sessionJson),
+      leases: view.leases,
+      conflicts: view.conflicts,
+    });
+    return 0;
+  }
+  const c = colors();
+  const title = values.all
+    ? `${shown.length} session${shown.length === 1 ? '' : 's'}`
+    : `${shown.length} active session${shown.length === 1 ? '' : 's'}`;
+  print(c.bold(title) + (me ? `  (you are ${me})` : ''));
+  for (const s of shown) print(sessionLine(s, ctx.nowMs, c));
+  if (view.leases.length) {
+    print('');
+    print(c.bold('Leases'));
+    for (const l of view.leases)
+      print(`  ${l.pattern}  held by ${l.researcher} (session ${l.session}) until ${l.expiresAt}`);
+  }
+  print('');
+  if (view.conflicts.length === 0) print(c.green('No conflicts between live sessions.'));
+  else {
+    print(c.bold(`${view.conflicts.length} conflict${view.conflicts.length === 1 ? '' : 's'}`));
+    for (const conflict of view.conflicts) print(`  ${conflictLine(conflict, c)}`);
+  }
+  return 0;
+}

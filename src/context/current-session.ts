@@ -1,0 +1,54 @@
+import { isLive } from '../analysis/state.js';
+import { refusal, usageError } from '../core/errors.js';
+import { checkSessionId } from '../core/ids.js';
+import type { Session } from '../store/sessions.js';
+import type { Context } from './context.js';
+
+/**
+ * The session a command acts on (SPEC section 4): --session, else CONSORTIUM_SESSION, else the
+ * live session of this Claude Code conversation, else the live session bound to this worktree
+ * and its checked-out branch.
+ */
+export function findCurrentSession(
+  ctx: Context,
+  options: { flag?: string; quiet?: boolean } = {},
+): Session | undefined {
+  const explicit = options.flag ?? (process.env.CONSORTIUM_SESSION || undefined);
+  const { sessions } = ctx.sessions();
+  if (explicit !== undefined) {
+    const source = options.flag !== undefined ? '--session' : 'CONSORTIUM_SESSION';
+    const id = checkSessionId(explicit, source);
+    const found = sessions.find((s) => s.id === id);
+    if (!found && !options.quiet)
+      throw refusal(`There is no session ${id} (from ${source}); git consortium status --all lists them.`);
+    return found;
+  }
+  // Live sessions first; a stale one (not ended) is still the one to resume here.
+  const open = sessions.filter((s) => s.state === 'active');
+  const liveOnes = open.filter((s) => isLive(s, ctx.nowMs, ctx.config.sessions.staleAfterMs));
+  const claude = process.env.CLAUDE_CODE_SESSION_ID;
+  if (claude) {
+    const mine = [...liveOnes, ...open].find(
+      (s) => s.agent.kind === 'claude-code' && s.agent.sessionId === claude,
+    );
+    if (mine) return mine;
+  }
+  const branch = ctx.branch ?? null;
+  let here = liveOnes.filter((s) => s.worktree === ctx.repo.top && s.branch === branch);
+  if (here.length === 0) here = open.filter((s) => s.worktree === ctx.repo.top && s.branch === branch);
+  if (here.length <= 1) return here[0];
+  if (options.quiet) return undefined;
+  throw usageError(
+    `${here.length} active sessions work on this worktree and branch: ${here.map((s) => `${s.id} (${s.researcher})`).join(', ')}. ` +
+      'Name one with --session ID.',
+  );
+}
+
+export function requireCurrentSession(ctx: Context, flag?: string): Session {
+  const session = findCurrentSession(ctx, { flag });
+  if (session) return session;
+  const where = ctx.branch ? `on branch ${ctx.branch} in this worktree` : 'in this worktree';
+  throw refusal(
+    `No active session ${where}. Start one with git consortium start, or name one with --session ID.`,
+  );
+}

@@ -1,0 +1,87 @@
+import path from 'node:path';
+import { researcherOfBranch } from '../core/branches.js';
+import { usageError } from '../core/errors.js';
+import { checkResearcherId, shown } from '../core/ids.js';
+import { workspaceFolderOf, workspaceOwner } from '../core/workspaces.js';
+import { gitConfigValue } from '../git/repo.js';
+import type { Context } from './context.js';
+import { findCurrentSession } from './current-session.js';
+
+/**
+ * Which researcher the caller is (SPEC section 4), in this order: the flag, the
+ * CONSORTIUM_RESEARCHER variable, the workspace folder around the current directory, the
+ * researcher of the current session, a session branch checked out here, git config.
+ */
+export interface Identity {
+  id: string;
+  source: string;
+}
+
+export function resolveIdentity(ctx: Context, flag?: string): Identity | undefined {
+  if (flag !== undefined)
+    return {
+      id: known(ctx, checkResearcherId(flag, '--researcher'), '--researcher'),
+      source: '--researcher',
+    };
+  const fromEnv = process.env.CONSORTIUM_RESEARCHER;
+  if (fromEnv) {
+    const id = known(ctx, checkResearcherId(fromEnv, 'CONSORTIUM_RESEARCHER'), 'CONSORTIUM_RESEARCHER');
+    return { id, source: 'CONSORTIUM_RESEARCHER' };
+  }
+  const relative = path.relative(ctx.repo.top, ctx.repo.cwd).split(path.sep).join('/');
+  if (relative && !relative.startsWith('..')) {
+    const owner = workspaceOwner(ctx.researchers, relative);
+    if (owner) return { id: owner, source: 'workspace folder' };
+    const folder = workspaceFolderOf(ctx.config, relative);
+    if (folder !== undefined && !ctx.config.researchersListed) {
+      return {
+        id: checkResearcherId(folder, `the workspace folder ${ctx.config.workspaces.replace('*', folder)}`),
+        source: 'workspace folder',
+      };
+    }
+  }
+  const session = findCurrentSession(ctx, { quiet: true });
+  if (session) return { id: session.researcher, source: `session ${session.id}` };
+  const branch = ctx.branch;
+  if (branch) {
+    const id = researcherOfBranch(branch, ctx.config.sessions.branchPrefix, ctx.researchers.keys());
+    if (id && isKnown(ctx, id)) return { id, source: `branch ${branch}` };
+  }
+  const configured = gitConfigValue(ctx.repo, 'consortium.researcher');
+  if (configured) {
+    return {
+      id: known(
+        ctx,
+        checkResearcherId(configured, 'git config consortium.researcher'),
+        'git config consortium.researcher',
+      ),
+      source: 'git config',
+    };
+  }
+  return undefined;
+}
+
+export function requireIdentity(ctx: Context, flag?: string): Identity {
+  const identity = resolveIdentity(ctx, flag);
+  if (identity) return identity;
+  const list = [...ctx.researchers.keys()];
+  const example = list[0] ?? 'your-id';
+  throw usageError(
+    `Cannot tell which researcher you are. Give --researcher ${example}, set CONSORTIUM_RESEARCHER=${example}, ` +
+      `work inside your workspace folder, or run: git config consortium.researcher ${example}` +
+      (list.length ? ` (researchers: ${list.join(', ')}).` : '.'),
+  );
+}
+
+function isKnown(ctx: Context, id: string): boolean {
+  return ctx.researchers.size === 0 ? !ctx.config.researchersListed : ctx.researchers.has(id);
+}
+
+function known(ctx: Context, id: string, source: string): string {
+  if (isKnown(ctx, id)) return id;
+  const list = [...ctx.researchers.keys()];
+  throw usageError(
+    `${shown(id)} from ${source} is not a researcher of this consortium` +
+      (list.length ? ` (researchers: ${list.join(', ')}).` : ': the configuration lists none.'),
+  );
+}

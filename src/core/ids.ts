@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { usageError } from './errors.js';
+
+/**
+ * Researcher ids become folder names, ref names and branch names, so they are held to the
+ * strictest of those rules (SPEC section 3). Anything else is refused wherever it enters.
+ */
+const RESEARCHER_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const GATE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const SESSION_ID = /^\d{8}-\d{9}-[0-9a-f]{6}$/;
+
+export function researcherIdProblem(id: string): string | undefined {
+  if (!RESEARCHER_ID.test(id)) {
+    return 'a researcher id is 1 to 64 lowercase letters, digits, ".", "_" or "-", beginning with a letter or digit';
+  }
+  if (id.includes('..')) return 'a researcher id may not contain ".."';
+  if (id.endsWith('.lock')) return 'a researcher id may not end in ".lock"';
+  return undefined;
+}
+
+/** Shows a value safely inside a message: quoted, control characters escaped, long ones cut. */
+export function shown(value: string): string {
+  const cut = value.length > 80 ? `${value.slice(0, 77)}...` : value;
+  return JSON.stringify(cut);
+}
+
+export function checkResearcherId(id: string, source: string): string {
+  const problem = researcherIdProblem(id);
+  if (problem) throw usageError(`${shown(id)} from ${source} is not a valid researcher id: ${problem}.`);
+  return id;
+}
+
+export const isGateId = (id: string) => GATE_ID.test(id) && !id.includes('..') && !id.endsWith('.lock');
+export const isSessionId = (id: string) => SESSION_ID.test(id);
+
+export function checkSessionId(id: string, source: string): string {
+  if (!isSessionId(id)) {
+    throw usageError(
+      `${shown(id)} from ${source} is not a session id (they look like 20261125-084428123-4f2a9c).`,
+    );
+  }
+  return id;
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+/** `20261125-084428123-4f2a9c`: sorts by creation time, unique by its random tail. */
+export function newSessionId(now: Date): string {
+  const day = `${now.getUTCFullYear()}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}`;
+  const time = `${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}${pad(now.getUTCSeconds())}`;
+  return `${day}-${time}${pad(now.getUTCMilliseconds(), 3)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** `yyyymmdd-hhmmss` in UTC, the tail of a session branch name. */
+export function branchStamp(now: Date): string {
+  return `${now.getUTCFullYear()}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}-${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}${pad(now.getUTCSeconds())}`;
+}

@@ -1,0 +1,67 @@
+import type { Config } from '../core/config.js';
+import type { Repo } from './repo.js';
+import { git } from './run.js';
+
+/**
+ * The default branch (SPEC section 3): configured, else the remote's HEAD branch, else main,
+ * else master. `ref` is what to compare against: the remote-tracking branch when there is
+ * one (it is the newer), else the local branch.
+ */
+export interface DefaultBranch {
+  name: string;
+  ref: string | undefined;
+}
+
+export function defaultBranch(repo: Repo, config: Config): DefaultBranch {
+  const remote = `refs/remotes/${config.remote}/`;
+  const out = git(
+    [
+      'for-each-ref',
+      '--format=%(refname)%00%(symref)',
+      `${remote}HEAD`,
+      `${remote}main`,
+      `${remote}master`,
+      'refs/heads/main',
+      'refs/heads/master',
+      ...(config.defaultBranch
+        ? [`${remote}${config.defaultBranch}`, `refs/heads/${config.defaultBranch}`]
+        : []),
+    ],
+    {
+      cwd: repo.top,
+    },
+  ).stdout;
+  const refs = new Map(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split('\0') as [string, string]),
+  );
+  let name = config.defaultBranch;
+  const head = refs.get(`${remote}HEAD`);
+  if (!name && head?.startsWith(remote)) name = head.slice(remote.length);
+  if (!name)
+    name =
+      refs.has(`${remote}main`) ||
+      refs.has('refs/heads/main') ||
+      !(refs.has(`${remote}master`) || refs.has('refs/heads/master'))
+        ? 'main'
+        : 'master';
+  const candidates = [`${remote}${name}`, `refs/heads/${name}`];
+  return { name, ref: candidates.find((c) => refs.has(c)) };
+}
+
+/** Files changed between the merge base of `base` and `head`, and `head`. */
+export function changedFiles(repo: Repo, base: string | undefined, head: string): string[] {
+  if (!base) return [];
+  const result = git(['diff', '--name-only', '-z', '--no-renames', '--end-of-options', `${base}...${head}`], {
+    cwd: repo.top,
+  });
+  if (result.status !== 0) return [];
+  return result.stdout.split('\0').filter(Boolean).sort();
+}
+
+export function headCommit(repo: Repo, cwd = repo.top): string | undefined {
+  const result = git(['rev-parse', '--verify', '--quiet', 'HEAD'], { cwd });
+  return result.status === 0 ? result.stdout.trim() : undefined;
+}

@@ -1,0 +1,95 @@
+import { readFileSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import { environmentError } from '../core/errors.js';
+import { git, gitOut } from './run.js';
+
+/** Where a command runs: the worktree that is checked out, and its git folders. */
+export interface Repo {
+  /** Real path of the top of the worktree. */
+  top: string;
+  /** This worktree's own git folder (for a linked worktree, .git/worktrees/<name>). */
+  gitDir: string;
+  /** The folder shared by all worktrees: refs, objects, config. */
+  commonDir: string;
+  /** The directory the command was started in (real path). */
+  cwd: string;
+}
+
+const MIN_GIT = [2, 38] as const;
+
+export function openRepo(cwd = process.cwd()): Repo {
+  const result = git(['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir'], { cwd });
+  if (result.status !== 0) {
+    if (/not a git repository/i.test(result.stderr)) {
+      throw environmentError(
+        'Not inside a git repository: run git consortium inside the consortium repository (or one of its worktrees).',
+      );
+    }
+    if (/must be run in a work tree|this operation must be run in a work tree/i.test(result.stderr)) {
+      throw environmentError('This is a bare repository: git consortium needs a checked-out worktree.');
+    }
+    throw environmentError(
+      `git cannot read this repository: ${result.stderr.trim().split('\n')[0] ?? 'unknown error'}`,
+    );
+  }
+  const [top, gitDir, common] = result.stdout.split('\n');
+  if (!top || !gitDir || !common)
+    throw environmentError('This is a bare repository: git consortium needs a checked-out worktree.');
+  checkGitVersion(cwd);
+  const realCwd = realpathSync(cwd);
+  return {
+    top: realpathSync(top),
+    gitDir,
+    commonDir: path.resolve(realCwd, common),
+    cwd: realCwd,
+  };
+}
+
+export function gitVersion(cwd?: string): [number, number, number] {
+  const text = gitOut(['version'], { cwd });
+  const match = /(\d+)\.(\d+)(?:\.(\d+))?/.exec(text);
+  if (!match) return [0, 0, 0];
+  return [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)];
+}
+
+function checkGitVersion(cwd: string) {
+  const [major, minor, patch] = gitVersion(cwd);
+  if (major < MIN_GIT[0] || (major === MIN_GIT[0] && minor < MIN_GIT[1])) {
+    throw environmentError(
+      `git ${major}.${minor}.${patch} is too old: git-consortium needs git ${MIN_GIT.join('.')} or newer (for git merge-tree --write-tree).`,
+    );
+  }
+}
+
+/** The checked-out branch (`refs/heads/` stripped), or undefined on a detached HEAD. */
+export function currentBranch(repo: Repo): string | undefined {
+  let head: string;
+  try {
+    head = readFileSync(path.join(repo.gitDir, 'HEAD'), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  return head.startsWith('ref: refs/heads/') ? head.slice('ref: refs/heads/'.length) : undefined;
+}
+
+/** The commit id a revision names, or undefined when it names none. */
+export function resolveCommit(repo: Repo, revision: string): string | undefined {
+  const result = git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${revision}^{commit}`], {
+    cwd: repo.top,
+  });
+  return result.status === 0 ? result.stdout.trim() : undefined;
+}
+
+export function gitConfigValue(repo: Repo, key: string): string | undefined {
+  const result = git(['config', '--get', key], { cwd: repo.top });
+  return result.status === 0 ? result.stdout.trim() || undefined : undefined;
+}
+
+/** The real path of a folder, or the path itself when it does not exist (any more). */
+export function realPath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+}

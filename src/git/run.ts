@@ -1,0 +1,105 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { environmentError } from '../core/errors.js';
+
+/**
+ * The only place that starts git. Arguments are always passed as an array, never through a
+ * shell; callers put user values after `--end-of-options` or `--` where git could read them
+ * as options.
+ */
+export interface GitResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface GitOptions {
+  cwd?: string;
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Environment for every git we start: never prompt, and write commits with a known identity. */
+export function gitEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...extra };
+}
+
+export function git(args: string[], options: GitOptions = {}): GitResult {
+  const result = spawnSync('git', args, {
+    cwd: options.cwd,
+    input: options.input,
+    env: gitEnv(options.env),
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (result.error) {
+    const code = (result.error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw environmentError('git is not installed or not on PATH.');
+    throw environmentError(`git could not be started: ${result.error.message}`);
+  }
+  return { status: result.status ?? 128, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Runs git and returns its output; a failure is an error naming the git command. */
+export function gitOut(args: string[], options: GitOptions = {}): string {
+  const result = git(args, options);
+  if (result.status !== 0) {
+    const detail = result.stderr.trim().split('\n')[0] ?? '';
+    throw environmentError(`git ${args[0]} failed${detail ? `: ${detail}` : '.'}`);
+  }
+  return result.stdout;
+}
+
+export interface NetworkOptions extends GitOptions {
+  timeoutMs: number;
+}
+
+/**
+ * Runs a git command that may talk to a remote, within a time limit. git starts helpers
+ * (ssh, git-remote-http) that outlive a killed git, so it runs in its own process group and
+ * the whole group is killed on time-out.
+ */
+export function gitNetwork(
+  args: string[],
+  options: NetworkOptions,
+): Promise<GitResult & { timedOut: boolean }> {
+  const seconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
+  const env = gitEnv({
+    GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? `ssh -o BatchMode=yes -o ConnectTimeout=${seconds}`,
+    ...options.env,
+  });
+  const fullArgs = ['-c', 'http.lowSpeedLimit=1000', '-c', `http.lowSpeedTime=${seconds}`, ...args];
+  return new Promise((resolve) => {
+    const child = spawn('git', fullArgs, {
+      cwd: options.cwd,
+      env,
+      detached: true,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    if (options.input !== undefined) child.stdin!.end(options.input);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, options.timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolve({ status: 128, stdout, stderr: stderr || error.message, timedOut });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? 128, stdout, stderr, timedOut });
+    });
+  });
+}

@@ -1,0 +1,244 @@
+/**
+ * The help of every command, written once: `git consortium help`, every `--help`, and the man
+ * page (scripts/postbuild.mjs) are all made from this table. Data only, so that printing help
+ * loads no command.
+ */
+export interface CommandHelp {
+  name: string;
+  usage: string[];
+  summary: string;
+  details: string;
+  hidden?: boolean;
+}
+
+export const COMMON = `Common options: --json prints one JSON document on stdout; -r, --researcher ID says who you are;
+--session ID names the session to act on. Exit codes: 0 success, 1 refused by the coordination
+state, 2 bad usage or input, 3 environment problem (not a repository, git too old, remote unreachable).`;
+
+export const COMMANDS: CommandHelp[] = [
+  {
+    name: 'init',
+    usage: ['init [--claude] [--github] [--force]'],
+    summary: 'set up this repository: configuration, git hooks, notes settings',
+    details: `Writes consortium.config.yaml (from the workspace folders it finds, keeping an existing
+configuration), installs the git hooks with husky (keeping hooks the repository already has),
+sets notes.rewriteRef so notes follow rebases and amends. --claude adds the Claude Code files,
+--github the GitHub Actions workflow. Running it twice changes nothing the second time.`,
+  },
+  {
+    name: 'orient',
+    usage: ['orient [-r ID] [--json]'],
+    summary: 'who I am, my gates, sessions, latest handoff and alerts',
+    details: `Prints the researcher you are (and how that was decided), name, role, workspace, an excerpt
+of your context file, the gates you own and wait on, your active sessions and everyone else's,
+your latest handoff and alerts. Always exits 0.`,
+  },
+  {
+    name: 'start',
+    usage: [
+      'start [-r ID] [--intent TEXT] [--branch NAME | --no-branch] [--worktree [PATH]] [--shared] [--json]',
+      'start --agent claude-code --agent-session ID [options]',
+    ],
+    summary: 'register a session and create its branch',
+    details: `Registers a session for you, creates and checks out its branch
+<prefix><researcher>-<yyyymmdd-hhmmss> (UTC) unless --branch names one or --no-branch keeps the
+current branch, and shares it with the remote when the remote answers within a few seconds.
+Refuses (exit 1) when another active session already works on this worktree and branch, unless
+--shared. --worktree [PATH] starts the session in a new linked worktree.`,
+  },
+  {
+    name: 'status',
+    usage: ['status [--json] [--all] [--fetch]'],
+    summary: "every researcher's active sessions, leases and conflicts",
+    details: `Lists the active sessions of every researcher (all states with --all), the leases held and
+the conflicts between live sessions. Reads local state only, unless --fetch brings the
+remote's first. Always exits 0.`,
+  },
+  {
+    name: 'heartbeat',
+    usage: ['heartbeat [--session ID]'],
+    summary: 'refresh the current session (hooks call it)',
+    details: `Refreshes the current session's heartbeat and changed files. Writes at most once per quarter
+of sessions.staleAfter unless something changed.`,
+  },
+  {
+    name: 'end',
+    usage: ['end [--session ID] [--json]'],
+    summary: 'end the current session and release its leases',
+    details: 'Ends the current session (or the one named) and releases its leases.',
+  },
+  {
+    name: 'compact',
+    usage: ['compact [--summary-file F | -] [--session ID]'],
+    summary: 'write the handoff, then end the session',
+    details: 'Writes the handoff of the current session (as handoff does), then ends it.',
+  },
+  {
+    name: 'handoff',
+    usage: [
+      'handoff [--summary-file F | -] [--session ID] [--json]',
+      'handoff --show [--researcher ID] [--json]',
+    ],
+    summary: 'write or show the structured handoff of a session',
+    details: `Writes a Markdown handoff for the current session: what changed since it started, protocol
+impact, gates, open conflicts and leases, the summary given and next steps. It is stored with the
+session and as a note on its head commit. --show prints the latest handoff of a researcher.`,
+  },
+  {
+    name: 'sync',
+    usage: ['sync [--remote R] [--rebase] [--json]'],
+    summary: 'exchange coordination state with the remote and report what changed',
+    details: `Fetches and pushes the coordination refs and notes, merges notes written on other machines,
+fetches the default branch and reports what changed for you. --rebase also rebases your session
+branch on the default branch, leaving everything as it was if that conflicts.`,
+  },
+  {
+    name: 'lease',
+    usage: [
+      'lease acquire PATH... [--ttl D] [--reason TEXT] [--force] [--session ID]',
+      'lease release PATH... | --all [--session ID]',
+      'lease list [--json]',
+    ],
+    summary: 'exclusive advisory leases on files and patterns',
+    details: `Leases are held by a session, renewed by its heartbeats and expire after their time to live.
+Overlapping leases of two sessions are never both granted: the remote decides. --force breaks
+another session's lease and is recorded. Acquiring needs the remote (exit 3 when unreachable).`,
+  },
+  {
+    name: 'check',
+    usage: ['check [--json] [REVISION-RANGE]'],
+    summary: 'the conflicts a push would meet, without pushing',
+    details: `Runs the pre-push analysis on the commits of REVISION-RANGE (default: what the current
+branch would push) against the other live sessions. Exits 1 when there are conflicts.`,
+  },
+  {
+    name: 'gates',
+    usage: [
+      'gates [list] [--json | --mermaid]',
+      'gates unlock G [--note TEXT] [--force]',
+      'gates reopen G [--note TEXT]',
+    ],
+    summary: 'the gate-and-key framework: status, unlock, reopen',
+    details: `Lists every gate with its owner, requirements and status. Only the owner unlocks a gate, and
+only once every required gate is unlocked (--force overrides and is recorded). --mermaid prints
+the dependency graph as a Mermaid flowchart.`,
+  },
+  {
+    name: 'recover',
+    usage: ['recover [--dry-run] [--older-than D] [--prune D]'],
+    summary: 'end stale and orphaned sessions, clear leftover locks',
+    details: `Ends stale sessions (and those whose worktree or branch is gone), releases their leases,
+removes leftover lock files, and says what it did. --prune D also deletes ended and merged
+sessions older than D, here and on the remote. --dry-run changes nothing.`,
+  },
+  {
+    name: 'audit',
+    usage: ['audit [--since D] [--format markdown|json]'],
+    summary: 'the audit trail: sessions, overrides, forced leases, gate changes',
+    details: 'Prints every recorded event of the period, each with the commit id a reviewer can verify.',
+  },
+  {
+    name: 'uninstall',
+    usage: ['uninstall'],
+    summary: "remove the toolkit's hooks and settings",
+    details: 'Restores the hooks the repository had before init. The coordination refs are left alone.',
+  },
+  {
+    name: 'checkpoint',
+    usage: ['checkpoint [--message TEXT]'],
+    summary: 'emergency checkpoint that works even when git does not',
+    details: `Writes .claude/emergency-sessions/session-<timestamp>.md with everything known. The next start
+or sync folds pending checkpoints back into the session record.`,
+  },
+  {
+    name: 'doctor',
+    usage: ['doctor [--json]'],
+    summary: 'check git, hooks, configuration, remote and Claude Code files',
+    details:
+      'Checks the git version, hooks installed and active in this worktree, the configuration, the remote, notes settings and the Claude Code files.',
+  },
+  {
+    name: 'demo',
+    usage: ['demo [--dir D]'],
+    summary: 'build a sandbox consortium and play a short story in it',
+    details: `Builds a bare remote and three researchers' clones of a small sample consortium in a
+temporary folder (or D), plays a scripted story and prints every step. The sandbox is left for
+you to explore.`,
+  },
+  {
+    name: 'hook',
+    usage: ['hook <name> [args...]'],
+    summary: 'entry point of the installed git hooks',
+    details: 'Called by the git hooks that init installs; not meant to be run by hand.',
+  },
+  {
+    name: 'claude-hook',
+    usage: ['claude-hook <EventName>'],
+    summary: 'entry point of the Claude Code hooks (event JSON on stdin)',
+    details: 'Called by the Claude Code hooks that init --claude installs; reads the event JSON on stdin.',
+  },
+  {
+    name: 'mcp',
+    usage: ['mcp health [--json]', 'mcp sync', 'mcp serve'],
+    summary: 'MCP health check, MCP-resilient sync, and the MCP server',
+    details: `health: a real MCP handshake with every server of .mcp.json, within mcp.timeout.
+sync: health, then git sync whatever the health, and an emergency checkpoint if git fails too.
+serve: an MCP server over stdio exposing the toolkit to agents.`,
+  },
+  {
+    name: 'ci',
+    usage: [
+      'ci report [--base REF] [--head REF] [--format markdown|json] [--output F]',
+      'ci post [--report F]',
+    ],
+    summary: 'the coordination report of a branch or pull request, for GitHub Actions',
+    details:
+      'report computes the coordination report of a pushed branch; post keeps one comment per pull request up to date.',
+  },
+  {
+    name: 'help',
+    usage: ['help [command]'],
+    summary: 'show help for git consortium or one command',
+    details: 'git consortium --help opens the man page; git consortium help works without it.',
+  },
+  {
+    name: 'share',
+    usage: ['share REF...'],
+    summary: 'push coordination refs to the remote (used in the background)',
+    details: 'Internal: pushes the named coordination refs, bounded in time.',
+    hidden: true,
+  },
+];
+
+export function findHelp(name: string): CommandHelp | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+export function generalHelp(): string {
+  const visible = COMMANDS.filter((c) => !c.hidden);
+  const width = Math.max(...visible.map((c) => c.name.length));
+  return [
+    'git consortium: coordinate researchers and AI coding-agent sessions on one git repository.',
+    '',
+    'usage: git consortium <command> [options]',
+    '',
+    'Commands:',
+    ...visible.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    COMMON,
+    '',
+    "Run 'git consortium help <command>' for a command's options.",
+  ].join('\n');
+}
+
+export function commandHelp(help: CommandHelp): string {
+  return [
+    `usage: ${help.usage.map((u, i) => (i ? `       git consortium ${u}` : `git consortium ${u}`)).join('\n')}`,
+    '',
+    help.summary,
+    '',
+    help.details,
+    '',
+    COMMON,
+  ].join('\n');
+}

@@ -1,0 +1,44 @@
+import type { Conflict } from '../analysis/conflicts.js';
+import { formatDuration } from '../core/duration.js';
+import type { Colors } from '../core/output.js';
+import type { SessionView } from '../services/view.js';
+
+/** How sessions and conflicts read on a terminal, the same in every command. */
+export function ago(isoTime: string, nowMs: number): string {
+  const ms = nowMs - Date.parse(isoTime);
+  return ms < 0 ? 'just now' : `${formatDuration(ms)} ago`;
+}
+
+export function sessionLine(s: SessionView, nowMs: number, c: Colors): string {
+  const state =
+    s.effectiveState === 'active'
+      ? c.green(s.effectiveState)
+      : s.effectiveState === 'stale'
+        ? c.yellow(s.effectiveState)
+        : c.dim(s.effectiveState);
+  const agent = s.agent.kind === 'claude-code' ? 'claude-code' : 'human';
+  const parts = [
+    `${c.bold(s.researcher)}  ${s.id}  ${state}`,
+    `    branch ${s.branch ?? '(detached)'}  on ${s.host}:${s.worktree}  (${agent}, heartbeat ${ago(s.heartbeatAt, nowMs)})`,
+  ];
+  if (s.intent) parts.push(`    intent: ${s.intent}`);
+  if (s.changedFiles.length) parts.push(`    changed: ${list(s.changedFiles)}`);
+  if (s.leases.length) parts.push(`    leases: ${s.leases.join(', ')}`);
+  return parts.join('\n');
+}
+
+export function conflictLine(conflict: Conflict, c: Colors): string {
+  const tag =
+    conflict.severity === 'high'
+      ? c.red('HIGH')
+      : conflict.severity === 'medium'
+        ? c.yellow('MEDIUM')
+        : c.dim('LOW');
+  return `${tag} ${conflict.kind}: ${conflict.message}`;
+}
+
+export function list(items: string[], max = 6): string {
+  return items.length <= max
+    ? items.join(', ')
+    : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+}

@@ -1,0 +1,247 @@
+import { hostname, userInfo } from 'node:os';
+import path from 'node:path';
+import { isLive } from '../analysis/state.js';
+import type { Context } from '../context/context.js';
+import { sessionBranchName } from '../core/branches.js';
+import { iso, now } from '../core/clock.js';
+import { refusal, usageError } from '../core/errors.js';
+import { branchStamp, newSessionId, shown } from '../core/ids.js';
+import { changedFiles, defaultBranch, headCommit } from '../git/changes.js';
+import { currentBranch, gitConfigValue, realPath } from '../git/repo.js';
+import { git } from '../git/run.js';
+import type { Author } from '../store/records.js';
+import { sessionRef } from '../store/refs.js';
+import { type PushResult, pushRefs, shareInBackground } from '../store/remote.js';
+import {
+  type Agent,
+  createSession,
+  type Session,
+  type SessionRecord,
+  updateSession,
+} from '../store/sessions.js';
+
+/**
+ * The session lifecycle, shared by every entry point (commands, git hooks, Claude Code hooks,
+ * the MCP server): start, refresh, end.
+ */
+export function authorFor(ctx: Context, researcher: string): Author {
+  return {
+    name: researcher,
+    email: gitConfigValue(ctx.repo, 'user.email') ?? `${researcher}@consortium.invalid`,
+  };
+}
+
+export interface StartOptions {
+  researcher: string;
+  intent?: string;
+  /** 'new': a fresh session branch; 'current': stay on the checked-out branch; or a branch name. */
+  branch: 'new' | 'current' | { name: string };
+  shared: boolean;
+  agent: Agent;
+  /** Start in a new linked worktree at this path. */
+  worktree?: string;
+}
+
+export interface Started {
+  session: Session;
+  shared: PushResult['outcome'];
+}
+
+/** Live sessions bound to this worktree and branch. */
+export function sessionsOn(ctx: Context, worktree: string, branch: string | null): Session[] {
+  return ctx
+    .sessions()
+    .sessions.filter(
+      (s) =>
+        s.worktree === worktree &&
+        s.branch === branch &&
+        isLive(s, ctx.nowMs, ctx.config.sessions.staleAfterMs),
+    );
+}
+
+export async function startSession(ctx: Context, options: StartOptions): Promise<Started> {
+  const stamp = now();
+  let worktree = ctx.repo.top;
+  let branch = ctx.branch ?? null;
+  const others = sessionsOn(ctx, worktree, branch);
+  const switching = options.worktree === undefined && options.branch !== 'current';
+  if (others.length && !options.shared && (switching || options.branch === 'current')) {
+    const other = others[0]!;
+    throw refusal(
+      `Session ${other.id} of ${other.researcher} is active on this worktree and branch ${branch ?? '(detached HEAD)'}` +
+        `${switching ? ': starting here would switch the branch under it' : ''}. ` +
+        'Use --worktree to work in a worktree of your own, or --shared to share this one on purpose.',
+    );
+  }
+  const env = { CONSORTIUM_STARTING: '1' };
+  if (options.worktree !== undefined) {
+    const name =
+      options.branch === 'new'
+        ? sessionBranchName(ctx.config.sessions.branchPrefix, options.researcher, branchStamp(stamp))
+        : typeof options.branch === 'object'
+          ? options.branch.name
+          : undefined;
+    if (!name) throw usageError('--worktree needs a branch of its own: leave out --no-branch.');
+    const target = path.resolve(
+      ctx.repo.cwd,
+      options.worktree || path.join('..', `${path.basename(ctx.repo.top)}-${name.replace(/\//g, '-')}`),
+    );
+    const exists =
+      git(['show-ref', '--verify', '--quiet', `refs/heads/${name}`], { cwd: ctx.repo.top }).status === 0;
+    const args = exists
+      ? ['worktree', 'add', '--end-of-options', target, name]
+      : ['worktree', 'add', '-b', name, '--end-of-options', target, 'HEAD'];
+    const result = git(args, { cwd: ctx.repo.top, env });
+    if (result.status !== 0)
+      throw refusal(`Could not create the worktree ${target}: ${firstLine(result.stderr)}`);
+    worktree = realPath(target);
+    branch = name;
+  } else if (options.branch !== 'current') {
+    const name =
+      options.branch === 'new'
+        ? sessionBranchName(ctx.config.sessions.branchPrefix, options.researcher, branchStamp(stamp))
+        : options.branch.name;
+    const exists =
+      git(['show-ref', '--verify', '--quiet', `refs/heads/${name}`], { cwd: ctx.repo.top }).status === 0;
+    const args = exists ? ['checkout', '--quiet', name, '--'] : ['checkout', '--quiet', '-b', name];
+    const result = git(args, { cwd: ctx.repo.top, env });
+    if (result.status !== 0) throw refusal(`Could not check out ${shown(name)}: ${firstLine(result.stderr)}`);
+    branch = currentBranch(ctx.repo) ?? name;
+  }
+  const head = headCommit(ctx.repo, worktree) ?? null;
+  const time = iso(stamp);
+  const session = createSession(
+    ctx.repo,
+    {
+      id: newSessionId(stamp),
+      researcher: options.researcher,
+      branch,
+      worktree,
+      host: hostName(),
+      user: userName(),
+      email: gitConfigValue(ctx.repo, 'user.email') ?? null,
+      agent: options.agent,
+      intent: options.intent ?? '',
+      shared: options.shared,
+      startedAt: time,
+      startCommit: head,
+      heartbeatAt: time,
+      endedAt: null,
+      state: 'active',
+      head,
+      changedFiles: [],
+      touchedFiles: [],
+    },
+    authorFor(ctx, options.researcher),
+  );
+  ctx.invalidate();
+  const pushed = await pushRefs(ctx.repo, ctx.config, [sessionRef(session.id)]);
+  return { session, shared: pushed.outcome };
+}
+
+/** What the session's branch changes now, against the default branch. */
+export function workOf(
+  ctx: Context,
+  session: Pick<SessionRecord, 'worktree' | 'branch'>,
+): { head: string | null; changedFiles: string[] } {
+  const tip = session.branch ? `refs/heads/${session.branch}` : undefined;
+  const head = tip
+    ? git(['rev-parse', '--verify', '--quiet', tip], { cwd: ctx.repo.top }).stdout.trim() || null
+    : null;
+  if (!head) return { head: null, changedFiles: [] };
+  return { head, changedFiles: changedFiles(ctx.repo, defaultBranch(ctx.repo, ctx.config).ref, head) };
+}
+
+export interface RefreshOptions {
+  /** Files the agent reports touching. */
+  touched?: string[];
+  /** Write even within the rate limit (a push, a commit). */
+  force?: boolean;
+  /** Share the new record from a background process (hooks) instead of not at all. */
+  share?: 'background' | 'none';
+}
+
+/**
+ * Refreshes a session: heartbeat, head and changed files. Writes at most once per quarter of
+ * `staleAfter` unless something changed or `force`.
+ */
+export function refreshSession(ctx: Context, session: Session, options: RefreshOptions = {}): Session {
+  const work = workOf(ctx, session);
+  const quarter = ctx.config.sessions.staleAfterMs / 4;
+  const updated = updateSession(
+    ctx.repo,
+    session.id,
+    'heartbeat',
+    (record) => {
+      if (record.state !== 'active') return undefined;
+      const touched = [...new Set([...record.touchedFiles, ...(options.touched ?? [])])].sort();
+      const changed =
+        work.head !== record.head ||
+        touched.length !== record.touchedFiles.length ||
+        work.changedFiles.join('\0') !== record.changedFiles.join('\0');
+      const due = ctx.nowMs - Date.parse(record.heartbeatAt) >= quarter;
+      if (!changed && !due && !options.force) return undefined;
+      return {
+        ...record,
+        heartbeatAt: iso(now()),
+        head: work.head,
+        changedFiles: work.changedFiles,
+        touchedFiles: touched,
+      };
+    },
+    authorFor(ctx, session.researcher),
+  );
+  ctx.invalidate();
+  if (updated && updated.commit !== session.commit && options.share === 'background')
+    shareInBackground(ctx.repo, [sessionRef(session.id)]);
+  return updated ?? session;
+}
+
+export async function endSession(
+  ctx: Context,
+  session: Session,
+): Promise<{ session: Session; shared: PushResult['outcome'] }> {
+  if (session.state !== 'active') throw refusal(`Session ${session.id} has already ${session.state}.`);
+  const work = workOf(ctx, session);
+  const ended = updateSession(
+    ctx.repo,
+    session.id,
+    'end',
+    (record) =>
+      record.state !== 'active'
+        ? undefined
+        : {
+            ...record,
+            state: 'ended',
+            endedAt: iso(now()),
+            head: work.head ?? record.head,
+            changedFiles: work.head ? work.changedFiles : record.changedFiles,
+          },
+    authorFor(ctx, session.researcher),
+  )!;
+  ctx.invalidate();
+  const pushed = await pushRefs(ctx.repo, ctx.config, [sessionRef(session.id)]);
+  return { session: ended, shared: pushed.outcome };
+}
+
+function hostName(): string {
+  return process.env.CONSORTIUM_HOST || safe(hostname) || 'unknown';
+}
+
+function userName(): string {
+  return safe(() => userInfo().username) || process.env.USER || 'unknown';
+}
+
+function safe(f: () => string): string {
+  try {
+    return f();
+  } catch {
+    return '';
+  }
+}
+
+const firstLine = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .filter((l) => l && !l.startsWith('hint:'))[0] ?? 'git refused';

@@ -1,0 +1,113 @@
+import { hostname } from 'node:os';
+import { now } from '../core/clock.js';
+import type { Repo } from '../git/repo.js';
+import { git, gitOut } from '../git/run.js';
+
+/**
+ * Coordination records are commits whose message is a subject line and one JSON document,
+ * on an empty tree, chained by parent so that a record's whole history stays readable.
+ * Commits rather than bare blobs because some servers accept only commits behind refs.
+ */
+export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+export const ZERO = '0000000000000000000000000000000000000000';
+
+export interface StoredRecord {
+  ref: string;
+  commit: string;
+  subject: string;
+  body: unknown;
+}
+
+export interface BadRecord {
+  ref: string;
+  commit: string;
+  reason: string;
+}
+
+/** Reads every record under the given ref prefixes in one git process. */
+export function readRecords(repo: Repo, prefixes: string[]): { records: StoredRecord[]; bad: BadRecord[] } {
+  const out = gitOut(
+    ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)%00%(contents)%00', ...prefixes],
+    {
+      cwd: repo.top,
+    },
+  );
+  const records: StoredRecord[] = [];
+  const bad: BadRecord[] = [];
+  for (const chunk of out.split('\0\n')) {
+    if (!chunk) continue;
+    const [ref = '', commit = '', type = '', message = ''] = chunk.split('\0');
+    const parsed = parseMessage(type, message);
+    if ('reason' in parsed) bad.push({ ref, commit, reason: parsed.reason });
+    else records.push({ ref, commit, ...parsed });
+  }
+  return { records, bad };
+}
+
+export function parseMessage(
+  type: string,
+  message: string,
+): { subject: string; body: unknown } | { reason: string } {
+  if (type !== 'commit') return { reason: `it points at a ${type || 'missing object'}, not a commit` };
+  const split = message.indexOf('\n\n');
+  if (split < 0) return { reason: 'its commit message holds no record' };
+  try {
+    return { subject: message.slice(0, split), body: JSON.parse(message.slice(split + 2)) };
+  } catch {
+    return { reason: 'its record is not valid JSON' };
+  }
+}
+
+let emptyTreeWritten = false;
+
+/** Who the record commits are written by: explicit, since a fresh machine has no identity. */
+export interface Author {
+  name: string;
+  email: string;
+}
+
+export function writeRecordCommit(
+  repo: Repo,
+  subject: string,
+  body: unknown,
+  parents: string[],
+  author: Author,
+): string {
+  if (!emptyTreeWritten) {
+    gitOut(['hash-object', '-w', '-t', 'tree', '--stdin'], { cwd: repo.top, input: '' });
+    emptyTreeWritten = true;
+  }
+  const stamp = `${Math.floor(now().getTime() / 1000)} +0000`;
+  const who = `${clean(author.name)} <${clean(author.email)}> ${stamp}`;
+  const header = [
+    `tree ${EMPTY_TREE}`,
+    ...parents.map((p) => `parent ${p}`),
+    `author ${who}`,
+    `committer ${who}`,
+  ];
+  const text = `${header.join('\n')}\n\n${clean(subject)}\n\n${JSON.stringify(body, null, 1)}\n`;
+  return gitOut(['hash-object', '-w', '-t', 'commit', '--stdin'], { cwd: repo.top, input: text }).trim();
+}
+
+const clean = (s: string) => s.replace(/[<>\n\r\0]/g, ' ').trim() || 'unknown';
+
+/**
+ * Moves a ref from `expected` (ZERO: must not exist) to `commit`; false when another writer
+ * got there first. A lock file left by a killed process shows up as a failure too: recover
+ * removes those.
+ */
+export function compareAndSwap(repo: Repo, ref: string, commit: string, expected: string): boolean {
+  return git(['update-ref', '-m', 'git-consortium', ref, commit, expected], { cwd: repo.top }).status === 0;
+}
+
+export function deleteRef(repo: Repo, ref: string, expected: string): boolean {
+  return git(['update-ref', '-d', ref, expected], { cwd: repo.top }).status === 0;
+}
+
+/** A short random pause before retrying a lost compare-and-swap, so racers spread out. */
+export function backoff(attempt: number): void {
+  const ms = Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random());
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+export const machine = () => hostname();

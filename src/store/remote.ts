@@ -1,0 +1,181 @@
+import { spawn } from 'node:child_process';
+import type { Config } from '../core/config.js';
+import type { Repo } from '../git/repo.js';
+import { git, gitNetwork } from '../git/run.js';
+import { LOCAL, MIRROR, mirrorOf, NOTES_MIRROR, NOTES_REF } from './refs.js';
+
+/**
+ * Sharing coordination refs through the git server: pushes are compare-and-swap against what
+ * was last fetched (--force-with-lease), fetches land in the mirror namespace, and every
+ * network call is bounded in time.
+ */
+export const PUSH_TIMEOUT_MS = 4000;
+export const FETCH_TIMEOUT_MS = 5000;
+
+export function hasRemote(repo: Repo, remote: string): boolean {
+  return git(['config', '--get', `remote.${remote}.url`], { cwd: repo.top }).status === 0;
+}
+
+export type NetworkOutcome =
+  | { ok: true }
+  | { ok: false; reason: 'no-remote' | 'unreachable' | 'timeout'; detail: string };
+
+/** Brings every coordination ref and the notes from the remote into the mirror namespace. */
+export async function fetchCoordination(
+  repo: Repo,
+  config: Config,
+  timeoutMs = FETCH_TIMEOUT_MS,
+): Promise<NetworkOutcome> {
+  if (!hasRemote(repo, config.remote))
+    return { ok: false, reason: 'no-remote', detail: `there is no remote named ${config.remote}` };
+  const result = await gitNetwork(
+    [
+      'fetch',
+      '--quiet',
+      '--no-tags',
+      '--no-write-fetch-head',
+      '--prune',
+      config.remote,
+      `+${LOCAL}*:${MIRROR}*`,
+      `+${NOTES_REF}:${NOTES_MIRROR}`,
+    ],
+    { cwd: repo.top, timeoutMs },
+  );
+  if (result.timedOut)
+    return {
+      ok: false,
+      reason: 'timeout',
+      detail: `${config.remote} did not answer within ${Math.round(timeoutMs / 1000)}s`,
+    };
+  // A remote with no notes yet makes the notes refspec fail; fetch the rest without it.
+  if (result.status !== 0 && /couldn't find remote ref refs\/notes\/consortium/i.test(result.stderr)) {
+    const retry = await gitNetwork(
+      [
+        'fetch',
+        '--quiet',
+        '--no-tags',
+        '--no-write-fetch-head',
+        '--prune',
+        config.remote,
+        `+${LOCAL}*:${MIRROR}*`,
+      ],
+      {
+        cwd: repo.top,
+        timeoutMs,
+      },
+    );
+    if (retry.status === 0) return { ok: true };
+    return { ok: false, reason: retry.timedOut ? 'timeout' : 'unreachable', detail: firstLine(retry.stderr) };
+  }
+  if (result.status !== 0) return { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) };
+  return { ok: true };
+}
+
+export interface PushResult {
+  outcome: NetworkOutcome;
+  /** Refs the remote accepted (or already had). */
+  accepted: string[];
+  /** Refs the remote refused because it holds a version we have not fetched yet. */
+  rejected: string[];
+}
+
+/**
+ * Pushes local coordination refs, each only if the remote still holds what we last fetched
+ * from it (or nothing, when we never saw it there). Accepted refs update the mirror.
+ */
+export async function pushRefs(
+  repo: Repo,
+  config: Config,
+  refs: string[],
+  timeoutMs = PUSH_TIMEOUT_MS,
+): Promise<PushResult> {
+  if (refs.length === 0) return { outcome: { ok: true }, accepted: [], rejected: [] };
+  if (!hasRemote(repo, config.remote)) {
+    return {
+      outcome: { ok: false, reason: 'no-remote', detail: `there is no remote named ${config.remote}` },
+      accepted: [],
+      rejected: [],
+    };
+  }
+  const known = mirrorShas(repo, refs);
+  const args = ['push', '--no-verify', '--porcelain', config.remote];
+  for (const ref of refs) args.push(`--force-with-lease=${ref}:${known.get(ref) ?? ''}`);
+  args.push(...refs.map((ref) => `${ref}:${ref}`));
+  const result = await gitNetwork(args, { cwd: repo.top, timeoutMs, env: { CONSORTIUM_INTERNAL_PUSH: '1' } });
+  if (result.timedOut) {
+    return {
+      outcome: {
+        ok: false,
+        reason: 'timeout',
+        detail: `${config.remote} did not answer within ${Math.round(timeoutMs / 1000)}s`,
+      },
+      accepted: [],
+      rejected: [],
+    };
+  }
+  const accepted: string[] = [];
+  const rejected: string[] = [];
+  for (const line of result.stdout.split('\n')) {
+    const match = /^(.)\t([^:]+):([^\t]+)\t/.exec(line);
+    if (!match) continue;
+    const [, flag, , dst] = match as unknown as [string, string, string, string];
+    (flag === '!' ? rejected : accepted).push(dst);
+  }
+  if (accepted.length === 0 && rejected.length === 0 && result.status !== 0) {
+    return {
+      outcome: { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) },
+      accepted,
+      rejected,
+    };
+  }
+  updateMirrors(repo, accepted);
+  return { outcome: { ok: true }, accepted, rejected };
+}
+
+/** Makes the mirror of each ref what the local ref now is (after the remote accepted it). */
+function updateMirrors(repo: Repo, refs: string[]) {
+  if (refs.length === 0) return;
+  const shas = localShas(repo, refs);
+  const lines = refs.filter((r) => shas.has(r)).map((r) => `update ${mirrorOf(r)} ${shas.get(r)}\n`);
+  if (lines.length) git(['update-ref', '--stdin'], { cwd: repo.top, input: lines.join('') });
+}
+
+function shasOf(repo: Repo, refs: string[]): Map<string, string> {
+  const out = git(['for-each-ref', '--format=%(refname) %(objectname)', ...refs], { cwd: repo.top }).stdout;
+  const map = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const [ref, sha] = line.split(' ');
+    if (ref && sha) map.set(ref, sha);
+  }
+  return map;
+}
+
+const localShas = (repo: Repo, refs: string[]) => shasOf(repo, refs);
+
+function mirrorShas(repo: Repo, refs: string[]): Map<string, string> {
+  const mirrored = shasOf(repo, refs.map(mirrorOf));
+  return new Map(refs.filter((r) => mirrored.has(mirrorOf(r))).map((r) => [r, mirrored.get(mirrorOf(r))!]));
+}
+
+/**
+ * Shares refs from a detached child process, so a hook or a heartbeat never waits on the
+ * network. Its output is closed; a failure is simply retried by the next share or sync.
+ */
+export function shareInBackground(repo: Repo, refs: string[]): void {
+  if (refs.length === 0 || process.env.CONSORTIUM_NO_BACKGROUND === '1') return;
+  const cli = process.argv[1];
+  if (!cli) return;
+  const child = spawn(process.execPath, [cli, 'share', ...refs], {
+    cwd: repo.top,
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, CONSORTIUM_BACKGROUND: '1' },
+  });
+  child.unref();
+}
+
+const firstLine = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .filter((l) => !/^hint:/.test(l))[0] ?? 'no answer';
