@@ -1,5 +1,35 @@
-import { usageError } from '../core/errors.js';
+import path from 'node:path';
+import { parse } from '../core/args.js';
+import { environmentError } from '../core/errors.js';
+import { print } from '../core/output.js';
+import { CHAPTERS } from '../demo/chapters.js';
+import { Narrator } from '../demo/story.js';
+import { SAMPLE_FILES, World } from '../demo/world.js';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw usageError('git consortium demo is not available in this build yet.');
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse('demo', argv, { dir: { type: 'string' } });
+  const started = Date.now();
+  const world = new World(values.dir ? path.resolve(values.dir) : undefined, {
+    CONSORTIUM_NO_BACKGROUND: '1',
+  });
+  print(`Building a sandbox consortium in ${world.root}`);
+  print('  remote.git: a bare repository, the git server everyone shares');
+  world.seed(SAMPLE_FILES);
+  const cast = { world, elena: world.clone('elena'), yuki: world.clone('yuki'), aria: world.clone('aria') };
+  print('  elena/, yuki/, aria/: one clone per researcher, each a separate "machine" with its own HOME');
+  const tell = new Narrator(print);
+  try {
+    for (const [i, chapter] of CHAPTERS.entries()) {
+      tell.chapter(i + 1, chapter.title);
+      await chapter.play(cast, tell);
+    }
+  } catch (error) {
+    throw environmentError(
+      `The demo stopped: ${error instanceof Error ? error.message : String(error)}. The sandbox is left in ${world.root}.`,
+    );
+  }
+  print('');
+  print(`Done in ${((Date.now() - started) / 1000).toFixed(1)}s. The sandbox is yours to explore:`);
+  print(`  cd ${path.join(world.root, 'elena')} && PATH=${world.bin}:$PATH git consortium status --all`);
+  return 0;
 }

@@ -6,7 +6,7 @@ import type { SessionView } from '../services/view.js';
 /** How sessions and conflicts read on a terminal, the same in every command. */
 export function ago(isoTime: string, nowMs: number): string {
   const ms = nowMs - Date.parse(isoTime);
-  return ms < 0 ? 'just now' : `${formatDuration(ms)} ago`;
+  return ms < 5000 ? 'just now' : `${formatDuration(ms)} ago`;
 }
 
 export function sessionLine(s: SessionView, nowMs: number, c: Colors): string {

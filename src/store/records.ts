@@ -111,3 +111,13 @@ export function backoff(attempt: number): void {
 }
 
 export const machine = () => hostname();
+
+/** The same identity as environment, for git commands that write commits themselves (notes). */
+export function identityEnv(author: Author): NodeJS.ProcessEnv {
+  return {
+    GIT_AUTHOR_NAME: clean(author.name),
+    GIT_AUTHOR_EMAIL: clean(author.email),
+    GIT_COMMITTER_NAME: clean(author.name),
+    GIT_COMMITTER_EMAIL: clean(author.email),
+  };
+}

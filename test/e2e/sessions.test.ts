@@ -3,21 +3,21 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { consortium, must } from '../helpers/sandbox.js';
+import { consortium, json, must } from '../helpers/sandbox.js';
 
-const { sandbox, m } = consortium(['elena', 'yuki', 'aria']);
+const { m, cleanup } = consortium(['elena', 'yuki', 'aria']);
 const { elena, yuki } = m;
 
-test.after(() => sandbox.cleanup());
+test.after(cleanup);
 
 test('start creates and checks out a session branch and status shows it', () => {
-  const started = elena.json(['start', '-r', 'elena-vasquez', '--intent', 'statistical validation']);
+  const started = json(elena, ['start', '-r', 'elena-vasquez', '--intent', 'statistical validation']);
   assert.match(started.id, /^\d{8}-\d{9}-[0-9a-f]{6}$/);
   assert.match(started.branch, /^claude-elena-vasquez-\d{8}-\d{6}$/);
   assert.is(started.state, 'active');
   assert.is(started.intent, 'statistical validation');
   assert.is(must(elena.git(['branch', '--show-current'])).stdout.trim(), started.branch);
-  const status = elena.json(['status']);
+  const status = json(elena, ['status']);
   assert.is(status.researcher, 'elena-vasquez', 'identity comes from the session branch');
   assert.equal(
     status.sessions.map((s: any) => s.id),
@@ -46,8 +46,8 @@ test('start refuses a second session on the same worktree and branch, unless --s
   assert.is(refused.code, 1);
   assert.match(refused.stderr, /active on this worktree/);
   assert.match(refused.stderr, /--worktree/);
-  const shared = elena.json(['start', '-r', 'yuki-tanaka', '--shared']);
-  const status = elena.json(['status']);
+  const shared = json(elena, ['start', '-r', 'yuki-tanaka', '--shared']);
+  const status = json(elena, ['status']);
   assert.is(status.sessions.length, 2);
   const conflict = status.conflicts.find((c: any) => c.kind === 'worktree');
   assert.ok(conflict, 'two sessions on one worktree is a worktree conflict');
@@ -57,7 +57,7 @@ test('start refuses a second session on the same worktree and branch, unless --s
 });
 
 test('identity comes from the workspace folder, and a command that needs one says how to give it', () => {
-  const here = elena.json(['orient'], { cwd: 'consortium/yuki-tanaka' });
+  const here = json(elena, ['orient'], { cwd: 'consortium/yuki-tanaka' });
   assert.is(here.researcher, 'yuki-tanaka');
   const nobody = yuki.gc(['start']);
   assert.is(nobody.code, 2);
@@ -66,7 +66,7 @@ test('identity comes from the workspace folder, and a command that needs one say
   assert.match(nobody.stderr, /consortium\.researcher/);
   const fromConfig = yuki.git(['config', 'consortium.researcher', 'yuki-tanaka']);
   must(fromConfig);
-  assert.is(yuki.json(['orient']).researcher, 'yuki-tanaka');
+  assert.is(json(yuki, ['orient']).researcher, 'yuki-tanaka');
   must(yuki.git(['config', '--unset', 'consortium.researcher']));
 });
 
@@ -76,13 +76,13 @@ test('a folder under consortium/ that is not a listed researcher is not a worksp
 });
 
 test('end ends the current session; ended sessions show only with --all', () => {
-  const before = elena.json(['status']);
+  const before = json(elena, ['status']);
   const mine = before.sessions.find((s: any) => s.researcher === 'elena-vasquez');
-  const ended = elena.json(['end']);
+  const ended = json(elena, ['end']);
   assert.is(ended.id, mine.id);
   assert.is(ended.state, 'ended');
-  assert.is(elena.json(['status']).sessions.length, 0);
-  const all = elena.json(['status', '--all']);
+  assert.is(json(elena, ['status']).sessions.length, 0);
+  const all = json(elena, ['status', '--all']);
   assert.is(all.sessions.find((s: any) => s.id === mine.id).state, 'ended');
   const again = elena.gc(['end', '--session', mine.id]);
   assert.is(again.code, 1);
@@ -92,19 +92,19 @@ test('end ends the current session; ended sessions show only with --all', () => 
 });
 
 test('a session goes stale when its heartbeats stop, and is no longer active', () => {
-  const s = yuki.json(['start', '-r', 'yuki-tanaka']);
+  const s = json(yuki, ['start', '-r', 'yuki-tanaka']);
   const later = new Date(Date.parse(s.heartbeatAt) + 31 * 60_000).toISOString();
-  const status = yuki.json(['status', '--all'], { env: { CONSORTIUM_CLOCK: later } });
+  const status = json(yuki, ['status', '--all'], { env: { CONSORTIUM_CLOCK: later } });
   assert.is(status.sessions.find((x: any) => x.id === s.id).state, 'stale');
-  assert.is(yuki.json(['status'], { env: { CONSORTIUM_CLOCK: later } }).sessions.length, 0);
+  assert.is(json(yuki, ['status'], { env: { CONSORTIUM_CLOCK: later } }).sessions.length, 0);
   must(yuki.gc(['heartbeat'], { env: { CONSORTIUM_CLOCK: later } }));
-  const after = yuki.json(['status'], { env: { CONSORTIUM_CLOCK: later } });
+  const after = json(yuki, ['status'], { env: { CONSORTIUM_CLOCK: later } });
   assert.is(after.sessions.length, 1, 'a heartbeat makes it active again');
   must(yuki.gc(['end']));
 });
 
 test('a corrupt record is skipped with a warning and never hides the others', () => {
-  const good = elena.json(['start', '-r', 'elena-vasquez', '--no-branch']);
+  const good = json(elena, ['start', '-r', 'elena-vasquez', '--no-branch']);
   const blob = must(elena.git(['hash-object', '-w', '--stdin'], { input: 'garbage' })).stdout.trim();
   must(elena.git(['update-ref', 'refs/consortium/sessions/20200101-000000000-aaaaaa', blob]));
   const tree = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
@@ -130,7 +130,7 @@ test('ten start --shared processes at once in one clone: ten sessions, none lost
   for (const r of results) assert.is(r.code, 0, r.stderr);
   const ids = results.map((r) => JSON.parse(r.stdout).id);
   assert.is(new Set(ids).size, 10);
-  const status = elena.json(['status']);
+  const status = json(elena, ['status']);
   for (const id of ids)
     assert.ok(
       status.sessions.some((s: any) => s.id === id),
@@ -157,7 +157,7 @@ test('a repository without any configuration works on the defaults', () => {
   writeFileSync(path.join(dir, 'consortium', 'sam', 'a.txt'), 'x');
   must(elena.git(['add', '-A'], { cwd: dir }));
   must(elena.git(['commit', '-qm', 'x'], { cwd: dir }));
-  const s = elena.json(['start'], { cwd: path.join(dir, 'consortium', 'sam') });
+  const s = json(elena, ['start'], { cwd: path.join(dir, 'consortium', 'sam') });
   assert.is(s.researcher, 'sam');
   assert.match(s.branch, /^claude-sam-/);
 });

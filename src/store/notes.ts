@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import type { Repo } from '../git/repo.js';
+import { git } from '../git/run.js';
+import { type Author, backoff, compareAndSwap, identityEnv, ZERO } from './records.js';
+import { NOTES_MIRROR, NOTES_REF } from './refs.js';
+
+/**
+ * Notes in refs/notes/consortium: one JSON object per line, so notes written on one commit by
+ * different machines merge without loss (`git notes merge -s cat_sort_uniq`), and
+ * `git log --notes=consortium` shows them. `git notes add` is not compare-and-swap, so every
+ * write goes through a private temporary notes ref and lands with update-ref OLD NEW.
+ */
+export interface NoteEntry {
+  /** What the note records: provenance, override, merge, handoff, ... */
+  type: string;
+  at: string;
+  [key: string]: unknown;
+}
+
+const refSha = (repo: Repo, ref: string) => {
+  const r = git(['rev-parse', '--verify', '--quiet', ref], { cwd: repo.top });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+};
+
+/** Runs `git notes` on a private copy of the notes ref and lands the result by compare-and-swap. */
+function withNotesCopy(repo: Repo, author: Author, edit: (tmpRef: string) => boolean): boolean {
+  const env = identityEnv(author);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const base = refSha(repo, NOTES_REF);
+    const tmp = `refs/notes/consortium-tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
+    try {
+      if (base) git(['update-ref', tmp, base], { cwd: repo.top });
+      if (!edit(tmp)) return false;
+      const next = refSha(repo, tmp);
+      if (!next || next === base) return true;
+      if (compareAndSwap(repo, NOTES_REF, next, base ?? ZERO)) return true;
+    } finally {
+      git(['update-ref', '-d', tmp], { cwd: repo.top, env });
+    }
+    backoff(attempt);
+  }
+  return false;
+}
+
+/** Adds one entry to the note of `commit`, keeping every line already there. */
+export function addNote(repo: Repo, commit: string, entry: NoteEntry, author: Author): boolean {
+  const line = JSON.stringify(entry);
+  return withNotesCopy(repo, author, (tmp) => {
+    const result = git(['notes', `--ref=${tmp}`, 'append', '--file=-', commit], {
+      cwd: repo.top,
+      input: line,
+      env: identityEnv(author),
+    });
+    return result.status === 0;
+  });
+}
+
+/** The entries of the note on `commit` (lines that are not JSON objects are skipped). */
+export function readNote(repo: Repo, commit: string, ref = NOTES_REF): NoteEntry[] {
+  const result = git(['notes', `--ref=${ref}`, 'show', commit], { cwd: repo.top });
+  return result.status === 0 ? parseNote(result.stdout) : [];
+}
+
+export function parseNote(text: string): NoteEntry[] {
+  const entries: NoteEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim().startsWith('{')) continue;
+    try {
+      const value = JSON.parse(line);
+      if (value && typeof value === 'object' && typeof value.type === 'string') entries.push(value);
+    } catch {
+      // a hand-written line: not ours to read
+    }
+  }
+  return entries;
+}
+
+/**
+ * Folds the notes fetched from the remote (refs/notes/consortium-remote) into ours: lines of
+ * both sides are kept, sorted and de-duplicated. Returns whether anything changed.
+ */
+export function mergeFetchedNotes(repo: Repo, author: Author): boolean {
+  const theirs = refSha(repo, NOTES_MIRROR);
+  if (!theirs) return false;
+  const ours = refSha(repo, NOTES_REF);
+  if (!ours) return compareAndSwap(repo, NOTES_REF, theirs, ZERO);
+  if (ours === theirs) return false;
+  if (git(['merge-base', '--is-ancestor', theirs, ours], { cwd: repo.top }).status === 0) return false;
+  return withNotesCopy(repo, author, (tmp) => {
+    const result = git(
+      ['notes', `--ref=${tmp}`, 'merge', '--quiet', '--strategy=cat_sort_uniq', NOTES_MIRROR],
+      {
+        cwd: repo.top,
+        env: identityEnv(author),
+      },
+    );
+    return result.status === 0;
+  });
+}
