@@ -17,7 +17,7 @@ export function parse<T extends OptionSpec>(
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
-    const message = error instanceof Error ? error.message.replace(/\s*To specify.*$/s, '') : String(error);
+    const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
     throw usageError(`${message.replace(/\.$/, '')}. See git consortium help ${command}.`);
   }
   const [min, max] = positionals;
