@@ -1,0 +1,94 @@
+// Shared pieces of the benchmarks: timing of whole commands (median of several runs), the
+// baseline every figure is divided by, counting git processes, and a scratch repository.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export const CLI = path.resolve(import.meta.dirname, '..', 'dist', 'cli.js');
+
+/** Median wall time in milliseconds of running `command args` `runs` times. */
+export function time(command, args, { cwd, env, runs = 15, input } = {}) {
+  const samples = [];
+  for (let i = 0; i < runs + 2; i++) {
+    const start = process.hrtime.bigint();
+    const r = spawnSync(command, args, { cwd, env: { ...process.env, ...env }, input, encoding: 'utf8' });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (r.status !== 0 && !(env && env.BENCH_ANY_EXIT))
+      throw new Error(`${command} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    if (i >= 2) samples.push(ms); // two warm-up runs
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)];
+}
+
+export const nodeBaseline = (runs = 15) => time(process.execPath, ['-e', '0'], { runs });
+
+/**
+ * How many git processes a command starts: a `git` shim first on PATH logs each call and
+ * runs the real git.
+ */
+export function countGit(args, { cwd, env } = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gc-gitcount-'));
+  const real = spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
+  const log = path.join(dir, 'log');
+  writeFileSync(path.join(dir, 'git'), `#!/bin/sh\necho "$1" >> "${log}"\nexec "${real}" "$@"\n`);
+  chmodSync(path.join(dir, 'git'), 0o755);
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { ...process.env, ...env, PATH: `${dir}:${process.env.PATH}` },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+  let count = 0;
+  try {
+    count = readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).length;
+  } catch {}
+  rmSync(dir, { recursive: true, force: true });
+  return count;
+}
+
+/** A scratch repository with one commit and a bare remote, and the env of a fresh machine. */
+export function scratch(name) {
+  const root = mkdtempSync(path.join(tmpdir(), `gc-bench-${name}-`));
+  const home = path.join(root, 'home');
+  mkdirSync(home);
+  const bin = path.join(root, 'bin');
+  mkdirSync(bin);
+  symlinkSync(CLI, path.join(bin, 'git-consortium'));
+  const env = {
+    HOME: home,
+    PATH: `${bin}:${process.env.PATH}`,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_AUTHOR_NAME: 'bench',
+    GIT_AUTHOR_EMAIL: 'bench@example.org',
+    GIT_COMMITTER_NAME: 'bench',
+    GIT_COMMITTER_EMAIL: 'bench@example.org',
+    NO_COLOR: '1',
+    CONSORTIUM_NO_BACKGROUND: '1',
+  };
+  const repo = path.join(root, 'repo');
+  const remote = path.join(root, 'remote.git');
+  const git = (args, cwd = repo) => {
+    const r = spawnSync('git', args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  git(['init', '-q', '--bare', '-b', 'main', remote], root);
+  git(['init', '-q', '-b', 'main', repo], root);
+  mkdirSync(path.join(repo, 'consortium', 'elena'), { recursive: true });
+  writeFileSync(path.join(repo, 'consortium', 'elena', 'notes.md'), '# notes\n');
+  writeFileSync(path.join(repo, 'consortium.config.yaml'), 'protocol: [protocol/**]\n');
+  git(['add', '-A']);
+  git(['commit', '-qm', 'seed']);
+  git(['remote', 'add', 'origin', remote]);
+  git(['push', '-q', 'origin', 'main']);
+  return { root, repo, remote, env, git, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+export const ratio = (ms, base) => `${(ms / base).toFixed(2)}x`;
+
+export function report(title, rows) {
+  console.log(`\n${title}`);
+  for (const [label, value] of rows) console.log(`  ${label.padEnd(58)} ${value}`);
+}
