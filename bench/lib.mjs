@@ -14,7 +14,7 @@ export function time(command, args, { cwd, env, runs = 15, input } = {}) {
     const start = process.hrtime.bigint();
     const r = spawnSync(command, args, { cwd, env: { ...process.env, ...env }, input, encoding: 'utf8' });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    if (r.status !== 0 && !(env && env.BENCH_ANY_EXIT))
+    if (r.status !== 0 && !env?.BENCH_ANY_EXIT)
       throw new Error(`${command} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
     if (i >= 2) samples.push(ms); // two warm-up runs
   }
