@@ -201,6 +201,16 @@ export async function endSession(
   ctx: Context,
   session: Session,
 ): Promise<{ session: Session; shared: PushResult['outcome'] }> {
+  const ended = markEnded(ctx, session);
+  const pushed = await pushRefs(ctx.repo, ctx.config, [sessionRef(session.id)]);
+  return { session: ended, shared: pushed.outcome };
+}
+
+/**
+ * Ends a session here, without waiting on the network: for callers with a time budget (Claude
+ * Code's SessionEnd), which share the record in the background instead.
+ */
+export function markEnded(ctx: Context, session: Session): Session {
   if (session.state !== 'active') throw refusal(`Session ${session.id} has already ${session.state}.`);
   const work = workOf(ctx, session);
   const ended = updateSession(
@@ -220,8 +230,7 @@ export async function endSession(
     authorFor(ctx, session.researcher),
   )!;
   ctx.invalidate();
-  const pushed = await pushRefs(ctx.repo, ctx.config, [sessionRef(session.id)]);
-  return { session: ended, shared: pushed.outcome };
+  return ended;
 }
 
 function hostName(): string {
