@@ -1,0 +1,112 @@
+import {
+  dependents,
+  describeRefusal,
+  type GateAction,
+  type GateEvent,
+  type GateStatus,
+  gateStates,
+  refusals,
+} from '../analysis/gates.js';
+import type { Context } from '../context/context.js';
+import { findCurrentSession } from '../context/current-session.js';
+import { iso, now } from '../core/clock.js';
+import { refusal, usageError } from '../core/errors.js';
+import { isGateId, shown } from '../core/ids.js';
+import { appendGateEvent, newEventId, readGateEvents } from '../store/gates.js';
+import { type NetworkOutcome, pushRefs } from '../store/remote.js';
+import { authorFor } from './sessions.js';
+
+/**
+ * The gates as every reader sees them (gates, orient, handoff, sync, audit): the declared
+ * gates of the configuration with the state replayed from every recorded change.
+ */
+export interface GatesView {
+  gates: GateStatus[];
+  events: GateEvent[];
+}
+
+export function gatesView(ctx: Context): GatesView {
+  const log = readGateEvents(ctx.repo);
+  for (const problem of log.problems) process.stderr.write(`warning: ${problem}\n`);
+  return { gates: gateStates(ctx.config.gates, log.events), events: log.events };
+}
+
+export interface GateChange {
+  gate: GateStatus;
+  /** Undefined when nothing had to change (already in that state). */
+  event?: GateEvent;
+  /** Gates that need this one and are unlocked (a reopen leaves them standing on nothing). */
+  standing: string[];
+  shared: NetworkOutcome;
+}
+
+/**
+ * Unlocks or reopens a gate for `researcher`. Only the owner may, and unlocking needs every
+ * required gate unlocked; `force` overrides either rule and the event says which it broke.
+ */
+export async function changeGate(
+  ctx: Context,
+  options: { gate: string; action: GateAction; researcher: string; note?: string; force: boolean },
+): Promise<GateChange> {
+  if (!isGateId(options.gate) || !ctx.config.gates.has(options.gate)) {
+    const known = [...ctx.config.gates.keys()];
+    throw usageError(
+      `There is no gate ${shown(options.gate)}` +
+        (known.length ? ` (gates: ${known.join(', ')}).` : ': the configuration declares none.'),
+    );
+  }
+  const before = gatesView(ctx).gates;
+  const gate = before.find((g) => g.id === options.gate)!;
+  const target = options.action === 'unlock' ? 'unlocked' : 'locked';
+  if (gate.status === target) return { gate, standing: [], shared: { ok: true } };
+  const reasons = refusals(gate, options.researcher, options.action);
+  if (reasons.length && !options.force) {
+    throw refusal(
+      `${describeRefusal(gate, options.researcher, options.action, reasons)} Nothing was changed; --force overrides, and is recorded.`,
+    );
+  }
+  const at = iso(now());
+  const session = findCurrentSession(ctx, { quiet: true });
+  const event: GateEvent = {
+    id: newEventId(at),
+    gate: gate.id,
+    action: options.action,
+    by: options.researcher,
+    at,
+    note: options.note ?? null,
+    forced: reasons.length > 0,
+    overrode: reasons,
+    session: session && session.researcher === options.researcher ? session.id : null,
+  };
+  const { ref } = appendGateEvent(ctx.repo, event, authorFor(ctx, options.researcher));
+  const pushed = await pushRefs(ctx.repo, ctx.config, [ref]);
+  const after = gatesView(ctx).gates;
+  const standing =
+    options.action === 'reopen'
+      ? dependents(ctx.config.gates, gate.id).filter(
+          (id) => after.find((g) => g.id === id)?.status === 'unlocked',
+        )
+      : [];
+  return {
+    gate: after.find((g) => g.id === gate.id)!,
+    event,
+    standing,
+    shared: pushed.outcome,
+  };
+}
+
+/** The ids of every gate event known here (sync compares before and after fetching). */
+export function gateEventIds(ctx: Context): Set<string> {
+  return new Set(readGateEvents(ctx.repo).events.map((e) => e.id));
+}
+
+/** Gate events that were not among `known`: what a fetch brought. */
+export function newGateEvents(ctx: Context, known: Set<string>): GateEvent[] {
+  return readGateEvents(ctx.repo).events.filter((e) => !known.has(e.id));
+}
+
+/** A gate event as one line for people. */
+export function gateEventLine(e: GateEvent): string {
+  const what = e.action === 'unlock' ? 'unlocked' : 'reopened';
+  return `${e.gate} ${what} by ${e.by} at ${e.at}${e.forced ? ' (forced)' : ''}${e.note ? `: ${e.note}` : ''}`;
+}
