@@ -1,0 +1,290 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { type Conflict, workOfSession } from '../analysis/conflicts.js';
+import { type MergeSide, mergeConflicts, overlappingPairs, type PredictedMerge } from '../analysis/merge.js';
+import type { Context } from '../context/context.js';
+import { changedFiles, defaultBranch } from '../git/changes.js';
+import { type CommitPair, existingCommits, isObjectId, mergeTrees } from '../git/merge-tree.js';
+import { git, gitNetwork } from '../git/run.js';
+import { FETCH_TIMEOUT_MS, hasRemote, type NetworkOutcome } from '../store/remote.js';
+import type { Session } from '../store/sessions.js';
+import { hostName } from './sessions.js';
+
+/**
+ * Early warning (SPEC sections 6 and 7): the committed work of live sessions merged
+ * speculatively, pair by pair, without touching any worktree. Only pairs whose changed files
+ * overlap are merged; all of them go through one `git merge-tree --stdin`; results are cached
+ * by the pair of tips, so a repeated `status` starts no new merge.
+ *
+ * The tip of a session is, in order: its local branch when the session works in this
+ * repository on this host (its committed work, newer than anything it pushed); its pushed
+ * branch as last fetched (refs/remotes/<remote>/<branch>); the head its record holds, when
+ * that commit exists here.
+ */
+
+/** One side of a possible merge: who, which files, which commit. */
+interface Candidate {
+  side: MergeSide;
+  files: string[];
+  commit: string | null;
+  /** The commit came from a ref here, so it exists; a recorded head must be checked first. */
+  verified: boolean;
+}
+
+/** The merge conflicts between live sessions (for status, orient and everything on the view). */
+export function predictMergeConflicts(ctx: Context, live: readonly Session[]): Conflict[] {
+  if (live.length < 2) return [];
+  // Cheap way out: with no overlap in the records and no session of mine here (whose record
+  // may lag behind its branch), there is nothing to merge and no git to run.
+  const host = hostName();
+  const mine = live.some((s) => s.host === host && s.branch);
+  if (!mine && overlappingPairs(live.map((s) => ({ files: workOfSession(s) }))).length === 0) return [];
+  const candidates = sessionCandidates(ctx, live);
+  return predict(ctx, overlappingPairs(candidates));
+}
+
+/** My work, as the pre-push gate and `check` see it. */
+export interface MyWork {
+  /** The commit to merge with the others' work: the pushed tip, or my branch's committed tip. */
+  tip: string;
+  /** Files my work changes against the default branch; computed from `tip` when absent. */
+  changedFiles?: readonly string[];
+  /** My session, when there is one. */
+  session?: { id: string; researcher: string } | null;
+  /** My researcher id when there is no session (or to name me anyway). */
+  researcher?: string | null;
+  branch?: string | null;
+}
+
+/**
+ * The `merge` conflicts my work would meet: my tip merged speculatively with the tip of each
+ * of `others` (live sessions; mine is left out if present) whose changed files overlap mine.
+ * Each conflict names my session first.
+ */
+export function mergeConflictsFor(ctx: Context, mine: MyWork, others: readonly Session[]): Conflict[] {
+  const rest = others.filter((s) => s.id !== mine.session?.id);
+  if (rest.length === 0) return [];
+  const files = mine.changedFiles
+    ? [...mine.changedFiles]
+    : changedFiles(ctx.repo, defaultBranch(ctx.repo, ctx.config).ref, mine.tip);
+  const me: Candidate = {
+    side: {
+      session: mine.session?.id ?? null,
+      researcher: mine.session?.researcher ?? mine.researcher ?? null,
+      branch: mine.branch ?? null,
+      ref: mine.branch ?? mine.tip.slice(0, 12),
+    },
+    files,
+    commit: isObjectId(mine.tip) ? mine.tip : null,
+    verified: false,
+  };
+  const pairs = sessionCandidates(ctx, rest)
+    .filter((other) => other.files.some((f) => files.includes(f)))
+    .map((other): [Candidate, Candidate] => [me, other]);
+  return predict(ctx, pairs);
+}
+
+/**
+ * Fetches the pushed branches of these sessions into refs/remotes/<remote>/, in one bounded
+ * fetch, so that their tips exist here. A branch that was never pushed is simply not there:
+ * each refspec is a pattern (`<branch>*`), which matches nothing rather than failing.
+ */
+export async function fetchSessionBranches(
+  ctx: Context,
+  sessions: readonly Session[],
+  timeoutMs = FETCH_TIMEOUT_MS,
+): Promise<NetworkOutcome> {
+  const remote = ctx.config.remote;
+  if (!hasRemote(ctx.repo, remote))
+    return { ok: false, reason: 'no-remote', detail: `there is no remote named ${remote}` };
+  const branches = [...new Set(sessions.map((s) => s.branch).filter(safeBranch))];
+  if (branches.length === 0) return { ok: true };
+  const result = await gitNetwork(
+    [
+      'fetch',
+      '--quiet',
+      '--no-tags',
+      '--no-write-fetch-head',
+      remote,
+      ...branches.map((b) => `+refs/heads/${b}*:refs/remotes/${remote}/${b}*`),
+    ],
+    { cwd: ctx.repo.top, timeoutMs },
+  );
+  if (result.timedOut)
+    return {
+      ok: false,
+      reason: 'timeout',
+      detail: `${remote} did not answer within ${Math.round(timeoutMs / 1000)}s`,
+    };
+  if (result.status !== 0)
+    return { ok: false, reason: 'unreachable', detail: result.stderr.trim().split('\n')[0] ?? 'no answer' };
+  return { ok: true };
+}
+
+/** Branch names safe to use in ref patterns and refspecs (anything else falls back to heads). */
+function safeBranch(branch: string | null): branch is string {
+  return (
+    !!branch &&
+    /^[A-Za-z0-9_][A-Za-z0-9._/-]*$/.test(branch) &&
+    !branch.includes('..') &&
+    !branch.includes('//') &&
+    !branch.endsWith('/') &&
+    !branch.endsWith('.lock')
+  );
+}
+
+/** Resolves each session's tip and files, with one for-each-ref for all of their branches. */
+function sessionCandidates(ctx: Context, sessions: readonly Session[]): Candidate[] {
+  const remote = ctx.config.remote;
+  const branches = [...new Set(sessions.map((s) => s.branch).filter(safeBranch))];
+  const refs = new Map<string, string>();
+  if (branches.length) {
+    const out = git(
+      [
+        'for-each-ref',
+        '--format=%(objectname) %(refname)',
+        ...branches.flatMap((b) => [`refs/heads/${b}`, `refs/remotes/${remote}/${b}`]),
+      ],
+      { cwd: ctx.repo.top },
+    ).stdout;
+    for (const line of out.split('\n')) {
+      const space = line.indexOf(' ');
+      if (space > 0) refs.set(line.slice(space + 1), line.slice(0, space));
+    }
+  }
+  const host = hostName();
+  let base: string | undefined | null = null;
+  const baseRef = () => {
+    if (base === null) base = defaultBranch(ctx.repo, ctx.config).ref;
+    return base;
+  };
+  return sessions.map((s) => {
+    const side: MergeSide = { session: s.id, researcher: s.researcher, branch: s.branch };
+    const recorded = workOfSession(s);
+    const local = s.branch && s.host === host ? refs.get(`refs/heads/${s.branch}`) : undefined;
+    if (local) {
+      // My own committed work: when the record lags behind the branch (no hook ran since the
+      // last commit), what the branch changes now is what counts.
+      const files =
+        local === s.head
+          ? recorded
+          : [...new Set([...changedFiles(ctx.repo, baseRef(), local), ...s.touchedFiles])];
+      return { side: { ...side, ref: s.branch }, files, commit: local, verified: true };
+    }
+    const pushed = s.branch ? refs.get(`refs/remotes/${remote}/${s.branch}`) : undefined;
+    if (pushed)
+      return {
+        side: { ...side, ref: `${remote}/${s.branch}` },
+        files: recorded,
+        commit: pushed,
+        verified: true,
+      };
+    const head = s.head && isObjectId(s.head) ? s.head : null;
+    return { side: { ...side, ref: head?.slice(0, 12) }, files: recorded, commit: head, verified: false };
+  });
+}
+
+/** Merges the pairs (cached results first), and returns the conflicts of those that conflict. */
+function predict(ctx: Context, pairs: readonly (readonly [Candidate, Candidate])[]): Conflict[] {
+  const mergeable = pairs.filter(([a, b]) => a.commit && b.commit && a.commit !== b.commit);
+  if (mergeable.length === 0) return [];
+  const cache = MergeCache.open(ctx.repo.commonDir);
+  const todo = mergeable.filter(([a, b]) => cache.get(a.commit!, b.commit!) === undefined);
+  if (todo.length) {
+    const unverified = todo.flat().filter((c) => !c.verified);
+    const present = existingCommits(
+      ctx.repo,
+      unverified.map((c) => c.commit!),
+    );
+    const runnable = todo.filter(
+      ([a, b]) => (a.verified || present.has(a.commit!)) && (b.verified || present.has(b.commit!)),
+    );
+    const outcomes = mergeTrees(
+      ctx.repo,
+      runnable.map(([a, b]): CommitPair => [a.commit!, b.commit!]),
+    );
+    runnable.forEach(([a, b], i) => {
+      const outcome = outcomes[i]!;
+      // A pair git cannot merge at all is not cached: a later fetch may complete its history.
+      if (outcome.status !== 'failed')
+        cache.set(a.commit!, b.commit!, outcome.status === 'clean' ? [] : outcome.paths);
+    });
+    cache.save();
+  }
+  const merges: PredictedMerge[] = [];
+  for (const [a, b] of mergeable) {
+    const paths = cache.get(a.commit!, b.commit!);
+    if (paths?.length) merges.push({ a: a.side, b: b.side, paths });
+  }
+  return mergeConflicts(merges);
+}
+
+/**
+ * Results of speculative merges by pair of commits, in .git/consortium/merge-cache.json. A
+ * merge of two commits always gives the same result, so entries never go stale; the file
+ * keeps the most recently used MAX_ENTRIES. It is a cache: unreadable means empty, and a
+ * write that fails (or loses a race with another process) only costs a merge later.
+ */
+const MAX_ENTRIES = 4096;
+const CACHE_FORMAT = 1;
+
+class MergeCache {
+  private changed = false;
+  private readonly used = new Set<string>();
+
+  private constructor(
+    private readonly file: string,
+    private readonly entries: Map<string, string[]>,
+  ) {}
+
+  static open(commonDir: string): MergeCache {
+    const file = path.join(commonDir, 'consortium', 'merge-cache.json');
+    const entries = new Map<string, string[]>();
+    try {
+      const data = JSON.parse(readFileSync(file, 'utf8')) as { format?: unknown; merges?: unknown };
+      if (data.format === CACHE_FORMAT && data.merges && typeof data.merges === 'object') {
+        for (const [key, paths] of Object.entries(data.merges as Record<string, unknown>)) {
+          if (Array.isArray(paths) && paths.every((p) => typeof p === 'string')) entries.set(key, paths);
+        }
+      }
+    } catch {
+      // no cache yet, or an unreadable one: start empty
+    }
+    return new MergeCache(file, entries);
+  }
+
+  private static key(a: string, b: string) {
+    return a < b ? `${a} ${b}` : `${b} ${a}`;
+  }
+
+  /** Conflicted paths of the pair ([] when it merges cleanly), or undefined when unknown. */
+  get(a: string, b: string): string[] | undefined {
+    const key = MergeCache.key(a, b);
+    const paths = this.entries.get(key);
+    if (paths) this.used.add(key);
+    return paths;
+  }
+
+  set(a: string, b: string, paths: string[]): void {
+    const key = MergeCache.key(a, b);
+    this.entries.set(key, paths);
+    this.used.add(key);
+    this.changed = true;
+  }
+
+  save(): void {
+    if (!this.changed) return;
+    // Entries used now go last, so trimming from the front drops the least recently used.
+    const ordered = [...this.entries].filter(([k]) => !this.used.has(k));
+    for (const key of this.used) ordered.push([key, this.entries.get(key)!]);
+    const kept = ordered.slice(-MAX_ENTRIES);
+    try {
+      mkdirSync(path.dirname(this.file), { recursive: true });
+      const temp = `${this.file}.${process.pid}.tmp`;
+      writeFileSync(temp, JSON.stringify({ format: CACHE_FORMAT, merges: Object.fromEntries(kept) }));
+      renameSync(temp, this.file);
+    } catch {
+      // a read-only repository: the merges are simply done again next time
+    }
+  }
+}
