@@ -1,8 +1,10 @@
+import { isLive } from '../analysis/state.js';
 import { openContext } from '../context/context.js';
 import { resolveIdentity } from '../context/identity.js';
 import { parse } from '../core/args.js';
 import { colors, print, printJson, warn } from '../core/output.js';
 import { conflictLine, sessionLine } from '../render/text.js';
+import { fetchSessionBranches } from '../services/predict.js';
 import { coordinationView, sessionJson } from '../services/view.js';
 import { fetchCoordination } from '../store/remote.js';
 
@@ -19,6 +21,17 @@ export async function run(argv: string[]): Promise<number> {
       warn(
         `warning: could not fetch from ${ctx.config.remote} (${fetched.detail}); showing what is known here.`,
       );
+    if (fetched.ok) {
+      // The live sessions' pushed branches too, so their work can be merged speculatively.
+      const live = ctx
+        .sessions()
+        .sessions.filter((s) => isLive(s, ctx.nowMs, ctx.config.sessions.staleAfterMs));
+      const branches = await fetchSessionBranches(ctx, live);
+      if (!branches.ok)
+        warn(
+          `warning: could not fetch the sessions' branches from ${ctx.config.remote} (${branches.detail}); predicted merge conflicts use what is known here.`,
+        );
+    }
   }
   const view = coordinationView(ctx);
   const me = resolveIdentity(ctx)?.id ?? null;

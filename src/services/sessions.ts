@@ -19,6 +19,7 @@ import {
   type SessionRecord,
   updateSession,
 } from '../store/sessions.js';
+import { releaseEnded } from './leases.js';
 
 /**
  * The session lifecycle, shared by every entry point (commands, git hooks, Claude Code hooks,
@@ -203,6 +204,9 @@ export async function endSession(
 ): Promise<{ session: Session; shared: PushResult['outcome'] }> {
   const ended = markEnded(ctx, session);
   const pushed = await pushRefs(ctx.repo, ctx.config, [sessionRef(session.id)]);
+  // The ended record already releases its leases for everyone who fetches it; when the remote
+  // answered, the lease table is cleaned up as well.
+  if (pushed.outcome.ok) await releaseEnded(ctx, ended);
   return { session: ended, shared: pushed.outcome };
 }
 
@@ -233,7 +237,7 @@ export function markEnded(ctx: Context, session: Session): Session {
   return ended;
 }
 
-function hostName(): string {
+export function hostName(): string {
   return process.env.CONSORTIUM_HOST || safe(hostname) || 'unknown';
 }
 

@@ -2,6 +2,8 @@ import { type Conflict, protocolConflicts, sortConflicts, worktreeConflicts } fr
 import { type SessionState, stateOf } from '../analysis/state.js';
 import type { Context } from '../context/context.js';
 import type { Session } from '../store/sessions.js';
+import { currentLeases } from './leases.js';
+import { predictMergeConflicts } from './predict.js';
 
 /**
  * The coordination state as every reader sees it (status, orient, check, the hooks): sessions
@@ -34,10 +36,14 @@ export function coordinationView(ctx: Context): CoordinationView {
   const sessions: SessionView[] = ctx
     .sessions()
     .sessions.map((s) => ({ ...s, effectiveState: stateOf(s, ctx.nowMs, staleAfter), leases: [] }));
-  const leases: LeaseView[] = [];
+  const leases: LeaseView[] = currentLeases(ctx);
   for (const lease of leases) sessions.find((s) => s.id === lease.session)?.leases.push(lease.pattern);
   const live = sessions.filter((s) => s.effectiveState === 'active');
-  const conflicts = [...worktreeConflicts(live), ...protocolConflicts(live, ctx.config.protocol)];
+  const conflicts = [
+    ...worktreeConflicts(live),
+    ...protocolConflicts(live, ctx.config.protocol),
+    ...predictMergeConflicts(ctx, live),
+  ];
   return { sessions, live, leases, conflicts: sortConflicts(conflicts) };
 }
 
