@@ -1,0 +1,206 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { consortium, json, type Machine, must, SAMPLE_CONFIG } from '../helpers/sandbox.js';
+
+/**
+ * Early warning: live sessions' committed work merged speculatively, before anyone merges.
+ * Real clones of one bare remote; each researcher on a machine of their own.
+ */
+const { m, world, cleanup } = consortium(['elena', 'yuki', 'aria']);
+const { elena, yuki, aria } = m;
+test.after(cleanup);
+
+const FILE = 'src/shared.py';
+
+/** Changes one line (1-based) of a file in a machine's worktree. */
+function editLine(machine: Machine, file: string, line: number, text: string) {
+  const full = path.join(machine.dir, file);
+  const lines = readFileSync(full, 'utf8').split('\n');
+  lines[line - 1] = text;
+  writeFileSync(full, lines.join('\n'));
+}
+
+/**
+ * What the post-commit hook and background sharing do after a commit: refresh the session's
+ * record (head, changed files) and share it with the remote. Done explicitly here, so these
+ * tests do not depend on hooks or on timing.
+ */
+function publish(machine: Machine, session: string) {
+  must(machine.gc(['heartbeat', '--session', session]));
+  must(machine.gc(['share', `refs/consortium/sessions/${session}`]));
+}
+
+const merges = (status: { conflicts: any[] }) => status.conflicts.filter((c) => c.kind === 'merge');
+
+/** Counts the git merge-tree processes a command starts, through git's own trace. */
+function mergeTreeRuns(machine: Machine, args: string[]): { out: any; runs: number } {
+  const trace = path.join(world.root, `trace-${machine.name}-${Date.now()}`);
+  const out = json(machine, args, { env: { GIT_TRACE: trace } });
+  const lines = existsSync(trace) ? readFileSync(trace, 'utf8').split('\n') : [];
+  rmSync(trace, { force: true });
+  return { out, runs: lines.filter((l) => /trace: built-in: git merge-tree /.test(l)).length };
+}
+
+let e: any;
+let y: any;
+let a: any;
+
+test('a conflict is predicted before either side merges: status --fetch names the file and both sessions', () => {
+  e = json(elena, ['start', '-r', 'elena-vasquez', '--intent', 'tighten the threshold']);
+  y = json(yuki, ['start', '-r', 'yuki-tanaka', '--intent', 'faster path']);
+  a = json(aria, ['start', '-r', 'aria-blackwood', '--intent', 'red team']);
+  editLine(elena, FILE, 5, 'THRESHOLD = 0.05  # elena');
+  elena.commit('Tighten the threshold');
+  must(elena.git(['push', '-q', '-u', 'origin', 'HEAD']));
+  publish(elena, e.id);
+
+  // yuki changes the same line, commits, pushes nothing and runs no hook.
+  editLine(yuki, FILE, 5, 'THRESHOLD = 0.2  # yuki');
+  yuki.commit('Loosen the threshold for speed');
+  const head = must(yuki.git(['rev-parse', 'HEAD'])).stdout;
+
+  const status = json(yuki, ['status', '--fetch']);
+  const found = merges(status);
+  assert.is(found.length, 1, JSON.stringify(status.conflicts, null, 2));
+  const c = found[0];
+  assert.is(c.severity, 'medium');
+  assert.equal(c.paths, [FILE]);
+  assert.equal([...c.sessions].sort(), [e.id, y.id].sort());
+  assert.equal([...c.researchers].sort(), ['elena-vasquez', 'yuki-tanaka']);
+  assert.match(c.message, FILE);
+  assert.match(c.message, /Agree who merges first/);
+  // Predicted without touching anything: yuki's worktree, index and branch are as she left them.
+  assert.is(must(yuki.git(['status', '--porcelain'])).stdout, '');
+  assert.is(must(yuki.git(['rev-parse', 'HEAD'])).stdout, head);
+  assert.not.ok(existsSync(path.join(yuki.dir, '.git', 'MERGE_HEAD')));
+  // The text form says the same.
+  const text = must(yuki.gc(['status'])).stdout;
+  assert.match(text, /MEDIUM merge: .*src\/shared\.py/);
+});
+
+test('a third session changing other lines of the same file gets no merge conflict', () => {
+  editLine(aria, FILE, 10, 'def audit():  # aria');
+  aria.commit('Add an audit hook');
+  must(aria.git(['push', '-q', '-u', 'origin', 'HEAD']));
+  publish(aria, a.id);
+  const fromAria = json(aria, ['status', '--fetch']);
+  assert.ok(
+    fromAria.sessions.some((s: any) => s.id === e.id && s.changedFiles.includes(FILE)),
+    'aria sees that elena changed the same file',
+  );
+  assert.equal(merges(fromAria), [], 'aria and elena changed different lines: no merge conflict');
+  const fromYuki = json(yuki, ['status', '--fetch']);
+  const found = merges(fromYuki);
+  assert.is(found.length, 1, 'still only the elena-yuki conflict');
+  assert.not.ok(found[0].sessions.includes(a.id));
+});
+
+test('a repeated status merges nothing new; a new commit is merged again', () => {
+  const first = mergeTreeRuns(yuki, ['status']);
+  assert.is(merges(first.out).length, 1);
+  assert.is(first.runs, 0, 'every pair of tips was merged by an earlier status');
+  assert.ok(existsSync(path.join(yuki.dir, '.git', 'consortium', 'merge-cache.json')));
+  // yuki moves her change to another line: the pair of tips is new, the conflict goes away.
+  editLine(yuki, FILE, 5, 'line 5');
+  editLine(yuki, FILE, 7, 'FAST = True  # yuki');
+  yuki.commit('Move the switch to its own line');
+  const second = mergeTreeRuns(yuki, ['status']);
+  assert.is(second.runs, 1, 'one merge-tree process for all the new pairs');
+  assert.equal(merges(second.out), []);
+  // Back to the conflicting change for the tests that follow.
+  editLine(yuki, FILE, 5, 'THRESHOLD = 0.2  # yuki');
+  yuki.commit('Loosen the threshold for speed, again');
+  assert.is(merges(json(yuki, ['status'])).length, 1);
+});
+
+test("check --json in yuki's clone exits 1 with the merge conflict naming the file and elena's session", () => {
+  const r = yuki.gc(['check', '--json']);
+  assert.is(r.code, 1, r.stderr);
+  const found = JSON.parse(r.stdout).conflicts.filter((c: any) => c.kind === 'merge');
+  assert.is(found.length, 1, r.stdout);
+  assert.equal(found[0].paths, [FILE]);
+  assert.ok(found[0].sessions.includes(e.id));
+  assert.ok(found[0].researchers.includes('elena-vasquez'));
+});
+
+/** Sets policy.merge in yuki's checked-out configuration (uncommitted, restored afterwards). */
+function mergePolicy(value: 'warn' | 'block') {
+  yuki.write('consortium.config.yaml', `${SAMPLE_CONFIG}policy:\n  merge: ${value}\n`);
+}
+
+test("with policy.merge: warn, yuki's push goes through with a warning naming the file", () => {
+  must(yuki.gc(['init']));
+  mergePolicy('warn');
+  try {
+    const push = yuki.git(['push', '-u', 'origin', 'HEAD']);
+    assert.is(push.code, 0, push.stderr);
+    assert.match(push.stderr, FILE);
+    assert.match(push.stderr, /merge/i);
+    const remote = must(yuki.git(['ls-remote', 'origin', `refs/heads/${y.branch}`])).stdout;
+    assert.match(remote, must(yuki.git(['rev-parse', 'HEAD'])).stdout.trim());
+  } finally {
+    must(yuki.git(['checkout', '--', 'consortium.config.yaml']));
+  }
+});
+
+test('with policy.merge: block, the push is refused and the remote keeps what it had', () => {
+  editLine(yuki, FILE, 5, 'THRESHOLD = 0.3  # yuki, later');
+  yuki.commit('Loosen it more');
+  const before = must(yuki.git(['ls-remote', 'origin', `refs/heads/${y.branch}`])).stdout;
+  mergePolicy('block');
+  try {
+    const push = yuki.git(['push', 'origin', 'HEAD']);
+    assert.is.not(push.code, 0, 'the push is refused');
+    assert.match(push.stderr, FILE);
+    assert.match(push.stderr, e.id);
+    assert.is(must(yuki.git(['ls-remote', 'origin', `refs/heads/${y.branch}`])).stdout, before);
+  } finally {
+    must(yuki.git(['checkout', '--', 'consortium.config.yaml']));
+  }
+});
+
+test('two live sessions of different researchers that changed one protocol file: a protocol conflict, high', () => {
+  // Different lines: no textual conflict, still a protocol conflict.
+  editLine(elena, 'protocol/spec.md', 4, 'MUST sign every descriptor (elena)');
+  elena.commit('Protocol: signatures');
+  must(elena.git(['push', '-q', 'origin', 'HEAD']));
+  publish(elena, e.id);
+  editLine(aria, 'protocol/spec.md', 11, 'MUST log every refusal (aria)');
+  aria.commit('Protocol: refusals are logged');
+  must(aria.git(['push', '-q', 'origin', 'HEAD']));
+  publish(aria, a.id);
+  const status = json(yuki, ['status', '--fetch']);
+  const protocol = status.conflicts.filter((c: any) => c.kind === 'protocol');
+  assert.is(protocol.length, 1, JSON.stringify(status.conflicts, null, 2));
+  assert.is(protocol[0].severity, 'high');
+  assert.equal(protocol[0].paths, ['protocol/spec.md']);
+  assert.equal([...protocol[0].sessions].sort(), [e.id, a.id].sort());
+  assert.equal([...protocol[0].researchers].sort(), ['aria-blackwood', 'elena-vasquez']);
+  assert.is(status.conflicts[0].kind, 'protocol', 'high severity comes first');
+  assert.equal(
+    merges(status).filter((c: any) => c.sessions.includes(a.id)),
+    [],
+    'the edits do not overlap textually',
+  );
+});
+
+test('two live sessions sharing one worktree: a worktree conflict', () => {
+  const shared = json(aria, ['start', '-r', 'yuki-tanaka', '--shared', '--intent', 'pairing with aria']);
+  const status = json(aria, ['status']);
+  const worktree = status.conflicts.filter((c: any) => c.kind === 'worktree');
+  assert.is(worktree.length, 1, JSON.stringify(status.conflicts, null, 2));
+  assert.is(worktree[0].severity, 'medium');
+  assert.equal([...worktree[0].sessions].sort(), [a.id, shared.id].sort());
+  assert.equal([...worktree[0].researchers].sort(), ['aria-blackwood', 'yuki-tanaka']);
+  assert.equal(worktree[0].paths, [aria.dir]);
+  must(aria.gc(['end', '--session', shared.id]));
+  assert.equal(
+    json(aria, ['status']).conflicts.filter((c: any) => c.kind === 'worktree'),
+    [],
+    'ended, the conflict is gone',
+  );
+});
+
+test.run();
