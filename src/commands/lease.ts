@@ -1,5 +1,112 @@
-import { usageError } from '../core/errors.js';
+import { openContext } from '../context/context.js';
+import { requireCurrentSession } from '../context/current-session.js';
+import { parse } from '../core/args.js';
+import { durationArg } from '../core/duration.js';
+import { refusal, usageError } from '../core/errors.js';
+import { colors, print, printJson, warn } from '../core/output.js';
+import { acquireLeases, currentLeases, leasePattern, releaseLeases } from '../services/leases.js';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw usageError('git consortium lease is not available in this build yet.');
+/** `lease acquire|release|list`: argument handling and rendering only; services/leases.ts decides. */
+export async function run(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (verb === 'acquire') return acquire(rest);
+  if (verb === 'release') return release(rest);
+  if (verb === 'list' || verb === undefined) return list(rest);
+  throw usageError(
+    `git consortium lease takes acquire, release or list, not ${JSON.stringify(verb)}. See git consortium help lease.`,
+  );
+}
+
+async function acquire(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    'lease',
+    argv,
+    {
+      ttl: { type: 'string' },
+      reason: { type: 'string' },
+      force: { type: 'boolean' },
+      session: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    [1, 256],
+  );
+  const ttlMs = values.ttl === undefined ? undefined : durationArg('--ttl', values.ttl);
+  if (ttlMs === 0) throw usageError('--ttl must be longer than 0s.');
+  const reason = values.reason?.trim() || null;
+  if (values.reason !== undefined && (!reason || reason.length > 500 || /[\0-\x08\x0b-\x1f]/.test(reason)))
+    throw usageError('--reason takes a short text (up to 500 characters).');
+  if (values.force && !reason)
+    throw usageError("--force breaks another session's lease and is recorded: say why with --reason TEXT.");
+  const ctx = await openContext();
+  const patterns = [...new Set(positionals.map((p) => leasePattern(ctx, p)))];
+  const session = requireCurrentSession(ctx, values.session);
+  const result = await acquireLeases(ctx, session, {
+    patterns,
+    ttlMs: ttlMs ?? ctx.config.sessions.leaseTtlMs,
+    reason,
+    force: !!values.force,
+  });
+  if (values.json) {
+    printJson({ session: session.id, leases: result.leases, broke: result.broke });
+    return 0;
+  }
+  const c = colors();
+  for (const b of result.broke)
+    print(c.yellow(`Broke the lease of ${b.researcher} (session ${b.session}) on ${b.pattern}: ${reason}`));
+  for (const l of result.leases)
+    print(
+      `Leased ${c.bold(l.pattern)} to session ${session.id} (${session.researcher}) until ${l.expiresAt}.`,
+    );
+  return 0;
+}
+
+async function release(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    'lease',
+    argv,
+    { all: { type: 'boolean' }, session: { type: 'string' }, json: { type: 'boolean' } },
+    [0, 256],
+  );
+  if (!values.all && positionals.length === 0)
+    throw usageError('lease release needs the paths to release, or --all. See git consortium help lease.');
+  if (values.all && positionals.length)
+    throw usageError('lease release takes either paths or --all, not both.');
+  const ctx = await openContext();
+  const patterns = values.all ? 'all' : [...new Set(positionals.map((p) => leasePattern(ctx, p)))];
+  const session = requireCurrentSession(ctx, values.session);
+  const result = await releaseLeases(ctx, session, patterns);
+  if (patterns !== 'all' && result.released.length === 0)
+    throw refusal(
+      `Session ${session.id} holds no lease on ${result.notHeld.join(', ')}; nothing was released.`,
+    );
+  if (values.json) {
+    printJson({ session: session.id, released: result.released, notHeld: result.notHeld });
+    return 0;
+  }
+  if (result.released.length === 0) print(`Session ${session.id} held no leases.`);
+  else print(`Released ${result.released.join(', ')} (session ${session.id}).`);
+  if (result.notHeld.length) warn(`Not held by this session, so not released: ${result.notHeld.join(', ')}.`);
+  return 0;
+}
+
+async function list(argv: string[]): Promise<number> {
+  const { values } = parse('lease', argv, { json: { type: 'boolean' } });
+  const ctx = await openContext();
+  const leases = currentLeases(ctx);
+  if (values.json) {
+    printJson({ leases });
+    return 0;
+  }
+  if (leases.length === 0) {
+    print('No leases are held.');
+    return 0;
+  }
+  const c = colors();
+  for (const l of leases) {
+    print(`${c.bold(l.pattern)}  ${l.researcher}  session ${l.session}`);
+    print(
+      `    since ${l.acquiredAt} until ${l.expiresAt}${l.forced ? c.yellow(' (taken by force)') : ''}${l.reason ? `  reason: ${l.reason}` : ''}`,
+    );
+  }
+  return 0;
 }

@@ -1,0 +1,289 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import {
+  type Holder,
+  type LeaseRecord,
+  type LiveLease,
+  leasesBlocking,
+  liveLeases,
+  normalize,
+} from '../analysis/leases.js';
+import type { Context } from '../context/context.js';
+import { iso, now } from '../core/clock.js';
+import { formatDuration } from '../core/duration.js';
+import { environmentError, refusal, usageError } from '../core/errors.js';
+import { shown } from '../core/ids.js';
+import { git } from '../git/run.js';
+import {
+  fetchLeaseTable,
+  LEASE_FORMAT,
+  type LeaseChange,
+  type LeaseTable,
+  pushLeaseTable,
+  readFetchedTable,
+  readLeaseTable,
+  writeLeaseCommit,
+} from '../store/leases.js';
+import { backoff } from '../store/records.js';
+import { MIRRORED_SESSIONS, sessionRef } from '../store/refs.js';
+import { fetchCoordination, type NetworkOutcome, pushRefs } from '../store/remote.js';
+import type { Session } from '../store/sessions.js';
+import { authorFor } from './sessions.js';
+import type { LeaseView } from './view.js';
+
+/**
+ * Leases (SPEC section 6): exclusive advisory claims of a session on files or patterns. The
+ * remote decides: every change is computed from the server's table as just fetched and pushed
+ * by compare-and-swap, so two sessions racing from two machines never both get overlapping
+ * leases; the loser fetches the winner's table and is refused.
+ */
+const ATTEMPTS = 12;
+
+export function holdersOf(ctx: Context): Map<string, Holder> {
+  return new Map(ctx.sessions().sessions.map((s) => [s.id, s]));
+}
+
+export const leaseView = (l: LiveLease): LeaseView => ({
+  pattern: l.pattern,
+  session: l.session,
+  researcher: l.researcher,
+  acquiredAt: l.acquiredAt,
+  expiresAt: l.expiresAt,
+  forced: l.forced,
+  reason: l.reason,
+});
+
+/** The leases that count now, as known here (after the last fetch). */
+export function currentLeases(ctx: Context): LeaseView[] {
+  return liveLeases(readLeaseTable(ctx.repo).table.leases, holdersOf(ctx), ctx.nowMs).map(leaseView);
+}
+
+/**
+ * A lease pattern as typed by the user, as a pattern from the top of the repository: relative
+ * to the current folder, a folder meaning everything below it. Refused when it leaves the
+ * repository or holds what no path could.
+ */
+export function leasePattern(ctx: Context, input: string): string {
+  if (!input.trim() || input.length > 1024 || /[\0-\x1f\x7f]/.test(input))
+    throw usageError(`${shown(input)} is not a path or pattern that can be leased.`);
+  const top = ctx.repo.top;
+  let relative = input.replace(/\\/g, '/');
+  if (path.isAbsolute(input)) relative = path.relative(top, input).split(path.sep).join('/');
+  else {
+    const here = path.relative(top, ctx.repo.cwd).split(path.sep).join('/');
+    if (here) relative = `${here}/${relative}`;
+  }
+  const trailing = relative.endsWith('/');
+  relative = path.posix.normalize(relative);
+  if (relative === '.' || relative === '..' || relative.startsWith('../') || path.posix.isAbsolute(relative))
+    throw usageError(`${shown(input)} is outside the repository: a lease names paths inside it.`);
+  if (trailing && !relative.endsWith('/')) relative += '/';
+  let pattern = normalize(relative);
+  if (!/[*?[\]{}]/.test(pattern) && isFolder(path.join(top, pattern))) pattern = `${pattern}/**`;
+  return pattern;
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function unreachable(ctx: Context, outcome: NetworkOutcome & { ok: false }, what: string) {
+  return environmentError(
+    `A lease needs the remote, and ${ctx.config.remote} cannot be reached (${outcome.detail}). ${what}`,
+  );
+}
+
+function describe(l: LiveLease, ctx: Context): string {
+  const left = Date.parse(l.expiresAt) - ctx.nowMs;
+  return (
+    `${l.pattern} is leased by ${l.researcher} (session ${l.session}) since ${l.acquiredAt} until ${l.expiresAt} ` +
+    `(${formatDuration(left)} from now)${l.forced ? ', taken by force' : ''}${l.reason ? `: ${l.reason}` : ''}`
+  );
+}
+
+export interface AcquireOptions {
+  patterns: string[];
+  ttlMs: number;
+  reason: string | null;
+  force: boolean;
+}
+
+export interface Acquired {
+  leases: LeaseView[];
+  /** Leases of other sessions broken by --force. */
+  broke: LeaseView[];
+}
+
+/** Acquires (or renews) leases for `session`, or refuses naming who holds what. */
+export async function acquireLeases(
+  ctx: Context,
+  session: Session,
+  options: AcquireOptions,
+): Promise<Acquired> {
+  if (session.state !== 'active')
+    throw refusal(`Session ${session.id} has ${session.state}: only an active session can hold leases.`);
+  const fetched = await fetchCoordination(ctx.repo, ctx.config);
+  if (!fetched.ok) throw unreachable(ctx, fetched, 'Nothing was acquired.');
+  ctx.invalidate();
+  const holders = holdersOf(ctx);
+  holders.set(session.id, session);
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    if (attempt > 0) {
+      backoff(attempt);
+      const again = await fetchLeaseTable(ctx.repo, ctx.config);
+      if (!again.ok) throw unreachable(ctx, again, 'Nothing was acquired.');
+    }
+    const server = readFetchedTable(ctx.repo);
+    const at = iso(now());
+    const nowMs = Date.parse(at);
+    const live = liveLeases(server.table.leases, holders, nowMs);
+    const blocking = new Map<string, LiveLease>();
+    for (const pattern of options.patterns)
+      for (const l of leasesBlocking(live, pattern, session.id))
+        blocking.set(`${l.session}\0${l.pattern}`, l);
+    if (blocking.size && !options.force) {
+      const lines = [...blocking.values()].map((l) => describe(l, ctx));
+      throw refusal(
+        `${lines.join('; ')}. Nothing was acquired: wait for it to expire, ask ${[...new Set([...blocking.values()].map((l) => l.researcher))].join(', ')} to release it, or break it with --force --reason TEXT (recorded).`,
+      );
+    }
+    const mine: LeaseRecord[] = options.patterns.map((pattern) => ({
+      pattern,
+      session: session.id,
+      researcher: session.researcher,
+      acquiredAt: at,
+      ttlMs: options.ttlMs,
+      forced: blocking.size > 0,
+      reason: options.reason,
+    }));
+    const keep = live
+      .filter((l) => !blocking.has(`${l.session}\0${l.pattern}`))
+      .filter((l) => !(l.session === session.id && options.patterns.includes(l.pattern)))
+      .map(stripExpiry);
+    const change: LeaseChange = {
+      action: blocking.size ? 'force' : 'acquire',
+      at,
+      researcher: session.researcher,
+      session: session.id,
+      patterns: options.patterns,
+      reason: options.reason,
+      broke: [...blocking.values()].map(stripExpiry),
+    };
+    const table: LeaseTable = {
+      format: LEASE_FORMAT,
+      seq: server.table.seq + 1,
+      leases: [...keep, ...mine].sort((a, b) => a.pattern.localeCompare(b.pattern)),
+      change,
+    };
+    const commit = writeLeaseCommit(ctx.repo, table, server.commit, authorFor(ctx, session.researcher));
+    const pushed = await pushLeaseTable(ctx.repo, ctx.config, commit, server.commit);
+    if (pushed.ok) {
+      await shareSessionIfUnknown(ctx, session);
+      const granted = liveLeases(mine, holders, nowMs).map(leaseView);
+      return { leases: granted, broke: [...blocking.values()].map(leaseView) };
+    }
+    if (pushed.reason !== 'moved') throw unreachable(ctx, pushed, 'Nothing was acquired.');
+  }
+  throw refusal(
+    'The lease table is being changed by many sessions right now and this one lost every attempt; nothing was acquired. Try again in a moment.',
+  );
+}
+
+const stripExpiry = (l: LiveLease | LeaseRecord): LeaseRecord => ({
+  pattern: l.pattern,
+  session: l.session,
+  researcher: l.researcher,
+  acquiredAt: l.acquiredAt,
+  ttlMs: l.ttlMs,
+  forced: l.forced,
+  reason: l.reason,
+});
+
+/** Other machines judge a lease by its holder's heartbeats: make sure they can see the holder. */
+async function shareSessionIfUnknown(ctx: Context, session: Session) {
+  const mirrored = git(['rev-parse', '--verify', '--quiet', MIRRORED_SESSIONS + session.id], {
+    cwd: ctx.repo.top,
+  });
+  if (mirrored.status !== 0) await pushRefs(ctx.repo, ctx.config, [sessionRef(session.id)]);
+}
+
+export interface Released {
+  released: string[];
+  /** Patterns asked for that this session did not hold. */
+  notHeld: string[];
+}
+
+/**
+ * Releases leases of `session` (all of them with 'all'), through the server like every lease
+ * change. `timeoutMs` bounds each network step (end uses a short one).
+ */
+export async function releaseLeases(
+  ctx: Context,
+  session: Pick<Session, 'id' | 'researcher'>,
+  patterns: string[] | 'all',
+  timeoutMs?: number,
+): Promise<Released> {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    if (attempt > 0) backoff(attempt);
+    const fetched = await fetchLeaseTable(ctx.repo, ctx.config, timeoutMs);
+    if (!fetched.ok) throw unreachable(ctx, fetched, 'Nothing was released.');
+    const server = readFetchedTable(ctx.repo);
+    const held = server.table.leases.filter((l) => l.session === session.id);
+    const released = held
+      .filter((l) => patterns === 'all' || patterns.includes(l.pattern))
+      .map((l) => l.pattern);
+    const notHeld = patterns === 'all' ? [] : patterns.filter((p) => !released.includes(p));
+    if (released.length === 0) return { released, notHeld };
+    const at = iso(now());
+    const table: LeaseTable = {
+      format: LEASE_FORMAT,
+      seq: server.table.seq + 1,
+      leases: server.table.leases.filter((l) => !(l.session === session.id && released.includes(l.pattern))),
+      change: {
+        action: 'release',
+        at,
+        researcher: session.researcher,
+        session: session.id,
+        patterns: released,
+        reason: null,
+        broke: [],
+      },
+    };
+    const commit = writeLeaseCommit(ctx.repo, table, server.commit, authorFor(ctx, session.researcher));
+    const pushed = await pushLeaseTable(ctx.repo, ctx.config, commit, server.commit, timeoutMs);
+    if (pushed.ok) return { released, notHeld };
+    if (pushed.reason !== 'moved') throw unreachable(ctx, pushed, 'Nothing was released.');
+  }
+  throw refusal('The lease table is being changed by many sessions right now; try again in a moment.');
+}
+
+/**
+ * What `end` (and `recover`) do with the leases of a session they end: release them on the
+ * server when it answers. When it does not, nothing is lost: a lease of an ended session no
+ * longer counts for anyone who has fetched the ended record.
+ */
+export async function releaseEnded(
+  ctx: Context,
+  session: Pick<Session, 'id' | 'researcher'>,
+): Promise<Released | undefined> {
+  const held = readLeaseTable(ctx.repo).table.leases.some((l) => l.session === session.id);
+  if (!held) return undefined;
+  try {
+    return await releaseLeases(ctx, session, 'all', 3000);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The leases a session holds now, as patterns. */
+export function leasesOf(ctx: Context, sessionId: string): string[] {
+  return currentLeases(ctx)
+    .filter((l) => l.session === sessionId)
+    .map((l) => l.pattern);
+}
+
+export const describeLease = describe;

@@ -1,0 +1,230 @@
+import type { LeaseRecord } from '../analysis/leases.js';
+import type { Config } from '../core/config.js';
+import type { Repo } from '../git/repo.js';
+import { git, gitNetwork } from '../git/run.js';
+import { type Author, compareAndSwap, readRecords, writeRecordCommit, ZERO } from './records.js';
+import { LOCAL, MIRROR } from './refs.js';
+import { FETCH_TIMEOUT_MS, hasRemote, type NetworkOutcome, PUSH_TIMEOUT_MS } from './remote.js';
+
+/**
+ * The lease table: ONE ref, refs/consortium/leases, a chain of commits each holding the whole
+ * table. Overlapping patterns (protocol/** and protocol/spec.md) have different names, so
+ * one ref per lease could not make them exclusive; one ref written by compare-and-swap on
+ * the git server can: every change is pushed with --force-with-lease against the version it
+ * was computed from, and the server's ref lock lets exactly one of any racers through.
+ * Locally the ref and its mirror only ever hold versions the server accepted; readers take
+ * the one with the higher `seq`.
+ */
+export const LEASES_REF = `${LOCAL}leases`;
+export const LEASES_MIRROR = `${MIRROR}leases`;
+export const LEASE_FORMAT = 1;
+
+/** What one change to the table did: the audit trail reads these from the ref's history. */
+export interface LeaseChange {
+  action: 'acquire' | 'release' | 'force';
+  at: string;
+  researcher: string;
+  session: string;
+  patterns: string[];
+  reason: string | null;
+  /** Leases of other sessions broken by --force. */
+  broke: LeaseRecord[];
+}
+
+export interface LeaseTable {
+  format: number;
+  seq: number;
+  leases: LeaseRecord[];
+  change: LeaseChange | null;
+}
+
+export interface StoredTable {
+  table: LeaseTable;
+  /** The commit holding it; undefined when there is no table yet. */
+  commit: string | undefined;
+  /** A table that could not be read (hand-edited, corrupt). */
+  problem?: string;
+}
+
+const EMPTY: LeaseTable = { format: LEASE_FORMAT, seq: 0, leases: [], change: null };
+
+function validLease(value: unknown): value is LeaseRecord {
+  if (!value || typeof value !== 'object') return false;
+  const l = value as Record<string, unknown>;
+  return (
+    typeof l.pattern === 'string' &&
+    typeof l.session === 'string' &&
+    typeof l.researcher === 'string' &&
+    typeof l.acquiredAt === 'string' &&
+    typeof l.ttlMs === 'number' &&
+    typeof l.forced === 'boolean' &&
+    (l.reason === null || typeof l.reason === 'string')
+  );
+}
+
+export function toTable(body: unknown): LeaseTable | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const t = body as Record<string, unknown>;
+  if (typeof t.format !== 'number' || typeof t.seq !== 'number' || !Array.isArray(t.leases)) return undefined;
+  return {
+    format: t.format,
+    seq: t.seq,
+    leases: t.leases.filter(validLease),
+    change: (t.change as LeaseChange | null) ?? null,
+  };
+}
+
+/** The newest lease table known here (local copy or fetched mirror), in one git process. */
+export function readLeaseTable(repo: Repo, refs = [LEASES_REF, LEASES_MIRROR]): StoredTable {
+  const { records, bad } = readRecords(repo, refs);
+  let best: StoredTable | undefined;
+  for (const record of records) {
+    if (!refs.includes(record.ref)) continue;
+    const table = toTable(record.body);
+    if (!table) continue;
+    if (!best || table.seq > best.table.seq) best = { table, commit: record.commit };
+  }
+  if (best) return best;
+  const broken = bad.find((b) => refs.includes(b.ref)) ?? records.find((r) => refs.includes(r.ref));
+  return {
+    table: EMPTY,
+    commit: broken?.commit,
+    problem: broken ? `the lease table ${broken.ref} cannot be read; it will be replaced` : undefined,
+  };
+}
+
+/** The server's table as last fetched: what a compare-and-swap must be computed from. */
+export const readFetchedTable = (repo: Repo) => readLeaseTable(repo, [LEASES_MIRROR]);
+
+/**
+ * Fetches only the lease table into its mirror (a glob refspec, so a remote without a table
+ * is not an error, and --prune drops a mirror the remote no longer has).
+ */
+export async function fetchLeaseTable(
+  repo: Repo,
+  config: Config,
+  timeoutMs = FETCH_TIMEOUT_MS,
+): Promise<NetworkOutcome> {
+  if (!hasRemote(repo, config.remote))
+    return { ok: false, reason: 'no-remote', detail: `there is no remote named ${config.remote}` };
+  const result = await gitNetwork(
+    [
+      'fetch',
+      '--quiet',
+      '--no-tags',
+      '--no-write-fetch-head',
+      '--prune',
+      config.remote,
+      `+${LEASES_REF}*:${LEASES_MIRROR}*`,
+    ],
+    { cwd: repo.top, timeoutMs },
+  );
+  if (result.timedOut)
+    return {
+      ok: false,
+      reason: 'timeout',
+      detail: `${config.remote} did not answer within ${Math.round(timeoutMs / 1000)}s`,
+    };
+  if (result.status !== 0) return { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) };
+  return { ok: true };
+}
+
+export function writeLeaseCommit(repo: Repo, table: LeaseTable, parent: string | undefined, author: Author) {
+  const change = table.change;
+  const subject = change
+    ? `leases: ${change.action} ${change.patterns.join(' ')} (${change.researcher}, session ${change.session})`
+    : 'leases';
+  return writeRecordCommit(repo, subject, table, parent ? [parent] : [], author);
+}
+
+export type PushOutcome = NetworkOutcome | { ok: false; reason: 'moved'; detail: string };
+
+/**
+ * Pushes `commit` as the server's lease table, only if the server still holds `expected`
+ * (undefined: the server must have none). On success the local copy and the mirror follow.
+ */
+export async function pushLeaseTable(
+  repo: Repo,
+  config: Config,
+  commit: string,
+  expected: string | undefined,
+  timeoutMs = PUSH_TIMEOUT_MS,
+): Promise<PushOutcome> {
+  const result = await gitNetwork(
+    [
+      'push',
+      '--no-verify',
+      '--porcelain',
+      config.remote,
+      `--force-with-lease=${LEASES_REF}:${expected ?? ''}`,
+      `${commit}:${LEASES_REF}`,
+    ],
+    { cwd: repo.top, timeoutMs, env: { CONSORTIUM_INTERNAL_PUSH: '1' } },
+  );
+  if (result.timedOut)
+    return {
+      ok: false,
+      reason: 'timeout',
+      detail: `${config.remote} did not answer within ${Math.round(timeoutMs / 1000)}s`,
+    };
+  const line = result.stdout.split('\n').find((l) => l.includes(`:${LEASES_REF}\t`));
+  if (line && !line.startsWith('!')) {
+    adopt(repo, commit);
+    return { ok: true };
+  }
+  if (line) return { ok: false, reason: 'moved', detail: firstLine(line.split('\t').at(-1) ?? '') };
+  return { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) };
+}
+
+/** Makes both local copies point at a version the server accepted (never backwards). */
+export function adopt(repo: Repo, commit: string): void {
+  for (const ref of [LEASES_MIRROR, LEASES_REF]) {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = git(['rev-parse', '--verify', '--quiet', ref], { cwd: repo.top }).stdout.trim();
+      if (current === commit) break;
+      if (current && isAncestor(repo, commit, current)) break;
+      if (compareAndSwap(repo, ref, commit, current || ZERO)) break;
+    }
+  }
+}
+
+export function isAncestor(repo: Repo, ancestor: string, descendant: string): boolean {
+  return git(['merge-base', '--is-ancestor', ancestor, descendant], { cwd: repo.top }).status === 0;
+}
+
+export interface LeaseEvent extends LeaseChange {
+  /** The commit recording the change: a reviewer can check it with git. */
+  commit: string;
+}
+
+/**
+ * Every change ever made to the lease table, oldest first, each with its commit (the audit
+ * trail reads forced leases from here). Reads the newest copy known here.
+ */
+export function leaseHistory(repo: Repo): LeaseEvent[] {
+  const { commit } = readLeaseTable(repo);
+  if (!commit) return [];
+  const out = git(['log', '--first-parent', '--reverse', '--format=%H%x00%B%x00', commit], {
+    cwd: repo.top,
+  });
+  if (out.status !== 0) return [];
+  const events: LeaseEvent[] = [];
+  for (const chunk of out.stdout.split('\0\n')) {
+    const [sha = '', message = ''] = chunk.replace(/^\n/, '').split('\0');
+    const split = message.indexOf('\n\n');
+    if (!sha || split < 0) continue;
+    try {
+      const table = toTable(JSON.parse(message.slice(split + 2)));
+      if (table?.change) events.push({ ...table.change, commit: sha });
+    } catch {
+      // a version that cannot be read tells nothing
+    }
+  }
+  return events;
+}
+
+const firstLine = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .filter((l) => l && !l.startsWith('hint:'))[0] ?? 'no answer';
