@@ -1,5 +1,85 @@
-import { usageError } from '../core/errors.js';
+import {
+  type ClaudeEvent,
+  EVENTS,
+  type EventName,
+  type HookAnswer,
+  isEventName,
+  parseEvent,
+} from '../claude/event.js';
+import { ConsortiumError } from '../core/errors.js';
+import { commandHelp, findHelp } from '../help.js';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw usageError('git consortium claude-hook is not available in this build yet.');
+/**
+ * Entry point of the Claude Code hooks: `git consortium claude-hook <EventName>` with the event
+ * JSON on stdin. Whatever goes wrong, it never exits 2 (which Claude Code reads as "block"):
+ * a plain message on stderr and exit 1, a non-blocking error, and the agent goes on.
+ */
+const HANDLERS: Record<EventName, () => Promise<(event: ClaudeEvent) => Promise<HookAnswer>>> = {
+  SessionStart: async () => (await import('../claude/events/session-start.js')).sessionStart,
+  PreToolUse: async () => (await import('../claude/events/pre-tool-use.js')).preToolUse,
+  PostToolUse: async () => (await import('../claude/events/post-tool-use.js')).postToolUse,
+  PreCompact: async () => (await import('../claude/events/pre-compact.js')).preCompact,
+  SessionEnd: async () => (await import('../claude/events/session-end.js')).sessionEnd,
+};
+
+const STDIN_LIMIT_MS = 10_000;
+
+export async function run(argv: string[]): Promise<number> {
+  const name = argv[0];
+  if (name === '--help' || name === '-h') {
+    process.stdout.write(`${commandHelp(findHelp('claude-hook')!)}\n`);
+    return 0;
+  }
+  if (name === undefined || !isEventName(name)) {
+    return fail(
+      `claude-hook needs one of ${EVENTS.join(', ')}${name === undefined ? '' : `, not ${JSON.stringify(name)}`}. ` +
+        'Claude Code runs it from the hooks that git consortium init --claude installs.',
+    );
+  }
+  // CONSORTIUM=0 turns the toolkit's hooks off, Claude Code's as well as git's.
+  if (process.env.CONSORTIUM === '0') return 0;
+  if (process.stdin.isTTY)
+    return fail(`claude-hook ${name} reads Claude Code's event JSON on stdin; nothing was given.`);
+  const text = await readStdin();
+  if (text === undefined)
+    return fail(`claude-hook ${name}: stdin was not closed within ${STDIN_LIMIT_MS / 1000}s.`);
+  const event = parseEvent(text, name);
+  if (typeof event === 'string') return fail(`claude-hook ${name}: ${event} Nothing was changed.`);
+  let answer: HookAnswer;
+  try {
+    answer = await (await HANDLERS[name]())(event);
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    if (process.env.CONSORTIUM_DEBUG && !(error instanceof ConsortiumError) && error instanceof Error)
+      process.stderr.write(`${error.stack}\n`);
+    return fail(`claude-hook ${name}: ${message}`);
+  }
+  if (answer.output) process.stdout.write(`${JSON.stringify(answer.output)}\n`);
+  if (answer.message) process.stderr.write(`git-consortium: ${answer.message}\n`);
+  return answer.code;
+}
+
+function fail(message: string): number {
+  process.stderr.write(`git-consortium: ${message}\n`);
+  return 1;
+}
+
+function readStdin(): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      process.stdin.destroy();
+      resolve(undefined);
+    }, STDIN_LIMIT_MS);
+    timer.unref();
+    process.stdin.on('data', (chunk: Buffer) => chunks.push(chunk));
+    process.stdin.on('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    process.stdin.on('error', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+  });
 }

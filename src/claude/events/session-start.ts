@@ -1,0 +1,134 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolveIdentity } from '../../context/identity.js';
+import { iso, now } from '../../core/clock.js';
+import { ConsortiumError } from '../../core/errors.js';
+import { handoffOf, latestHandoff } from '../../services/handoff.js';
+import { authorFor, refreshSession, sessionsOn, startSession } from '../../services/sessions.js';
+import { coordinationView } from '../../services/view.js';
+import { sessionRef } from '../../store/refs.js';
+import { shareInBackground } from '../../store/remote.js';
+import { type Session, updateSession } from '../../store/sessions.js';
+import { contextAt, sessionOfConversation } from '../conversation.js';
+import { type ClaudeEvent, type HookAnswer, silent, specific } from '../event.js';
+import { orientationText } from '../orientation.js';
+
+/**
+ * SessionStart (startup, resume, clear, compact): registers the conversation's session, or
+ * resumes the one already bound to its session_id, on the branch that is checked out (a hook
+ * never switches the user's branch); exports CONSORTIUM_SESSION for the agent's own commands;
+ * and answers with the orientation and the latest handoff, which after `compact` is what
+ * brings the conversation's context back.
+ */
+export async function sessionStart(event: ClaudeEvent): Promise<HookAnswer> {
+  const ctx = await contextAt(event.cwd);
+  if (!ctx) return silent;
+  const warnings: string[] = [];
+  let session = sessionOfConversation(ctx, event.sessionId);
+  let action: string;
+  if (session) {
+    session = refreshSession(ctx, session, { force: true, share: 'background' });
+    action = `Resumed session ${session.id} (${session.branch ?? 'detached HEAD'}, ${session.worktree}).`;
+  } else {
+    let researcher: string | undefined;
+    try {
+      researcher = resolveIdentity(ctx)?.id;
+    } catch (error) {
+      if (!(error instanceof ConsortiumError)) throw error;
+      warnings.push(error.message);
+    }
+    if (!researcher) return noIdentity(ctx.researchers.keys(), warnings);
+    const branch = ctx.branch ?? null;
+    const here = sessionsOn(ctx, ctx.repo.top, branch);
+    // A session the researcher started by hand here (git consortium start, or a checkout of a
+    // session branch) is the one this conversation works in: bind it rather than add a second
+    // session on the same worktree and branch.
+    const adoptable = here.find((s) => s.researcher === researcher && s.agent.kind === 'human');
+    if (adoptable) {
+      session = bind(ctx, adoptable, event.sessionId);
+      action = `Bound this conversation to session ${session.id}, started here on ${session.branch ?? 'detached HEAD'}.`;
+    } else {
+      if (here.length)
+        warnings.push(
+          `${here.map((s) => `session ${s.id} of ${s.researcher}`).join(', ')} already work${here.length === 1 ? 's' : ''} on this worktree and branch: ` +
+            'two agents in one folder overwrite each other. Ask the user to start you in a worktree of your own (claude --worktree, or git consortium start --worktree).',
+        );
+      const started = await startSession(ctx, {
+        researcher,
+        branch: 'current',
+        shared: here.length > 0,
+        agent: { kind: 'claude-code', sessionId: event.sessionId },
+      });
+      session = started.session;
+      action = `Registered session ${session.id} on ${session.branch ?? 'detached HEAD'} in ${session.worktree}.`;
+    }
+  }
+  if (process.env.CLAUDE_ENV_FILE) {
+    exportTo(process.env.CLAUDE_ENV_FILE, {
+      CONSORTIUM_SESSION: session.id,
+      CONSORTIUM_RESEARCHER: session.researcher,
+    });
+    action += ' Your git consortium commands act on it (CONSORTIUM_SESSION is set).';
+  }
+  const view = coordinationView(ctx);
+  // After compaction, this conversation's own handoff (PreCompact wrote it) comes first.
+  const found =
+    (event.source === 'compact' ? handoffOf(session) : undefined) ?? latestHandoff(ctx, session.researcher);
+  const handoff = found && { text: found.markdown, session: found.session, at: found.at };
+  const text = orientationText(ctx, {
+    researcher: session.researcher,
+    session,
+    action,
+    view,
+    handoff,
+    warnings,
+  });
+  return { output: specific('SessionStart', { additionalContext: text }), code: 0 };
+}
+
+function bind(ctx: Parameters<typeof refreshSession>[0], session: Session, conversation: string): Session {
+  const bound = updateSession(
+    ctx.repo,
+    session.id,
+    'bind claude-code',
+    (record) =>
+      record.state !== 'active'
+        ? undefined
+        : { ...record, agent: { kind: 'claude-code', sessionId: conversation }, heartbeatAt: iso(now()) },
+    authorFor(ctx, session.researcher),
+  );
+  ctx.invalidate();
+  shareInBackground(ctx.repo, [sessionRef(session.id)]);
+  return bound ?? session;
+}
+
+function noIdentity(researchers: Iterable<string>, warnings: string[]): HookAnswer {
+  const list = [...researchers];
+  const example = list[0] ?? 'your-id';
+  const text = [
+    'git-consortium: no session was registered for this conversation: it cannot tell which researcher you work for.',
+    ...warnings.map((w) => `Warning: ${w}`),
+    `Start Claude Code inside your workspace folder, or set CONSORTIUM_RESEARCHER=${example}, or run git config consortium.researcher ${example}` +
+      (list.length ? ` (researchers: ${list.join(', ')}).` : '.'),
+  ].join('\n');
+  return { output: specific('SessionStart', { additionalContext: text }), code: 0 };
+}
+
+/**
+ * Writes `export NAME=value` lines into Claude Code's env file (sourced before each Bash
+ * command of the conversation), replacing earlier values of the same names.
+ */
+export function exportTo(file: string, vars: Record<string, string>): void {
+  let lines: string[] = [];
+  try {
+    lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+  } catch {
+    // a new file
+  }
+  const names = Object.keys(vars);
+  lines = lines.filter((l) => !names.some((n) => l.startsWith(`export ${n}=`)));
+  // Ids are letters, digits, '.', '_', '-' (checked everywhere they enter): safe in quotes.
+  for (const [name, value] of Object.entries(vars)) lines.push(`export ${name}='${value}'`);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+}
