@@ -179,11 +179,18 @@ you to explore.`,
   },
   {
     name: 'mcp',
-    usage: ['mcp health [--json]', 'mcp sync', 'mcp serve'],
+    usage: ['mcp health [--json]', 'mcp sync [--json]', 'mcp serve'],
     summary: 'MCP health check, MCP-resilient sync, and the MCP server',
-    details: `health: a real MCP handshake with every server of .mcp.json, within mcp.timeout.
-sync: health, then git sync whatever the health, and an emergency checkpoint if git fails too.
-serve: an MCP server over stdio exposing the toolkit to agents.`,
+    details: `health: a real MCP handshake (initialize, initialized, ping) with every server of .mcp.json
+(stdio and HTTP) within mcp.timeout; a server that does not answer in time is stopped. Prints
+each server's name, version, protocol and latency, and the mode: mcp (all healthy), hybrid
+(some), git (none, or none configured). Exits 0 when no server failed, 1 otherwise.
+sync: health, then git sync whatever the health; if git cannot be used either, an emergency
+checkpoint. Prints the mode and what it did; exits 0 when the sync or the checkpoint saved
+the state, 3 when neither could.
+serve: an MCP server over stdio for agents, with the tools status, orient, may_edit,
+lease_acquire, lease_release, handoff, sync and gates. Add it to .mcp.json as
+{"command": "git", "args": ["consortium", "mcp", "serve"]}.`,
   },
   {
     name: 'ci',

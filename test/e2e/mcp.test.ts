@@ -1,0 +1,269 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { modeOf } from '../../src/mcp/health.js';
+import { consortium, json, type Machine, must, type Result } from '../helpers/sandbox.js';
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+const HEALTHY = { command: process.execPath, args: [path.join(FIXTURES, 'mcp-healthy.mjs')] };
+const SILENT = { command: process.execPath, args: [path.join(FIXTURES, 'mcp-silent.mjs')] };
+
+const { m, world, cleanup } = consortium(['elena', 'yuki']);
+const { elena, yuki } = m;
+
+// A short MCP timeout for this clone, so that a silent server costs one second.
+writeFileSync(
+  path.join(elena.dir, 'consortium.config.yaml'),
+  `${readFileSync(path.join(elena.dir, 'consortium.config.yaml'), 'utf8')}mcp:\n  timeout: 1s\n`,
+);
+must(elena.git(['commit', '-qam', 'MCP timeout of 1s']));
+
+const servers: Server[] = [];
+test.after(() => {
+  for (const s of servers) {
+    s.closeAllConnections();
+    s.close();
+  }
+  cleanup();
+});
+
+function mcpJson(machine: Machine, entries: Record<string, unknown>) {
+  writeFileSync(path.join(machine.dir, '.mcp.json'), JSON.stringify({ mcpServers: entries }, null, 2));
+}
+
+/** Runs the CLI without blocking this process (the HTTP servers live here), failing on a hang. */
+async function gc(machine: Machine, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`git consortium ${args.join(' ')} hung`)), 30_000);
+  });
+  try {
+    return await Promise.race([machine.gcAsync(args, { env }), hang]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function listen(server: Server): Promise<string> {
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+}
+
+/** A real Streamable HTTP MCP server (stateless: a fresh server for every request). */
+function httpMcpServer(): Server {
+  return createServer(async (req, res) => {
+    const mcp = new McpServer({ name: 'fixture-http', version: '2.0.0' });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.on('close', () => {
+      void transport.close();
+      void mcp.close();
+    });
+    await mcp.connect(transport);
+    await transport.handleRequest(req, res);
+  });
+}
+
+test('mode: mcp when every server answered, hybrid when some, git when none or none configured', () => {
+  assert.is(modeOf([{ ok: true }, { ok: true }]), 'mcp');
+  assert.is(modeOf([{ ok: true }, { ok: false }]), 'hybrid');
+  assert.is(modeOf([{ ok: false }, { ok: false }]), 'git');
+  assert.is(modeOf([]), 'git');
+});
+
+test('health: a real handshake with a stdio server reports its name, version, protocol and latency', async () => {
+  mcpJson(elena, { tools: HEALTHY });
+  const r = await gc(elena, ['mcp', 'health', '--json']);
+  assert.is(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.is(report.mode, 'mcp');
+  const [s] = report.servers;
+  assert.is(s.name, 'tools');
+  assert.is(s.transport, 'stdio');
+  assert.is(s.ok, true);
+  assert.is(s.serverName, 'fixture-healthy');
+  assert.is(s.serverVersion, '1.2.3');
+  assert.match(s.protocolVersion, /^\d{4}-\d{2}-\d{2}$/);
+  assert.ok(s.latencyMs > 0 && s.pingMs >= 0 && s.pingMs <= s.latencyMs);
+  assert.is(s.error, null);
+  const text = await gc(elena, ['mcp', 'health']);
+  assert.match(text.stdout, /Mode mcp: 1 of 1 MCP server in \.mcp\.json answered within 1s/);
+  assert.match(text.stdout, /ok\s+tools \(stdio\): fixture-healthy 1\.2\.3, protocol \d{4}-/);
+});
+
+test('health: a silent server fails after the timeout, and it and its children are stopped', async () => {
+  const pidFile = path.join(world.root, 'silent.pids');
+  mcpJson(elena, { tools: HEALTHY, silent: { ...SILENT, env: { PID_FILE: pidFile } } });
+  const r = await gc(elena, ['mcp', 'health', '--json']);
+  assert.is(r.code, 1, 'not every server is healthy: exit 1');
+  const report = JSON.parse(r.stdout);
+  assert.is(report.mode, 'hybrid');
+  const silent = report.servers.find((s: any) => s.name === 'silent');
+  assert.is(silent.ok, false);
+  assert.match(silent.error, /did not answer initialize within 1s/);
+  assert.is(report.servers.find((s: any) => s.name === 'tools').ok, true);
+  const pids = readFileSync(pidFile, 'utf8').trim().split('\n').map(Number);
+  assert.is(pids.length, 2);
+  for (let i = 0; i < 40 && pids.some(alive); i++) await new Promise((res) => setTimeout(res, 50));
+  assert.equal(pids.filter(alive), [], 'the silent server and the process it started are gone');
+});
+
+test('health: HTTP servers, one answering on 127.0.0.1 and one that accepts and never answers', async () => {
+  const good = await listen(httpMcpServer());
+  const mute = await listen(createServer(() => {}));
+  mcpJson(elena, {
+    web: { type: 'http', url: good },
+    mute: { type: 'http', url: mute },
+    gone: { command: 'git-consortium-no-such-server' },
+  });
+  const r = await gc(elena, ['mcp', 'health', '--json']);
+  assert.is(r.code, 1);
+  const report = JSON.parse(r.stdout);
+  const by = (name: string) => report.servers.find((s: any) => s.name === name);
+  assert.is(by('web').ok, true, by('web').error);
+  assert.is(by('web').transport, 'http');
+  assert.is(by('web').serverName, 'fixture-http');
+  assert.is(by('web').serverVersion, '2.0.0');
+  assert.match(by('web').protocolVersion, /^\d{4}-\d{2}-\d{2}$/);
+  assert.is(by('mute').ok, false);
+  assert.match(by('mute').error, /within 1s/);
+  assert.is(by('gone').ok, false);
+  assert.match(by('gone').error, /command not found: git-consortium-no-such-server/);
+  assert.is(report.mode, 'hybrid');
+});
+
+test('health: no .mcp.json is mode git; a malformed one is a clear error naming it (exit 2)', async () => {
+  const none = json(yuki, ['mcp', 'health']);
+  assert.is(none.mode, 'git');
+  assert.equal(none.servers, []);
+  writeFileSync(path.join(yuki.dir, '.mcp.json'), '{"mcpServers": {"x": {"type": "http"}}}');
+  const bad = await gc(yuki, ['mcp', 'health']);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /Invalid \.mcp\.json: mcpServers\.x\.url/);
+  assert.not.match(bad.stderr, /\n\s+at /);
+  writeFileSync(path.join(yuki.dir, '.mcp.json'), '{"mcpServers": ');
+  const broken = await gc(yuki, ['mcp', 'health']);
+  assert.is(broken.code, 2);
+  assert.match(broken.stderr, /\.mcp\.json is not valid JSON/);
+});
+
+test('mcp sync: health, then git sync; when git cannot be used, an emergency checkpoint', async () => {
+  mcpJson(elena, { tools: HEALTHY, silent: SILENT });
+  const emergency = path.join(elena.dir, '.claude', 'emergency-sessions');
+  const before = existsSync(emergency) ? readdirSync(emergency) : [];
+  // GIT_DIR pointing at nothing: git cannot open the repository at all.
+  const r = await gc(elena, ['mcp', 'sync', '--json'], { GIT_DIR: path.join(world.root, 'nowhere') });
+  const result = JSON.parse(r.stdout);
+  assert.is(result.mode, 'hybrid', 'the health check runs without git');
+  assert.is(result.health.healthy, 1);
+  assert.is(result.git.ok, false);
+  assert.ok(result.checkpoint, 'a checkpoint was attempted');
+  assert.is(result.checkpoint.written, true, `checkpoint: ${result.checkpoint.detail}`);
+  assert.is(r.code, 0, 'something was saved: the agent can carry on');
+  const created = readdirSync(emergency).filter((f) => !before.includes(f));
+  assert.is(created.length, 1);
+  assert.match(created[0]!, /^session-.*\.md$/);
+  assert.match(readFileSync(path.join(emergency, created[0]!), 'utf8'), /MCP mode hybrid/);
+  const text = await gc(elena, ['mcp', 'sync'], { GIT_DIR: path.join(world.root, 'nowhere') });
+  assert.match(text.stdout, /Mode: hybrid \(1 of 2 MCP servers healthy\)/);
+  assert.match(text.stdout, /git sync: failed/);
+  assert.match(text.stdout, /Emergency checkpoint: wrote \.claude\/emergency-sessions\/session-/);
+});
+
+test('mcp sync: with git working it syncs and writes no checkpoint', async () => {
+  mcpJson(elena, { tools: HEALTHY });
+  const r = await gc(elena, ['mcp', 'sync', '--json']);
+  const result = JSON.parse(r.stdout);
+  assert.is(result.mode, 'mcp');
+  assert.is(result.git.ok, true, result.git.detail);
+  assert.is(result.checkpoint, null);
+  assert.is(r.code, 0);
+});
+
+test('mcp serve: tools/list, and status, may_edit and gates calls over stdio', async () => {
+  const mine = json(elena, ['start', '-r', 'elena-vasquez', '--intent', 'serve test']);
+  const theirs = json(yuki, ['start', '-r', 'yuki-tanaka']);
+  yuki.commit('protocol change', { 'protocol/spec.md': '# Protocol\n\nchanged by yuki\n' });
+  must(yuki.gc(['heartbeat']));
+  must(yuki.gc(['share', `refs/consortium/sessions/${theirs.id}`]));
+  must(elena.git(['fetch', '-q', 'origin', '+refs/consortium/*:refs/consortium-remote/*']));
+  const client = new Client({ name: 'test', version: '1.0.0' });
+  const transport = new StdioClientTransport({
+    command: 'git',
+    args: ['consortium', 'mcp', 'serve'],
+    cwd: elena.dir,
+    env: elena.env() as Record<string, string>,
+    stderr: 'pipe',
+  });
+  await client.connect(transport);
+  try {
+    assert.is(client.getServerVersion()?.name, 'git-consortium');
+    const { tools } = await client.listTools();
+    const names = tools.map((t) => t.name).sort();
+    assert.equal(names, [
+      'gates',
+      'handoff',
+      'lease_acquire',
+      'lease_release',
+      'may_edit',
+      'orient',
+      'status',
+      'sync',
+    ]);
+    const call = async (name: string, args: Record<string, unknown> = {}) => {
+      const result = (await client.callTool({ name, arguments: args })) as any;
+      return { error: !!result.isError, text: result.content[0].text as string };
+    };
+    const status = await call('status');
+    assert.is(status.error, false, status.text);
+    const parsed = JSON.parse(status.text);
+    assert.is(parsed.researcher, 'elena-vasquez');
+    assert.equal(parsed.sessions.map((s: any) => s.id).sort(), [mine.id, theirs.id].sort());
+
+    const free = JSON.parse((await call('may_edit', { path: 'src/shared.py' })).text);
+    assert.is(free.decision, 'allow');
+    assert.is(free.session, mine.id);
+    const protocol = JSON.parse((await call('may_edit', { path: 'protocol/spec.md' })).text);
+    assert.is(protocol.decision, 'warn');
+    assert.equal(protocol.reasons[0].researchers, ['yuki-tanaka']);
+    assert.match(protocol.reasons[0].message, /protocol file/);
+    const foreign = JSON.parse((await call('may_edit', { path: 'consortium/yuki-tanaka/notes.md' })).text);
+    assert.is(foreign.reasons[0].kind, 'foreign');
+    const outside = await call('may_edit', { path: '../elsewhere.txt' });
+    assert.is(outside.error, true);
+    assert.match(outside.text, /not inside the repository/);
+
+    const gates = JSON.parse((await call('gates')).text);
+    assert.equal(
+      gates.gates.map((g: any) => g.id),
+      ['G1', 'G2', 'G3'],
+    );
+    const orient = JSON.parse((await call('orient')).text);
+    assert.is(orient.researcher, 'elena-vasquez');
+    const unknown = await call('no_such_tool');
+    assert.is(unknown.error, true);
+  } finally {
+    await client.close();
+  }
+  must(elena.gc(['end']));
+  must(yuki.gc(['end']));
+});
+
+test.run();
