@@ -1,3 +1,5 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   dependents,
   describeRefusal,
@@ -12,6 +14,10 @@ import { findCurrentSession } from '../context/current-session.js';
 import { iso, now } from '../core/clock.js';
 import { refusal, usageError } from '../core/errors.js';
 import { isGateId, shown } from '../core/ids.js';
+import { matchesAny } from '../core/patterns.js';
+import { defaultBranch } from '../git/changes.js';
+import { gitConfigValue } from '../git/repo.js';
+import { git } from '../git/run.js';
 import { appendGateEvent, newEventId, readGateEvents } from '../store/gates.js';
 import { type NetworkOutcome, pushRefs } from '../store/remote.js';
 import { authorFor } from './sessions.js';
@@ -109,4 +115,171 @@ export function newGateEvents(ctx: Context, known: Set<string>): GateEvent[] {
 export function gateEventLine(e: GateEvent): string {
   const what = e.action === 'unlock' ? 'unlocked' : 'reopened';
   return `${e.gate} ${what} by ${e.by} at ${e.at}${e.forced ? ' (forced)' : ''}${e.note ? `: ${e.note}` : ''}`;
+}
+
+/*
+ * Since my last look. orient (and sync) remember, per researcher and per clone, what they
+ * last showed: the gate events seen, the default branch's tip, and the protocol files each
+ * session of another researcher had changed. Alerts are what is new against that, so they
+ * are exact even when machines' clocks disagree or changes arrive late through a sync.
+ * Kept in <git common dir>/consortium/last-look.json: local to this clone, never shared.
+ */
+export interface Look {
+  at: string;
+  gates: string[];
+  tip: string | null;
+  sessions: Record<string, string[]>;
+}
+
+export interface Alert {
+  kind: 'gate' | 'protocol';
+  message: string;
+  at: string | null;
+  by: string | null;
+  gate?: string;
+  action?: string;
+  files?: string[];
+  session?: string;
+  commit?: string;
+}
+
+const lookFile = (ctx: Context) => path.join(ctx.repo.commonDir, 'consortium', 'last-look.json');
+
+function readLooks(ctx: Context): Record<string, Look> {
+  try {
+    const parsed = JSON.parse(readFileSync(lookFile(ctx), 'utf8'));
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {};
+  } catch {
+    return {};
+  }
+}
+
+export function lastLook(ctx: Context, researcher: string): Look | undefined {
+  const look = readLooks(ctx)[researcher];
+  if (!look || typeof look !== 'object' || !Array.isArray(look.gates)) return undefined;
+  return {
+    at: typeof look.at === 'string' ? look.at : '',
+    gates: look.gates.filter((g) => typeof g === 'string'),
+    tip: typeof look.tip === 'string' ? look.tip : null,
+    sessions: look.sessions && typeof look.sessions === 'object' ? look.sessions : {},
+  };
+}
+
+interface Seen {
+  gates: GateEvent[];
+  tip: string | null;
+  sessions: Record<string, string[]>;
+}
+
+function seenNow(ctx: Context, researcher: string): Seen {
+  const tip = defaultBranch(ctx.repo, ctx.config).ref;
+  const sha = tip ? git(['rev-parse', '--verify', '--quiet', tip], { cwd: ctx.repo.top }).stdout.trim() : '';
+  const sessions: Record<string, string[]> = {};
+  if (ctx.config.protocol.length)
+    for (const s of ctx.sessions().sessions) {
+      if (s.researcher === researcher) continue;
+      const files = [...new Set([...s.changedFiles, ...s.touchedFiles])].filter((f) =>
+        matchesAny(f, ctx.config.protocol),
+      );
+      if (files.length) sessions[s.id] = files.sort();
+    }
+  return { gates: readGateEvents(ctx.repo).events, tip: sha || null, sessions };
+}
+
+/** Records that `researcher` has now seen everything known here. */
+export function markLooked(ctx: Context, researcher: string, seen: Seen = seenNow(ctx, researcher)): void {
+  const file = lookFile(ctx);
+  const looks = readLooks(ctx);
+  looks[researcher] = {
+    at: iso(now()),
+    gates: seen.gates.map((e) => e.id),
+    tip: seen.tip,
+    sessions: seen.sessions,
+  };
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(looks)}\n`);
+    renameSync(tmp, file);
+  } catch {
+    // Alerts then repeat next time: better than failing the command that looked.
+  }
+}
+
+/**
+ * What changed for `researcher` since their last look here: gates unlocked or reopened by
+ * others, protocol files changed by others' sessions, protocol changes that reached the
+ * default branch. `mark` records the look.
+ */
+export function alertsSinceLastLook(ctx: Context, researcher: string, mark: boolean): Alert[] {
+  const look = lastLook(ctx, researcher);
+  const seen = seenNow(ctx, researcher);
+  const alerts: Alert[] = [];
+  const seenGates = new Set(look?.gates ?? []);
+  for (const e of seen.gates) {
+    if (seenGates.has(e.id) || e.by === researcher || !ctx.config.gates.has(e.gate)) continue;
+    alerts.push({
+      kind: 'gate',
+      message: gateEventLine(e),
+      at: e.at,
+      by: e.by,
+      gate: e.gate,
+      action: e.action,
+    });
+  }
+  const byId = new Map(ctx.sessions().sessions.map((s) => [s.id, s]));
+  for (const [id, files] of Object.entries(seen.sessions)) {
+    const before = new Set(look?.sessions[id] ?? []);
+    const fresh = files.filter((f) => !before.has(f));
+    const s = byId.get(id);
+    if (!fresh.length || !s) continue;
+    // A first look reports only what is still in progress; ended work shows through the branch.
+    if (!look && s.state !== 'active') continue;
+    alerts.push({
+      kind: 'protocol',
+      message: `${s.researcher} (session ${id}, ${s.state}) changed protocol file${fresh.length === 1 ? '' : 's'} ${fresh.join(', ')}.`,
+      at: s.heartbeatAt,
+      by: s.researcher,
+      files: fresh,
+      session: id,
+    });
+  }
+  if (look?.tip && seen.tip && look.tip !== seen.tip && ctx.config.protocol.length)
+    alerts.push(...protocolCommits(ctx, look.tip, seen.tip));
+  if (mark) markLooked(ctx, researcher, seen);
+  return alerts;
+}
+
+/** Commits that reached the default branch between two tips and changed protocol files, by others. */
+function protocolCommits(ctx: Context, from: string, to: string): Alert[] {
+  const mine = gitConfigValue(ctx.repo, 'user.email');
+  const result = git(
+    [
+      'log',
+      '--format=%x1e%H%x00%an%x00%ae%x00%cI%x00%s',
+      '--name-only',
+      '--no-renames',
+      `${from}..${to}`,
+      '--',
+    ],
+    { cwd: ctx.repo.top },
+  );
+  if (result.status !== 0) return [];
+  const alerts: Alert[] = [];
+  for (const chunk of result.stdout.split('\x1e')) {
+    const [header = '', ...names] = chunk.trim().split('\n');
+    const [sha, name, email, at, subject] = header.split('\0');
+    if (!sha || email === mine) continue;
+    const files = names.filter((f) => f && matchesAny(f, ctx.config.protocol));
+    if (!files.length) continue;
+    alerts.push({
+      kind: 'protocol',
+      message: `${name} changed protocol file${files.length === 1 ? '' : 's'} ${files.join(', ')} on the default branch (${sha.slice(0, 10)} ${subject}).`,
+      at: at ?? null,
+      by: name ?? null,
+      files,
+      commit: sha,
+    });
+  }
+  return alerts;
 }
