@@ -51,8 +51,11 @@ Refuses (exit 1) when another active session already works on this worktree and 
     usage: ['status [--json] [--all] [--fetch]'],
     summary: "every researcher's active sessions, leases and conflicts",
     details: `Lists the active sessions of every researcher (all states with --all), the leases held and
-the conflicts between live sessions. Reads local state only, unless --fetch brings the
-remote's first. Always exits 0.`,
+the conflicts between live sessions: lease, protocol, worktree, and merge (the committed work
+of two sessions that changed the same files, merged speculatively without touching any
+worktree: their pushed branches, or the heads their records hold, and your own branches).
+Reads local state only, unless --fetch first brings the remote's coordination state and the
+live sessions' pushed branches. Always exits 0.`,
   },
   {
     name: 'heartbeat',
