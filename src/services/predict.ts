@@ -57,11 +57,20 @@ export interface MyWork {
 }
 
 /**
- * The `merge` conflicts my work would meet: my tip merged speculatively with the tip of each
- * of `others` (live sessions; mine is left out if present) whose changed files overlap mine.
- * Each conflict names my session first.
+ * The `merge` conflicts my work would meet (the pre-push gate and `check`): my tip merged
+ * speculatively with the tip of each of `others` (live sessions; mine is left out if present)
+ * whose changed files overlap mine. Each conflict names my side first.
+ *
+ * With `fetchTimeoutMs`, the pushed branches of those overlapping sessions are fetched first
+ * (one bounded fetch, none when nothing overlaps), so their newest pushed work is what is
+ * merged; when the remote does not answer, what is known here is used.
  */
-export function mergeConflictsFor(ctx: Context, mine: MyWork, others: readonly Session[]): Conflict[] {
+export async function mergeConflictsFor(
+  ctx: Context,
+  mine: MyWork,
+  others: readonly Session[],
+  options: { fetchTimeoutMs?: number } = {},
+): Promise<Conflict[]> {
   const rest = others.filter((s) => s.id !== mine.session?.id);
   if (rest.length === 0) return [];
   const files = mine.changedFiles
@@ -78,10 +87,22 @@ export function mergeConflictsFor(ctx: Context, mine: MyWork, others: readonly S
     commit: isObjectId(mine.tip) ? mine.tip : null,
     verified: false,
   };
-  const pairs = sessionCandidates(ctx, rest)
-    .filter((other) => other.files.some((f) => files.includes(f)))
-    .map((other): [Candidate, Candidate] => [me, other]);
-  return predict(ctx, pairs);
+  const overlapping = () =>
+    sessionCandidates(ctx, rest).filter((other) => other.files.some((f) => files.includes(f)));
+  let candidates = overlapping();
+  if (options.fetchTimeoutMs !== undefined && candidates.length) {
+    const ids = new Set(candidates.map((c) => c.side.session));
+    const fetched = await fetchSessionBranches(
+      ctx,
+      rest.filter((s) => ids.has(s.id)),
+      options.fetchTimeoutMs,
+    );
+    if (fetched.ok) candidates = overlapping();
+  }
+  return predict(
+    ctx,
+    candidates.map((other): [Candidate, Candidate] => [me, other]),
+  );
 }
 
 /**

@@ -2,6 +2,8 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { openContext } from '../../src/context/context.js';
+import { mergeConflictsFor } from '../../src/services/predict.js';
 import { consortium, json, type Machine, must, SAMPLE_CONFIG } from '../helpers/sandbox.js';
 
 /**
@@ -200,6 +202,30 @@ test('two live sessions sharing one worktree: a worktree conflict', () => {
     json(aria, ['status']).conflicts.filter((c: any) => c.kind === 'worktree'),
     [],
     'ended, the conflict is gone',
+  );
+});
+
+test("the gate's merge check (mergeConflictsFor): my tip against live sessions, fetching their newest pushed work", async () => {
+  // In-process, as the pre-push gate and check call it, on yuki's real clone.
+  process.env.CONSORTIUM_HOST = 'yuki';
+  const ctx = await openContext(yuki.dir);
+  const tip = must(yuki.git(['rev-parse', 'HEAD'])).stdout.trim();
+  const others = ctx.sessions().sessions.filter((s) => s.state === 'active' && s.id !== y.id);
+  const mine = { tip, researcher: 'yuki-tanaka', branch: y.branch, session: null };
+  const before = await mergeConflictsFor(ctx, mine, others);
+  assert.is(before.length, 1, 'no session of mine: still the conflict with elena');
+  assert.equal(before[0]!.sessions, [e.id]);
+  assert.equal(before[0]!.researchers, ['yuki-tanaka', 'elena-vasquez']);
+  assert.equal(before[0]!.paths, [FILE]);
+  // elena gives the line back and pushes; yuki has not fetched it.
+  editLine(elena, FILE, 5, 'line 5');
+  elena.commit('Leave the threshold to yuki');
+  must(elena.git(['push', '-q', 'origin', 'HEAD']));
+  assert.is((await mergeConflictsFor(ctx, mine, others)).length, 1, 'what is known here: the old tip');
+  assert.equal(
+    await mergeConflictsFor(ctx, mine, others, { fetchTimeoutMs: 5000 }),
+    [],
+    'her newest pushed work merges cleanly with mine',
   );
 });
 
