@@ -1,5 +1,37 @@
-import { usageError } from '../core/errors.js';
+import { openContext } from '../context/context.js';
+import { requireCurrentSession } from '../context/current-session.js';
+import { parse } from '../core/args.js';
+import { refusal } from '../core/errors.js';
+import { print, printJson, warn } from '../core/output.js';
+import { writeHandoff } from '../services/handoff.js';
+import { endSession } from '../services/sessions.js';
+import { handoffJson, readSummary, SUMMARY_OPTIONS } from './handoff.js';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw usageError('git consortium compact is not available in this build yet.');
+/** "compact current session": the handoff the next session starts from, then the end. */
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('compact', argv, SUMMARY_OPTIONS, [0, 1]);
+  const summary = readSummary(values['summary-file'], positionals[0], 'compact');
+  const ctx = await openContext();
+  const session = requireCurrentSession(ctx, values.session);
+  if (session.state !== 'active') throw refusal(`Session ${session.id} has already ${session.state}.`);
+  const written = await writeHandoff(ctx, session, { summary, next: values.next ?? [], ending: true });
+  const ended = await endSession(ctx, written.session);
+  if (values.json) {
+    printJson({
+      ...handoffJson(written.handoff),
+      noted: written.noted,
+      ended: ended.session.endedAt,
+      state: ended.session.state,
+      shared: ended.shared.ok,
+    });
+  } else {
+    print(written.handoff.markdown.trimEnd());
+    print('');
+    print(
+      `Handoff stored with session ${session.id}; the session has ended. The next session starts from it.`,
+    );
+  }
+  if (!ended.shared.ok && ended.shared.reason !== 'no-remote')
+    warn(`Not shared with the remote yet (${ended.shared.detail}); the next sync will share it.`);
+  return 0;
 }

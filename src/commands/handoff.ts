@@ -1,5 +1,101 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { openContext } from '../context/context.js';
+import { requireCurrentSession } from '../context/current-session.js';
+import { requireIdentity } from '../context/identity.js';
+import { parse } from '../core/args.js';
 import { usageError } from '../core/errors.js';
+import { print, printJson, warn } from '../core/output.js';
+import { type Handoff, latestHandoff, writeHandoff } from '../services/handoff.js';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw usageError('git consortium handoff is not available in this build yet.');
+const MAX_SUMMARY = 200_000;
+
+export const SUMMARY_OPTIONS = {
+  'summary-file': { type: 'string' },
+  next: { type: 'string', multiple: true },
+  session: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    'handoff',
+    argv,
+    { ...SUMMARY_OPTIONS, show: { type: 'boolean' }, researcher: { type: 'string', short: 'r' } },
+    [0, 1],
+  );
+  if (values.show) {
+    if (values['summary-file'] !== undefined || positionals.length || values.next)
+      throw usageError('--show prints the latest handoff; it takes no summary.');
+    const ctx = await openContext();
+    const researcher = requireIdentity(ctx, values.researcher).id;
+    const latest = latestHandoff(ctx, researcher);
+    if (values.json) printJson({ researcher, handoff: latest ? handoffJson(latest) : null });
+    else if (latest) print(latest.markdown.trimEnd());
+    else print(`No handoff from ${researcher} yet.`);
+    return 0;
+  }
+  if (values.researcher !== undefined)
+    throw usageError(
+      '--researcher goes with --show; a handoff is written for the current session (--session ID).',
+    );
+  const summary = readSummary(values['summary-file'], positionals[0], 'handoff');
+  const ctx = await openContext();
+  const session = requireCurrentSession(ctx, values.session);
+  const written = await writeHandoff(ctx, session, { summary, next: values.next ?? [] });
+  if (values.json)
+    printJson({ ...handoffJson(written.handoff), noted: written.noted, shared: written.shared.ok });
+  else {
+    print(written.handoff.markdown.trimEnd());
+    print('');
+    print(
+      `Handoff stored with session ${session.id}${written.noted ? ` and as a note on ${written.handoff.head?.slice(0, 10)}` : ''}.`,
+    );
+  }
+  if (!written.shared.ok && written.shared.reason !== 'no-remote')
+    warn(`Not shared with the remote yet (${written.shared.detail}); the next sync will share it.`);
+  return 0;
+}
+
+export function handoffJson(h: Handoff) {
+  return {
+    session: h.session,
+    researcher: h.researcher,
+    branch: h.branch,
+    at: h.at,
+    head: h.head,
+    summary: h.summary,
+    markdown: h.markdown,
+  };
+}
+
+/** The summary: --summary-file F, --summary-file - or a lone - (stdin), or none. */
+export function readSummary(
+  file: string | undefined,
+  positional: string | undefined,
+  command: string,
+): string {
+  if (positional !== undefined && positional !== '-')
+    throw usageError(
+      `Unexpected argument ${JSON.stringify(positional)}: give the summary with --summary-file F, or - to read it from stdin. See git consortium help ${command}.`,
+    );
+  if (positional === '-' && file !== undefined)
+    throw usageError('Give the summary once: --summary-file F or -.');
+  const source = file ?? positional;
+  if (source === undefined) return '';
+  let text: string;
+  try {
+    text = source === '-' ? readFileSync(0, 'utf8') : readFileSync(path.resolve(source), 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw usageError(
+      source === '-'
+        ? 'Could not read the summary from stdin.'
+        : `Could not read the summary file ${JSON.stringify(source)}${code === 'ENOENT' ? ': it does not exist' : code === 'EISDIR' ? ': it is a folder' : ''}.`,
+    );
+  }
+  if (text.length > MAX_SUMMARY)
+    throw usageError(`The summary is too long (over ${MAX_SUMMARY} characters).`);
+  if (text.includes('\0')) throw usageError('The summary must be text (it contains a NUL byte).');
+  return text;
 }

@@ -5,9 +5,12 @@ import { usageError } from '../core/errors.js';
 import { colors, print, printJson, warn } from '../core/output.js';
 import { git } from '../git/run.js';
 import { sessionLine } from '../render/text.js';
+import { foldCheckpoints, foldedLine } from '../services/checkpoint.js';
+import { latestHandoff } from '../services/handoff.js';
 import { type StartOptions, startSession } from '../services/sessions.js';
 import { sessionJson, viewOf } from '../services/view.js';
 import type { Agent } from '../store/sessions.js';
+import { handoffJson } from './handoff.js';
 
 export async function run(argv: string[]): Promise<number> {
   const { args, worktree } = takeWorktree(argv);
@@ -41,13 +44,27 @@ export async function run(argv: string[]): Promise<number> {
     worktree,
   });
   const view = viewOf(ctx, started.session);
+  // Where the last session left off, and emergency checkpoints written while git was down.
+  const checkpoints = foldCheckpoints(ctx, started.session).folded;
+  const handoff = latestHandoff(ctx, identity.id, started.session.id);
   if (values.json) {
-    printJson(sessionJson(view));
+    printJson({
+      ...sessionJson(view),
+      ...(handoff ? { latestHandoff: handoffJson(handoff) } : {}),
+      ...(checkpoints.length ? { foldedCheckpoints: checkpoints } : {}),
+    });
+    if (checkpoints.length) warn(foldedLine(checkpoints));
   } else {
     const c = colors();
     print(`Started session ${c.bold(view.id)} for ${identity.id}.`);
     print(sessionLine(view, ctx.nowMs, c));
     if (worktree !== undefined) print(`Work in: ${view.worktree}`);
+    if (checkpoints.length) print(foldedLine(checkpoints));
+    if (handoff) {
+      print('');
+      print(c.bold(`Latest handoff of ${identity.id} (session ${handoff.session}, ${handoff.at}):`));
+      print(handoff.markdown.trimEnd().replace(/^/gm, '  '));
+    }
   }
   if (!started.shared.ok && started.shared.reason !== 'no-remote') {
     warn(`Not shared with the remote yet (${started.shared.detail}); the next sync or push will share it.`);

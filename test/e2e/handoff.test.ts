@@ -1,0 +1,173 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { consortium, json, type Machine, must } from '../helpers/sandbox.js';
+
+/** Handoffs and compaction: what the next session starts from. */
+const { m, cleanup } = consortium(['elena', 'yuki', 'aria']);
+const { elena, yuki, aria } = m;
+test.after(cleanup);
+
+function sync(machine: Machine) {
+  const r = machine.gc(['sync']);
+  if (r.code === 2 && /not available/.test(r.stderr)) return must(machine.gc(['status', '--fetch']));
+  return must(r);
+}
+
+const SECTIONS = [
+  '## Session',
+  '## Protocol impact',
+  '## Gates',
+  '## Work done',
+  '## Open conflicts and leases',
+  '## Summary',
+  '## Next steps',
+];
+
+const SUMMARY = `Tightened the confidence intervals in the protocol spec.
+
+## Next steps
+- Rerun the bootstrap with 10k samples
+- Ask Yuki to check the latency budget
+`;
+
+let elenaSession = '';
+let yukiSession = '';
+
+test('setup: Yuki changes a protocol file in a live session that Elena can see', () => {
+  yukiSession = json(yuki, ['start', '-r', 'yuki-tanaka', '--intent', 'latency budget']).id;
+  yuki.commit('Latency budget in the spec', { 'protocol/spec.md': '# Protocol\n\nlatency: 5ms\n' });
+  must(yuki.gc(['heartbeat']));
+  must(yuki.gc(['share', `refs/consortium/sessions/${yukiSession}`]));
+  sync(elena);
+});
+
+test('handoff from stdin: every section of SPEC 8, the summary, the protocol files and who is affected', () => {
+  const started = json(elena, ['start', '-r', 'elena-vasquez', '--intent', 'confidence intervals']);
+  elenaSession = started.id;
+  elena.commit('Confidence intervals', {
+    'protocol/spec.md': '# Protocol\n\nconfidence: 99%\n',
+    'consortium/elena-vasquez/results.md': 'CI: [0.91, 0.97]\n',
+  });
+  must(elena.gc(['gates', 'unlock', 'G1', '-r', 'elena-vasquez', '--note', 'rigor reached']));
+  const r = elena.gc(['handoff', '-'], { input: SUMMARY });
+  assert.is(r.code, 0, r.stderr);
+  const md = r.stdout;
+  let last = -1;
+  for (const section of SECTIONS) {
+    const at = md.indexOf(`\n${section}\n`);
+    assert.ok(at > last, `${section} present, in order`);
+    last = at;
+  }
+  assert.match(md, /# Handoff: session /);
+  assert.ok(md.includes(`- Id: ${elenaSession}`));
+  assert.match(md, /- Researcher: Dr\. Elena Vasquez \(elena-vasquez\)/);
+  assert.match(md, /Protocol files changed:\n- `protocol\/spec\.md`/);
+  assert.ok(
+    md.includes(`${yukiSession} of yuki-tanaka: also changed \`protocol/spec.md\``),
+    'the affected session',
+  );
+  assert.match(md, /Coordination needed: agree with yuki-tanaka/);
+  assert.match(md, /G1 unlocked by elena-vasquez at .*: rigor reached/);
+  assert.match(md, /1 commit since [0-9a-f]{10}:\n- [0-9a-f]{10} Confidence intervals/);
+  assert.match(md, /`consortium\/elena-vasquez\/results\.md`/);
+  assert.match(md, /## Summary\n\nTightened the confidence intervals in the protocol spec\.\n/);
+  assert.match(
+    md,
+    /## Next steps\n\n- Rerun the bootstrap with 10k samples\n- Ask Yuki to check the latency budget\n/,
+  );
+  assert.match(md, /protocol conflict/i, 'the open protocol conflict with Yuki is listed');
+});
+
+test('the head commit carries a note naming the session', () => {
+  const head = must(elena.git(['rev-parse', 'HEAD'])).stdout.trim();
+  const note = must(elena.git(['notes', '--ref=consortium', 'show', head])).stdout;
+  const entries = note
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
+  const handoff = entries.find((e: any) => e.type === 'handoff');
+  assert.ok(handoff, 'a handoff note');
+  assert.is(handoff.session, elenaSession);
+  assert.is(handoff.researcher, 'elena-vasquez');
+  assert.match(handoff.markdown, /## Next steps/);
+  const log = must(elena.git(['log', '-1', '--notes=consortium'])).stdout;
+  assert.ok(log.includes(elenaSession), 'git log --notes=consortium shows it');
+});
+
+test('compact ends the session, and the next orient shows that handoff', () => {
+  elena.write('summary.txt', 'Compacted: intervals done, bootstrap pending.\n');
+  const r = json(elena, ['compact', '--summary-file', 'summary.txt']);
+  assert.is(r.session, elenaSession);
+  assert.is(r.state, 'ended');
+  const all = json(elena, ['status', '--all']);
+  assert.is(all.sessions.find((s: any) => s.id === elenaSession).state, 'ended');
+  const o = json(elena, ['orient', '-r', 'elena-vasquez']);
+  assert.is(o.handoff.session, elenaSession);
+  assert.match(o.handoff.markdown, /Compacted: intervals done, bootstrap pending\./);
+  assert.match(o.handoff.markdown, /- Ended: /);
+  const text = must(elena.gc(['orient', '-r', 'elena-vasquez'])).stdout;
+  assert.match(text, /Your latest handoff \(session /);
+  const again = elena.gc(['compact', '--session', elenaSession]);
+  assert.is(again.code, 1);
+  assert.match(again.stderr, /already ended/);
+});
+
+test('start shows the latest handoff; another machine sees it after sync', () => {
+  const started = must(elena.gc(['start', '-r', 'elena-vasquez']));
+  assert.match(started.stdout, new RegExp(`Latest handoff of elena-vasquez \\(session ${elenaSession}`));
+  assert.match(started.stdout, /Compacted: intervals done/);
+  const asJson = JSON.parse(
+    must(elena.gc(['start', '-r', 'elena-vasquez', '--no-branch', '--shared', '--json'])).stdout,
+  );
+  assert.is(asJson.latestHandoff.session, elenaSession);
+  must(elena.gc(['end', '--session', asJson.id]));
+  sync(aria);
+  const shown = json(aria, ['handoff', '--show', '-r', 'elena-vasquez']);
+  assert.is(shown.handoff.session, elenaSession);
+  const none = must(aria.gc(['handoff', '--show', '-r', 'aria-blackwood']));
+  assert.match(none.stdout, /No handoff from aria-blackwood yet/);
+  must(elena.gc(['end']));
+});
+
+test('several sessions handing off on one commit at once: every note is kept', async () => {
+  const ids = Array.from(
+    { length: 5 },
+    () => json(aria, ['start', '-r', 'aria-blackwood', '--no-branch', '--shared']).id as string,
+  );
+  const runs = await Promise.all(
+    ids.map((id) => aria.gcAsync(['handoff', '--session', id, '-', '--json'], { input: `summary of ${id}` })),
+  );
+  for (const r of runs) assert.is(r.code, 0, r.stderr);
+  const head = must(aria.git(['rev-parse', 'HEAD'])).stdout.trim();
+  const lines = must(aria.git(['notes', '--ref=consortium', 'show', head]))
+    .stdout.split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
+  for (const id of ids)
+    assert.ok(
+      lines.some((e: any) => e.type === 'handoff' && e.session === id && e.summary === `summary of ${id}`),
+      `the note of ${id} survived`,
+    );
+  assert.is(must(aria.git(['fsck', '--no-progress'])).code, 0);
+  for (const id of ids) must(aria.gc(['end', '--session', id]));
+});
+
+test('bad input: a missing summary file or a stray argument changes nothing (exit 2)', () => {
+  const id = json(yuki, ['start', '-r', 'yuki-tanaka', '--no-branch', '--shared']).id;
+  const before = must(yuki.git(['rev-parse', `refs/consortium/sessions/${id}`])).stdout;
+  const missing = yuki.gc(['handoff', '--session', id, '--summary-file', 'nope.txt']);
+  assert.is(missing.code, 2);
+  assert.match(missing.stderr, /nope\.txt.*does not exist/);
+  const stray = yuki.gc(['handoff', '--session', id, 'summary']);
+  assert.is(stray.code, 2);
+  const compact = yuki.gc(['compact', '--session', id, '--summary-file', 'nope.txt']);
+  assert.is(compact.code, 2);
+  assert.is(
+    must(yuki.git(['rev-parse', `refs/consortium/sessions/${id}`])).stdout,
+    before,
+    'record untouched',
+  );
+  for (const r of [missing, stray, compact]) assert.not.match(r.stderr, /\n\s+at /);
+});
+
+test.run();
