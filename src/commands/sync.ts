@@ -1,5 +1,58 @@
-import { usageError } from '../core/errors.js';
+import { openContext } from '../context/context.js';
+import { parse } from '../core/args.js';
+import { colors, print, printJson, warn } from '../core/output.js';
+import { list } from '../render/text.js';
+import { type SessionBrief, sync } from '../services/sync.js';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw usageError('git consortium sync is not available in this build yet.');
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse('sync', argv, {
+    remote: { type: 'string' },
+    rebase: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  const ctx = await openContext();
+  const report = await sync(ctx, { remote: values.remote, rebase: !!values.rebase });
+  const code = report.rebase && report.rebase.status === 'conflict' ? 1 : 0;
+  if (values.json) {
+    printJson(report);
+    return code;
+  }
+  const c = colors();
+  const who = (s: SessionBrief) =>
+    `${s.researcher} ${s.id} on ${s.host}${s.branch ? ` (${s.branch})` : ''}${s.intent ? `: ${s.intent}` : ''}`;
+  print(
+    `Synced with ${report.remote}: ${report.pushed.length ? `shared ${report.pushed.length} ref${report.pushed.length === 1 ? '' : 's'}` : 'nothing new to share'}${report.notesMerged ? ', notes merged' : ''}.`,
+  );
+  const { started, ended, merged } = report.sessions;
+  for (const s of started) print(`  ${c.green('started')}  ${who(s)}`);
+  for (const s of ended) print(`  ${c.dim('ended')}    ${who(s)}`);
+  for (const s of merged) print(`  ${c.cyan('merged')}   ${who(s)}: its work is in ${report.defaultBranch}`);
+  if (report.protocol.changed.length)
+    print(
+      c.yellow(
+        `  Protocol files changed upstream on ${report.defaultBranch}: ${list(report.protocol.changed)}`,
+      ),
+    );
+  for (const g of report.gates)
+    print(
+      `  gate ${c.bold(g.gate)} ${g.action === 'unlock' ? 'unlocked' : 'reopened'} by ${g.by}${g.forced ? ' (forced)' : ''}`,
+    );
+  if (
+    !started.length &&
+    !ended.length &&
+    !merged.length &&
+    !report.protocol.changed.length &&
+    !report.gates.length
+  )
+    print('  Nothing changed for you since the last sync.');
+  if (report.rejected.length)
+    warn(`Not shared yet (the remote kept moving): ${list(report.rejected)}. Run sync again.`);
+  if (report.diverged.length)
+    warn(`Left alone (this copy and the remote's diverged): ${list(report.diverged)}.`);
+  if (report.rebase) {
+    const line = report.rebase.message;
+    if (report.rebase.status === 'conflict' || report.rebase.status === 'refused') warn(line);
+    else print(line);
+  }
+  return code;
 }

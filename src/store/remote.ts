@@ -25,6 +25,8 @@ export async function fetchCoordination(
   repo: Repo,
   config: Config,
   timeoutMs = FETCH_TIMEOUT_MS,
+  /** More refspecs for the same fetch (sync brings the default branch along). */
+  extra: string[] = [],
 ): Promise<NetworkOutcome> {
   if (!hasRemote(repo, config.remote))
     return { ok: false, reason: 'no-remote', detail: `there is no remote named ${config.remote}` };
@@ -38,6 +40,7 @@ export async function fetchCoordination(
       config.remote,
       `+${LOCAL}*:${MIRROR}*`,
       `+${NOTES_REF}:${NOTES_MIRROR}`,
+      ...extra,
     ],
     { cwd: repo.top, timeoutMs },
   );
@@ -58,6 +61,7 @@ export async function fetchCoordination(
         '--prune',
         config.remote,
         `+${LOCAL}*:${MIRROR}*`,
+        ...extra,
       ],
       {
         cwd: repo.top,
@@ -179,3 +183,39 @@ const firstLine = (text: string) =>
     .trim()
     .split('\n')
     .filter((l) => !/^hint:/.test(l))[0] ?? 'no answer';
+
+/**
+ * Deletes refs on the remote, each only if it still holds the given sha (--force-with-lease),
+ * so a ref another machine has just rewritten is never deleted. Returns the refs deleted.
+ */
+export async function pushDeletions(
+  repo: Repo,
+  config: Config,
+  refs: Map<string, string>,
+  timeoutMs = PUSH_TIMEOUT_MS,
+): Promise<{ outcome: NetworkOutcome; deleted: string[]; rejected: string[] }> {
+  if (refs.size === 0) return { outcome: { ok: true }, deleted: [], rejected: [] };
+  const args = ['push', '--no-verify', '--porcelain', config.remote];
+  for (const [ref, sha] of refs) args.push(`--force-with-lease=${ref}:${sha}`);
+  args.push(...[...refs.keys()].map((ref) => `:${ref}`));
+  const result = await gitNetwork(args, { cwd: repo.top, timeoutMs, env: { CONSORTIUM_INTERNAL_PUSH: '1' } });
+  if (result.timedOut)
+    return {
+      outcome: { ok: false, reason: 'timeout', detail: `${config.remote} did not answer in time` },
+      deleted: [],
+      rejected: [],
+    };
+  const deleted: string[] = [];
+  const rejected: string[] = [];
+  for (const line of result.stdout.split('\n')) {
+    const match = /^(.)\t(?:\(delete\))?:([^\t]+)\t/.exec(line);
+    if (match) (match[1] === '!' ? rejected : deleted).push(match[2]!);
+  }
+  if (deleted.length === 0 && rejected.length === 0 && result.status !== 0)
+    return {
+      outcome: { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) },
+      deleted,
+      rejected,
+    };
+  return { outcome: { ok: true }, deleted, rejected };
+}

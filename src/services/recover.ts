@@ -1,0 +1,344 @@
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Context } from '../context/context.js';
+import { resolveIdentity } from '../context/identity.js';
+import { iso, now } from '../core/clock.js';
+import { formatDuration } from '../core/duration.js';
+import { git } from '../git/run.js';
+import { readLeaseTable } from '../store/leases.js';
+import { deleteRef, readRecords } from '../store/records.js';
+import { MIRRORED_SESSIONS, SESSIONS, sessionRef } from '../store/refs.js';
+import { fetchCoordination, hasRemote, pushDeletions, pushRefs } from '../store/remote.js';
+import { type Session, updateSession } from '../store/sessions.js';
+import { releaseEnded } from './leases.js';
+import { authorFor, hostName } from './sessions.js';
+
+/**
+ * `recover` (SPEC section 6): puts right what crashed or abandoned work leaves behind: stale
+ * and orphaned sessions (ended, their leases released), lock files of killed processes, the
+ * old `.claude-session-*` files, and with --prune the records of long-finished sessions,
+ * here and on the remote. Every action is reported; --dry-run only reports.
+ */
+export interface RecoverOptions {
+  dryRun: boolean;
+  /** A session with no heartbeat for this long is ended (default sessions.staleAfter). */
+  olderThanMs: number;
+  /** Ended and merged sessions finished longer ago than this are deleted. */
+  pruneMs?: number;
+}
+
+export interface RecoverAction {
+  action:
+    | 'end-session'
+    | 'release-leases'
+    | 'remove-lock'
+    | 'remove-file'
+    | 'remove-temp-ref'
+    | 'prune-session';
+  target: string;
+  reason: string;
+  /** False in a dry run, or when it could not be done (see `problem`). */
+  done: boolean;
+  problem?: string;
+}
+
+export interface RecoverReport {
+  dryRun: boolean;
+  actions: RecoverAction[];
+  /** The remote could not be reached: what needs it waits for the next sync. */
+  offline: string | null;
+}
+
+/**
+ * git's ref lock files hold the new value, not the writer's pid, and git holds them for
+ * milliseconds: one this old belongs to a process that is gone.
+ */
+export const STALE_LOCK_MS = 3000;
+
+export async function recover(ctx: Context, options: RecoverOptions): Promise<RecoverReport> {
+  const actions: RecoverAction[] = [];
+  let offline: string | null = null;
+  const remoteKnown = hasRemote(ctx.repo, ctx.config.remote);
+  if (remoteKnown) {
+    const fetched = await fetchCoordination(ctx.repo, ctx.config);
+    if (!fetched.ok) offline = fetched.detail;
+    ctx.invalidate();
+  }
+  // Locks first: a stale lock makes every later write of its ref fail.
+  actions.push(...staleLocks(ctx, options.dryRun));
+  actions.push(...tempRefs(ctx, options.dryRun));
+  actions.push(...oldSessionFiles(ctx, options));
+
+  const me = resolveIdentity(ctx)?.id;
+  const ended: Session[] = [];
+  const leased = new Set(readLeaseTable(ctx.repo).table.leases.map((l) => l.session));
+  for (const { session, reason } of abandoned(ctx, options.olderThanMs)) {
+    const action: RecoverAction = { action: 'end-session', target: session.id, reason, done: false };
+    actions.push(action);
+    if (!options.dryRun) {
+      const result = updateSession(
+        ctx.repo,
+        session.id,
+        'end (recover)',
+        (record) =>
+          record.state !== 'active'
+            ? undefined
+            : {
+                ...record,
+                state: 'ended',
+                endedAt: iso(now()),
+                extra: {
+                  ...record.extra,
+                  recovered: { by: me ?? null, host: hostName(), at: iso(now()), reason },
+                },
+              },
+        authorFor(ctx, me ?? session.researcher),
+      );
+      action.done = result?.state === 'ended';
+      if (action.done) ended.push(session);
+    }
+    if (leased.has(session.id))
+      actions.push({
+        action: 'release-leases',
+        target: session.id,
+        reason: `its session ${options.dryRun ? 'would be' : 'was'} ended`,
+        done: false,
+      });
+  }
+  ctx.invalidate();
+  if (ended.length && remoteKnown && !offline) {
+    const pushed = await pushRefs(
+      ctx.repo,
+      ctx.config,
+      ended.map((s) => sessionRef(s.id)),
+    );
+    if (!pushed.outcome.ok) offline = pushed.outcome.detail;
+  }
+  for (const action of actions.filter((a) => a.action === 'release-leases')) {
+    if (options.dryRun) continue;
+    const session = ended.find((s) => s.id === action.target);
+    if (!session) continue;
+    // Once ended, its leases no longer count anywhere; releasing cleans the table too.
+    const released = offline ? undefined : await releaseEnded(ctx, session);
+    action.done = true;
+    if (!released)
+      action.problem = 'the lease table is cleaned at the next lease change; the leases no longer count';
+  }
+  if (options.pruneMs !== undefined) actions.push(...(await prune(ctx, options, remoteKnown, offline)));
+  return { dryRun: options.dryRun, actions, offline };
+}
+
+/** Active sessions nobody is working in any more: stale, or whose worktree or branch is gone here. */
+function abandoned(ctx: Context, olderThanMs: number): { session: Session; reason: string }[] {
+  const host = hostName();
+  const found: { session: Session; reason: string }[] = [];
+  for (const session of ctx.sessions().sessions) {
+    if (session.state !== 'active') continue;
+    const silent = ctx.nowMs - Date.parse(session.heartbeatAt);
+    if (silent > olderThanMs) {
+      found.push({ session, reason: `no heartbeat for ${formatDuration(silent)}` });
+      continue;
+    }
+    if (session.host !== host) continue;
+    if (!existsSync(session.worktree)) {
+      found.push({ session, reason: `its worktree ${session.worktree} is gone` });
+      continue;
+    }
+    if (
+      session.branch &&
+      git(['show-ref', '--verify', '--quiet', `refs/heads/${session.branch}`], { cwd: ctx.repo.top })
+        .status !== 0
+    )
+      found.push({ session, reason: `its branch ${session.branch} is gone` });
+  }
+  return found;
+}
+
+/** Lock files of killed processes under the toolkit's own refs. */
+function staleLocks(ctx: Context, dryRun: boolean): RecoverAction[] {
+  const actions: RecoverAction[] = [];
+  const roots = ['refs/consortium', 'refs/consortium-remote', 'refs/notes'].map((r) =>
+    path.join(ctx.repo.commonDir, r),
+  );
+  const limit = now().getTime() - STALE_LOCK_MS;
+  const visit = (dir: string) => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) visit(full);
+      else if (entry.name.endsWith('.lock')) {
+        const rel = path.relative(ctx.repo.commonDir, full).split(path.sep).join('/');
+        if (rel.startsWith('refs/notes/') && !rel.startsWith('refs/notes/consortium')) continue;
+        const age = ageOf(full);
+        if (age === undefined || age > limit) continue;
+        actions.push(remove(full, rel, 'remove-lock', `a lock left by a process that is gone`, dryRun));
+      }
+    }
+  };
+  for (const root of roots) visit(root);
+  return actions;
+}
+
+/** Temporary notes refs (refs/notes/consortium-tmp-<pid>-...) of processes that are gone. */
+function tempRefs(ctx: Context, dryRun: boolean): RecoverAction[] {
+  const out = git(['for-each-ref', '--format=%(refname) %(objectname)', 'refs/notes/'], {
+    cwd: ctx.repo.top,
+  });
+  const actions: RecoverAction[] = [];
+  for (const line of out.stdout.split('\n')) {
+    const [ref, sha] = line.split(' ');
+    const pid = /^refs\/notes\/consortium-tmp-(\d+)-[0-9a-f]+$/.exec(ref ?? '')?.[1];
+    if (!ref || !sha || !pid || alive(Number(pid))) continue;
+    const action: RecoverAction = {
+      action: 'remove-temp-ref',
+      target: ref,
+      reason: `a temporary ref of process ${pid}, which is gone`,
+      done: false,
+    };
+    if (!dryRun) action.done = deleteRef(ctx.repo, ref, sha);
+    actions.push(action);
+  }
+  return actions;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The consortium's old `.claude-session-*` lock files, at the top of every worktree of this
+ * repository and in every workspace folder, once older than the staleness limit.
+ */
+function oldSessionFiles(ctx: Context, options: RecoverOptions): RecoverAction[] {
+  const worktrees = git(['worktree', 'list', '--porcelain'], { cwd: ctx.repo.top })
+    .stdout.split('\n')
+    .filter((l) => l.startsWith('worktree '))
+    .map((l) => l.slice('worktree '.length));
+  const folders = new Set<string>();
+  for (const top of worktrees) {
+    folders.add(top);
+    for (const r of ctx.researchers.values()) folders.add(path.join(top, r.workspace));
+  }
+  const limit = now().getTime() - options.olderThanMs;
+  const actions: RecoverAction[] = [];
+  for (const folder of folders) {
+    let names: string[];
+    try {
+      names = readdirSync(folder);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (!name.startsWith('.claude-session-')) continue;
+      const full = path.join(folder, name);
+      const age = ageOf(full);
+      if (age === undefined || age > limit) continue;
+      actions.push(
+        remove(full, full, 'remove-file', 'a leftover lock file of the old session scripts', options.dryRun),
+      );
+    }
+  }
+  return actions;
+}
+
+function ageOf(file: string): number | undefined {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+function remove(
+  full: string,
+  target: string,
+  action: RecoverAction['action'],
+  reason: string,
+  dryRun: boolean,
+): RecoverAction {
+  const result: RecoverAction = { action, target, reason, done: false };
+  if (dryRun) return result;
+  try {
+    rmSync(full, { recursive: true, force: true });
+    result.done = true;
+  } catch (error) {
+    result.problem = (error as Error).message;
+  }
+  return result;
+}
+
+/**
+ * Deletes ended and merged sessions finished longer ago than --prune, on the remote first
+ * (each only if it still holds what was fetched), then here, so refs do not grow without bound.
+ */
+async function prune(
+  ctx: Context,
+  options: RecoverOptions,
+  remoteKnown: boolean,
+  offline: string | null,
+): Promise<RecoverAction[]> {
+  const limit = ctx.nowMs - options.pruneMs!;
+  const old = ctx
+    .sessions()
+    .sessions.filter((s) => s.state !== 'active' && Date.parse(s.endedAt ?? s.heartbeatAt) < limit);
+  if (old.length === 0) return [];
+  const actions = old.map(
+    (s): RecoverAction => ({
+      action: 'prune-session',
+      target: s.id,
+      reason: `${s.state} ${formatDuration(ctx.nowMs - Date.parse(s.endedAt ?? s.heartbeatAt))} ago`,
+      done: false,
+    }),
+  );
+  if (options.dryRun) return actions;
+  if (remoteKnown && offline) {
+    for (const a of actions) a.problem = `the remote cannot be reached (${offline}); nothing was pruned`;
+    return actions;
+  }
+  const ids = new Set(old.map((s) => s.id));
+  const { records } = readRecords(ctx.repo, [SESSIONS, MIRRORED_SESSIONS]);
+  const local = new Map<string, string>();
+  const mirrored = new Map<string, string>();
+  for (const r of records) {
+    const id = r.ref.slice((r.ref.startsWith(SESSIONS) ? SESSIONS : MIRRORED_SESSIONS).length);
+    if (!ids.has(id)) continue;
+    (r.ref.startsWith(SESSIONS) ? local : mirrored).set(id, r.commit);
+  }
+  let deletedRemote = new Set<string>();
+  if (remoteKnown) {
+    const result = await pushDeletions(
+      ctx.repo,
+      ctx.config,
+      new Map([...mirrored].map(([id, sha]) => [sessionRef(id), sha])),
+    );
+    if (!result.outcome.ok) {
+      for (const a of actions)
+        a.problem = `the remote cannot be reached (${result.outcome.detail}); nothing was pruned`;
+      return actions;
+    }
+    deletedRemote = new Set(result.deleted);
+  }
+  for (const action of actions) {
+    const id = action.target;
+    const ref = sessionRef(id);
+    if (mirrored.has(id) && !deletedRemote.has(ref)) {
+      action.problem = 'the remote copy changed since it was fetched; left for the next recover';
+      continue;
+    }
+    const gone =
+      (!local.has(id) || deleteRef(ctx.repo, ref, local.get(id)!)) &&
+      (!mirrored.has(id) || deleteRef(ctx.repo, MIRRORED_SESSIONS + id, mirrored.get(id)!));
+    action.done = gone;
+  }
+  return actions;
+}
