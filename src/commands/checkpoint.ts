@@ -1,5 +1,40 @@
+import { parse } from '../core/args.js';
 import { usageError } from '../core/errors.js';
+import { print, printJson } from '../core/output.js';
+import { writeCheckpoint } from '../services/checkpoint.js';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw usageError('git consortium checkpoint is not available in this build yet.');
+/**
+ * Emergency checkpoint: opens no repository and needs no working git, so it still works
+ * when everything else fails (SPEC section 6).
+ */
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(
+    'checkpoint',
+    argv,
+    {
+      message: { type: 'string', short: 'm' },
+      researcher: { type: 'string', short: 'r' },
+      session: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    [0, 0],
+  );
+  const message = values.message ?? '';
+  if (message.length > 100_000 || message.includes('\0'))
+    throw usageError('--message takes up to 100000 characters of text.');
+  const { file, data } = await writeCheckpoint({
+    cwd: process.cwd(),
+    message,
+    researcher: values.researcher,
+    session: values.session,
+  });
+  if (values.json) printJson({ file, ...data });
+  else {
+    print(`Wrote the emergency checkpoint ${file}`);
+    print(
+      `researcher ${data.researcher ?? '(unknown)'}, session ${data.session ?? '(unknown)'}, branch ${data.branch ?? '(unknown)'}.`,
+    );
+    print('The next git consortium start or sync folds it into the session record.');
+  }
+  return 0;
 }
