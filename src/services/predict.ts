@@ -59,18 +59,10 @@ export interface MyWork {
 /**
  * The `merge` conflicts my work would meet (the pre-push gate and `check`): my tip merged
  * speculatively with the tip of each of `others` (live sessions; mine is left out if present)
- * whose changed files overlap mine. Each conflict names my side first.
- *
- * With `fetchTimeoutMs`, the pushed branches of those overlapping sessions are fetched first
- * (one bounded fetch, none when nothing overlaps), so their newest pushed work is what is
- * merged; when the remote does not answer, what is known here is used.
+ * whose changed files overlap mine. Each conflict names my side first. It merges what is
+ * known here: fetchSessionBranches first brings the others' newest pushed work.
  */
-export async function mergeConflictsFor(
-  ctx: Context,
-  mine: MyWork,
-  others: readonly Session[],
-  options: { fetchTimeoutMs?: number } = {},
-): Promise<Conflict[]> {
+export function mergeConflictsFor(ctx: Context, mine: MyWork, others: readonly Session[]): Conflict[] {
   const rest = others.filter((s) => s.id !== mine.session?.id);
   if (rest.length === 0) return [];
   const files = mine.changedFiles
@@ -87,22 +79,10 @@ export async function mergeConflictsFor(
     commit: isObjectId(mine.tip) ? mine.tip : null,
     verified: false,
   };
-  const overlapping = () =>
-    sessionCandidates(ctx, rest).filter((other) => other.files.some((f) => files.includes(f)));
-  let candidates = overlapping();
-  if (options.fetchTimeoutMs !== undefined && candidates.length) {
-    const ids = new Set(candidates.map((c) => c.side.session));
-    const fetched = await fetchSessionBranches(
-      ctx,
-      rest.filter((s) => ids.has(s.id)),
-      options.fetchTimeoutMs,
-    );
-    if (fetched.ok) candidates = overlapping();
-  }
-  return predict(
-    ctx,
-    candidates.map((other): [Candidate, Candidate] => [me, other]),
-  );
+  const pairs = sessionCandidates(ctx, rest)
+    .filter((other) => other.files.some((f) => files.includes(f)))
+    .map((other): [Candidate, Candidate] => [me, other]);
+  return predict(ctx, pairs);
 }
 
 /**

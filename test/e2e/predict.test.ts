@@ -3,7 +3,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openContext } from '../../src/context/context.js';
-import { mergeConflictsFor } from '../../src/services/predict.js';
+import { fetchSessionBranches, mergeConflictsFor } from '../../src/services/predict.js';
 import { consortium, json, type Machine, must, SAMPLE_CONFIG } from '../helpers/sandbox.js';
 
 /**
@@ -205,14 +205,14 @@ test('two live sessions sharing one worktree: a worktree conflict', () => {
   );
 });
 
-test("the gate's merge check (mergeConflictsFor): my tip against live sessions, fetching their newest pushed work", async () => {
+test("the gate's merge check: my tip against live sessions (mergeConflictsFor), after fetching their newest pushed work", async () => {
   // In-process, as the pre-push gate and check call it, on yuki's real clone.
   process.env.CONSORTIUM_HOST = 'yuki';
   const ctx = await openContext(yuki.dir);
   const tip = must(yuki.git(['rev-parse', 'HEAD'])).stdout.trim();
   const others = ctx.sessions().sessions.filter((s) => s.state === 'active' && s.id !== y.id);
   const mine = { tip, researcher: 'yuki-tanaka', branch: y.branch, session: null };
-  const before = await mergeConflictsFor(ctx, mine, others);
+  const before = mergeConflictsFor(ctx, mine, others);
   assert.is(before.length, 1, 'no session of mine: still the conflict with elena');
   assert.equal(before[0]!.sessions, [e.id]);
   assert.equal(before[0]!.researchers, ['yuki-tanaka', 'elena-vasquez']);
@@ -221,12 +221,9 @@ test("the gate's merge check (mergeConflictsFor): my tip against live sessions, 
   editLine(elena, FILE, 5, 'line 5');
   elena.commit('Leave the threshold to yuki');
   must(elena.git(['push', '-q', 'origin', 'HEAD']));
-  assert.is((await mergeConflictsFor(ctx, mine, others)).length, 1, 'what is known here: the old tip');
-  assert.equal(
-    await mergeConflictsFor(ctx, mine, others, { fetchTimeoutMs: 5000 }),
-    [],
-    'her newest pushed work merges cleanly with mine',
-  );
+  assert.is(mergeConflictsFor(ctx, mine, others).length, 1, 'what is known here: the old tip');
+  assert.ok((await fetchSessionBranches(ctx, others, 5000)).ok);
+  assert.equal(mergeConflictsFor(ctx, mine, others), [], 'her newest pushed work merges cleanly with mine');
 });
 
 test.run();
