@@ -3,6 +3,8 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openContext } from '../../src/context/context.js';
+import { existingCommits, mergeTrees } from '../../src/git/merge-tree.js';
+import { openRepo } from '../../src/git/repo.js';
 import { fetchSessionBranches, mergeConflictsFor } from '../../src/services/predict.js';
 import { consortium, json, type Machine, must, SAMPLE_CONFIG } from '../helpers/sandbox.js';
 
@@ -224,6 +226,31 @@ test("the gate's merge check: my tip against live sessions (mergeConflictsFor), 
   assert.is(mergeConflictsFor(ctx, mine, others).length, 1, 'what is known here: the old tip');
   assert.ok((await fetchSessionBranches(ctx, others, 5000)).ok);
   assert.equal(mergeConflictsFor(ctx, mine, others), [], 'her newest pushed work merges cleanly with mine');
+});
+
+test('one pair git cannot merge does not hide the others; unknown commits are never handed to merge-tree', () => {
+  const repo = openRepo(aria.dir);
+  const rev = (r: string) => must(aria.git(['rev-parse', r])).stdout.trim();
+  // A commit with no history in common with the rest.
+  const tree = must(aria.git(['mktree'], { input: '' })).stdout.trim();
+  const orphan = must(aria.git(['commit-tree', tree, '-m', 'unrelated'])).stdout.trim();
+  const [mine, hers, base] = [rev('HEAD'), rev(`origin/${e.branch}`), rev('origin/main')];
+  const outcomes = mergeTrees(repo, [
+    [mine, hers],
+    [orphan, mine],
+    [base, hers],
+  ]);
+  assert.is(outcomes.length, 3);
+  assert.is(outcomes[0]!.status, 'clean');
+  assert.is(outcomes[1]!.status, 'failed');
+  assert.match((outcomes[1] as { detail: string }).detail, /unrelated histories/);
+  assert.is(outcomes[2]!.status, 'clean', 'the pair after the failed one was still merged');
+  const missing = 'f'.repeat(40);
+  assert.equal(
+    [...existingCommits(repo, [mine, missing, tree, 'HEAD'])],
+    [mine],
+    'trees and names are not commits',
+  );
 });
 
 test.run();
