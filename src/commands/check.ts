@@ -1,5 +1,85 @@
-import { usageError } from '../core/errors.js';
+import { openContext } from '../context/context.js';
+import { parse } from '../core/args.js';
+import { refusal, usageError } from '../core/errors.js';
+import { colors, print, printJson, warn } from '../core/output.js';
+import { git } from '../git/run.js';
+import { conflictLine } from '../render/text.js';
+import { checkPush, conflictJson, type PushTarget } from '../services/push-check.js';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw usageError('git consortium check is not available in this build yet.');
+/**
+ * `check [REVISION-RANGE]`: exactly the pre-push gate's analysis, without pushing. Default:
+ * what the current branch would push (its commits the remote does not have). Like the gate it
+ * first brings the coordination state from the remote, within a bounded time (--no-fetch:
+ * what is known here). Exit 1 when there are conflicts.
+ */
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    'check',
+    argv,
+    { json: { type: 'boolean' }, 'no-fetch': { type: 'boolean' } },
+    [0, 1],
+  );
+  const ctx = await openContext();
+  const target = positionals[0] === undefined ? currentBranchTarget(ctx) : rangeTarget(ctx, positionals[0]);
+  const check = await checkPush(ctx, [target], { fetch: !values['no-fetch'] });
+  if (values.json) {
+    printJson({
+      conflicts: check.conflicts.map(conflictJson),
+      blocked: check.blocked,
+      offline: check.offline ?? null,
+      refs: check.refs.map((r) => ({
+        ref: r.ref,
+        tip: r.tip,
+        commits: r.commits.map((c) => c.sha),
+        files: r.files,
+        session: r.session?.id ?? null,
+        researcher: r.researcher ?? null,
+      })),
+    });
+  } else {
+    const c = colors();
+    const ref = check.refs[0]!;
+    if (check.offline)
+      warn(
+        `warning: could not read the coordination state from ${ctx.config.remote} (${check.offline.detail}); checked against what is known here.`,
+      );
+    print(
+      `${ref.commits.length} commit${ref.commits.length === 1 ? '' : 's'} to push from ${ref.ref}, changing ${ref.files.length} file${ref.files.length === 1 ? '' : 's'}` +
+        (ref.session ? ` (session ${ref.session.id} of ${ref.session.researcher})` : ''),
+    );
+    if (check.conflicts.length === 0) print(c.green('No conflicts: the push would go through.'));
+    for (const conflict of check.conflicts) print(`  ${conflictLine(conflict, c)} [${conflict.action}]`);
+    if (check.blocked)
+      print(
+        'The pre-push gate would block this push (CONSORTIUM_OVERRIDE="<reason>" git push overrides it).',
+      );
+  }
+  return check.conflicts.length > 0 || check.blocked ? 1 : 0;
+}
+
+/** What `git push` of the current branch would send: its commits not on the remote. */
+function currentBranchTarget(ctx: Awaited<ReturnType<typeof openContext>>): PushTarget {
+  const tip = git(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd: ctx.repo.top }).stdout.trim();
+  if (!tip) throw refusal('There is nothing to check: this repository has no commit yet.');
+  const branch = ctx.branch;
+  return {
+    ref: branch ? `refs/heads/${branch}` : 'HEAD',
+    tip,
+    walk: [tip, '--not', `--remotes=${ctx.config.remote}`],
+  };
+}
+
+/** A revision range as git reads it (A..B, A...B, B ^A, or one revision: its unpushed commits). */
+function rangeTarget(ctx: Awaited<ReturnType<typeof openContext>>, range: string): PushTarget {
+  const parsed = git(['rev-parse', '--revs-only', '--end-of-options', range], { cwd: ctx.repo.top });
+  const revs = parsed.stdout.split('\n').filter(Boolean);
+  const positive = revs.find((r) => !r.startsWith('^'));
+  if (parsed.status !== 0 || !positive)
+    throw usageError(`${JSON.stringify(range)} is not a revision range git knows (try main..HEAD).`);
+  const single = revs.length === 1;
+  return {
+    ref: range,
+    tip: positive,
+    walk: single ? [positive, '--not', `--remotes=${ctx.config.remote}`] : ['--end-of-options', range],
+  };
 }

@@ -1,5 +1,160 @@
-import { usageError } from '../core/errors.js';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from '../core/args.js';
+import { ConsortiumError } from '../core/errors.js';
+import { loadConfig } from '../core/load-config.js';
+import { colors, print, printJson } from '../core/output.js';
+import { researchersOf } from '../core/workspaces.js';
+import { gitVersion, openRepo, type Repo } from '../git/repo.js';
+import { git, gitNetwork } from '../git/run.js';
+import {
+  findLeftovers,
+  readInstallRecord,
+  unchainedHooks,
+  worktreeHooks,
+  worktreesOf,
+} from '../services/install.js';
+import { NOTES_REF } from '../store/refs.js';
+import { hasRemote } from '../store/remote.js';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw usageError('git consortium doctor is not available in this build yet.');
+/**
+ * `doctor`: what stands between this repository and working coordination. Each check is ok,
+ * warn or fail; exit 3 when one fails (an environment problem), 0 otherwise.
+ */
+type Level = 'ok' | 'warn' | 'fail';
+interface Check {
+  name: string;
+  level: Level;
+  message: string;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse('doctor', argv, { json: { type: 'boolean' } });
+  const checks: Check[] = [];
+  const add = (name: string, level: Level, message: string) => checks.push({ name, level, message });
+
+  const [major, minor, patch] = gitVersion();
+  const version = `${major}.${minor}.${patch}`;
+  // openRepo refuses a git that is too old, with the message to show.
+  let repo: Repo | undefined;
+  try {
+    repo = openRepo();
+    add('git', 'ok', `git ${version}`);
+  } catch (error) {
+    if (!(error instanceof ConsortiumError)) throw error;
+    add(/too old/.test(error.message) ? 'git' : 'repository', 'fail', error.message);
+  }
+  if (repo) await repositoryChecks(repo, add);
+
+  const failed = checks.some((c) => c.level === 'fail');
+  if (values.json) printJson({ ok: !failed, checks });
+  else {
+    const c = colors();
+    const mark = { ok: c.green('ok  '), warn: c.yellow('warn'), fail: c.red('FAIL') };
+    for (const check of checks) print(`${mark[check.level]}  ${check.name}: ${check.message}`);
+  }
+  return failed ? 3 : 0;
+}
+
+async function repositoryChecks(repo: Repo, add: (name: string, level: Level, message: string) => void) {
+  let config: Awaited<ReturnType<typeof loadConfig>> | undefined;
+  try {
+    config = await loadConfig(repo.top);
+    const researchers = researchersOf(config, repo.top);
+    add(
+      'configuration',
+      config.file ? 'ok' : 'warn',
+      `${config.file ?? 'none (defaults; git consortium init writes one)'}; ${researchers.size} researcher${researchers.size === 1 ? '' : 's'}, ${config.protocol.length} protocol pattern${config.protocol.length === 1 ? '' : 's'}`,
+    );
+  } catch (error) {
+    add('configuration', 'fail', error instanceof Error ? error.message : String(error));
+  }
+
+  const record = readInstallRecord(repo);
+  add(
+    'hooks installed',
+    record ? 'ok' : 'fail',
+    record
+      ? `by git consortium init on ${record.installedAt}, in ${record.hooksDir}`
+      : 'no: run git consortium init',
+  );
+  for (const worktree of worktreesOf(repo)) {
+    const state = worktreeHooks(repo, worktree);
+    const here = path.resolve(worktree) === repo.top;
+    add(
+      here ? 'hooks active in this worktree' : `hooks active in ${worktree}`,
+      state.active ? 'ok' : here || record ? 'fail' : 'warn',
+      state.active ? 'yes' : `no: ${state.problem}`,
+    );
+  }
+  if (record) {
+    const unchained = unchainedHooks(repo);
+    if (unchained.length)
+      add(
+        'repository hooks',
+        'warn',
+        `${unchained.join(', ')} appeared after init and do not run yet: run git consortium init`,
+      );
+    const onPath = (process.env.PATH ?? '')
+      .split(path.delimiter)
+      .some((d) => d && existsSync(path.join(path.resolve(repo.top, d), 'git-consortium')));
+    const local = existsSync(path.join(repo.commonDir, '..', 'node_modules', '.bin', 'git-consortium'));
+    add(
+      'toolkit for the hooks',
+      onPath || local ? 'ok' : 'warn',
+      onPath || local
+        ? 'git-consortium is found by the hooks'
+        : 'git-consortium is not on PATH nor in node_modules/.bin: the hooks will do nothing',
+    );
+  }
+
+  const rewrite = git(['config', '--get-all', 'notes.rewriteRef'], { cwd: repo.top }).stdout.split('\n');
+  add(
+    'notes settings',
+    rewrite.includes(NOTES_REF) ? 'ok' : 'warn',
+    rewrite.includes(NOTES_REF)
+      ? `notes.rewriteRef includes ${NOTES_REF}: notes follow amend and rebase`
+      : `notes.rewriteRef does not include ${NOTES_REF}: run git consortium init`,
+  );
+
+  const remote = config?.remote ?? 'origin';
+  if (!hasRemote(repo, remote))
+    add('remote', 'warn', `there is no remote named ${remote}: nothing is shared`);
+  else {
+    const r = await gitNetwork(['ls-remote', '--heads', remote], { cwd: repo.top, timeoutMs: 5000 });
+    add(
+      'remote',
+      r.status === 0 ? 'ok' : 'warn',
+      r.status === 0
+        ? `${remote} answers`
+        : `${remote} ${r.timedOut ? 'did not answer within 5s' : `cannot be reached (${r.stderr.trim().split('\n')[0] ?? ''})`}`,
+    );
+  }
+
+  const settings = path.join(repo.top, '.claude', 'settings.json');
+  let claude = false;
+  try {
+    claude = readFileSync(settings, 'utf8').includes('consortium claude-hook');
+  } catch {
+    // no settings
+  }
+  add(
+    'Claude Code files',
+    claude ? 'ok' : 'warn',
+    claude ? '.claude/settings.json runs the toolkit hooks' : 'not set up: git consortium init --claude',
+  );
+
+  if (config) {
+    const left = findLeftovers(
+      repo,
+      [...researchersOf(config, repo.top).values()].map((r) => r.workspace),
+    );
+    const count = left.files.length + left.tracked.length + left.refs.length;
+    if (count)
+      add(
+        'old scripts',
+        'warn',
+        `${count} leftover${count === 1 ? '' : 's'} of the old session scripts (.claude-session-* files, refs/claude/session-*): git consortium init removes them`,
+      );
+  }
 }

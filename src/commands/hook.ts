@@ -1,5 +1,32 @@
-import { usageError } from '../core/errors.js';
+import { EXIT, usageError } from '../core/errors.js';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw usageError('git consortium hook is not available in this build yet.');
+/**
+ * Entry point of the installed git hooks (hooks/<name> calls `git-consortium hook <name>`).
+ * Loads only the handler of that hook. A hook must never break git: any failure of ours is
+ * one line and exit 0, except in pre-push, where 1 means "blocked" and anything else is
+ * reported as 3 so that the hook body lets the push through.
+ */
+type Handler = { run(args: string[]): Promise<number> };
+
+const HOOKS: Record<string, () => Promise<Handler>> = {
+  'post-checkout': () => import('../hooks/post-checkout.js'),
+  'post-commit': () => import('../hooks/post-commit.js'),
+  'pre-push': () => import('../hooks/pre-push.js'),
+  'post-merge': () => import('../hooks/post-merge.js'),
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || !Object.hasOwn(HOOKS, name))
+    throw usageError(`git consortium hook takes one of ${Object.keys(HOOKS).join(', ')}.`);
+  if (process.env.CONSORTIUM === '0' || process.env.HUSKY === '0') return EXIT.ok;
+  try {
+    const handler = await HOOKS[name]!();
+    return await handler.run(args);
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    process.stderr.write(`git-consortium (${name} hook): ${message}\n`);
+    if (process.env.CONSORTIUM_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    return name === 'pre-push' ? EXIT.environment : EXIT.ok;
+  }
 }

@@ -1,5 +1,134 @@
-import { usageError } from '../core/errors.js';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import { parse } from '../core/args.js';
+import type { Config, Researcher } from '../core/config.js';
+import { environmentError } from '../core/errors.js';
+import { loadConfig } from '../core/load-config.js';
+import { print, printJson } from '../core/output.js';
+import { researchersOf } from '../core/workspaces.js';
+import { openRepo, type Repo } from '../git/repo.js';
+import { findLeftovers, installHooks, removeLeftovers } from '../services/install.js';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw usageError('git consortium init is not available in this build yet.');
+/**
+ * `git consortium init`: configuration, hooks (with husky), notes settings, takeover from
+ * the consortium's old scripts, and with --claude / --github the integration files. Each step
+ * changes only what is not already as it should be, so a second run changes nothing.
+ */
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse('init', argv, {
+    claude: { type: 'boolean' },
+    github: { type: 'boolean' },
+    force: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  const repo = openRepo();
+  // An invalid configuration stops init before anything is written (exit 2, naming the key).
+  const config = await loadConfig(repo.top);
+  const changes: string[] = [];
+  const notes: string[] = [];
+
+  if (!config.file) changes.push(writeConfig(repo, config));
+  const researchers = researchersOf(config.file ? config : await loadConfig(repo.top), repo.top);
+
+  changes.push(...installHooks(repo, { force: values.force }));
+
+  const leftovers = findLeftovers(
+    repo,
+    [...researchers.values()].map((r) => r.workspace),
+  );
+  if (leftovers.files.length || leftovers.refs.length) {
+    removeLeftovers(repo, leftovers);
+    for (const f of leftovers.files) changes.push(`removed the old scripts' lock file ${f}`);
+    for (const r of leftovers.refs) changes.push(`removed the old scripts' ref ${r}`);
+  }
+  for (const f of leftovers.tracked)
+    notes.push(`${f} is an old lock file that git tracks: remove it with git rm ${f} and commit`);
+
+  if (values.claude) changes.push(...(await claude(repo, researchers, !!values.force, notes)));
+  if (values.github) changes.push(...(await github(repo, !!values.force, notes)));
+
+  if (values.json) {
+    printJson({ changes, nothingToChange: changes.length === 0, notes });
+    return 0;
+  }
+  if (changes.length === 0) print('git consortium init: nothing to change.');
+  else {
+    print('git consortium init:');
+    for (const c of changes) print(`  - ${c}`);
+  }
+  for (const n of notes) print(`note: ${n}`);
+  return 0;
+}
+
+/** A first configuration, from what is there: the workspace folders become the researchers. */
+function writeConfig(repo: Repo, defaults: Config): string {
+  const file = path.join(repo.top, 'consortium.config.yaml');
+  const found = [...researchersOf(defaults, repo.top).keys()];
+  const researchers = found.length
+    ? yaml.dump({ researchers: Object.fromEntries(found.map((id) => [id, {}])) }, { flowLevel: 2 })
+    : '# researchers:            # absent: every folder matching `workspaces` is a researcher\n';
+  const text = `# git-consortium configuration, written by git consortium init. Every key is optional.
+workspaces: ${defaults.workspaces}
+${researchers}# Files whose change affects every researcher (the pre-push gate protects them):
+protocol: []
+# What the pre-push gate does with each kind of conflict: block | warn | off.
+# policy: { lease: block, protocol: block, merge: warn, foreign: warn, offline: warn }
+`;
+  if (existsSync(file)) throw environmentError(`${file} exists but could not be read as a configuration.`);
+  writeFileSync(file, text);
+  return `wrote consortium.config.yaml (${found.length ? `researchers from the workspace folders: ${found.join(', ')}` : 'no workspace folders found yet'})`;
+}
+
+/** --claude: src/claude/install.ts (Claude Code integration). */
+async function claude(
+  repo: Repo,
+  researchers: Map<string, Researcher>,
+  force: boolean,
+  notes: string[],
+): Promise<string[]> {
+  const mod = await optional<{
+    installClaude: (
+      top: string,
+      researchers: Iterable<Researcher>,
+      options: { force?: boolean },
+    ) => { written: string[]; kept: string[]; skipped: string[] };
+  }>('../claude/install.js');
+  if (!mod) {
+    notes.push(
+      '--claude: the Claude Code integration is not part of this build yet; nothing written for it.',
+    );
+    return [];
+  }
+  const report = mod.installClaude(repo.top, researchers.values(), { force });
+  for (const k of report.kept) notes.push(`${k} is not the toolkit's: left alone (--force replaces it)`);
+  for (const s of report.skipped) notes.push(`${s} has no workspace folder yet: no Claude Code files for it`);
+  return report.written.map((f) => `wrote ${f}`);
+}
+
+/** --github: src/ci/install.ts (the GitHub Actions workflow), when this build has it. */
+async function github(repo: Repo, force: boolean, notes: string[]): Promise<string[]> {
+  const mod = await optional<{
+    installGithub: (top: string, options: { force?: boolean }) => { written: string[]; kept?: string[] };
+  }>('../ci/install.js');
+  if (!mod || typeof mod.installGithub !== 'function') {
+    notes.push(
+      '--github: the GitHub Actions workflow is not part of this build yet; nothing written for it.',
+    );
+    return [];
+  }
+  const report = mod.installGithub(repo.top, { force });
+  for (const k of report.kept ?? [])
+    notes.push(`${k} is not the toolkit's: left alone (--force replaces it)`);
+  return report.written.map((f) => `wrote ${f}`);
+}
+
+/** A module of another part of the toolkit that may not be in this build. */
+async function optional<T>(specifier: string): Promise<T | undefined> {
+  try {
+    return (await import(specifier)) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
+    throw error;
+  }
 }

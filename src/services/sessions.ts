@@ -41,6 +41,11 @@ export interface StartOptions {
   agent: Agent;
   /** Start in a new linked worktree at this path. */
   worktree?: string;
+  /**
+   * 'wait' (default): push the record now, bounded in time. 'background': hand it to a
+   * detached share, for the git hooks that register sessions and must not wait on the network.
+   */
+  share?: 'wait' | 'background';
 }
 
 export interface Started {
@@ -136,6 +141,10 @@ export async function startSession(ctx: Context, options: StartOptions): Promise
     authorFor(ctx, options.researcher),
   );
   ctx.invalidate();
+  if (options.share === 'background') {
+    shareInBackground(ctx.repo, [sessionRef(session.id)]);
+    return { session, shared: { ok: true } };
+  }
   const pushed = await pushRefs(ctx.repo, ctx.config, [sessionRef(session.id)]);
   return { session, shared: pushed.outcome };
 }

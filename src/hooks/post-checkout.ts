@@ -1,0 +1,55 @@
+import { isLive } from '../analysis/state.js';
+import { openContext } from '../context/context.js';
+import { researcherOfBranch } from '../core/branches.js';
+import { warn } from '../core/output.js';
+import { hostName, refreshSession, startSession } from '../services/sessions.js';
+import type { Agent } from '../store/sessions.js';
+
+/**
+ * post-checkout (SPEC section 7), for branch checkouts only (the hook body returns before
+ * Node for file checkouts and while `start` checks out its own branch). A session branch
+ * `<prefix><researcher>-...` gets a session for this worktree and branch: the one already
+ * open here is refreshed (resumed, if it had gone stale), else a new one is registered.
+ * The previous branch's session is left as it is. At most one line of output.
+ */
+export async function run(args: string[]): Promise<number> {
+  if (args[2] !== '1' || process.env.CONSORTIUM_STARTING === '1') return 0;
+  const ctx = await openContext();
+  const branch = ctx.branch;
+  if (!branch) return 0; // a detached HEAD (a rebase in progress, a tag): nobody's session
+  const researcher = researcherOfBranch(branch, ctx.config.sessions.branchPrefix, ctx.researchers.keys());
+  if (!researcher) return 0;
+  if (ctx.researchers.size ? !ctx.researchers.has(researcher) : ctx.config.researchersListed) return 0;
+  const host = hostName();
+  const open = ctx
+    .sessions()
+    .sessions.filter(
+      (s) => s.state === 'active' && s.host === host && s.worktree === ctx.repo.top && s.branch === branch,
+    )
+    .sort((a, b) => b.heartbeatAt.localeCompare(a.heartbeatAt));
+  const here = open[0];
+  if (here) {
+    const stale = !isLive(here, ctx.nowMs, ctx.config.sessions.staleAfterMs);
+    refreshSession(ctx, here, { force: stale, share: 'background' });
+    if (stale) warn(`git-consortium: resumed session ${here.id} of ${here.researcher} on ${branch}.`);
+    return 0;
+  }
+  const started = await startSession(ctx, {
+    researcher,
+    branch: 'current',
+    shared: false,
+    agent: agentHere(),
+    intent: '',
+    share: 'background',
+  });
+  warn(`git-consortium: registered session ${started.session.id} for ${researcher} on ${branch}.`);
+  return 0;
+}
+
+/** A checkout made by a Claude Code agent carries its session id in the environment. */
+function agentHere(): Agent {
+  const id = process.env.CLAUDE_CODE_SESSION_ID;
+  return id && /^[A-Za-z0-9._:-]{1,128}$/.test(id)
+    ? { kind: 'claude-code', sessionId: id }
+    : { kind: 'human' };
+}

@@ -1,0 +1,131 @@
+import { isLive } from '../analysis/state.js';
+import { openContext } from '../context/context.js';
+import { findCurrentSession } from '../context/current-session.js';
+import { resolveIdentity } from '../context/identity.js';
+import { iso, now } from '../core/clock.js';
+import { warn } from '../core/output.js';
+import { matchesAny } from '../core/patterns.js';
+import { defaultBranch, headCommit } from '../git/changes.js';
+import { git } from '../git/run.js';
+import { authorFor, hostName, refreshSession } from '../services/sessions.js';
+import { addNote } from '../store/notes.js';
+import { NOTES_REF, sessionRef } from '../store/refs.js';
+import { shareInBackground } from '../store/remote.js';
+import { type Session, updateSession } from '../store/sessions.js';
+
+/**
+ * post-merge (SPEC section 7), after `git merge` and `git pull` (not for a conflicted merge
+ * finished by `git commit`, nor `pull --rebase`: `sync` covers those). Records a note on the
+ * merge result, marks this machine's sessions whose work the default branch now contains as
+ * merged, and alerts when the merge brought protocol changes to files my live sessions have
+ * changed: git's own diffstat does not say that those files were mine too.
+ */
+export async function run(args: string[]): Promise<number> {
+  if (args[0] === '1') return 0; // a squash merge: nothing was committed, HEAD did not move
+  const ctx = await openContext();
+  const head = headCommit(ctx.repo);
+  const orig = git(['rev-parse', '--verify', '--quiet', 'ORIG_HEAD^{commit}'], {
+    cwd: ctx.repo.top,
+  }).stdout.trim();
+  if (!head || !orig || orig === head) return 0;
+  const files = git(['diff', '--name-only', '-z', '--no-renames', orig, head], { cwd: ctx.repo.top })
+    .stdout.split('\0')
+    .filter(Boolean);
+  const protocolFiles = files.filter((f) => matchesAny(f, ctx.config.protocol));
+  const broughtIn = new Set(
+    git(['rev-list', `${orig}..${head}`], { cwd: ctx.repo.top })
+      .stdout.split('\n')
+      .filter(Boolean),
+  );
+  const { sessions } = ctx.sessions();
+  const brought = sessions.filter((s) => s.head && broughtIn.has(s.head));
+  const current = findCurrentSession(ctx, { quiet: true });
+  let me: string | undefined;
+  try {
+    me = current?.researcher ?? resolveIdentity(ctx)?.id;
+  } catch {
+    // an invalid CONSORTIUM_RESEARCHER: the note names nobody
+  }
+  const author = authorFor(ctx, me ?? 'unknown');
+  const noted = addNote(
+    ctx.repo,
+    head,
+    {
+      type: 'merge',
+      at: iso(now()),
+      by: me ?? null,
+      session: current?.id ?? null,
+      from: orig,
+      sessions: brought.map((s) => ({ id: s.id, researcher: s.researcher, branch: s.branch })),
+      protocolFiles,
+      files: files.length,
+    },
+    author,
+  );
+
+  // The alert: protocol files this merge changed that my live sessions have changed too.
+  const mine = sessions.filter(
+    (s) =>
+      (s.id === current?.id || (me !== undefined && s.researcher === me)) &&
+      isLive(s, ctx.nowMs, ctx.config.sessions.staleAfterMs),
+  );
+  for (const file of protocolFiles) {
+    const ours = mine.filter((s) => s.changedFiles.includes(file) || s.touchedFiles.includes(file));
+    if (ours.length === 0) continue;
+    const from = brought.filter((s) => s.changedFiles.includes(file) && !ours.some((o) => o.id === s.id));
+    const by = from.length ? ` by ${from.map((s) => `${s.researcher} (session ${s.id})`).join(', ')}` : '';
+    warn(
+      `git-consortium: ALERT: this merge brought changes${by} to the protocol file ${file}, which your session ` +
+        `${ours.map((s) => s.id).join(', ')} also changes. Review them together: git diff ${orig.slice(0, 12)} HEAD -- ${file}`,
+    );
+  }
+
+  const merged = markMerged(ctx, sessions);
+  if (current && current.state === 'active' && !merged.includes(current.id)) refreshSession(ctx, current);
+  shareInBackground(ctx.repo, [...merged.map(sessionRef), ...(noted ? [NOTES_REF] : [])]);
+  return 0;
+}
+
+/**
+ * This machine's open sessions whose branch has commits past their start and all of them in
+ * the default branch (local or as last fetched) are merged. Other machines' sessions are
+ * theirs to mark: each session ref keeps one writer.
+ */
+function markMerged(ctx: Awaited<ReturnType<typeof openContext>>, sessions: Session[]): string[] {
+  const host = hostName();
+  const base = defaultBranch(ctx.repo, ctx.config);
+  const targets = [...new Set([base.ref, `refs/heads/${base.name}`])].filter(
+    (r): r is string =>
+      !!r && git(['rev-parse', '--verify', '--quiet', r], { cwd: ctx.repo.top }).status === 0,
+  );
+  const merged: string[] = [];
+  for (const s of sessions) {
+    if (s.state !== 'active' || s.host !== host || !s.branch || s.branch === base.name) continue;
+    const tip = git(['rev-parse', '--verify', '--quiet', `refs/heads/${s.branch}`], {
+      cwd: ctx.repo.top,
+    }).stdout.trim();
+    if (!tip || tip === s.startCommit) continue;
+    const contained = targets.some(
+      (t) => git(['merge-base', '--is-ancestor', tip, t], { cwd: ctx.repo.top }).status === 0,
+    );
+    if (!contained) continue;
+    updateSession(
+      ctx.repo,
+      s.id,
+      'merged',
+      (record) =>
+        record.state !== 'active'
+          ? undefined
+          : { ...record, state: 'merged', endedAt: iso(now()), head: tip },
+      authorFor(ctx, s.researcher),
+    );
+    merged.push(s.id);
+  }
+  if (merged.length) {
+    ctx.invalidate();
+    warn(
+      `git-consortium: ${merged.length === 1 ? 'session' : 'sessions'} ${merged.join(', ')} merged into ${base.name}.`,
+    );
+  }
+  return merged;
+}

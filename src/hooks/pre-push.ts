@@ -1,0 +1,151 @@
+import { blocking } from '../analysis/push.js';
+import { type Context, openContext } from '../context/context.js';
+import { iso, now } from '../core/clock.js';
+import { warn } from '../core/output.js';
+import { matchesAny } from '../core/patterns.js';
+import { git } from '../git/run.js';
+import {
+  checkPush,
+  conflictJson,
+  gateReport,
+  type PushCheck,
+  type PushTarget,
+} from '../services/push-check.js';
+import { authorFor, hostName, refreshSession } from '../services/sessions.js';
+import { addNote, mergeFetchedNotes } from '../store/notes.js';
+import { LOCAL, MIRROR, NOTES_REF, sessionRef } from '../store/refs.js';
+import { pushRefs } from '../store/remote.js';
+
+/**
+ * pre-push (SPEC section 7): the coordination gate. git gives `<remote> <url>` as arguments
+ * and one `<local ref> <local sha> <remote ref> <remote sha>` line per pushed ref on stdin.
+ * Exit 1 blocks the push. A push that goes ahead carries its provenance notes, the override
+ * note when there is one, and the pushing session's record to the remote.
+ */
+const ZERO = /^0+$/;
+const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+/** Commits that each get their own provenance note; a longer push notes its tip with the count. */
+const MAX_NOTED = 50;
+
+export async function run(args: string[]): Promise<number> {
+  if (process.env.CONSORTIUM_INTERNAL_PUSH === '1') return 0;
+  const [remote = '', url = ''] = args;
+  const input = await readStdin();
+  const ctx = await openContext();
+  if (!pushesToConfiguredRemote(ctx, remote, url)) return 0;
+  const targets: PushTarget[] = [];
+  for (const line of input.split('\n')) {
+    if (!line.trim()) continue;
+    const [localRef, localSha, remoteRef, remoteSha, extra] = line.trim().split(/\s+/);
+    if (
+      !localRef ||
+      !remoteRef ||
+      !localSha ||
+      !remoteSha ||
+      extra ||
+      !SHA.test(localSha) ||
+      !SHA.test(remoteSha)
+    ) {
+      warn(
+        `git-consortium: pre-push: ignored a line git would not write: ${JSON.stringify(line.slice(0, 120))}`,
+      );
+      continue;
+    }
+    if (ZERO.test(localSha)) continue; // a deletion
+    if (remoteRef.startsWith(LOCAL) || remoteRef.startsWith(MIRROR) || remoteRef.startsWith('refs/notes/'))
+      continue;
+    const tip = git(['rev-parse', '--verify', '--quiet', `${localSha}^{commit}`], {
+      cwd: ctx.repo.top,
+    }).stdout.trim();
+    if (!tip) continue; // a tag of a tree or blob: no commits to check
+    const known = ZERO.test(remoteSha) ? [] : [remoteSha];
+    targets.push({
+      ref: localRef,
+      tip,
+      walk: ['--ignore-missing', tip, '--not', `--remotes=${ctx.config.remote}`, ...known],
+    });
+  }
+  if (targets.length === 0) return 0;
+
+  const check = await checkPush(ctx, targets, { fetch: true });
+  const override = process.env.CONSORTIUM_OVERRIDE?.trim() || undefined;
+  for (const line of gateReport(check, { override, command: 'git push' })) warn(line);
+  if (check.blocked && !override) return 1;
+
+  await record(ctx, check, override);
+  return 0;
+}
+
+/** Notes (provenance, override) and the pushing session's record, sent along with the push. */
+async function record(ctx: Context, check: PushCheck, override: string | undefined): Promise<void> {
+  const researcher = check.refs.find((r) => r.researcher)?.researcher ?? 'unknown';
+  const author = authorFor(ctx, researcher);
+  // Our notes must contain the remote's before ours go on top, or pushing them would drop theirs.
+  if (check.fetched) mergeFetchedNotes(ctx.repo, author);
+  const at = iso(now());
+  const refs: string[] = [];
+  let noted = false;
+  if (check.blocked && override) {
+    const conflicts = blocking(check.conflicts).map(conflictJson);
+    for (const ref of check.refs) {
+      noted =
+        addNote(
+          ctx.repo,
+          ref.tip,
+          {
+            type: 'override',
+            at,
+            by: ref.researcher ?? researcher,
+            session: ref.session?.id ?? null,
+            ref: ref.ref,
+            reason: override,
+            conflicts,
+            offline: check.offline?.action === 'block' ? check.offline.detail : undefined,
+          },
+          author,
+        ) || noted;
+    }
+  }
+  for (const ref of check.refs) {
+    const commits = ref.commits.slice(0, MAX_NOTED);
+    for (const commit of commits) {
+      const protocolFiles = commit.files.filter((f) => matchesAny(f, ctx.config.protocol));
+      const entry = {
+        type: 'provenance',
+        at,
+        session: ref.session?.id ?? null,
+        researcher: ref.researcher ?? null,
+        branch: ref.ref.replace(/^refs\/heads\//, ''),
+        protocolFiles,
+        ...(commit.sha === ref.tip && ref.commits.length > MAX_NOTED ? { commits: ref.commits.length } : {}),
+      };
+      noted = addNote(ctx.repo, commit.sha, entry, author) || noted;
+    }
+    if (ref.session && ref.session.host === hostName()) {
+      refreshSession(ctx, ref.session, { force: true });
+      refs.push(sessionRef(ref.session.id));
+    }
+  }
+  if (noted) refs.push(NOTES_REF);
+  const pushed = await pushRefs(ctx.repo, ctx.config, [...new Set(refs)]);
+  if (!pushed.outcome.ok && pushed.outcome.reason !== 'no-remote')
+    warn(
+      `git-consortium: the session record and notes will reach ${ctx.config.remote} with the next sync (${pushed.outcome.detail}).`,
+    );
+}
+
+/** `git push origin` names the remote; `git push <url>` gives the url twice. */
+function pushesToConfiguredRemote(ctx: Context, remote: string, url: string): boolean {
+  if (remote === ctx.config.remote) return true;
+  const configured = git(['config', '--get', `remote.${ctx.config.remote}.url`], {
+    cwd: ctx.repo.top,
+  }).stdout.trim();
+  return !!configured && (url === configured || remote === configured);
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) return '';
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,313 @@
+import type { Conflict } from '../analysis/conflicts.js';
+import { leasesBlocking } from '../analysis/leases.js';
+import {
+  blocking,
+  type GateAction,
+  type PushConflict,
+  protocolCandidates,
+  pushConflicts,
+} from '../analysis/push.js';
+import { stateOf } from '../analysis/state.js';
+import type { Context } from '../context/context.js';
+import { findCurrentSession } from '../context/current-session.js';
+import { resolveIdentity } from '../context/identity.js';
+import type { ConflictKind, PolicyAction } from '../core/config.js';
+import { git } from '../git/run.js';
+import { fetchCoordination } from '../store/remote.js';
+import type { Session } from '../store/sessions.js';
+import { currentLeases } from './leases.js';
+import { fetchSessionBranches, mergeConflictsFor } from './predict.js';
+import type { SessionView } from './view.js';
+
+/**
+ * The pre-push gate's analysis (SPEC section 7), shared by the pre-push hook and `check`:
+ * bring the coordination state from the remote (bounded), work out the commits each pushed
+ * ref adds and the files they change, and meet them with the other live sessions. Kinds are
+ * computed by sources listed in KIND_SOURCES: adding a kind is one line there.
+ */
+export const GATE_FETCH_TIMEOUT_MS = 3000;
+
+export interface PushTarget {
+  /** The ref being pushed (refs/heads/x), or what `check` was asked about. */
+  ref: string;
+  /** The commit pushed. */
+  tip: string;
+  /** `git log` revision arguments selecting the commits the remote does not have. */
+  walk: string[];
+}
+
+export interface PushedCommit {
+  sha: string;
+  files: string[];
+}
+
+export interface RefCheck {
+  ref: string;
+  tip: string;
+  commits: PushedCommit[];
+  files: string[];
+  /** The session this ref is the work of, when there is one. */
+  session?: Session;
+  researcher?: string;
+}
+
+export interface PushCheck {
+  refs: RefCheck[];
+  conflicts: PushConflict[];
+  /** Set when the coordination state could not be brought from the remote. */
+  offline?: { action: PolicyAction; detail: string };
+  /** Whether the policy stops the push (before any override). */
+  blocked: boolean;
+  /** The coordination state was brought from the remote just now. */
+  fetched: boolean;
+}
+
+/** Everything a kind source needs for one pushed ref. */
+export interface RefContext {
+  ctx: Context;
+  ref: RefCheck;
+  /** Live sessions other than mine, minus those whose work the pushed commits contain. */
+  others: SessionView[];
+}
+
+type KindSource = (input: RefContext) => Promise<PushConflict[]> | PushConflict[];
+
+/** One line per kind that needs git; lease, protocol and foreign are pure (analysis/push.ts). */
+const KIND_SOURCES: KindSource[] = [
+  ({ ctx, ref, others }) =>
+    pushConflicts({
+      files: ref.files,
+      me: { session: ref.session?.id, researcher: ref.researcher },
+      others,
+      leases: currentLeases(ctx),
+      researchers: ctx.researchers,
+      config: ctx.config,
+      nowMs: ctx.nowMs,
+      leaseBlocks: (lease, file) => leasesBlocking([lease], file, ref.session?.id).length > 0,
+    }),
+  (input) => withPolicy(input.ctx, 'merge', mergeKind(input)),
+];
+
+export async function checkPush(
+  ctx: Context,
+  targets: PushTarget[],
+  options: { fetch: boolean; timeoutMs?: number } = { fetch: true },
+): Promise<PushCheck> {
+  let offline: PushCheck['offline'];
+  let fetched = false;
+  if (options.fetch) {
+    const outcome = await fetchCoordination(ctx.repo, ctx.config, options.timeoutMs ?? GATE_FETCH_TIMEOUT_MS);
+    ctx.invalidate();
+    fetched = outcome.ok;
+    if (!outcome.ok && outcome.reason !== 'no-remote')
+      offline = { action: ctx.config.policy.offline, detail: outcome.detail };
+  }
+  const live = liveSessions(ctx);
+  const refs: RefCheck[] = [];
+  const conflicts: PushConflict[] = [];
+  for (const target of targets) {
+    const ref = describeRef(ctx, target, live);
+    refs.push(ref);
+    if (ref.files.length === 0) continue;
+    const others = notContained(
+      ctx,
+      ref,
+      live.filter((s) => s.id !== ref.session?.id),
+    );
+    for (const source of KIND_SOURCES) conflicts.push(...(await source({ ctx, ref, others })));
+  }
+  const unique = dedupe(conflicts);
+  const blocked = blocking(unique).length > 0 || offline?.action === 'block';
+  return { refs, conflicts: unique, offline, blocked, fetched };
+}
+
+/**
+ * Live sessions and their leases. The gate does not need the conflicts between other
+ * sessions that coordinationView computes (speculative merges of every overlapping pair),
+ * so it reads the same parts without them.
+ */
+function liveSessions(ctx: Context): SessionView[] {
+  const staleAfter = ctx.config.sessions.staleAfterMs;
+  const leases = currentLeases(ctx);
+  return ctx
+    .sessions()
+    .sessions.map((s) => ({
+      ...s,
+      effectiveState: stateOf(s, ctx.nowMs, staleAfter),
+      leases: leases.filter((l) => l.session === s.id).map((l) => l.pattern),
+    }))
+    .filter((s) => s.effectiveState === 'active');
+}
+
+/** The commits of a target, the files they change, and whose work it is. */
+function describeRef(ctx: Context, target: PushTarget, live: SessionView[]): RefCheck {
+  const commits = pushedCommits(ctx, target.walk);
+  const files = [...new Set(commits.flatMap((c) => c.files))].sort();
+  const branch = target.ref.startsWith('refs/heads/') ? target.ref.slice('refs/heads/'.length) : undefined;
+  let session: Session | undefined;
+  if (branch) {
+    const onBranch = live.filter((s) => s.branch === branch);
+    session = onBranch.find((s) => s.worktree === ctx.repo.top) ?? onBranch[0];
+    if (!session) {
+      // A stale session on this branch is still the pusher's: resuming is what pushing does.
+      const open = ctx.sessions().sessions.filter((s) => s.state === 'active' && s.branch === branch);
+      session = open.find((s) => s.worktree === ctx.repo.top) ?? open[0];
+    }
+  }
+  if (!session && (!branch || branch === ctx.branch)) session = findCurrentSession(ctx, { quiet: true });
+  let researcher = session?.researcher;
+  if (!researcher) {
+    try {
+      researcher = resolveIdentity(ctx)?.id;
+    } catch {
+      // an invalid CONSORTIUM_RESEARCHER: the push is nobody's in particular
+    }
+  }
+  return { ref: target.ref, tip: target.tip, commits, files, session, researcher };
+}
+
+/** `git log` over the commits the remote does not have: each commit and its files (merges: none). */
+export function pushedCommits(ctx: Context, walk: string[]): PushedCommit[] {
+  const result = git(['log', '--no-renames', '--name-only', '-z', '--format=%x01%H', ...walk], {
+    cwd: ctx.repo.top,
+  });
+  if (result.status !== 0) return [];
+  const commits: PushedCommit[] = [];
+  for (const chunk of result.stdout.split('\x01')) {
+    if (!chunk) continue;
+    const [sha = '', ...rest] = chunk.split('\0');
+    const files = rest.map((f) => f.replace(/^\n/, '')).filter(Boolean);
+    commits.push({ sha, files });
+  }
+  return commits;
+}
+
+/**
+ * Sessions whose work the pushed tip already contains are not in the way: their changes are
+ * part of the push. Only the sessions that could conflict are checked (one git each).
+ */
+function notContained(ctx: Context, ref: RefCheck, others: SessionView[]): SessionView[] {
+  const candidates = protocolCandidates(ref.files, others, ctx.config.protocol);
+  const contained = new Set(
+    candidates
+      .filter(
+        (s) =>
+          s.head && git(['merge-base', '--is-ancestor', s.head, ref.tip], { cwd: ctx.repo.top }).status === 0,
+      )
+      .map((s) => s.id),
+  );
+  return others.filter((s) => !contained.has(s.id));
+}
+
+/** The `merge` kind: my pushed tip merged speculatively with the others' work (services/predict.ts). */
+async function mergeKind({ ctx, ref, others }: RefContext): Promise<Conflict[]> {
+  if (ctx.config.policy.merge === 'off' || others.length === 0) return [];
+  const files = new Set(ref.files);
+  const overlapping = others.filter((s) => [...s.changedFiles, ...s.touchedFiles].some((f) => files.has(f)));
+  if (overlapping.length === 0) return [];
+  // Their tips must exist here to be merged: fetch their pushed branches (bounded, best effort).
+  await fetchSessionBranches(ctx, overlapping, GATE_FETCH_TIMEOUT_MS);
+  return mergeConflictsFor(
+    ctx,
+    {
+      tip: ref.tip,
+      session: ref.session ?? null,
+      researcher: ref.researcher ?? null,
+      branch: ref.ref.replace(/^refs\/heads\//, ''),
+    },
+    overlapping,
+  );
+}
+
+/** Gives conflicts computed elsewhere the action of their kind's policy (off: dropped). */
+async function withPolicy(
+  ctx: Context,
+  kind: ConflictKind,
+  found: Promise<Conflict[]> | Conflict[],
+): Promise<PushConflict[]> {
+  const action = ctx.config.policy[kind as keyof typeof ctx.config.policy];
+  if (action === 'off') return [];
+  const sessions = new Map(ctx.sessions().sessions.map((s) => [s.id, s]));
+  return (await found).map((c) => ({
+    ...c,
+    action: action as GateAction,
+    with: c.sessions.map((id) => ({
+      session: id,
+      researcher: sessions.get(id)?.researcher ?? 'unknown',
+      branch: sessions.get(id)?.branch ?? null,
+    })),
+  }));
+}
+
+function dedupe(conflicts: PushConflict[]): PushConflict[] {
+  const seen = new Set<string>();
+  return conflicts.filter((c) => {
+    const key = JSON.stringify([c.kind, c.paths, c.sessions, c.researchers]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The conflicts as JSON (SPEC section 6 `check --json`), with the gate's action added. */
+export function conflictJson(c: PushConflict) {
+  return {
+    kind: c.kind,
+    severity: c.severity,
+    action: c.action,
+    paths: c.paths,
+    sessions: c.sessions,
+    researchers: c.researchers,
+    with: c.with,
+    message: c.message,
+  };
+}
+
+/** How the gate reads on a terminal: one block per conflict, then what to do. */
+export function gateReport(check: PushCheck, options: { override?: string; command: string }): string[] {
+  const lines: string[] = [];
+  if (check.offline && check.offline.action !== 'off') {
+    lines.push(
+      `git-consortium: could not read the coordination state from the remote (${check.offline.detail}); ` +
+        (check.offline.action === 'block'
+          ? 'policy.offline is block, so the push stops here.'
+          : 'checked against what is known here.'),
+    );
+  }
+  const blockers = blocking(check.conflicts);
+  const warnings = check.conflicts.filter((c) => c.action === 'warn');
+  for (const c of warnings) lines.push(`git-consortium: warning: ${c.kind}: ${c.message}`);
+  if (!check.blocked) return lines;
+  if (options.override) {
+    lines.push(
+      `git-consortium: pushing despite ${blockers.length || 'the'} blocking conflict${blockers.length === 1 ? '' : 's'}: ` +
+        `override recorded (${JSON.stringify(options.override)}).`,
+    );
+    return lines;
+  }
+  lines.push('');
+  lines.push(
+    `git-consortium: push blocked by ${blockers.length || 'the coordination state'}${blockers.length ? ` conflict${blockers.length === 1 ? '' : 's'}` : ''} with other live work:`,
+  );
+  for (const c of blockers) {
+    lines.push('');
+    lines.push(`  ${c.severity.toUpperCase()} ${c.kind}: ${c.paths.join(', ')}`);
+    for (const w of c.with) {
+      lines.push(
+        `    ${w.researcher}${w.session ? `, session ${w.session}` : ''}${w.branch ? `, branch ${w.branch}` : ''}`,
+      );
+    }
+    lines.push(`    ${c.message}`);
+  }
+  lines.push('');
+  lines.push(
+    'To resolve: agree with the researchers named above (git consortium status shows their sessions);',
+  );
+  lines.push('merge their branch into yours first (their work is then part of your push), or wait until');
+  lines.push(
+    'their session is merged or ended. To push anyway, say why; it is recorded as a note for everyone:',
+  );
+  lines.push(`  CONSORTIUM_OVERRIDE="<reason>" ${options.command}`);
+  lines.push('');
+  return lines;
+}
