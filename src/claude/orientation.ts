@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { workOfSession } from '../analysis/conflicts.js';
+import { gatesOf } from '../analysis/gates.js';
 import type { Context } from '../context/context.js';
 import { ago } from '../render/text.js';
+import { alertsSinceLastLook, gatesView } from '../services/gates.js';
 import type { CoordinationView, SessionView } from '../services/view.js';
 import type { Session } from '../store/sessions.js';
 
@@ -41,6 +43,18 @@ export function orientationText(ctx: Context, input: OrientationInput): string {
     const excerpt = excerptOf(path.join(ctx.repo.top, me.context));
     if (excerpt) lines.push('', `From ${me.context}:`, excerpt);
   }
+  const { gates } = gatesView(ctx);
+  if (gates.length) {
+    const my = gatesOf(gates, input.researcher);
+    const gate = (g: (typeof gates)[number]) =>
+      `${g.id}${g.title ? ` (${g.title})` : ''} ${g.status}${g.status === 'locked' ? (g.ready ? ', ready to unlock' : `, waits on ${g.missing.join(', ')}`) : ''}`;
+    lines.push('');
+    lines.push(`Your gates: ${my.owned.length ? my.owned.map(gate).join('; ') : 'none'}.`);
+    if (my.waitingOn.length)
+      lines.push(`You wait on: ${my.waitingOn.map((g) => `${gate(g)} (owner ${g.owner})`).join('; ')}.`);
+    if (my.waitingOnMe.length)
+      lines.push(`Others wait on your: ${my.waitingOnMe.map((g) => g.id).join(', ')}.`);
+  }
   const mine = input.session?.id;
   const others = input.view.live.filter((s) => s.id !== mine);
   lines.push('', `Other active sessions (${others.length}):`);
@@ -56,9 +70,12 @@ export function orientationText(ctx: Context, input: OrientationInput): string {
         `  ${l.pattern}: ${l.researcher}, session ${l.session}, until ${l.expiresAt}${l.reason ? ` (${l.reason})` : ''}`,
       );
   }
+  // Read without marking them seen: the researcher's own `orient` still shows them.
+  const news = alertsSinceLastLook(ctx, input.researcher, false);
   const alerts = input.view.conflicts.filter((c) => c.researchers.includes(input.researcher));
-  if (alerts.length) {
+  if (alerts.length || news.length) {
     lines.push('', 'Alerts:');
+    for (const a of news) lines.push(`  ${a.message}`);
     for (const a of alerts) lines.push(`  [${a.severity}] ${a.message}`);
   }
   if (input.handoff) {

@@ -31,9 +31,17 @@ test('merged into nothing: the five hooks and the allow rules, valid for Claude 
     const groups = merged.hooks[spec.event];
     assert.is(groups.length, 1, spec.event);
     assert.is(groups[0].matcher, spec.matcher);
-    assert.equal(groups[0].hooks, [{ type: 'command', command: hookCommand(spec.event), timeout: spec.timeout }]);
+    assert.equal(groups[0].hooks, [
+      { type: 'command', command: hookCommand(spec.event), timeout: spec.timeout },
+    ]);
   }
-  assert.equal(Object.keys(merged.hooks), ['SessionStart', 'PreToolUse', 'PostToolUse', 'PreCompact', 'SessionEnd']);
+  assert.equal(Object.keys(merged.hooks), [
+    'SessionStart',
+    'PreToolUse',
+    'PostToolUse',
+    'PreCompact',
+    'SessionEnd',
+  ]);
   assert.is(merged.hooks.PreToolUse[0].matcher, 'Edit|Write|MultiEdit|NotebookEdit');
   assert.equal(merged.permissions.allow, ALLOW);
   // The validator does reject what Claude Code would not read.
@@ -41,7 +49,7 @@ test('merged into nothing: the five hooks and the allow rules, valid for Claude 
   assert.not.ok(validate({ permissions: { allow: ['git consortium orient'] } }));
 });
 
-test("existing permissions, hooks and keys stay; merging twice changes nothing", () => {
+test('existing permissions, hooks and keys stay; merging twice changes nothing', () => {
   const existing = {
     model: 'opus',
     env: { FOO: 'bar' },
@@ -51,7 +59,9 @@ test("existing permissions, hooks and keys stay; merging twice changes nothing",
       defaultMode: 'default',
     },
     hooks: {
-      PostToolUse: [{ matcher: 'Edit|Write', hooks: [{ type: 'command', command: 'prettier --write', timeout: 5 }] }],
+      PostToolUse: [
+        { matcher: 'Edit|Write', hooks: [{ type: 'command', command: 'prettier --write', timeout: 5 }] },
+      ],
       SessionStart: [{ hooks: [{ type: 'command', command: 'echo hello' }] }],
       Stop: [{ hooks: [{ type: 'command', command: 'make check' }] }],
     },
@@ -69,7 +79,11 @@ test("existing permissions, hooks and keys stay; merging twice changes nothing",
     'Bash(git consortium mcp sync)',
   ]);
   assert.equal(once.hooks.Stop, existing.hooks.Stop);
-  assert.equal(once.hooks.PostToolUse[0], existing.hooks.PostToolUse[0], "the user's own hook comes first, untouched");
+  assert.equal(
+    once.hooks.PostToolUse[0],
+    existing.hooks.PostToolUse[0],
+    "the user's own hook comes first, untouched",
+  );
   assert.equal(once.hooks.SessionStart[0], existing.hooks.SessionStart[0]);
   assert.is(ourCommands(once, 'PostToolUse').length, 1);
   const twice = mergeSettings(once, ALLOW, 'settings.json');
@@ -89,7 +103,9 @@ test('an older or hand-moved hook of ours is replaced, never doubled; others in 
           ],
         },
       ],
-      SessionEnd: [{ hooks: [{ type: 'command', command: 'git consortium claude-hook SessionEnd', timeout: 99 }] }],
+      SessionEnd: [
+        { hooks: [{ type: 'command', command: 'git consortium claude-hook SessionEnd', timeout: 99 }] },
+      ],
     },
   };
   const merged = mergeSettings(existing, [], 'settings.json') as any;
@@ -104,7 +120,12 @@ test('an older or hand-moved hook of ours is replaced, never doubled; others in 
 });
 
 test('settings we cannot read as Claude Code settings are refused (exit 2), not overwritten', () => {
-  for (const bad of [{ hooks: [] }, { hooks: { PreToolUse: {} } }, { permissions: [] }, { permissions: { allow: 'x' } }]) {
+  for (const bad of [
+    { hooks: [] },
+    { hooks: { PreToolUse: {} } },
+    { permissions: [] },
+    { permissions: { allow: 'x' } },
+  ]) {
     try {
       mergeSettings(bad, ALLOW, '.claude/settings.json');
       assert.unreachable(JSON.stringify(bad));
@@ -135,7 +156,8 @@ test('each command template: YAML frontmatter, a description, and allowed-tools 
     if ('argument-hint' in data) assert.type(data['argument-hint'], 'string');
     const rules = allowedTools(text);
     assert.ok(rules.length > 0, `${name} pre-approves its calls`);
-    for (const rule of rules) assert.match(rule, /^Bash\(git consortium [a-z]/, `${name}: ${rule} is a git consortium call`);
+    for (const rule of rules)
+      assert.match(rule, /^Bash\(git consortium [a-z]/, `${name}: ${rule} is a git consortium call`);
     const calls = [...text.matchAll(/!`([^`]+)`/g)].map((m) => m[1]!);
     assert.ok(calls.length > 0, `${name} runs the toolkit with the ! prefix`);
     for (const call of calls) {
@@ -178,10 +200,19 @@ test('event JSON: valid, truncated, wrong event, unusable ids', () => {
   assert.type(event, 'object');
   assert.is(toolFile(event as Exclude<typeof event, string>), '/repo/protocol/spec.md');
   const notebook = parseEvent(
-    JSON.stringify({ session_id: 's1', cwd: '/r', tool_name: 'NotebookEdit', tool_input: { notebook_path: 'a.ipynb' } }),
+    JSON.stringify({
+      session_id: 's1',
+      cwd: '/r',
+      tool_name: 'NotebookEdit',
+      tool_input: { notebook_path: 'a.ipynb' },
+    }),
     'PreToolUse',
   );
-  assert.is(toolFile(notebook as Exclude<typeof notebook, string>), '/r/a.ipynb', 'a relative path is read from cwd');
+  assert.is(
+    toolFile(notebook as Exclude<typeof notebook, string>),
+    '/r/a.ipynb',
+    'a relative path is read from cwd',
+  );
   assert.match(parseEvent('{"session_id": "abc", "cwd": "/r', 'SessionStart') as string, 'not valid JSON');
   assert.match(parseEvent('', 'SessionEnd') as string, 'got nothing');
   assert.match(parseEvent('[1]', 'SessionEnd') as string, 'JSON object');

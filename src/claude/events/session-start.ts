@@ -1,12 +1,14 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { resolveIdentity } from '../../context/identity.js';
 import { iso, now } from '../../core/clock.js';
 import { ConsortiumError } from '../../core/errors.js';
 import { handoffOf, latestHandoff } from '../../services/handoff.js';
+import { worktreeHooks } from '../../services/install.js';
 import { authorFor, refreshSession, sessionsOn, startSession } from '../../services/sessions.js';
 import { coordinationView } from '../../services/view.js';
 import { sessionRef } from '../../store/refs.js';
-import { shareInBackground } from '../../store/remote.js';
+import { fetchCoordination, shareInBackground } from '../../store/remote.js';
 import { type Session, updateSession } from '../../store/sessions.js';
 import { contextAt, sessionOfConversation } from '../conversation.js';
 import { type ClaudeEvent, type HookAnswer, silent, specific } from '../event.js';
@@ -19,10 +21,19 @@ import { orientationText } from '../orientation.js';
  * and answers with the orientation and the latest handoff, which after `compact` is what
  * brings the conversation's context back.
  */
+const FETCH_MS = 3000;
+
 export async function sessionStart(event: ClaudeEvent): Promise<HookAnswer> {
   const ctx = await contextAt(event.cwd);
   if (!ctx) return silent;
   const warnings: string[] = [];
+  // Start from what the others are doing now (bounded: an offline laptop waits 3 s at most).
+  const fetched = await fetchCoordination(ctx.repo, ctx.config, FETCH_MS);
+  if (!fetched.ok && fetched.reason !== 'no-remote')
+    warnings.push(
+      `the coordination state could not be fetched (${fetched.detail}): what follows may be out of date.`,
+    );
+  ctx.invalidate();
   let session = sessionOfConversation(ctx, event.sessionId);
   let action: string;
   if (session) {
@@ -63,12 +74,21 @@ export async function sessionStart(event: ClaudeEvent): Promise<HookAnswer> {
     }
   }
   if (process.env.CLAUDE_ENV_FILE) {
-    exportTo(process.env.CLAUDE_ENV_FILE, {
-      CONSORTIUM_SESSION: session.id,
-      CONSORTIUM_RESEARCHER: session.researcher,
-    });
-    action += ' Your git consortium commands act on it (CONSORTIUM_SESSION is set).';
+    try {
+      exportTo(process.env.CLAUDE_ENV_FILE, {
+        CONSORTIUM_SESSION: session.id,
+        CONSORTIUM_RESEARCHER: session.researcher,
+      });
+      action += ' Your git consortium commands act on it (CONSORTIUM_SESSION is set).';
+    } catch (error) {
+      warnings.push(
+        `CONSORTIUM_SESSION could not be written to CLAUDE_ENV_FILE (${(error as Error).message}): pass --session ${session.id} to the git consortium commands that act on your session.`,
+      );
+    }
   }
+  // Claude Code's own worktrees (.claude/worktrees/) must run the git hooks like any other.
+  const hooks = worktreeHooks(ctx.repo, ctx.repo.top);
+  if (!hooks.active) warnings.push(`the git hooks do not run in this worktree (${hooks.problem}).`);
   const view = coordinationView(ctx);
   // After compaction, this conversation's own handoff (PreCompact wrote it) comes first.
   const found =
@@ -130,5 +150,6 @@ export function exportTo(file: string, vars: Record<string, string>): void {
   lines = lines.filter((l) => !names.some((n) => l.startsWith(`export ${n}=`)));
   // Ids are letters, digits, '.', '_', '-' (checked everywhere they enter): safe in quotes.
   for (const [name, value] of Object.entries(vars)) lines.push(`export ${name}='${value}'`);
+  mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, `${lines.join('\n')}\n`);
 }

@@ -1,0 +1,429 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv } from 'ajv';
+import yaml from 'js-yaml';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { consortium, json, type Machine, must, type Result } from '../helpers/sandbox.js';
+
+/**
+ * The Claude Code integration as Claude Code drives it: `init --claude` in a fresh clone, and
+ * every hook handler run through the built CLI (`git consortium claude-hook <Event>`) with the
+ * event JSON Claude Code sends on stdin, from a workspace folder, the top and a worktree.
+ */
+const { world, m, cleanup } = consortium(['elena', 'yuki']);
+const { elena, yuki } = m;
+test.after(cleanup);
+
+const schema = JSON.parse(
+  readFileSync(path.join(import.meta.dirname, '..', 'fixtures', 'claude-code-settings.schema.json'), 'utf8'),
+);
+const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+
+const CONV = '3f0c2a9e-5b7d-4e1f-9a2b-6c8d0e4f1a2b';
+const ELENA_WS = 'consortium/elena-vasquez';
+const ENV_FILE = path.join(world.root, 'claude-env', 'sessionstart-hook-0.sh');
+
+interface HookOptions {
+  /** Folder of the conversation, relative to the clone (or absolute). */
+  cwd?: string;
+  conversation?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** What Claude Code sends: the common fields and the event's own. */
+function eventJson(machine: Machine, name: string, fields: Record<string, unknown>, options: HookOptions) {
+  const conversation = options.conversation ?? CONV;
+  return JSON.stringify({
+    session_id: conversation,
+    transcript_path: path.join(
+      world.root,
+      'home',
+      machine.name,
+      '.claude',
+      'projects',
+      'x',
+      `${conversation}.jsonl`,
+    ),
+    cwd: path.resolve(machine.dir, options.cwd ?? '.'),
+    permission_mode: 'default',
+    hook_event_name: name,
+    ...fields,
+  });
+}
+
+function hook(
+  machine: Machine,
+  name: string,
+  fields: Record<string, unknown>,
+  options: HookOptions = {},
+): Result {
+  return machine.gc(['claude-hook', name], {
+    cwd: options.cwd,
+    env: options.env,
+    input: eventJson(machine, name, fields, options),
+  });
+}
+
+const answer = (r: Result) => {
+  assert.is(r.code, 0, r.stderr);
+  return r.stdout.trim() ? JSON.parse(r.stdout) : {};
+};
+const sessionsOf = (machine: Machine, all = false) =>
+  json(machine, ['status', ...(all ? ['--all'] : [])]).sessions as any[];
+const mineOf = (machine: Machine, conversation = CONV) =>
+  sessionsOf(machine, true).filter(
+    (s) => s.agent.kind === 'claude-code' && s.agent.sessionId === conversation,
+  );
+const refs = (machine: Machine) => must(machine.git(['for-each-ref', 'refs/consortium/'])).stdout;
+const edit = (machine: Machine, file: string) => ({
+  tool_name: 'Edit',
+  tool_input: { file_path: path.join(machine.dir, file), old_string: 'line 3', new_string: 'line three' },
+  tool_use_id: 'toolu_01',
+});
+
+// --- init --claude ------------------------------------------------------------------------
+
+const WORKSPACES = ['consortium/elena-vasquez', 'consortium/yuki-tanaka', 'consortium/aria-blackwood'];
+const COMMAND_FILES = ['consortium-compact.md', 'mcp-resilient-sync.md', 'claude-orient-consortium.md'];
+
+/** Every file init --claude may touch, with its content (or link target) hashed. */
+function snapshot(machine: Machine): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    const full = path.join(machine.dir, rel);
+    if (!existsSync(full) && !isLink(full)) return;
+    const st = lstatSync(full);
+    if (st.isSymbolicLink()) out[rel] = `link ${readFileSync(full, 'utf8').length}`;
+    else if (st.isDirectory()) for (const name of readdirSync(full)) walk(path.join(rel, name));
+    else out[rel] = `${st.mode.toString(8)} ${createHash('sha1').update(readFileSync(full)).digest('hex')}`;
+  };
+  for (const place of ['.', ...WORKSPACES]) {
+    walk(path.join(place, '.claude'));
+    walk(path.join(place, 'claude-consortium-session'));
+    walk(path.join(place, 'claude-orient-consortium'));
+  }
+  return out;
+}
+
+function isLink(file: string) {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+test('init --claude keeps existing settings, writes commands and hooks at the top and in every workspace', () => {
+  // What the consortium already has: shared settings with permissions and a hook of their
+  // own, and a workspace's local settings calling the old scripts.
+  const existing = {
+    permissions: { allow: ['Bash(npm test)'], deny: ['Read(./.env)'] },
+    hooks: { PostToolUse: [{ matcher: 'Write', hooks: [{ type: 'command', command: 'ruff format' }] }] },
+  };
+  elena.write('.claude/settings.json', `${JSON.stringify(existing, null, 4)}\n`);
+  const local = `${JSON.stringify({ permissions: { allow: ['Bash(./claude-consortium-session status)', 'Bash(./claude-orient-consortium)'] } }, null, 2)}\n`;
+  elena.write(`${ELENA_WS}/.claude/settings.local.json`, local);
+  must(elena.gc(['init', '--claude']));
+
+  for (const place of ['.', ...WORKSPACES]) {
+    for (const name of COMMAND_FILES) {
+      const text = readFileSync(path.join(elena.dir, place, '.claude', 'commands', name), 'utf8');
+      const front = /^---\n([\s\S]*?)\n---\n/.exec(text);
+      assert.ok(front, `${place}/${name} has frontmatter`);
+      const data = yaml.load(front![1]!) as any;
+      assert.type(data.description, 'string');
+      assert.match(data['allowed-tools'], /^Bash\(git consortium /);
+    }
+    const settings = JSON.parse(
+      readFileSync(path.join(elena.dir, place, '.claude', 'settings.json'), 'utf8'),
+    );
+    assert.ok(validate(settings), `${place}: ${JSON.stringify(validate.errors)}`);
+    for (const event of ['SessionStart', 'PreToolUse', 'PostToolUse', 'PreCompact', 'SessionEnd'])
+      assert.ok(
+        settings.hooks[event].some((g: any) =>
+          g.hooks.some((h: any) => h.command === `git consortium claude-hook ${event}`),
+        ),
+        `${place}: ${event} hook`,
+      );
+    assert.ok(settings.permissions.allow.includes('Bash(git consortium orient)'));
+    assert.ok(settings.permissions.allow.includes('Bash(git consortium mcp sync)'));
+    assert.not.ok(
+      settings.permissions.allow.some((r: string) => r === 'Bash(git consortium *)' || r === 'Bash'),
+      'only the calls the commands make',
+    );
+  }
+  const top = JSON.parse(readFileSync(path.join(elena.dir, '.claude', 'settings.json'), 'utf8'));
+  assert.equal(top.permissions.deny, ['Read(./.env)']);
+  assert.is(top.permissions.allow[0], 'Bash(npm test)');
+  assert.equal(top.hooks.PostToolUse[0], existing.hooks.PostToolUse[0]);
+  assert.match(
+    readFileSync(path.join(elena.dir, '.claude', 'settings.json'), 'utf8'),
+    /^\{\n {4}"/,
+    'indentation kept',
+  );
+  assert.is(readFileSync(path.join(elena.dir, ELENA_WS, '.claude', 'settings.local.json'), 'utf8'), local);
+});
+
+test('init --claude a second time changes nothing, byte for byte', () => {
+  const before = snapshot(elena);
+  const status = must(elena.git(['status', '--porcelain', '--untracked-files=all'])).stdout;
+  must(elena.gc(['init', '--claude']));
+  assert.equal(snapshot(elena), before);
+  assert.is(must(elena.git(['status', '--porcelain', '--untracked-files=all'])).stdout, status);
+});
+
+test('the compatibility scripts work from a workspace, as the old permission rules call them', () => {
+  assert.ok(isLink(path.join(elena.dir, ELENA_WS, 'claude-consortium-session')));
+  const run = (script: string, args: string[]) =>
+    spawnSync(`./${script}`, args, {
+      cwd: path.join(elena.dir, ELENA_WS),
+      env: elena.env(),
+      encoding: 'utf8',
+    });
+  const status = run('claude-consortium-session', ['status', '--json']);
+  assert.is(status.status, 0, status.stderr);
+  assert.ok(Array.isArray(JSON.parse(status.stdout).sessions));
+  const orient = run('claude-orient-consortium', ['--json']);
+  assert.is(orient.status, 0, orient.stderr);
+  assert.is(JSON.parse(orient.stdout).researcher, 'elena-vasquez', 'identity from the workspace folder');
+  const wrong = run('claude-consortium-session', ['destroy']);
+  assert.is(wrong.status, 2);
+  assert.match(wrong.stderr, 'start|status|sync|compact');
+});
+
+// --- SessionStart -------------------------------------------------------------------------
+
+test('SessionStart registers the conversation on the current branch, exports CONSORTIUM_SESSION, and orients', () => {
+  const out = answer(
+    hook(
+      elena,
+      'SessionStart',
+      { source: 'startup', model: 'claude-opus' },
+      { cwd: ELENA_WS, env: { CLAUDE_ENV_FILE: ENV_FILE } },
+    ),
+  );
+  assert.is(out.hookSpecificOutput.hookEventName, 'SessionStart');
+  const context: string = out.hookSpecificOutput.additionalContext;
+  assert.match(context, 'Dr. Elena Vasquez (elena-vasquez)');
+  assert.match(context, 'You are Elena', 'the researcher context file');
+  const mine = mineOf(elena);
+  assert.is(mine.length, 1);
+  assert.is(mine[0].state, 'active');
+  assert.is(mine[0].researcher, 'elena-vasquez');
+  assert.is(mine[0].branch, 'main', 'registered on the branch checked out');
+  assert.is(
+    must(elena.git(['branch', '--show-current'])).stdout.trim(),
+    'main',
+    'the branch was not switched',
+  );
+  assert.match(context, mine[0].id);
+  assert.match(readFileSync(ENV_FILE, 'utf8'), `export CONSORTIUM_SESSION='${mine[0].id}'`);
+});
+
+test('SessionStart again (resume) resumes the same session; the env file keeps one line per name', () => {
+  const out = answer(
+    hook(elena, 'SessionStart', { source: 'resume' }, { cwd: ELENA_WS, env: { CLAUDE_ENV_FILE: ENV_FILE } }),
+  );
+  assert.match(out.hookSpecificOutput.additionalContext, 'Resumed session');
+  assert.is(mineOf(elena).length, 1);
+  const lines = readFileSync(ENV_FILE, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('export CONSORTIUM_SESSION='));
+  assert.is(lines.length, 1);
+});
+
+// --- PreToolUse ---------------------------------------------------------------------------
+
+test("PreToolUse denies an edit of a file another researcher's session leases, naming them; a free file goes on", () => {
+  const started = json(yuki, ['start', '-r', 'yuki-tanaka', '--intent', 'latency work']);
+  must(yuki.gc(['lease', 'acquire', 'src/shared.py', '--reason', 'refactoring the timer']));
+  must(elena.gc(['status', '--fetch']));
+  const denied = answer(hook(elena, 'PreToolUse', edit(elena, 'src/shared.py'), { cwd: ELENA_WS }));
+  assert.is(denied.hookSpecificOutput.hookEventName, 'PreToolUse');
+  assert.is(denied.hookSpecificOutput.permissionDecision, 'deny');
+  const reason: string = denied.hookSpecificOutput.permissionDecisionReason;
+  assert.match(reason, 'src/shared.py');
+  assert.match(reason, 'yuki-tanaka');
+  assert.match(reason, started.id);
+  assert.match(reason, /release/);
+  const free = hook(
+    elena,
+    'PreToolUse',
+    {
+      tool_name: 'Write',
+      tool_input: { file_path: path.join(elena.dir, ELENA_WS, 'results.md'), content: '# Results\n' },
+    },
+    { cwd: ELENA_WS },
+  );
+  assert.is(free.code, 0);
+  assert.not.match(free.stdout, 'deny');
+  // A MultiEdit of the leased file is denied too.
+  const multi = answer(
+    hook(elena, 'PreToolUse', {
+      tool_name: 'MultiEdit',
+      tool_input: { file_path: path.join(elena.dir, 'src', 'shared.py'), edits: [] },
+    }),
+  );
+  assert.is(multi.hookSpecificOutput.permissionDecision, 'deny');
+});
+
+test("PreToolUse adds context, not a denial, for a protocol file another live session changed and another researcher's workspace", () => {
+  yuki.commit('Tighten the protocol timing', { 'protocol/spec.md': '# Protocol\n\nline 3 (yuki)\n' });
+  must(yuki.gc(['heartbeat']));
+  must(yuki.gc(['sync']));
+  must(elena.gc(['status', '--fetch']));
+  const protocol = answer(hook(elena, 'PreToolUse', edit(elena, 'protocol/spec.md'), { cwd: ELENA_WS }));
+  assert.is(protocol.hookSpecificOutput.permissionDecision, undefined);
+  assert.match(protocol.hookSpecificOutput.additionalContext, 'protocol file');
+  assert.match(protocol.hookSpecificOutput.additionalContext, 'yuki-tanaka');
+  const foreign = answer(
+    hook(elena, 'PreToolUse', edit(elena, 'consortium/yuki-tanaka/notes.md'), { cwd: ELENA_WS }),
+  );
+  assert.is(foreign.hookSpecificOutput.permissionDecision, undefined);
+  assert.match(foreign.hookSpecificOutput.additionalContext, 'Dr. Yuki Tanaka');
+  const outside = hook(elena, 'PreToolUse', {
+    tool_name: 'Write',
+    tool_input: { file_path: '/tmp/scratch.txt' },
+  });
+  assert.is(outside.code, 0);
+  assert.is(outside.stdout, '', 'a file outside the repository is none of our business');
+});
+
+// --- PostToolUse --------------------------------------------------------------------------
+
+test('PostToolUse records the file touched, and writes nothing when there is no news', () => {
+  const file = `${ELENA_WS}/analysis.md`;
+  elena.write(file, '# Analysis\n');
+  const event = {
+    tool_name: 'Write',
+    tool_input: { file_path: path.join(elena.dir, file), content: '# Analysis\n' },
+    tool_response: { success: true },
+  };
+  assert.is(hook(elena, 'PostToolUse', event, { cwd: ELENA_WS }).code, 0);
+  const [session] = mineOf(elena);
+  assert.ok(session.touchedFiles.includes(file), JSON.stringify(session.touchedFiles));
+  const before = refs(elena);
+  assert.is(hook(elena, 'PostToolUse', event, { cwd: ELENA_WS }).code, 0);
+  assert.is(refs(elena), before, 'the same file again within the heartbeat interval: no write');
+});
+
+// --- PreCompact and SessionStart after compact --------------------------------------------
+
+test('PreCompact writes a handoff that SessionStart with source compact brings back', () => {
+  const out = answer(
+    hook(
+      elena,
+      'PreCompact',
+      { trigger: 'manual', custom_instructions: 'keep the effect sizes' },
+      { cwd: ELENA_WS },
+    ),
+  );
+  const [session] = mineOf(elena);
+  assert.match(out.systemMessage ?? '', session.id);
+  const shown = json(elena, ['handoff', '--show', '--researcher', 'elena-vasquez']);
+  assert.match(JSON.stringify(shown), session.id);
+  assert.match(JSON.stringify(shown), 'keep the effect sizes');
+  const back = answer(hook(elena, 'SessionStart', { source: 'compact' }, { cwd: ELENA_WS }));
+  const context: string = back.hookSpecificOutput.additionalContext;
+  assert.match(context, `Latest handoff (session ${session.id}`);
+  assert.match(context, 'keep the effect sizes');
+  assert.is(mineOf(elena).length, 1, 'compaction keeps the same session');
+});
+
+// --- A Claude Code worktree ---------------------------------------------------------------
+
+test("a conversation in Claude Code's own worktree registers there, and leases hold there too", () => {
+  must(elena.git(['worktree', 'add', '-q', '.claude/worktrees/stats', '-b', 'worktree-stats']));
+  const tree = realpathSync(path.join(elena.dir, '.claude/worktrees/stats'));
+  const conversation = '9d2e4c1a-0b3f-4a6e-8c7d-1e2f3a4b5c6d';
+  const out = answer(
+    hook(
+      elena,
+      'SessionStart',
+      { source: 'startup' },
+      { cwd: tree, conversation, env: { CONSORTIUM_RESEARCHER: 'elena-vasquez' } },
+    ),
+  );
+  assert.match(out.hookSpecificOutput.additionalContext, 'elena-vasquez');
+  assert.not.match(
+    out.hookSpecificOutput.additionalContext,
+    'git hooks do not run',
+    'init made them active here',
+  );
+  const [session] = mineOf(elena, conversation);
+  assert.is(session.worktree, tree);
+  assert.is(session.branch, 'worktree-stats');
+  const denied = answer(
+    hook(
+      elena,
+      'PreToolUse',
+      { tool_name: 'Edit', tool_input: { file_path: path.join(tree, 'src/shared.py') } },
+      { cwd: tree, conversation },
+    ),
+  );
+  assert.is(denied.hookSpecificOutput.permissionDecision, 'deny');
+  assert.match(denied.hookSpecificOutput.permissionDecisionReason, 'src/shared.py is leased');
+  assert.is(hook(elena, 'SessionEnd', { reason: 'other' }, { cwd: tree, conversation }).code, 0);
+});
+
+// --- SessionEnd ---------------------------------------------------------------------------
+
+test('SessionEnd ends the session without touching the network (the remote is gone)', () => {
+  const [session] = mineOf(elena);
+  must(elena.git(['remote', 'set-url', 'origin', path.join(world.root, 'no-such-remote.git')]));
+  try {
+    const r = hook(elena, 'SessionEnd', { reason: 'prompt_input_exit' }, { cwd: ELENA_WS });
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stderr, '');
+  } finally {
+    must(elena.git(['remote', 'set-url', 'origin', world.remote]));
+  }
+  const after = sessionsOf(elena, true).find((s) => s.id === session.id);
+  assert.is(after.state, 'ended');
+  assert.is(mineOf(elena).filter((s) => s.state === 'active').length, 0);
+  // A later SessionEnd for the same conversation has nothing left to do.
+  assert.is(hook(elena, 'SessionEnd', { reason: 'other' }, { cwd: ELENA_WS }).code, 0);
+});
+
+// --- Malformed input ----------------------------------------------------------------------
+
+test('truncated or malformed event JSON never blocks (never exit 2): a message, and nothing changed', () => {
+  const before = refs(elena);
+  const full = eventJson(
+    elena,
+    'SessionStart',
+    { source: 'startup' },
+    { cwd: ELENA_WS, conversation: 'fresh-1' },
+  );
+  for (const name of ['SessionStart', 'PreToolUse', 'PostToolUse', 'PreCompact', 'SessionEnd']) {
+    for (const input of [full.slice(0, 40), '', 'null', '{"session_id": 42}']) {
+      const r = elena.gc(['claude-hook', name], { cwd: ELENA_WS, input });
+      assert.is(r.code, 1, `${name} with ${JSON.stringify(input)}: ${r.stderr}`);
+      assert.is(r.stdout, '');
+      assert.match(r.stderr, /^git-consortium: claude-hook /);
+      assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+    }
+  }
+  for (const args of [['claude-hook'], ['claude-hook', 'Stop'], ['claude-hook', 'sessionstart']]) {
+    const r = elena.gc(args, { input: full });
+    assert.is.not(r.code, 2, args.join(' '));
+  }
+  assert.is(refs(elena), before);
+});
+
+test('CONSORTIUM=0 turns the Claude Code hooks off', () => {
+  const r = hook(
+    elena,
+    'SessionStart',
+    { source: 'startup' },
+    { cwd: ELENA_WS, conversation: 'off-1', env: { CONSORTIUM: '0' } },
+  );
+  assert.is(r.code, 0);
+  assert.is(r.stdout, '');
+  assert.is(mineOf(elena, 'off-1').length, 0);
+});
+
+test.run();
