@@ -1,5 +1,212 @@
+import { openContext } from '../context/context.js';
+import { parse } from '../core/args.js';
+import { now } from '../core/clock.js';
+import { durationArg } from '../core/duration.js';
 import { usageError } from '../core/errors.js';
+import { print, printJson } from '../core/output.js';
+import type { Repo } from '../git/repo.js';
+import { git } from '../git/run.js';
+import { gateEventCommits } from '../store/gates.js';
+import { parseNote } from '../store/notes.js';
+import { parseMessage } from '../store/records.js';
+import { MIRROR, MIRRORED_SESSIONS, NOTES_MIRROR, NOTES_REF, SESSIONS } from '../store/refs.js';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw usageError('git consortium audit is not available in this build yet.');
+/**
+ * The audit trail for external validation (SPEC section 6 `audit`): every session change,
+ * push override, forced lease, gate change, handoff and folded checkpoint of the period, read
+ * from the records' own history (the commits of the coordination refs, and the notes), each
+ * with the commit id a reviewer can check with `git show`. Reading only: nothing is written.
+ */
+export interface AuditEvent {
+  at: string;
+  kind: 'session' | 'handoff' | 'checkpoint' | 'gate' | 'override' | 'lease';
+  action: string;
+  by: string;
+  session: string | null;
+  what: string;
+  /** The record commit (or, for a note, the commit the note is about). */
+  commit: string;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse('audit', argv, {
+    since: { type: 'string' },
+    format: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const format = values.json ? 'json' : (values.format ?? 'markdown');
+  if (format !== 'markdown' && format !== 'json')
+    throw usageError(`--format takes markdown or json, not ${JSON.stringify(values.format)}.`);
+  if (values.json && values.format === 'markdown')
+    throw usageError('--json and --format markdown contradict each other.');
+  const sinceMs = values.since === undefined ? undefined : durationArg('--since', values.since);
+  const ctx = await openContext();
+  const until = now().toISOString();
+  const since = sinceMs === undefined ? null : new Date(now().getTime() - sinceMs).toISOString();
+  const events = [
+    ...sessionEvents(ctx.repo),
+    ...gateEvents(ctx.repo),
+    ...noteEvents(ctx.repo),
+    ...leaseEvents(ctx.repo),
+  ]
+    .filter((e) => (!since || e.at >= since) && e.at <= until)
+    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.commit < b.commit ? -1 : 1));
+  if (format === 'json') {
+    printJson({ since, until, events });
+    return 0;
+  }
+  print('# Consortium audit trail');
+  print('');
+  print(
+    `${since ? `From ${since}` : 'All recorded history'} to ${until}: ${events.length} event${events.length === 1 ? '' : 's'}. ` +
+      'Verify any of them with `git show <commit>` (notes: `git notes --ref=consortium show <commit>`).',
+  );
+  print('');
+  print('| Time | Kind | Action | By | Session | What | Commit |');
+  print('|---|---|---|---|---|---|---|');
+  for (const e of events)
+    print(
+      `| ${e.at} | ${e.kind} | ${cell(e.action)} | ${cell(e.by)} | ${e.session ?? ''} | ${cell(e.what)} | ${e.commit} |`,
+    );
+  return 0;
+}
+
+const cell = (text: string) =>
+  text
+    .replace(/\|/g, '\\|')
+    .replace(/[\r\n]+/g, ' ')
+    .slice(0, 300);
+const utc = (date: string) => {
+  const t = Date.parse(date);
+  return Number.isNaN(t) ? date : new Date(t).toISOString();
+};
+
+/** Commits of a set of record refs: id, author time, subject, body (one git process). */
+function history(
+  repo: Repo,
+  globs: string[],
+): { commit: string; at: string; subject: string; body: unknown }[] {
+  const result = git(['log', '--format=%H%x00%aI%x00%B%x1e', ...globs.map((g) => `--glob=${g}`), '--'], {
+    cwd: repo.top,
+  });
+  if (result.status !== 0) return [];
+  const found = [];
+  for (const chunk of result.stdout.split('\x1e')) {
+    const [commit, at, message] = chunk.replace(/^\n/, '').split('\0');
+    if (!commit || !at || !message) continue;
+    const parsed = parseMessage('commit', message.trimEnd());
+    if ('reason' in parsed) continue;
+    found.push({ commit, at: utc(at), subject: parsed.subject, body: parsed.body });
+  }
+  return found;
+}
+
+function sessionEvents(repo: Repo): AuditEvent[] {
+  const events: AuditEvent[] = [];
+  for (const c of history(repo, [`${SESSIONS}*`, `${MIRRORED_SESSIONS}*`])) {
+    const match = /^session (\S+): (.+)$/.exec(c.subject);
+    const body = c.body as Record<string, unknown> | null;
+    if (!match || !body || typeof body.researcher !== 'string') continue;
+    const [, id = '', action = ''] = match;
+    // Heartbeats are liveness, not events a reviewer needs: they would drown the trail.
+    if (action === 'heartbeat') continue;
+    const extra = (body.extra ?? {}) as Record<string, unknown>;
+    const kind = action === 'handoff' ? 'handoff' : action === 'checkpoint' ? 'checkpoint' : 'session';
+    let what = `${action}${body.branch ? ` on ${body.branch}` : ''}${body.intent ? `: ${body.intent}` : ''}`;
+    if (kind === 'handoff') {
+      const h = extra.handoff as { head?: string; summary?: string } | undefined;
+      what = `handoff at ${h?.head?.slice(0, 10) ?? '(no head)'}${h?.summary ? `: ${h.summary.split('\n')[0]}` : ''}`;
+    }
+    if (kind === 'checkpoint') {
+      const list = Array.isArray(extra.checkpoints)
+        ? (extra.checkpoints as { id?: string; message?: string }[])
+        : [];
+      const last = list.at(-1);
+      what = `emergency checkpoint ${last?.id ?? ''} folded${last?.message ? `: ${last.message.split('\n')[0]}` : ''}`;
+    }
+    events.push({ at: c.at, kind, action, by: body.researcher, session: id, what, commit: c.commit });
+  }
+  return events;
+}
+
+function gateEvents(repo: Repo): AuditEvent[] {
+  return gateEventCommits(repo).map(({ event: e, commit }) => ({
+    at: e.at,
+    kind: 'gate',
+    action: e.forced ? `${e.action} (forced)` : e.action,
+    by: e.by,
+    session: e.session,
+    what: `${e.gate}${e.overrode.length ? ` overriding ${e.overrode.join(', ')}` : ''}${e.note ? `: ${e.note}` : ''}`,
+    commit,
+  }));
+}
+
+function leaseEvents(repo: Repo): AuditEvent[] {
+  const events: AuditEvent[] = [];
+  for (const c of history(repo, ['refs/consortium/leases', `${MIRROR}leases`])) {
+    const change = (c.body as { change?: Record<string, unknown> } | null)?.change;
+    if (!change || typeof change !== 'object') continue;
+    const broke = Array.isArray(change.broke)
+      ? (change.broke as { pattern?: string; researcher?: string }[])
+      : [];
+    if (change.action !== 'force' && broke.length === 0) continue;
+    events.push({
+      at: typeof change.at === 'string' ? change.at : c.at,
+      kind: 'lease',
+      action: 'forced',
+      by: typeof change.researcher === 'string' ? change.researcher : 'unknown',
+      session: typeof change.session === 'string' ? change.session : null,
+      what:
+        `${Array.isArray(change.patterns) ? change.patterns.join(', ') : ''}` +
+        `${broke.length ? `, breaking ${broke.map((b) => `${b.pattern} of ${b.researcher}`).join(', ')}` : ''}` +
+        `${typeof change.reason === 'string' ? `: ${change.reason}` : ''}`,
+      commit: c.commit,
+    });
+  }
+  return events;
+}
+
+/** Overrides are notes on the pushed commits: every note, local and fetched, read in bulk. */
+function noteEvents(repo: Repo): AuditEvent[] {
+  const events: AuditEvent[] = [];
+  const seen = new Set<string>();
+  for (const ref of [NOTES_REF, NOTES_MIRROR]) {
+    const list = git(['notes', `--ref=${ref}`, 'list'], { cwd: repo.top });
+    if (list.status !== 0 || !list.stdout.trim()) continue;
+    const pairs = list.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ') as [string, string]);
+    const blobs = git(['cat-file', '--batch'], {
+      cwd: repo.top,
+      input: `${pairs.map(([b]) => b).join('\n')}\n`,
+    });
+    if (blobs.status !== 0) continue;
+    // Sizes in the batch headers count bytes: walk the output as bytes (notes are UTF-8 text).
+    const out = Buffer.from(blobs.stdout, 'utf8');
+    let at = 0;
+    for (const [, commit] of pairs) {
+      const eol = out.indexOf(10, at);
+      if (eol < 0) break;
+      const size = Number(out.subarray(at, eol).toString().split(' ')[2]);
+      const text = Number.isFinite(size) ? out.subarray(eol + 1, eol + 1 + size).toString('utf8') : '';
+      at = Number.isFinite(size) ? eol + 1 + size + 1 : eol + 1;
+      for (const entry of parseNote(text)) {
+        if (entry.type !== 'override') continue;
+        const key = `${commit}\0${JSON.stringify(entry)}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        events.push({
+          at: utc(entry.at),
+          kind: 'override',
+          action: 'push override',
+          by: typeof entry.by === 'string' ? entry.by : 'unknown',
+          session: typeof entry.session === 'string' ? entry.session : null,
+          what: `${typeof entry.ref === 'string' ? `${entry.ref}: ` : ''}${typeof entry.reason === 'string' ? entry.reason : ''}`,
+          commit,
+        });
+      }
+    }
+  }
+  return events;
 }

@@ -254,6 +254,30 @@ test('two machines disagreeing about one gate: every change kept, the later one 
   assert.is(refs.trim().split('\n').length, 3, 'one ref per writing clone, not one hot ref');
 });
 
+test('audit lists every gate change with the commit that records it, and --since narrows the period', () => {
+  sync(yuki);
+  const { events } = json(yuki, ['audit']);
+  const gates = events.filter((e: any) => e.kind === 'gate');
+  const forced = gates.find((e: any) => e.action === 'unlock (forced)' && e.what.startsWith('G8'));
+  assert.ok(forced, 'the forced unlock is in the trail');
+  assert.is(forced.by, 'yuki-tanaka');
+  assert.match(forced.what, /overriding not-owner:sam-mitchell: sam is away/);
+  const shown = must(yuki.git(['show', '-s', '--format=%s', forced.commit])).stdout;
+  assert.match(shown, /gates: unlock G8 by yuki-tanaka \(forced\)/, 'a reviewer can verify it with git');
+  assert.ok(
+    gates.some((e: any) => e.action === 'reopen' && e.what.startsWith('G5') && e.by === 'elena-vasquez'),
+  );
+  const md = must(yuki.gc(['audit', '--format', 'markdown'])).stdout;
+  assert.match(md, /\| Time \| Kind \| Action \| By \| Session \| What \| Commit \|/);
+  assert.ok(md.includes(forced.commit));
+  const later = json(yuki, ['audit', '--since', '1m'], {
+    env: { CONSORTIUM_CLOCK: '2031-06-01T00:00:00.000Z' },
+  });
+  assert.equal(later.events, []);
+  assert.is(yuki.gc(['audit', '--since', 'yesterday']).code, 2);
+  assert.is(yuki.gc(['audit', '--format', 'xml']).code, 2);
+});
+
 test('sample consortium: refusal, owner, sync and next gate, as in the demo', () => {
   const { elena: e, yuki: y } = small.m;
   const early = y.gc(['gates', 'unlock', 'G2', '-r', 'yuki-tanaka']);

@@ -129,6 +129,19 @@ test('start shows the latest handoff; another machine sees it after sync', () =>
   must(elena.gc(['end']));
 });
 
+test('audit lists sessions and handoffs, each with its record commit', () => {
+  const { events } = json(elena, ['audit']);
+  const handoffs = events.filter((e: any) => e.kind === 'handoff' && e.session === elenaSession);
+  assert.is(handoffs.length, 2, 'the handoff and the compaction');
+  const starts = events.filter((e: any) => e.kind === 'session' && e.action.startsWith('start'));
+  assert.ok(starts.some((e: any) => e.session === elenaSession && e.by === 'elena-vasquez'));
+  assert.ok(
+    events.some((e: any) => e.kind === 'session' && e.action === 'end' && e.session === elenaSession),
+  );
+  const subject = must(elena.git(['show', '-s', '--format=%s', handoffs[0].commit])).stdout;
+  assert.ok(subject.includes(`session ${elenaSession}: handoff`));
+});
+
 test('several sessions handing off on one commit at once: every note is kept', async () => {
   const ids = Array.from(
     { length: 5 },
