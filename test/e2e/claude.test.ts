@@ -140,7 +140,8 @@ test('init --claude keeps existing settings, writes commands and hooks at the to
     const settings = JSON.parse(
       readFileSync(path.join(elena.dir, place, '.claude', 'settings.json'), 'utf8'),
     );
-    assert.ok(validate(settings), `${place}: ${JSON.stringify(validate.errors)}`);
+    const valid = validate({ ...settings });
+    assert.ok(valid, `${place}: ${JSON.stringify(validate.errors)}`);
     for (const event of ['SessionStart', 'PreToolUse', 'PostToolUse', 'PreCompact', 'SessionEnd'])
       assert.ok(
         settings.hooks[event].some((g: any) =>
