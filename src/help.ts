@@ -30,8 +30,10 @@ sets notes.rewriteRef so notes follow rebases and amends. --claude adds the Clau
     usage: ['orient [-r ID] [--json]'],
     summary: 'who I am, my gates, sessions, latest handoff and alerts',
     details: `Prints the researcher you are (and how that was decided), name, role, workspace, an excerpt
-of your context file, the gates you own and wait on, your active sessions and everyone else's,
-your latest handoff and alerts. Always exits 0.`,
+of your context file, the gates you own (with status and whether they are ready), the gates you
+wait on and those waiting on you, your active sessions and everyone else's, your latest handoff,
+and alerts: conflicts involving you, and what changed since your last look here (gates unlocked
+or reopened by others, protocol files changed by others). Always exits 0.`,
   },
   {
     name: 'start',
@@ -72,20 +74,23 @@ of sessions.staleAfter unless something changed.`,
   },
   {
     name: 'compact',
-    usage: ['compact [--summary-file F | -] [--session ID]'],
+    usage: ['compact [--summary-file F | -] [--next TEXT]... [--session ID] [--json]'],
     summary: 'write the handoff, then end the session',
-    details: 'Writes the handoff of the current session (as handoff does), then ends it.',
+    details: `Writes the handoff of the current session (as handoff does), then ends it: what an agent's
+compaction or the end of a day calls. The next start and orient show that handoff.`,
   },
   {
     name: 'handoff',
     usage: [
-      'handoff [--summary-file F | -] [--session ID] [--json]',
+      'handoff [--summary-file F | -] [--next TEXT]... [--session ID] [--json]',
       'handoff --show [--researcher ID] [--json]',
     ],
     summary: 'write or show the structured handoff of a session',
     details: `Writes a Markdown handoff for the current session: what changed since it started, protocol
-impact, gates, open conflicts and leases, the summary given and next steps. It is stored with the
-session and as a note on its head commit. --show prints the latest handoff of a researcher.`,
+impact, gates, open conflicts and leases, the summary given and next steps. The summary comes
+from --summary-file F, or from stdin with - ; a "Next steps" section in it, and each --next,
+become the Next steps. It is stored with the session and as a note on its head commit.
+--show prints the latest handoff of a researcher (you, or --researcher ID).`,
   },
   {
     name: 'sync',
@@ -118,13 +123,15 @@ branch would push) against the other live sessions. Exits 1 when there are confl
     name: 'gates',
     usage: [
       'gates [list] [--json | --mermaid]',
-      'gates unlock G [--note TEXT] [--force]',
-      'gates reopen G [--note TEXT]',
+      'gates unlock G [--note TEXT] [--force] [-r ID]',
+      'gates reopen G [--note TEXT] [--force] [-r ID]',
     ],
     summary: 'the gate-and-key framework: status, unlock, reopen',
     details: `Lists every gate with its owner, requirements and status. Only the owner unlocks a gate, and
-only once every required gate is unlocked (--force overrides and is recorded). --mermaid prints
-the dependency graph as a Mermaid flowchart.`,
+only once every required gate is unlocked; reopening likewise needs the owner. --force overrides
+and is recorded with the rule it broke. Every change is kept (action, by, at, note, forced) and
+shared through sync; when machines disagree, the later change wins (ties by event id).
+--mermaid prints the dependency graph as a Mermaid flowchart for a pull request.`,
   },
   {
     name: 'recover',
@@ -136,9 +143,11 @@ sessions older than D, here and on the remote. --dry-run changes nothing.`,
   },
   {
     name: 'audit',
-    usage: ['audit [--since D] [--format markdown|json]'],
-    summary: 'the audit trail: sessions, overrides, forced leases, gate changes',
-    details: 'Prints every recorded event of the period, each with the commit id a reviewer can verify.',
+    usage: ['audit [--since D] [--format markdown|json] [--json]'],
+    summary: 'the audit trail: sessions, overrides, forced leases, gate changes, handoffs',
+    details: `Prints every session change (heartbeats aside), push override, forced lease, gate change,
+handoff and folded checkpoint of the period (--since D: the last D; default all history), read
+from the records' own history, each with the commit id a reviewer can verify with git show.`,
   },
   {
     name: 'uninstall',
@@ -148,10 +157,12 @@ sessions older than D, here and on the remote. --dry-run changes nothing.`,
   },
   {
     name: 'checkpoint',
-    usage: ['checkpoint [--message TEXT]'],
+    usage: ['checkpoint [--message TEXT] [-r ID] [--session ID] [--json]'],
     summary: 'emergency checkpoint that works even when git does not',
-    details: `Writes .claude/emergency-sessions/session-<timestamp>.md with everything known. The next start
-or sync folds pending checkpoints back into the session record.`,
+    details: `Writes .claude/emergency-sessions/session-<timestamp>.md with everything known (researcher,
+last known session from CONSORTIUM_SESSION, branch, the message), without needing git: it works
+with a broken repository or no git at all. The next start or sync folds pending checkpoints into
+the session record, says so once, and moves them to folded/.`,
   },
   {
     name: 'doctor',
