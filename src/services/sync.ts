@@ -102,7 +102,6 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
   ]);
   if (!fetched.ok) throw offline(config, fetched);
 
-  const merged: Session[] = [];
   const pushed = new Set<string>();
   let rejected: string[] = [];
   let diverged: string[] = [];
@@ -114,10 +113,11 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
       if (!again.ok) throw offline(config, again);
     }
     notesMerged = mergeFetchedNotes(ctx.repo, author) || notesMerged;
+    ctx.invalidate();
+    if (round === 0) markMerged(ctx, config, tracking, author);
     const plan = reconcile(ctx, author);
     diverged = plan.diverged;
     ctx.invalidate();
-    if (round === 0) merged.push(...markMerged(ctx, config, tracking, author));
     const toPush = [...plan.push, ...pushable(ctx, plan.considered)];
     const result = await pushRefs(ctx.repo, config, [...new Set(toPush)]);
     if (!result.outcome.ok) throw offline(config, result.outcome);
@@ -128,14 +128,12 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
   ctx.invalidate();
 
   const after = listSessions(ctx.repo).sessions;
-  const mergedIds = new Set(merged.map((s) => s.id));
-  // Sessions of this machine are no news to it.
+  // Sessions of this machine are no news to it, unless something other than it changed them.
   const host = hostName();
   const news = after.filter((s) => s.host !== host);
   const started = news.filter((s) => !before.has(s.id) && s.state === 'active');
-  const ended = news.filter(
-    (s) => (before.get(s.id) ?? 'active') === 'active' && s.state !== 'active' && !mergedIds.has(s.id),
-  );
+  const ended = news.filter((s) => (before.get(s.id) ?? 'active') === 'active' && s.state === 'ended');
+  const mergedNow = after.filter((s) => s.state === 'merged' && before.get(s.id) !== 'merged');
   const tipAfter = sha(ctx, tracking);
   const gateEvents = readGateEvents(ctx.repo).events;
   const gates = gateEvents
@@ -157,7 +155,7 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
     sessions: {
       started: started.map(brief),
       ended: ended.map(brief),
-      merged: merged.map(brief),
+      merged: mergedNow.map(brief),
     },
     protocol: {
       changed: protocolChanges(ctx, tipBefore, tipAfter),

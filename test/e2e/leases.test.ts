@@ -1,0 +1,218 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { consortium, json, type Machine, must } from '../helpers/sandbox.js';
+
+/**
+ * Leases as a consortium of six machines (two per researcher) sees them: the remote decides
+ * who holds what, even when they race at the same instant.
+ */
+const { m, world, cleanup } = consortium(['elena1', 'elena2', 'yuki1', 'yuki2', 'aria1', 'aria2']);
+const all = Object.values(m) as Machine[];
+const researcher = (machine: Machine) =>
+  ({ elena: 'elena-vasquez', yuki: 'yuki-tanaka', aria: 'aria-blackwood' })[machine.name.slice(0, -1)]!;
+const session = new Map<Machine, string>();
+
+test.before(() => {
+  for (const machine of all) session.set(machine, json(machine, ['start', '-r', researcher(machine)]).id);
+});
+test.after(cleanup);
+
+const remoteTable = () =>
+  must(all[0]!.git(['ls-remote', world.remote, 'refs/consortium/leases'])).stdout.split('\t')[0] ?? '';
+const syncAll = () => Promise.all(all.map((x) => x.gcAsync(['sync']))).then((rs) => rs.forEach(must));
+
+test('six machines racing for one file: exactly one wins, the others are told who holds it', async () => {
+  const results = await Promise.all(
+    all.map((x) => x.gcAsync(['lease', 'acquire', 'TCP_SPECIFICATION.md', '--json'])),
+  );
+  const winners = results.flatMap((r, i) => (r.code === 0 ? [all[i]!] : []));
+  assert.is(winners.length, 1, results.map((r) => `${r.code} ${r.stderr}`).join('\n'));
+  const winner = winners[0]!;
+  for (const r of results) {
+    if (r.code === 0) continue;
+    assert.is(r.code, 1, r.stderr);
+    assert.is(r.stdout, '', 'a refusal prints nothing on stdout');
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `TCP_SPECIFICATION.md is leased by ${researcher(winner)} \\(session ${session.get(winner)}\\) since \\S+Z until \\S+Z`,
+      ),
+    );
+  }
+  await syncAll();
+  for (const x of all) {
+    const { leases } = json(x, ['lease', 'list']);
+    assert.equal(
+      leases.map((l: any) => [l.pattern, l.session, l.researcher]),
+      [['TCP_SPECIFICATION.md', session.get(winner), researcher(winner)]],
+      `${x.name} agrees who holds it`,
+    );
+    for (const key of ['acquiredAt', 'expiresAt', 'forced', 'reason']) assert.ok(key in leases[0], key);
+  }
+});
+
+test('three rounds of two machines racing overlapping patterns: exactly one granted each time', async () => {
+  const rounds: [Machine, string, Machine, string][] = [
+    [m.elena1, 'protocol/**', m.yuki1, 'protocol/spec.md'],
+    [m.yuki2, 'src/*.py', m.aria1, 'src/shared.py'],
+    [m.aria2, 'consortium/**/notes.md', m.elena2, 'consortium/yuki-tanaka/notes.md'],
+  ];
+  for (const [a, pa, b, pb] of rounds) {
+    const [ra, rb] = await Promise.all([
+      a.gcAsync(['lease', 'acquire', pa, '--json']),
+      b.gcAsync(['lease', 'acquire', pb, '--json']),
+    ]);
+    const codes = [ra.code, rb.code].sort();
+    assert.equal(codes, [0, 1], `${pa} vs ${pb}: ${ra.stderr} ${rb.stderr}`);
+    const [winner, pattern] = ra.code === 0 ? [a, pa] : [b, pb];
+    const loser = winner === a ? b : a;
+    must(loser.gc(['sync']));
+    const held = json(loser, ['lease', 'list']).leases.filter((l: any) => l.pattern === pattern);
+    assert.equal(
+      held.map((l: any) => l.session),
+      [session.get(winner)],
+    );
+  }
+});
+
+test('the leases show in status, on the holding session and in the lease list', () => {
+  const status = json(m.elena1, ['status', '--fetch']);
+  const holder = status.leases.find((l: any) => l.pattern === 'TCP_SPECIFICATION.md');
+  assert.ok(holder);
+  const s = status.sessions.find((x: any) => x.id === holder.session);
+  assert.ok(s.leases.includes('TCP_SPECIFICATION.md'));
+});
+
+test('a lease with a short --ttl is refused to others at once and granted once it expires', async () => {
+  const granted = json(m.elena2, ['lease', 'acquire', 'docs/short.md', '--ttl', '2s']);
+  const until = Date.parse(granted.leases[0].expiresAt);
+  assert.is(until - Date.parse(granted.leases[0].acquiredAt), 2000);
+  const refused = m.yuki2.gc(['lease', 'acquire', 'docs/short.md']);
+  assert.is(refused.code, 1);
+  assert.match(refused.stderr, /docs\/short\.md is leased by elena-vasquez/);
+  await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now() + 300)));
+  const later = json(m.yuki2, ['lease', 'acquire', 'docs/short.md']);
+  assert.is(later.leases[0].session, session.get(m.yuki2));
+});
+
+test('--force breaks another session lease and records who, when and why', () => {
+  const before = json(m.aria1, ['lease', 'list']);
+  const victim = before.leases.find((l: any) => l.pattern === 'TCP_SPECIFICATION.md');
+  const noReason = m.aria1.gc(['lease', 'acquire', 'TCP_SPECIFICATION.md', '--force']);
+  assert.is(noReason.code, 2);
+  assert.match(noReason.stderr, /--reason/);
+  const forced = json(m.aria1, [
+    'lease',
+    'acquire',
+    'TCP_SPECIFICATION.md',
+    '--force',
+    '--reason',
+    'holder unreachable, release blocks G3',
+  ]);
+  assert.equal(
+    forced.broke.map((l: any) => l.session),
+    [victim.session],
+  );
+  assert.is(forced.leases[0].forced, true);
+  must(m.yuki1.gc(['sync']));
+  const seen = json(m.yuki1, ['lease', 'list']).leases.find((l: any) => l.pattern === 'TCP_SPECIFICATION.md');
+  assert.is(seen.session, session.get(m.aria1));
+  assert.is(seen.forced, true);
+  assert.is(seen.reason, 'holder unreachable, release blocks G3');
+  // The lease table's history holds the change, with the lease it broke, for the audit.
+  const log = must(m.yuki1.git(['log', '--format=%H %s', 'refs/consortium-remote/leases'])).stdout.split(
+    '\n',
+  );
+  const line = log.find((l) => / force TCP_SPECIFICATION\.md \(aria-blackwood/.test(l));
+  assert.ok(line, log.join('\n'));
+  const body = must(m.yuki1.git(['log', '-1', '--format=%b', line!.split(' ')[0]!])).stdout;
+  const change = JSON.parse(body).change;
+  assert.is(change.action, 'force');
+  assert.is(change.researcher, 'aria-blackwood');
+  assert.is(change.reason, 'holder unreachable, release blocks G3');
+  assert.match(change.at, /Z$/);
+  assert.equal(
+    change.broke.map((l: any) => l.session),
+    [victim.session],
+  );
+});
+
+test('end releases the session leases everywhere after sync', async () => {
+  const ended = session.get(m.aria1)!;
+  assert.ok(json(m.aria1, ['lease', 'list']).leases.some((l: any) => l.session === ended));
+  must(m.aria1.gc(['end']));
+  await syncAll();
+  for (const x of all)
+    assert.not.ok(
+      json(x, ['lease', 'list']).leases.some((l: any) => l.session === ended),
+      `${x.name} no longer sees the lease`,
+    );
+  const table = JSON.parse(
+    must(m.elena1.git(['log', '-1', '--format=%b', 'refs/consortium-remote/leases'])).stdout,
+  );
+  assert.not.ok(
+    table.leases.some((l: any) => l.session === ended),
+    'the table on the remote was cleaned too',
+  );
+  // ... and the file is free for another session.
+  json(m.elena2, ['lease', 'acquire', 'TCP_SPECIFICATION.md']);
+});
+
+test('release gives a lease back; releasing what is not held is refused', () => {
+  const released = json(m.elena2, ['lease', 'release', 'TCP_SPECIFICATION.md']);
+  assert.equal(released.released, ['TCP_SPECIFICATION.md']);
+  const again = m.elena2.gc(['lease', 'release', 'TCP_SPECIFICATION.md']);
+  assert.is(again.code, 1);
+  assert.match(again.stderr, /holds no lease on TCP_SPECIFICATION\.md/);
+  m.elena2.write('guide/intro.md', '# intro\n');
+  json(m.elena2, ['lease', 'acquire', 'intro.md'], { cwd: 'guide' });
+  json(m.elena2, ['lease', 'acquire', 'guide']);
+  const mine = json(m.elena2, ['lease', 'list']).leases.filter(
+    (l: any) => l.session === session.get(m.elena2),
+  );
+  assert.ok(
+    mine.some((l: any) => l.pattern === 'guide/intro.md'),
+    'a path is taken relative to the current folder',
+  );
+  assert.ok(
+    mine.some((l: any) => l.pattern === 'guide/**'),
+    'a folder is leased with everything below it',
+  );
+  assert.equal(json(m.elena2, ['lease', 'release', '--all']).released.length, mine.length);
+});
+
+test('bad input is refused with exit 2 and changes nothing', () => {
+  const before = remoteTable();
+  for (const args of [
+    ['lease', 'acquire'],
+    ['lease', 'acquire', '../outside.txt'],
+    ['lease', 'acquire', 'a.txt', '--ttl', 'soon'],
+    ['lease', 'acquire', 'a.txt', '--ttl', '0s'],
+    ['lease', 'frobnicate'],
+    ['lease', 'release'],
+    ['lease', 'release', 'a.txt', '--all'],
+    ['lease', 'acquire', 'a\u0007b'],
+  ]) {
+    const r = m.yuki1.gc(args);
+    assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+  assert.is(remoteTable(), before);
+});
+
+test('a lease needs the remote: offline, acquire and release exit 3 and nothing changes', () => {
+  const url = must(m.yuki1.git(['remote', 'get-url', 'origin'])).stdout.trim();
+  must(m.yuki1.git(['remote', 'set-url', 'origin', `${world.root}/no-such-remote.git`]));
+  try {
+    const acquire = m.yuki1.gc(['lease', 'acquire', 'src/offline.py']);
+    assert.is(acquire.code, 3);
+    assert.match(acquire.stderr, /A lease needs the remote, and origin cannot be reached/);
+    const release = m.yuki1.gc(['lease', 'release', '--all']);
+    assert.is(release.code, 3);
+  } finally {
+    must(m.yuki1.git(['remote', 'set-url', 'origin', url]));
+  }
+  assert.not.ok(json(m.yuki1, ['lease', 'list']).leases.some((l: any) => l.pattern === 'src/offline.py'));
+});
+
+test.run();

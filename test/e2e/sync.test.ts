@@ -1,0 +1,283 @@
+import { existsSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { consortium, json, type Machine, must } from '../helpers/sandbox.js';
+
+/** sync between machines that share nothing but the bare remote. */
+const { m, world, cleanup } = consortium(['elena', 'yuki', 'aria']);
+const { elena, yuki, aria } = m;
+test.after(cleanup);
+
+const remoteGit = (args: string[]) => must(elena.git([`--git-dir=${world.remote}`, ...args])).stdout;
+const remoteSha = (ref: string) => remoteGit(['rev-parse', '--verify', '--quiet', ref]).trim();
+const stateOn = (machine: Machine, id: string) =>
+  json(machine, ['status', '--all']).sessions.find((s: any) => s.id === id)?.state;
+
+test('a session started on one machine is visible on another after sync, and sync says so', () => {
+  const s = json(elena, ['start', '-r', 'elena-vasquez', '--intent', 'power analysis']);
+  assert.not.ok(
+    json(yuki, ['status']).sessions.some((x: any) => x.id === s.id),
+    'status is local',
+  );
+  const report = json(yuki, ['sync']);
+  assert.equal(
+    report.sessions.started.map((x: any) => [x.id, x.researcher, x.intent]),
+    [[s.id, 'elena-vasquez', 'power analysis']],
+  );
+  assert.ok(json(yuki, ['status']).sessions.some((x: any) => x.id === s.id));
+  const text = must(yuki.gc(['sync'])).stdout;
+  assert.match(text, /Nothing changed for you since the last sync/, 'a second sync has no news');
+  must(elena.gc(['end']));
+  const after = json(yuki, ['sync']);
+  assert.equal(
+    after.sessions.ended.map((x: any) => x.id),
+    [s.id],
+  );
+});
+
+test('three machines writing notes on one commit at once, then syncing, all end with all three notes', async () => {
+  const commit = must(elena.git(['rev-parse', 'origin/main'])).stdout.trim();
+  for (const x of [elena, yuki, aria]) {
+    must(x.gc(['sync']));
+    const note = JSON.stringify({ type: 'remark', at: new Date().toISOString(), by: x.name });
+    must(x.git(['notes', '--ref=consortium', 'append', '-m', note, commit]));
+  }
+  const first = await Promise.all([elena, yuki, aria].map((x) => x.gcAsync(['sync', '--json'])));
+  for (const r of first) assert.is(r.code, 0, r.stderr);
+  const onRemote = remoteGit(['notes', '--ref=consortium', 'show', commit]);
+  for (const name of ['elena', 'yuki', 'aria']) assert.match(onRemote, `"by":"${name}"`, 'no note lost');
+  for (const x of [elena, yuki, aria]) must(x.gc(['sync']));
+  for (const x of [elena, yuki, aria]) {
+    const notes = must(x.git(['notes', '--ref=consortium', 'show', commit]))
+      .stdout.trim()
+      .split('\n');
+    assert.is(notes.length, 3, `${x.name}: ${notes.join(' | ')}`);
+    assert.match(must(x.git(['log', '-1', '--notes=consortium', commit])).stdout, /"by":"aria"/);
+  }
+});
+
+test('an older copy of a session never overwrites a newer one; diverged copies merge, an end winning', () => {
+  // Another machine ends the session: its copy is newer than the owner's.
+  const s = json(yuki, ['start', '-r', 'yuki-tanaka']);
+  must(aria.gc(['sync']));
+  must(aria.gc(['end', '--session', s.id]));
+  const ended = remoteSha(`refs/consortium/sessions/${s.id}`);
+  must(yuki.gc(['sync']));
+  assert.is(remoteSha(`refs/consortium/sessions/${s.id}`), ended, 'the older copy was not pushed over it');
+  assert.is(must(yuki.git(['rev-parse', `refs/consortium/sessions/${s.id}`])).stdout.trim(), ended);
+  assert.is(stateOn(yuki, s.id), 'ended');
+
+  // The owner heartbeats while another machine ends it: both copies moved.
+  must(yuki.git(['checkout', '-q', 'main']));
+  const t = json(yuki, ['start', '-r', 'yuki-tanaka']);
+  must(aria.gc(['sync']));
+  must(aria.gc(['end', '--session', t.id]));
+  const later = new Date(Date.now() + 10 * 60_000).toISOString();
+  must(yuki.gc(['heartbeat'], { env: { CONSORTIUM_CLOCK: later } }));
+  const endedRemote = remoteSha(`refs/consortium/sessions/${t.id}`);
+  const beat = must(yuki.git(['rev-parse', `refs/consortium/sessions/${t.id}`])).stdout.trim();
+  assert.is.not(beat, endedRemote);
+  const report = json(yuki, ['sync']);
+  assert.ok(report.pushed.includes(`refs/consortium/sessions/${t.id}`));
+  const merged = remoteSha(`refs/consortium/sessions/${t.id}`);
+  const parents = remoteGit(['log', '-1', '--format=%P', merged]).trim().split(' ').sort();
+  assert.equal(parents, [beat, endedRemote].sort(), 'the merge keeps both histories');
+  must(aria.gc(['sync']));
+  assert.is(stateOn(aria, t.id), 'ended');
+  assert.is(stateOn(yuki, t.id), 'ended');
+  must(yuki.git(['checkout', '-q', 'main']));
+});
+
+function mergeIntoMain(machine: Machine, branch: string) {
+  must(machine.git(['checkout', '-q', 'main']));
+  must(machine.git(['pull', '-q', '--ff-only', 'origin', 'main']));
+  must(machine.git(['merge', '-q', '--no-ff', '-m', `Merge ${branch}`, branch]));
+  must(machine.git(['push', '-q', 'origin', 'main']));
+}
+
+test('a session whose branch was merged into the default branch and pushed shows as merged elsewhere after sync', () => {
+  // The owner syncs after merging.
+  const s = json(elena, ['start', '-r', 'elena-vasquez']);
+  elena.commit('analysis', { 'consortium/elena-vasquez/power.md': 'n = 40\n' });
+  mergeIntoMain(elena, s.branch);
+  const mine = json(elena, ['sync']);
+  assert.equal(
+    mine.sessions.merged.map((x: any) => x.id),
+    [s.id],
+  );
+  const theirs = json(yuki, ['sync']);
+  assert.is(stateOn(yuki, s.id), 'merged');
+  assert.not.ok(
+    json(yuki, ['status']).sessions.some((x: any) => x.id === s.id),
+    'a merged session is not active',
+  );
+  assert.ok(
+    theirs.sessions.merged.some((x: any) => x.id === s.id),
+    'sync says it merged',
+  );
+  assert.not.ok(theirs.sessions.ended.some((x: any) => x.id === s.id));
+
+  // The owner shared its head, then merged and pushed without syncing: others find out.
+  const t = json(aria, ['start', '-r', 'aria-blackwood']);
+  aria.commit('red team', { 'consortium/aria-blackwood/findings.md': 'none yet\n' });
+  must(aria.gc(['heartbeat']));
+  must(aria.gc(['sync']));
+  mergeIntoMain(aria, t.branch);
+  const report = json(yuki, ['sync']);
+  assert.equal(
+    report.sessions.merged.map((x: any) => x.id),
+    [t.id],
+  );
+  must(aria.gc(['sync']));
+  assert.is(stateOn(aria, t.id), 'merged');
+  // A session with no commits of its own is never taken for merged.
+  const idle = json(yuki, ['start', '-r', 'yuki-tanaka']);
+  must(yuki.gc(['sync']));
+  assert.is(stateOn(yuki, idle.id), 'active');
+  must(yuki.gc(['end']));
+  must(yuki.git(['checkout', '-q', 'main']));
+});
+
+test('sync reports protocol files changed upstream and gate changes', () => {
+  must(yuki.gc(['sync']));
+  must(elena.git(['checkout', '-q', 'main']));
+  must(elena.git(['pull', '-q', '--ff-only', 'origin', 'main']));
+  elena.commit('protocol: clarify descriptors', { 'protocol/spec.md': '# Protocol\n\nchanged\n' });
+  must(elena.git(['push', '-q', 'origin', 'main']));
+  must(elena.gc(['gates', 'unlock', 'G1', '-r', 'elena-vasquez', '--note', 'power analysis done']));
+  must(elena.gc(['sync']));
+  const report = json(yuki, ['sync']);
+  assert.equal(report.protocol.changed, ['protocol/spec.md']);
+  assert.equal(
+    report.gates.map((g: any) => [g.gate, g.action, g.by]),
+    [['G1', 'unlock', 'elena-vasquez']],
+  );
+  const text = must(aria.gc(['sync'])).stdout;
+  assert.match(text, /Protocol files changed upstream on main: protocol\/spec\.md/);
+  assert.match(text, /gate G1 unlocked by elena-vasquez/);
+});
+
+test('sync --rebase rebases my session branch, and leaves everything untouched when that conflicts', () => {
+  must(yuki.git(['checkout', '-q', 'main']));
+  must(yuki.git(['reset', '-q', '--hard', 'origin/main~2']));
+  const s = json(yuki, ['start', '-r', 'yuki-tanaka']);
+  yuki.commit('latency', { 'src/shared.py': '# shared code\n\nline 3 by yuki\n' });
+  const report = json(yuki, ['sync', '--rebase']);
+  assert.is(report.rebase.status, 'rebased', report.rebase.message);
+  assert.is(must(yuki.git(['branch', '--show-current'])).stdout.trim(), s.branch);
+  assert.is(must(yuki.git(['merge-base', '--is-ancestor', 'origin/main', 'HEAD'])).code, 0);
+
+  must(elena.git(['pull', '-q', '--ff-only', 'origin', 'main']));
+  elena.commit('shared: elena', { 'src/shared.py': '# shared code\n\nline 3 by elena\n' });
+  must(elena.git(['push', '-q', 'origin', 'main']));
+  const head = must(yuki.git(['rev-parse', 'HEAD'])).stdout.trim();
+  const r = yuki.gc(['sync', '--rebase', '--json']);
+  assert.is(r.code, 1, r.stderr);
+  const conflict = JSON.parse(r.stdout).rebase;
+  assert.is(conflict.status, 'conflict');
+  assert.equal(conflict.conflicts, ['src/shared.py']);
+  assert.is(must(yuki.git(['rev-parse', 'HEAD'])).stdout.trim(), head, 'HEAD is where it was');
+  assert.is(must(yuki.git(['status', '--porcelain'])).stdout, '', 'the worktree is clean');
+  assert.is(must(yuki.git(['branch', '--show-current'])).stdout.trim(), s.branch);
+  assert.not.ok(existsSync(path.join(yuki.dir, '.git', 'rebase-merge')), 'no rebase left in progress');
+  must(yuki.gc(['end']));
+  must(yuki.git(['checkout', '-q', 'main']));
+});
+
+test('ten start --shared processes at once in one clone: ten sessions, none lost, all shared by sync', async () => {
+  const results = await Promise.all(
+    Array.from({ length: 10 }, () => aria.gcAsync(['start', '-r', 'aria-blackwood', '--shared', '--json'])),
+  );
+  for (const r of results) assert.is(r.code, 0, r.stderr);
+  const ids = results.map((r) => JSON.parse(r.stdout).id);
+  assert.is(new Set(ids).size, 10);
+  must(aria.gc(['sync']));
+  must(elena.gc(['sync']));
+  const seen = new Set(json(elena, ['status']).sessions.map((s: any) => s.id));
+  for (const id of ids) assert.ok(seen.has(id), `session ${id} reached another machine`);
+  for (const id of ids) must(aria.gc(['end', '--session', id]));
+});
+
+async function withRemote(machine: Machine, url: string, body: () => Promise<void>) {
+  const old = must(machine.git(['remote', 'get-url', 'origin'])).stdout.trim();
+  must(machine.git(['remote', 'set-url', 'origin', url]));
+  try {
+    await body();
+  } finally {
+    must(machine.git(['remote', 'set-url', 'origin', old]));
+  }
+}
+
+async function timed(machine: Machine, args: string[]) {
+  const started = Date.now();
+  const result = await machine.gcAsync(args);
+  return { ...result, seconds: (Date.now() - started) / 1000 };
+}
+
+test('a remote path that does not exist: sync and lease acquire exit 3, start and status work in seconds', async () => {
+  let offlineId = '';
+  await withRemote(aria, path.join(world.root, 'gone.git'), async () => {
+    const sync = await timed(aria, ['sync', '--json']);
+    assert.is(sync.code, 3);
+    assert.is(sync.stdout, '', 'with --json an error leaves stdout empty');
+    assert.match(sync.stderr, /Cannot reach the remote origin/);
+    assert.not.match(sync.stderr, /\n\s+at /);
+    const start = await timed(aria, ['start', '-r', 'aria-blackwood', '--json']);
+    assert.is(start.code, 0, start.stderr);
+    assert.ok(start.seconds < 5, `start took ${start.seconds}s`);
+    offlineId = JSON.parse(start.stdout).id;
+    const status = await timed(aria, ['status']);
+    assert.is(status.code, 0);
+    assert.ok(status.seconds < 5, `status took ${status.seconds}s`);
+    const lease = await timed(aria, ['lease', 'acquire', 'src/shared.py']);
+    assert.is(lease.code, 3);
+    const end = await timed(aria, ['end']);
+    assert.is(end.code, 0, end.stderr);
+  });
+  // Once the remote is back, the next sync shares what was done offline.
+  must(aria.gc(['sync']));
+  must(elena.gc(['sync']));
+  assert.is(stateOn(elena, offlineId), 'ended');
+  must(aria.git(['checkout', '-q', 'main']));
+});
+
+test('a remote that accepts and never answers: start within 15 s, status within 5 s, sync exits 3', async () => {
+  const held: Socket[] = [];
+  const server = createServer((socket) => {
+    held.push(socket); // accept, then say nothing, ever
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  try {
+    await withRemote(elena, `git://127.0.0.1:${port}/consortium.git`, async () => {
+      const [start, sync] = await Promise.all([
+        timed(elena, ['start', '-r', 'elena-vasquez', '--json']),
+        timed(elena, ['sync']),
+      ]);
+      assert.is(start.code, 0, start.stderr);
+      assert.ok(start.seconds < 15, `start took ${start.seconds}s`);
+      assert.match(start.stderr, /Not shared with the remote yet/);
+      assert.is(sync.code, 3, sync.stderr);
+      assert.match(sync.stderr, /did not answer within/);
+      const status = await timed(elena, ['status']);
+      assert.is(status.code, 0);
+      assert.ok(status.seconds < 5, `status took ${status.seconds}s`);
+      assert.ok(held.length > 0, 'the remote was really contacted');
+    });
+  } finally {
+    for (const s of held) s.destroy();
+    server.close();
+  }
+  must(elena.gc(['end']));
+});
+
+test('sync with bad options is a usage error', () => {
+  const r = elena.gc(['sync', '--remote', 'nowhere']);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /no remote named "nowhere"/);
+  assert.is(elena.gc(['sync', '--frob']).code, 2);
+});
+
+test.run();
