@@ -1,0 +1,170 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { consortium, json, must } from '../helpers/sandbox.js';
+
+/**
+ * The pre-push gate through real `git push` to a bare remote, with three clones that never
+ * run `sync` before pushing: the gate brings the coordination state itself.
+ */
+const { world, m, cleanup } = consortium(['elena', 'yuki', 'aria']);
+const { elena, yuki, aria } = m;
+test.after(cleanup);
+
+const lines = (changed: Record<number, string>) =>
+  `# Protocol\n\n${Array.from({ length: 10 }, (_, i) => changed[i + 3] ?? `line ${i + 3}`).join('\n')}\n`;
+const ELENA_BRANCH = 'claude-elena-vasquez-20261125-090000';
+const YUKI_BRANCH = 'claude-yuki-tanaka-20261125-090100';
+const ARIA_BRANCH = 'claude-aria-blackwood-20261125-090200';
+const onRemote = (ref: string) => must(aria.git(['ls-remote', 'origin', ref])).stdout.trim();
+
+test('setup: init in every clone', () => {
+  for (const machine of [elena, yuki, aria]) must(machine.gc(['init']));
+});
+
+test("a push of a protocol file that another researcher's live session changed is refused, naming file, researcher and override", () => {
+  must(elena.git(['checkout', '-b', ELENA_BRANCH]));
+  elena.commit('Protocol: stricter statistics', { 'protocol/spec.md': lines({ 3: 'ELENA' }) });
+  const pushed = elena.git(['push', '-u', 'origin', 'HEAD']);
+  assert.is(pushed.code, 0, pushed.stderr);
+
+  must(yuki.git(['checkout', '-b', YUKI_BRANCH]));
+  yuki.commit('Protocol: latency budget', { 'protocol/spec.md': lines({ 12: 'YUKI' }) });
+  const refused = yuki.git(['push', '-u', 'origin', 'HEAD']);
+  assert.is(refused.code, 1);
+  assert.match(refused.stderr, /push blocked/);
+  assert.match(refused.stderr, /protocol\/spec\.md/);
+  assert.match(refused.stderr, /elena-vasquez/);
+  assert.match(refused.stderr, new RegExp(ELENA_BRANCH));
+  assert.match(refused.stderr, /CONSORTIUM_OVERRIDE="<reason>" git push/);
+  assert.is(onRemote(`refs/heads/${YUKI_BRANCH}`), '', 'the blocked branch did not reach the remote');
+});
+
+test('check reports the same conflict without pushing', () => {
+  const r = yuki.gc(['check', '--json']);
+  assert.is(r.code, 1);
+  const out = JSON.parse(r.stdout);
+  const conflict = out.conflicts.find((c: any) => c.kind === 'protocol');
+  assert.ok(conflict, r.stdout);
+  assert.equal(conflict.paths, ['protocol/spec.md']);
+  assert.equal(conflict.researchers, ['elena-vasquez']);
+  assert.is(conflict.severity, 'high');
+  assert.is(conflict.action, 'block');
+  assert.ok(out.blocked);
+  const usage = yuki.gc(['check', 'no-such-revision..HEAD']);
+  assert.is(usage.code, 2);
+  assert.match(usage.stderr, /not a revision range/);
+});
+
+test('the override pushes, and the third researcher sees the override note after sync', () => {
+  const reason = 'agreed with Elena on the call: both changes are compatible';
+  const r = yuki.git(['push', '-u', 'origin', 'HEAD'], { env: { CONSORTIUM_OVERRIDE: reason } });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /override recorded/);
+  const tip = must(yuki.git(['rev-parse', 'HEAD'])).stdout.trim();
+  assert.is(onRemote(`refs/heads/${YUKI_BRANCH}`).split('\t')[0], tip);
+  assert.ok(onRemote('refs/notes/consortium'), 'the notes reached the remote with the push');
+
+  must(aria.gc(['sync']));
+  must(aria.git(['fetch', '-q', 'origin']));
+  const log = must(aria.git(['log', '--notes=consortium', '-1', `origin/${YUKI_BRANCH}`])).stdout;
+  const override = log
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l))
+    .find((n) => n.type === 'override');
+  assert.ok(override, log);
+  assert.is(override.reason, reason);
+  assert.is(override.by, 'yuki-tanaka');
+  assert.ok(override.at);
+  assert.is(override.conflicts[0].kind, 'protocol');
+  assert.equal(override.conflicts[0].researchers, ['elena-vasquez']);
+
+  // Yuki's record (changed files, head) went with the push: aria sees it after sync.
+  const status = json(aria, ['status']);
+  const yukis = status.sessions.find((s: any) => s.researcher === 'yuki-tanaka');
+  assert.ok(yukis);
+  assert.equal(yukis.changedFiles, ['protocol/spec.md']);
+  assert.is(yukis.head, tip);
+});
+
+test('pushed commits carry a provenance note: session, researcher, protocol files', () => {
+  const note = must(elena.git(['notes', '--ref=consortium', 'show', 'HEAD'])).stdout;
+  const entry = JSON.parse(note.split('\n').find((l) => l.includes('"provenance"'))!);
+  const session = json(elena, ['status']).sessions.find((s: any) => s.researcher === 'elena-vasquez');
+  assert.is(entry.session, session.id);
+  assert.is(entry.researcher, 'elena-vasquez');
+  assert.equal(entry.protocolFiles, ['protocol/spec.md']);
+});
+
+test("a change inside another researcher's workspace pushes with a warning naming that researcher", () => {
+  must(aria.git(['checkout', '-q', '-b', ARIA_BRANCH, 'origin/main']));
+  aria.commit('A note for Elena', { 'consortium/elena-vasquez/from-aria.md': 'Please look at G1.\n' });
+  const r = aria.git(['push', '-u', 'origin', 'HEAD']);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /warning: foreign/);
+  assert.match(r.stderr, /consortium\/elena-vasquez\/from-aria\.md/);
+  assert.match(r.stderr, /elena-vasquez's workspace/);
+});
+
+test('a session whose work the pushed commits already contain is not in the way', () => {
+  elena.commit('TCP spec wording', { 'TCP_SPECIFICATION.md': '# TCP specification\n\nElena wording\n' });
+  must(elena.git(['push']));
+  must(aria.git(['fetch', '-q', 'origin']));
+  // Without her work: aria's change to the same protocol file is refused.
+  must(aria.git(['checkout', '-q', '-b', `${ARIA_BRANCH}-b`, 'origin/main']));
+  aria.commit('TCP spec: threat model', { 'TCP_SPECIFICATION.md': '# TCP specification\n\nAria threat model\n' });
+  const refused = aria.git(['push', '-u', 'origin', 'HEAD']);
+  assert.is(refused.code, 1);
+  assert.match(refused.stderr, /TCP_SPECIFICATION\.md/);
+  // With Elena's branch merged in, her session's work is part of the push.
+  must(aria.git(['checkout', '-q', '-b', `${ARIA_BRANCH}-c`, `origin/${ELENA_BRANCH}`]));
+  aria.commit('TCP spec: threat model on top of Elena', {
+    'TCP_SPECIFICATION.md': '# TCP specification\n\nElena wording\nAria threat model\n',
+  });
+  const r = aria.git(['push', '-u', 'origin', 'HEAD']);
+  assert.is(r.code, 0, r.stderr);
+  assert.not.match(r.stderr, /blocked/);
+});
+
+test('CONSORTIUM=0 and HUSKY=0 turn the gate off; deletions are not checked', () => {
+  // Yuki's live session changed protocol/spec.md: this push is one the gate refuses.
+  aria.commit('Protocol: red-team notes', { 'protocol/spec.md': lines({ 7: 'ARIA' }) });
+  must(aria.git(['checkout', '-q', '-B', `${ARIA_BRANCH}-b`]));
+  assert.is(aria.git(['push', '-f', '-u', 'origin', 'HEAD']).code, 1);
+  for (const off of [{ CONSORTIUM: '0' }, { HUSKY: '0' }]) {
+    aria.commit(`Protocol change with ${JSON.stringify(off)}`, {
+      'protocol/spec.md': lines({ 7: `ARIA ${Object.keys(off)[0]}` }),
+    });
+    const r = aria.git(['push', '-f', '-u', 'origin', 'HEAD'], { env: off });
+    assert.is(r.code, 0, r.stderr);
+    assert.not.match(r.stderr, /git-consortium[ :(]/);
+  }
+  const deleted = aria.git(['push', 'origin', '--delete', `${ARIA_BRANCH}-b`]);
+  assert.is(deleted.code, 0, deleted.stderr);
+  assert.not.match(deleted.stderr, /git-consortium[ :(]/);
+});
+
+test('an unreachable remote: policy.offline decides, quickly, and a hung remote is given up on', () => {
+  // Fetching goes to a remote that never answers; pushing still reaches the real one.
+  must(yuki.git(['config', 'protocol.ext.allow', 'always']));
+  must(yuki.git(['config', 'remote.origin.pushurl', world.remote]));
+  must(yuki.git(['config', 'remote.origin.url', 'ext::sleep 30']));
+  yuki.commit('More latency numbers', { 'consortium/yuki-tanaka/latency.md': '5 ms\n' });
+  const started = Date.now();
+  const warned = yuki.git(['push']);
+  const seconds = (Date.now() - started) / 1000;
+  assert.is(warned.code, 0, warned.stderr);
+  assert.match(warned.stderr, /could not read the coordination state/);
+  assert.ok(seconds < 20, `the gate gave up on the silent remote (${seconds}s)`);
+
+  yuki.write('consortium.config.yaml', `${must(yuki.git(['show', 'HEAD:consortium.config.yaml'])).stdout}policy:\n  offline: block\n`);
+  yuki.commit('Even more numbers', { 'consortium/yuki-tanaka/latency.md': '4 ms\n' });
+  const blocked = yuki.git(['push']);
+  assert.is(blocked.code, 1);
+  assert.match(blocked.stderr, /policy\.offline is block/);
+  must(yuki.git(['config', 'remote.origin.url', world.remote]));
+  must(yuki.git(['config', '--unset', 'remote.origin.pushurl']));
+});
+
+test.run();
