@@ -15,4 +15,25 @@ export const CHAPTERS: Chapter[] = [
       tell.run(elena, ['status', '--fetch']);
     },
   },
+  {
+    title: 'A gate unlocked on one machine, seen on another; a handoff',
+    play({ elena, yuki }, tell) {
+      tell.say('Gates belong to one researcher and may require others. G2 (Yuki) requires G1 (Elena):');
+      tell.run(yuki, ['gates', 'unlock', 'G2', '-r', 'yuki-tanaka'], { expect: 1 });
+      tell.run(elena, ['gates', 'unlock', 'G1', '-r', 'elena-vasquez', '--note', 'significance reached']);
+      tell.say("Yuki's machine learns of it with sync; now G2 can be unlocked there.");
+      tell.run(yuki, ['sync']);
+      tell.run(yuki, ['gates', 'unlock', 'G2', '-r', 'yuki-tanaka']);
+      tell.run(yuki, ['gates', '--mermaid']);
+      tell.say(
+        "Before Elena's agent compacts its context, it writes a handoff: git's facts plus its own summary.",
+      );
+      elena.write(
+        '../elena-summary.md',
+        'Validated the statistics; G1 is unlocked.\n\nNext steps:\n- rerun with the new latency data\n',
+      );
+      tell.run(elena, ['handoff', '--summary-file', '../elena-summary.md']);
+      tell.say('It is stored with the session and as a note on its head commit; her next start shows it.');
+    },
+  },
 ];

@@ -109,8 +109,13 @@ export function renderHandoff(f: HandoffFacts): string {
       (e) =>
         `${e.gate} ${e.action === 'unlock' ? 'unlocked' : 'reopened'} by ${e.by} at ${e.at}${e.forced ? ' (forced)' : ''}${e.note ? `: ${e.note}` : ''}`,
     ),
+    '',
   );
-  out.push(`Unlocked: ${f.gates.unlocked.length ? f.gates.unlocked.map((g) => g.id).join(', ') : 'none'}.`);
+  // Blank lines between the blocks: a line right after a list item would join the item.
+  out.push(
+    `Unlocked: ${f.gates.unlocked.length ? f.gates.unlocked.map((g) => g.id).join(', ') : 'none'}.`,
+    '',
+  );
   if (f.gates.waiting.length === 0 && f.gates.waitingOnMe.length === 0) out.push('Waiting: nothing.');
   else {
     out.push('Waiting:');
@@ -143,6 +148,7 @@ export function renderHandoff(f: HandoffFacts): string {
   out.push(
     f.conflicts.length ? 'Open conflicts:' : 'Open conflicts: none.',
     ...listed(f.conflicts, (c) => `${c.severity} ${c.kind}: ${c.message}`),
+    '',
   );
   out.push(
     f.leases.length ? 'Leases held:' : 'Leases held: none.',
