@@ -185,6 +185,24 @@ function allows(rule: string, command: string): boolean {
   return command === inner;
 }
 
+test("the project's own .claude/ uses the templates and carries our hooks, up to date", () => {
+  const root = path.join(import.meta.dirname, '..', '..');
+  for (const name of COMMANDS)
+    assert.is(
+      readFileSync(path.join(root, '.claude', 'commands', name), 'utf8'),
+      readFileSync(path.join(TEMPLATES, 'commands', name), 'utf8'),
+      `.claude/commands/${name} is the template`,
+    );
+  const own = JSON.parse(readFileSync(path.join(root, '.claude', 'settings.json'), 'utf8'));
+  assert.ok(valid(own));
+  const allow = [
+    ...new Set(
+      COMMANDS.flatMap((c) => allowedTools(readFileSync(path.join(TEMPLATES, 'commands', c), 'utf8'))),
+    ),
+  ];
+  assert.equal(mergeSettings(own, allow, '.claude/settings.json'), own, 'merging again would change nothing');
+});
+
 test('event JSON: valid, truncated, wrong event, unusable ids', () => {
   const event = parseEvent(
     JSON.stringify({
