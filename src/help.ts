@@ -209,12 +209,23 @@ lease_acquire, lease_release, handoff, sync and gates. Add it to .mcp.json as
   {
     name: 'ci',
     usage: [
-      'ci report [--base REF] [--head REF] [--format markdown|json] [--output F]',
-      'ci post [--report F]',
+      'ci report [--base REF] [--head REF] [--format markdown|json | --json] [--output F] [--no-fetch]',
+      'ci post [--report F] [--json]',
     ],
     summary: 'the coordination report of a branch or pull request, for GitHub Actions',
-    details:
-      'report computes the coordination report of a pushed branch; post keeps one comment per pull request up to date.',
+    details: `report: for the pushed branch or pull request (GITHUB_HEAD_REF, GITHUB_REF, else --head or the
+branch checked out), compared with --base (default: the pull request's base, else the default
+branch): its researcher and session, the protocol files it changes and who they affect, its
+conflicts with the other live sessions (the pre-push gate's analysis, after fetching the
+coordination state unless --no-fetch), the gate graph as Mermaid, and a level: the highest
+severity found, or none. With GITHUB_STEP_SUMMARY set it appends the report there, with
+GITHUB_OUTPUT it sets the step output level, and inside GitHub Actions it prints
+::warning file=...:: annotations for the conflicted files (on stderr).
+post: posts the report (F: written by ci report --format json --output F; else computed now)
+through the GitHub REST API (GITHUB_TOKEN, GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_EVENT_PATH):
+one comment per pull request, kept up to date; on level high one open issue labelled
+session-coordination for the branch, closed when the level drops. A token that cannot write
+(a pull request from a fork) leaves a note in the job summary instead of failing.`,
   },
   {
     name: 'help',

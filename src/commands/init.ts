@@ -46,7 +46,8 @@ export async function run(argv: string[]): Promise<number> {
     notes.push(`${f} is an old lock file that git tracks: remove it with git rm ${f} and commit`);
 
   if (values.claude) changes.push(...(await claude(repo, researchers, !!values.force, notes)));
-  if (values.github) changes.push(...(await github(repo, !!values.force, notes)));
+  if (values.github)
+    changes.push(...(await github(repo, !!values.force, notes, config.sessions.branchPrefix)));
 
   if (values.json) {
     printJson({ changes, nothingToChange: changes.length === 0, notes });
@@ -107,9 +108,12 @@ async function claude(
 }
 
 /** --github: src/ci/install.ts (the GitHub Actions workflow), when this build has it. */
-async function github(repo: Repo, force: boolean, notes: string[]): Promise<string[]> {
+async function github(repo: Repo, force: boolean, notes: string[], branchPrefix: string): Promise<string[]> {
   const mod = await optional<{
-    installGithub: (top: string, options: { force?: boolean }) => { written: string[]; kept?: string[] };
+    installGithub: (
+      top: string,
+      options: { force?: boolean; branchPrefix?: string },
+    ) => { written: string[]; kept?: string[] };
   }>('../ci/install.js');
   if (!mod || typeof mod.installGithub !== 'function') {
     notes.push(
@@ -117,7 +121,7 @@ async function github(repo: Repo, force: boolean, notes: string[]): Promise<stri
     );
     return [];
   }
-  const report = mod.installGithub(repo.top, { force });
+  const report = mod.installGithub(repo.top, { force, branchPrefix });
   for (const k of report.kept ?? [])
     notes.push(`${k} is not the toolkit's: left alone (--force replaces it)`);
   return report.written.map((f) => `wrote ${f}`);
