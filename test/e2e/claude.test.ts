@@ -370,6 +370,39 @@ test("a conversation in Claude Code's own worktree registers there, and leases h
   assert.is(hook(elena, 'SessionEnd', { reason: 'other' }, { cwd: tree, conversation }).code, 0);
 });
 
+test('a conversation started where its researcher began a session by hand takes that session over', () => {
+  const tree = path.join(world.root, 'yuki-wt');
+  const started = json(yuki, ['start', '-r', 'yuki-tanaka', '--worktree', tree, '--intent', 'benchmarks']);
+  const conversation = '5a6b7c8d-1111-4222-8333-944455566677';
+  const out = answer(
+    hook(
+      yuki,
+      'SessionStart',
+      { source: 'startup' },
+      { cwd: path.join(tree, 'consortium/yuki-tanaka'), conversation },
+    ),
+  );
+  assert.match(out.hookSpecificOutput.additionalContext, `Bound this conversation to session ${started.id}`);
+  const bound = mineOf(yuki, conversation);
+  assert.equal(
+    bound.map((s) => s.id),
+    [started.id],
+    'no second session on that worktree and branch',
+  );
+});
+
+test('a second conversation in a folder where one is at work is registered, and told to move', () => {
+  const second = 'c0ffee00-2222-4333-8444-555566667777';
+  const out = answer(
+    hook(elena, 'SessionStart', { source: 'startup' }, { cwd: ELENA_WS, conversation: second }),
+  );
+  assert.match(out.hookSpecificOutput.additionalContext, 'two agents in one folder');
+  assert.is(mineOf(elena, second).length, 1);
+  const status = json(elena, ['status']);
+  assert.ok(status.conflicts.some((c: any) => c.kind === 'worktree'));
+  assert.is(hook(elena, 'SessionEnd', { reason: 'other' }, { cwd: ELENA_WS, conversation: second }).code, 0);
+});
+
 // --- SessionEnd ---------------------------------------------------------------------------
 
 test('SessionEnd ends the session without touching the network (the remote is gone)', () => {
