@@ -6,6 +6,7 @@
 # and nothing is ever downloaded (no npx: that turns every checkout into seconds, or a hang).
 
 consortium_dir=${0%/*}
+consortium_common=${consortium_dir%/consortium/hooks}
 
 # The hooks the repository had before init keep running, with the same arguments and stdin:
 # <git common dir>/hooks/<name> (Git LFS puts its own there), a core.hooksPath of another
@@ -15,7 +16,7 @@ consortium_chain() {
   shift
   _status=0
   _husky=.husky
-  _hooks=$consortium_dir/../../hooks
+  _hooks=$consortium_common/hooks
   if [ -x "$_hooks/$_name" ]; then "$_hooks/$_name" "$@" || _status=$?; fi
   if [ -f "$consortium_dir/previous-hooks-path" ]; then
     read -r _previous <"$consortium_dir/previous-hooks-path" || :
@@ -35,8 +36,8 @@ consortium_run() {
   if [ "${CONSORTIUM-}" = 0 ]; then return 0; fi
   if command -v git-consortium >/dev/null 2>&1; then
     _toolkit=git-consortium
-  elif [ -x "$consortium_dir/../../../node_modules/.bin/git-consortium" ]; then
-    _toolkit=$consortium_dir/../../../node_modules/.bin/git-consortium
+  elif [ -x "$consortium_common/../node_modules/.bin/git-consortium" ]; then
+    _toolkit=$consortium_common/../node_modules/.bin/git-consortium
   else
     echo "git-consortium is not installed here: the $1 hook did nothing (npm install git-consortium, or CONSORTIUM=0 to silence this)." >&2
     return 0
