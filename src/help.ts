@@ -187,9 +187,14 @@ you to explore.`,
   },
   {
     name: 'claude-hook',
-    usage: ['claude-hook <EventName>'],
+    usage: ['claude-hook SessionStart|PreToolUse|PostToolUse|PreCompact|SessionEnd'],
     summary: 'entry point of the Claude Code hooks (event JSON on stdin)',
-    details: 'Called by the Claude Code hooks that init --claude installs; reads the event JSON on stdin.',
+    details: `Called by the Claude Code hooks that init --claude installs, with Claude Code's event JSON on
+stdin; answers in Claude Code's hook output format on stdout. SessionStart registers or resumes the
+conversation's session and returns the orientation and latest handoff; PreToolUse denies an edit of a
+file another session leases; PostToolUse records the file touched; PreCompact writes a handoff;
+SessionEnd ends the session. Never exits 2 (which would block the agent): a problem, malformed event
+JSON included, is a message on stderr and exit 1. CONSORTIUM=0 turns it off.`,
   },
   {
     name: 'mcp',
