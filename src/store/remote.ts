@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Config } from '../core/config.js';
 import type { Repo } from '../git/repo.js';
 import { git, gitNetwork } from '../git/run.js';
-import { LOCAL, MIRROR, mirrorOf, NOTES_MIRROR, NOTES_REF } from './refs.js';
+import { LOCAL, localOf, MIRROR, mirrorOf, NOTES_MIRROR, NOTES_REF } from './refs.js';
 
 /**
  * Sharing coordination refs through the git server: pushes are compare-and-swap against what
@@ -30,6 +30,31 @@ export async function fetchCoordination(
 ): Promise<NetworkOutcome> {
   if (!hasRemote(repo, config.remote))
     return { ok: false, reason: 'no-remote', detail: `there is no remote named ${config.remote}` };
+  const known = shasOf(repo, [MIRROR]);
+  const outcome = await fetchInto(repo, config, timeoutMs, extra);
+  if (outcome.ok) forgetPruned(repo, known);
+  return outcome;
+}
+
+/**
+ * A ref the remote deleted (`recover --prune` on some machine) and that has not changed here
+ * since it was last fetched is deleted here too; otherwise the next sync would push it back.
+ */
+function forgetPruned(repo: Repo, known: Map<string, string>) {
+  const now = shasOf(repo, [MIRROR]);
+  for (const [mirror, sha] of known) {
+    if (now.has(mirror)) continue;
+    const local = localOf(mirror);
+    if (local !== mirror) git(['update-ref', '-d', local, sha], { cwd: repo.top });
+  }
+}
+
+async function fetchInto(
+  repo: Repo,
+  config: Config,
+  timeoutMs: number,
+  extra: string[],
+): Promise<NetworkOutcome> {
   const result = await gitNetwork(
     [
       'fetch',
