@@ -53,7 +53,7 @@ export function orientationText(ctx: Context, input: OrientationInput): string {
     if (my.waitingOn.length)
       lines.push(`You wait on: ${my.waitingOn.map((g) => `${gate(g)} (owner ${g.owner})`).join('; ')}.`);
     if (my.waitingOnMe.length)
-      lines.push(`Others wait on your: ${my.waitingOnMe.map((g) => g.id).join(', ')}.`);
+      lines.push(`Others wait on your gates: ${my.waitingOnMe.map((g) => g.id).join(', ')}.`);
   }
   const mine = input.session?.id;
   const others = input.view.live.filter((s) => s.id !== mine);
