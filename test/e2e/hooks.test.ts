@@ -83,7 +83,11 @@ test('git worktree add of a session branch registers it there, and hooks run in 
   assert.is(session.worktree, realpathSync(wt));
   new Machine(world, 'elena', wt).commit('In the worktree', { 'consortium/elena-vasquez/wt.md': 'x\n' });
   const after = all().find((s) => s.branch === branch);
-  assert.equal(after.changedFiles, ['consortium/elena-vasquez/wt.md'], 'post-commit ran in the linked worktree');
+  assert.equal(
+    after.changedFiles,
+    ['consortium/elena-vasquez/wt.md'],
+    'post-commit ran in the linked worktree',
+  );
 });
 
 test('start --worktree leaves hooks active in its new worktree', () => {
@@ -102,7 +106,10 @@ test("a worktree made without any checkout (as tools such as Claude Code's may) 
   const branch = 'claude-elena-vasquez-20261125-130000';
   const wt = path.join(elena.dir, '.claude', 'worktrees', 'agent-1');
   must(elena.git(['worktree', 'add', '--no-checkout', '-b', branch, wt, 'main']));
-  assert.not.ok(all().some((s) => s.branch === branch), 'no post-checkout ran yet');
+  assert.not.ok(
+    all().some((s) => s.branch === branch),
+    'no post-checkout ran yet',
+  );
   must(elena.git(['reset', '-q', '--hard'], { cwd: wt }));
   must(elena.git(['checkout', '-q', branch], { cwd: wt }));
   const session = all().find((s) => s.branch === branch);
@@ -122,7 +129,12 @@ test('CONSORTIUM=0 and HUSKY=0 turn the hooks off', () => {
 });
 
 test('a missing toolkit costs one line and git goes on; nothing is downloaded', () => {
-  const env = { PATH: (process.env.PATH ?? '').split(path.delimiter).filter((d) => d !== world.bin).join(path.delimiter) };
+  const env = {
+    PATH: (process.env.PATH ?? '')
+      .split(path.delimiter)
+      .filter((d) => d !== world.bin)
+      .join(path.delimiter),
+  };
   const r = elena.git(['checkout', '-b', 'claude-elena-vasquez-20261125-150000', 'main'], { env });
   assert.is(r.code, 0);
   const lines = r.stderr.split('\n').filter((l) => /git-consortium/.test(l));

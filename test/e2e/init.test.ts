@@ -34,14 +34,19 @@ test('init in a repository with no package.json and no configuration writes one 
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /wrote consortium\.config\.yaml/);
   const config = readFileSync(path.join(elena.dir, 'consortium.config.yaml'), 'utf8');
-  for (const id of ['elena-vasquez', 'yuki-tanaka', 'aria-blackwood', 'communications']) assert.match(config, new RegExp(id));
+  for (const id of ['elena-vasquez', 'yuki-tanaka', 'aria-blackwood', 'communications'])
+    assert.match(config, new RegExp(id));
   assert.not.ok(existsSync(path.join(elena.dir, 'package.json')), 'no package.json appears');
   assert.is(json(elena, ['status']).sessions.length, 0, 'the configuration it wrote is valid');
   // The hooks work: a session branch registers its session.
   must(elena.git(['checkout', '-q', '-b', 'claude-elena-vasquez-20261125-090000']));
   assert.is(json(elena, ['status']).sessions.length, 1);
   assert.is(must(elena.git(['config', 'notes.rewriteRef'])).stdout.trim(), 'refs/notes/consortium');
-  assert.equal(must(elena.git(['status', '--porcelain'])).stdout, '?? consortium.config.yaml\n', 'nothing else appears in git status');
+  assert.equal(
+    must(elena.git(['status', '--porcelain'])).stdout,
+    '?? consortium.config.yaml\n',
+    'nothing else appears in git status',
+  );
 });
 
 test('init run twice changes nothing the second time', () => {
@@ -78,7 +83,11 @@ test('hooks the repository had in .git/hooks and .husky/ still run after init, w
   log = readFileSync(marker, 'utf8');
   assert.match(log, /pre-commit/);
   assert.match(log, /\.git\/hooks\/pre-push origin /);
-  assert.match(log, /HEAD [0-9a-f]{40} refs\/heads\/claude-yuki-tanaka-20261125-090000 0{40}/, 'the chained pre-push read the same stdin');
+  assert.match(
+    log,
+    /HEAD [0-9a-f]{40} refs\/heads\/claude-yuki-tanaka-20261125-090000 0{40}/,
+    'the chained pre-push read the same stdin',
+  );
 });
 
 test('a failing pre-existing hook still fails git as before', () => {
@@ -110,7 +119,7 @@ test('uninstall puts back a core.hooksPath of husky that init found', () => {
   assert.is(localConfig(aria), original);
 });
 
-test("init takes over from the old scripts: their lock files and refs are reported and removed", () => {
+test('init takes over from the old scripts: their lock files and refs are reported and removed', () => {
   writeFileSync(path.join(aria.dir, '.claude-session-20251001'), 'pid 123\n');
   writeFileSync(path.join(aria.dir, 'consortium', 'aria-blackwood', '.claude-session-x'), 'pid 456\n');
   must(aria.git(['update-ref', 'refs/claude/session-20251001', 'HEAD']));
@@ -121,7 +130,10 @@ test("init takes over from the old scripts: their lock files and refs are report
   assert.match(r.stdout, /consortium\/aria-blackwood\/\.claude-session-x/);
   assert.match(r.stdout, /removed the old scripts' ref refs\/claude\/session-20251001/);
   assert.not.ok(existsSync(path.join(aria.dir, '.claude-session-20251001')));
-  assert.is(must(aria.git(['for-each-ref', '--format=%(refname)', 'refs/claude/'])).stdout.trim(), 'refs/claude/other');
+  assert.is(
+    must(aria.git(['for-each-ref', '--format=%(refname)', 'refs/claude/'])).stdout.trim(),
+    'refs/claude/other',
+  );
 });
 
 test('doctor reports a worktree whose hooks are not active', () => {
@@ -134,7 +146,9 @@ test('doctor reports a worktree whose hooks are not active', () => {
   const r = aria.gc(['doctor', '--json']);
   assert.is(r.code, 3);
   const report = JSON.parse(r.stdout);
-  const other = report.checks.find((c: any) => c.name.startsWith('hooks active in') && c.name.includes('aria-wt'));
+  const other = report.checks.find(
+    (c: any) => c.name.startsWith('hooks active in') && c.name.includes('aria-wt'),
+  );
   assert.is(other.level, 'fail');
   assert.match(other.message, /\/nowhere/);
   must(aria.git(['config', '--worktree', '--unset', 'core.hooksPath'], { cwd: wt }));

@@ -38,7 +38,10 @@ test("merging a session's branch into the default branch notes the merge and mar
   assert.ok(note);
   assert.equal(note.protocolFiles, ['protocol/spec.md']);
   const session = json(elena, ['status', '--all']).sessions.find((s: any) => s.branch === ELENA);
-  assert.equal(note.sessions.map((s: any) => s.id), [session.id]);
+  assert.equal(
+    note.sessions.map((s: any) => s.id),
+    [session.id],
+  );
   assert.is(session.state, 'merged');
   assert.is(json(elena, ['status']).sessions.length, 0, 'a merged session is not active');
   must(elena.git(['push', '-q', 'origin', 'main']));

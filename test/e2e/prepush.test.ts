@@ -113,7 +113,9 @@ test('a session whose work the pushed commits already contain is not in the way'
   must(aria.git(['fetch', '-q', 'origin']));
   // Without her work: aria's change to the same protocol file is refused.
   must(aria.git(['checkout', '-q', '-b', `${ARIA_BRANCH}-b`, 'origin/main']));
-  aria.commit('TCP spec: threat model', { 'TCP_SPECIFICATION.md': '# TCP specification\n\nAria threat model\n' });
+  aria.commit('TCP spec: threat model', {
+    'TCP_SPECIFICATION.md': '# TCP specification\n\nAria threat model\n',
+  });
   const refused = aria.git(['push', '-u', 'origin', 'HEAD']);
   assert.is(refused.code, 1);
   assert.match(refused.stderr, /TCP_SPECIFICATION\.md/);
@@ -158,7 +160,10 @@ test('an unreachable remote: policy.offline decides, quickly, and a hung remote 
   assert.match(warned.stderr, /could not read the coordination state/);
   assert.ok(seconds < 20, `the gate gave up on the silent remote (${seconds}s)`);
 
-  yuki.write('consortium.config.yaml', `${must(yuki.git(['show', 'HEAD:consortium.config.yaml'])).stdout}policy:\n  offline: block\n`);
+  yuki.write(
+    'consortium.config.yaml',
+    `${must(yuki.git(['show', 'HEAD:consortium.config.yaml'])).stdout}policy:\n  offline: block\n`,
+  );
   yuki.commit('Even more numbers', { 'consortium/yuki-tanaka/latency.md': '4 ms\n' });
   const blocked = yuki.git(['push']);
   assert.is(blocked.code, 1);
