@@ -1,9 +1,10 @@
 import { workOfSession } from '../../analysis/conflicts.js';
 import { leasesBlocking } from '../../analysis/leases.js';
+import { isLive } from '../../analysis/state.js';
 import { resolveIdentity } from '../../context/identity.js';
 import type { Researcher } from '../../core/config.js';
 import { matchesAny } from '../../core/patterns.js';
-import { coordinationView } from '../../services/view.js';
+import { currentLeases } from '../../services/leases.js';
 import { fileInWorktree, sessionOfConversation } from '../conversation.js';
 import { type ClaudeEvent, type HookAnswer, silent, specific, toolFile } from '../event.js';
 
@@ -21,10 +22,13 @@ export async function preToolUse(event: ClaudeEvent): Promise<HookAnswer> {
   const { ctx, relative } = where;
   const { policy } = ctx.config;
   const mine = sessionOfConversation(ctx, event.sessionId);
-  const view = coordinationView(ctx);
+  // Only leases and live sessions: not the whole coordinationView, whose merge prediction
+  // would run on every edit the agent makes.
+  const leases = currentLeases(ctx);
+  const live = ctx.sessions().sessions.filter((s) => isLive(s, ctx.nowMs, ctx.config.sessions.staleAfterMs));
   const notes: string[] = [];
 
-  const held = policy.lease === 'off' ? [] : leasesBlocking(view.leases, relative, mine?.id);
+  const held = policy.lease === 'off' ? [] : leasesBlocking(leases, relative, mine?.id);
   if (held.length) {
     const holders = held.map(
       (l) =>
@@ -43,7 +47,7 @@ export async function preToolUse(event: ClaudeEvent): Promise<HookAnswer> {
   }
 
   if (policy.protocol !== 'off' && matchesAny(relative, ctx.config.protocol)) {
-    const others = view.live.filter((s) => s.id !== mine?.id && workOfSession(s).includes(relative));
+    const others = live.filter((s) => s.id !== mine?.id && workOfSession(s).includes(relative));
     if (others.length)
       notes.push(
         `${relative} is a protocol file that ${others.map((s) => `${s.researcher} (session ${s.id}, branch ${s.branch ?? 'detached'})`).join(' and ')} also changed. ` +
