@@ -1,7 +1,9 @@
-import { openContext } from '../context/context.js';
+import { type Context, openContext } from '../context/context.js';
+import { findCurrentSession } from '../context/current-session.js';
 import { parse } from '../core/args.js';
 import { colors, print, printJson, warn } from '../core/output.js';
 import { list } from '../render/text.js';
+import { foldCheckpoints, foldedLine } from '../services/checkpoint.js';
 import { type SessionBrief, sync } from '../services/sync.js';
 
 export async function run(argv: string[]): Promise<number> {
@@ -11,13 +13,18 @@ export async function run(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
   });
   const ctx = await openContext();
+  // Emergency checkpoints written while git was down go into their session records first
+  // (no network needed), so this sync shares them too.
+  const folded = foldCheckpoints(ctx, currentOrNone(ctx)).folded;
   const report = await sync(ctx, { remote: values.remote, rebase: !!values.rebase });
   const code = report.rebase && report.rebase.status === 'conflict' ? 1 : 0;
   if (values.json) {
-    printJson(report);
+    printJson(folded.length ? { ...report, foldedCheckpoints: folded } : report);
+    if (folded.length) warn(foldedLine(folded));
     return code;
   }
   const c = colors();
+  if (folded.length) print(foldedLine(folded));
   const who = (s: SessionBrief) =>
     `${s.researcher} ${s.id} on ${s.host}${s.branch ? ` (${s.branch})` : ''}${s.intent ? `: ${s.intent}` : ''}`;
   print(
@@ -55,4 +62,13 @@ export async function run(argv: string[]): Promise<number> {
     else print(line);
   }
   return code;
+}
+
+/** The session to fold checkpoints into; a bad CONSORTIUM_SESSION must not stop a sync. */
+function currentOrNone(ctx: Context) {
+  try {
+    return findCurrentSession(ctx, { quiet: true });
+  } catch {
+    return undefined;
+  }
 }

@@ -32,9 +32,20 @@ export interface GatesView {
 }
 
 export function gatesView(ctx: Context): GatesView {
-  const log = readGateEvents(ctx.repo);
-  for (const problem of log.problems) process.stderr.write(`warning: ${problem}\n`);
+  const log = gateLog(ctx);
   return { gates: gateStates(ctx.config.gates, log.events), events: log.events };
+}
+
+/** The gate events, read once per command (orient needs them twice); a write forgets them. */
+const logs = new WeakMap<Context, ReturnType<typeof readGateEvents>>();
+function gateLog(ctx: Context) {
+  let log = logs.get(ctx);
+  if (!log) {
+    log = readGateEvents(ctx.repo);
+    for (const problem of log.problems) process.stderr.write(`warning: ${problem}\n`);
+    logs.set(ctx, log);
+  }
+  return log;
 }
 
 export interface GateChange {
@@ -85,6 +96,7 @@ export async function changeGate(
     session: session && session.researcher === options.researcher ? session.id : null,
   };
   const { ref } = appendGateEvent(ctx.repo, event, authorFor(ctx, options.researcher));
+  logs.delete(ctx);
   const pushed = await pushRefs(ctx.repo, ctx.config, [ref]);
   const after = gatesView(ctx).gates;
   const standing =
@@ -183,7 +195,7 @@ function seenNow(ctx: Context, researcher: string): Seen {
       );
       if (files.length) sessions[s.id] = files.sort();
     }
-  return { gates: readGateEvents(ctx.repo).events, tip: sha || null, sessions };
+  return { gates: gateLog(ctx).events, tip: sha || null, sessions };
 }
 
 /** Records that `researcher` has now seen everything known here. */
