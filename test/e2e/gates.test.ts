@@ -28,12 +28,7 @@ test.after(() => {
   small.cleanup();
 });
 
-/** `git consortium sync`; until it exists in this build, the fetch that it does. */
-function sync(machine: Machine) {
-  const r = machine.gc(['sync']);
-  if (r.code === 2 && /not available/.test(r.stderr)) return must(machine.gc(['status', '--fetch']));
-  return must(r);
-}
+const sync = (machine: Machine) => must(machine.gc(['sync']));
 
 const gate = (m: Machine, id: string) => json(m, ['gates']).gates.find((g: any) => g.id === id);
 const gateRefs = (m: Machine) => m.git(['for-each-ref', 'refs/consortium/gates/']).stdout.trim();

@@ -7,11 +7,7 @@ const { m, cleanup } = consortium(['elena', 'yuki', 'aria']);
 const { elena, yuki, aria } = m;
 test.after(cleanup);
 
-function sync(machine: Machine) {
-  const r = machine.gc(['sync']);
-  if (r.code === 2 && /not available/.test(r.stderr)) return must(machine.gc(['status', '--fetch']));
-  return must(r);
-}
+const sync = (machine: Machine) => must(machine.gc(['sync']));
 
 const SECTIONS = [
   '## Session',
@@ -39,6 +35,32 @@ test('setup: Yuki changes a protocol file in a live session that Elena can see',
   must(yuki.gc(['heartbeat']));
   must(yuki.gc(['share', `refs/consortium/sessions/${yukiSession}`]));
   sync(elena);
+});
+
+test('orient alerts Elena to protocol changes by others since her last look, once', () => {
+  const first = json(elena, ['orient', '-r', 'elena-vasquez']);
+  const protocol = first.alerts.filter((a: any) => a.kind === 'protocol');
+  assert.equal(
+    protocol.map((a: any) => [a.by, a.session, a.files]),
+    [['yuki-tanaka', yukiSession, ['protocol/spec.md']]],
+  );
+  const second = json(elena, ['orient', '-r', 'elena-vasquez']);
+  assert.equal(
+    second.alerts.filter((a: any) => a.kind === 'protocol'),
+    [],
+  );
+  // A protocol change that reaches the default branch is news too, with its commit.
+  must(aria.git(['pull', '-q', '--no-rebase', 'origin', 'main']));
+  aria.commit('Descriptor limits', { 'TCP_SPECIFICATION.md': '# TCP\n\nlimits\n' });
+  must(aria.git(['push', '-q', 'origin', 'HEAD:main']));
+  sync(elena);
+  const third = json(elena, ['orient', '-r', 'elena-vasquez']);
+  const onMain = third.alerts.filter((a: any) => a.kind === 'protocol' && a.commit);
+  assert.is(onMain.length, 1);
+  assert.equal(onMain[0].files, ['TCP_SPECIFICATION.md']);
+  assert.is(onMain[0].by, 'aria');
+  const text = must(elena.gc(['orient', '-r', 'elena-vasquez'])).stdout;
+  assert.not.match(text, /TCP_SPECIFICATION/, 'shown once');
 });
 
 test('handoff from stdin: every section of SPEC 8, the summary, the protocol files and who is affected', () => {
