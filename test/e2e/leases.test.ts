@@ -51,6 +51,26 @@ test('six machines racing for one file: exactly one wins, the others are told wh
   }
 });
 
+test('a lease blocks another session push of that file, through the installed pre-push gate', () => {
+  const holder = json(m.elena1, ['lease', 'list']).leases.find(
+    (l: any) => l.pattern === 'TCP_SPECIFICATION.md',
+  );
+  const other = all.find((x) => session.get(x) !== holder.session)!;
+  must(other.gc(['init']));
+  other.commit('spec edit', { 'TCP_SPECIFICATION.md': '# TCP specification\n\nmine\n' });
+  const push = other.git(['push', 'origin', 'HEAD']);
+  assert.is.not(push.code, 0, 'the push was blocked');
+  assert.match(push.stderr, /lease: TCP_SPECIFICATION\.md/);
+  assert.match(push.stderr, new RegExp(`leased by ${holder.researcher} \\(session ${holder.session}`));
+  const branch = must(other.git(['branch', '--show-current'])).stdout.trim();
+  assert.is(
+    other.git(['ls-remote', '--exit-code', 'origin', `refs/heads/${branch}`]).code,
+    2,
+    'nothing reached the remote',
+  );
+  must(other.git(['reset', '-q', '--hard', 'HEAD~1']));
+});
+
 test('three rounds of two machines racing overlapping patterns: exactly one granted each time', async () => {
   const rounds: [Machine, string, Machine, string][] = [
     [m.elena1, 'protocol/**', m.yuki1, 'protocol/spec.md'],
