@@ -97,20 +97,29 @@ become the Next steps. It is stored with the session and as a note on its head c
     usage: ['sync [--remote R] [--rebase] [--json]'],
     summary: 'exchange coordination state with the remote and report what changed',
     details: `Fetches and pushes the coordination refs and notes, merges notes written on other machines,
-fetches the default branch and reports what changed for you. --rebase also rebases your session
-branch on the default branch, leaving everything as it was if that conflicts.`,
+fetches the default branch and reports what changed for you since the last sync: sessions
+started and ended elsewhere, sessions merged, protocol files changed upstream, gate changes.
+Marks sessions whose work the default branch contains as merged. An older copy of a session
+record never overwrites a newer one. --rebase also rebases your session branch on the default
+branch, leaving everything as it was if that conflicts (exit 1). Exits 3, changing nothing,
+when the remote cannot be reached.`,
   },
   {
     name: 'lease',
     usage: [
-      'lease acquire PATH... [--ttl D] [--reason TEXT] [--force] [--session ID]',
-      'lease release PATH... | --all [--session ID]',
+      'lease acquire PATH... [--ttl D] [--reason TEXT] [--force --reason TEXT] [--session ID] [--json]',
+      'lease release PATH... | --all [--session ID] [--json]',
       'lease list [--json]',
     ],
     summary: 'exclusive advisory leases on files and patterns',
-    details: `Leases are held by a session, renewed by its heartbeats and expire after their time to live.
-Overlapping leases of two sessions are never both granted: the remote decides. --force breaks
-another session's lease and is recorded. Acquiring needs the remote (exit 3 when unreachable).`,
+    details: `A lease is held by a session on a path or a pattern (minimatch, from the top of the
+repository; a folder means everything below it), renewed by the session's heartbeats, and
+expires after --ttl (default sessions.leaseTtl); ending the session releases it. Overlapping
+leases of two sessions are never both granted, even from two machines at once: the remote
+decides. A refusal (exit 1) says who holds it, since when and until when. --force breaks
+another session's lease; it needs --reason, and who, when and why are recorded. Acquiring and
+releasing need the remote (exit 3 when it cannot be reached). list shows the leases known here
+(after the last sync).`,
   },
   {
     name: 'check',
@@ -135,11 +144,13 @@ shared through sync; when machines disagree, the later change wins (ties by even
   },
   {
     name: 'recover',
-    usage: ['recover [--dry-run] [--older-than D] [--prune D]'],
+    usage: ['recover [--dry-run] [--older-than D] [--prune D] [--json]'],
     summary: 'end stale and orphaned sessions, clear leftover locks',
-    details: `Ends stale sessions (and those whose worktree or branch is gone), releases their leases,
-removes leftover lock files, and says what it did. --prune D also deletes ended and merged
-sessions older than D, here and on the remote. --dry-run changes nothing.`,
+    details: `Ends sessions with no heartbeat for D (default sessions.staleAfter) and sessions of this
+machine whose worktree or branch is gone, releases their leases, removes lock files that killed
+processes left under the toolkit's refs and the old .claude-session-* files, and reports each
+thing it did. --prune D also deletes ended and merged sessions finished more than D ago, here
+and on the remote. --dry-run reports and changes nothing.`,
   },
   {
     name: 'audit',
