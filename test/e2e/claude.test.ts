@@ -195,6 +195,21 @@ test('the compatibility scripts work from a workspace, as the old permission rul
   assert.match(wrong.stderr, 'start|status|sync|compact');
 });
 
+test('an old script of the same name is left alone, and replaced with --force', () => {
+  const old = '#!/bin/sh\necho "old session script: creates .claude-session-* lock files"\n';
+  yuki.write('claude-consortium-session', old);
+  const kept = must(yuki.gc(['init', '--claude']));
+  assert.match(
+    kept.stdout + kept.stderr,
+    /claude-consortium-session is not the toolkit's: left alone \(--force replaces it\)/,
+  );
+  assert.is(readFileSync(path.join(yuki.dir, 'claude-consortium-session'), 'utf8'), old);
+  must(yuki.gc(['init', '--claude', '--force']));
+  const now = readFileSync(path.join(yuki.dir, 'claude-consortium-session'), 'utf8');
+  assert.match(now, 'Written by git consortium init --claude');
+  assert.match(now, 'exec git consortium');
+});
+
 // --- SessionStart -------------------------------------------------------------------------
 
 test('SessionStart registers the conversation on the current branch, exports CONSORTIUM_SESSION, and orients', () => {
