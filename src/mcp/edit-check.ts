@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { workOfSession } from '../analysis/conflicts.js';
 import { leasesBlocking } from '../analysis/leases.js';
+import { ownerOf } from '../analysis/push.js';
 import type { Context } from '../context/context.js';
 import { findCurrentSession } from '../context/current-session.js';
 import { resolveIdentity } from '../context/identity.js';
@@ -8,7 +9,6 @@ import type { PolicyAction } from '../core/config.js';
 import { usageError } from '../core/errors.js';
 import { shown } from '../core/ids.js';
 import { matchesAny } from '../core/patterns.js';
-import { workspaceOwner } from '../core/workspaces.js';
 import { coordinationView } from '../services/view.js';
 
 /**
@@ -82,14 +82,14 @@ export function editVerdict(ctx: Context, file: string, sessionFlag?: string): E
       });
     }
   }
-  const owner = workspaceOwner(ctx.researchers, target);
+  const owner = ownerOf(ctx.researchers, target);
   if (policy.foreign !== 'off' && owner && me && owner !== me) {
     reasons.push({
       kind: 'foreign',
       action: 'warn',
       sessions: [],
       researchers: [owner],
-      message: `${target} is in the workspace of ${owner}. Change it only if ${owner} expects it.`,
+      message: `${target} is in the workspace or owned paths of ${owner}. Change it only if ${owner} expects it.`,
     });
   }
   const decision = reasons.some((r) => r.action === 'block') ? 'deny' : reasons.length ? 'warn' : 'allow';

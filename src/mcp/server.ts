@@ -171,13 +171,21 @@ export const TOOLS: Tool[] = [
     inputSchema: {
       type: 'object',
       properties: {
-        summary: { type: 'string', description: 'What you did and what comes next.' },
+        summary: { type: 'string', description: 'What you did, what you learned, what is open.' },
+        next: { type: 'array', items: { type: 'string' }, description: 'Next steps, one per item.' },
         session: SESSION,
       },
     },
     run: (args) =>
       cli(
-        ['handoff', '--json', '--summary-file', '-', ...flag('session', str(args, 'session'))],
+        [
+          'handoff',
+          '--json',
+          '--summary-file',
+          '-',
+          ...strings(args, 'next').flatMap((step) => flag('next', step)),
+          ...flag('session', str(args, 'session')),
+        ],
         str(args, 'summary') ?? '',
       ),
   },

@@ -81,6 +81,31 @@ function httpMcpServer(): Server {
   });
 }
 
+test('only mcp loads the MCP SDK: no other command reaches it through its static imports', () => {
+  const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
+  const importsOf = (file: string) =>
+    [...readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)'/gm)].map(
+      (x) => x[1]!,
+    );
+  const reaches = (file: string, seen = new Set<string>()): boolean => {
+    if (seen.has(file)) return false;
+    seen.add(file);
+    return importsOf(file).some((spec) =>
+      spec.startsWith('.')
+        ? reaches(path.resolve(path.dirname(file), spec), seen)
+        : spec.startsWith('@modelcontextprotocol/'),
+    );
+  };
+  const commands = readdirSync(path.join(dist, 'commands')).filter((f) => f.endsWith('.js'));
+  assert.ok(commands.length > 10);
+  assert.ok(reaches(path.join(dist, 'mcp', 'health.js')), 'the check can see an SDK import');
+  assert.equal(
+    commands.filter((f) => f !== 'mcp.js' && reaches(path.join(dist, 'commands', f))),
+    [],
+  );
+  assert.not.ok(reaches(path.join(dist, 'cli.js')));
+});
+
 test('mode: mcp when every server answered, hybrid when some, git when none or none configured', () => {
   assert.is(modeOf([{ ok: true }, { ok: true }]), 'mcp');
   assert.is(modeOf([{ ok: true }, { ok: false }]), 'hybrid');
@@ -132,6 +157,8 @@ test('health: HTTP servers, one answering on 127.0.0.1 and one that accepts and 
     web: { type: 'http', url: good },
     mute: { type: 'http', url: mute },
     gone: { command: 'git-consortium-no-such-server' },
+    // The toolkit's own server, as a project would declare it.
+    consortium: { command: 'git', args: ['consortium', 'mcp', 'serve'] },
   });
   const r = await gc(elena, ['mcp', 'health', '--json']);
   assert.is(r.code, 1);
@@ -146,6 +173,8 @@ test('health: HTTP servers, one answering on 127.0.0.1 and one that accepts and 
   assert.match(by('mute').error, /within 1s/);
   assert.is(by('gone').ok, false);
   assert.match(by('gone').error, /command not found: git-consortium-no-such-server/);
+  assert.is(by('consortium').ok, true, by('consortium').error);
+  assert.is(by('consortium').serverName, 'git-consortium');
   assert.is(report.mode, 'hybrid');
 });
 
@@ -255,6 +284,30 @@ test('mcp serve: tools/list, and status, may_edit and gates calls over stdio', a
       gates.gates.map((g: any) => g.id),
       ['G1', 'G2', 'G3'],
     );
+    const leased = await call('lease_acquire', { paths: ['src/shared.py'], ttl: '1h', reason: 'refactor' });
+    assert.is(leased.error, false, leased.text);
+    assert.ok(JSON.parse(leased.text).leases.some((l: any) => l.pattern === 'src/shared.py'));
+    const blocked = JSON.parse((await call('may_edit', { path: 'src/shared.py', session: theirs.id })).text);
+    assert.is(blocked.decision, 'deny', 'another session holds the lease');
+    assert.is(blocked.allowed, false);
+    assert.equal(blocked.reasons[0].researchers, ['elena-vasquez']);
+    assert.match(blocked.reasons[0].message, /leased by elena-vasquez/);
+    const noPaths = await call('lease_acquire', { paths: [] });
+    assert.is(noPaths.error, true);
+    const released = await call('lease_release', { all: true });
+    assert.is(released.error, false, released.text);
+    assert.equal(JSON.parse(released.text).released, ['src/shared.py']);
+    const free2 = JSON.parse((await call('may_edit', { path: 'src/shared.py', session: theirs.id })).text);
+    assert.is(free2.decision, 'allow');
+    const handoff = await call('handoff', { summary: 'Tested the MCP server.', next: ['Merge the branch'] });
+    assert.is(handoff.error, false, handoff.text);
+    const written = JSON.parse(handoff.text);
+    assert.is(written.session, mine.id);
+    assert.match(written.markdown, /Tested the MCP server\./);
+    assert.match(written.markdown, /Merge the branch/);
+    const synced = await call('sync');
+    assert.is(synced.error, false, synced.text);
+
     const orient = JSON.parse((await call('orient')).text);
     assert.is(orient.researcher, 'elena-vasquez');
     const unknown = await call('no_such_tool');
