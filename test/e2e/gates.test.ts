@@ -184,6 +184,25 @@ test('TCP: gates --mermaid shows the requires edges, unlocked and locked styled 
   assert.match(out, /gate_G7\["G7: Performance precision<br\/>yuki-tanaka<br\/>unlocked"\]/);
 });
 
+test('a corrupt gate record is skipped with a warning and never hides the others', () => {
+  const blob = must(alex.git(['hash-object', '-w', '--stdin'], { input: 'garbage' })).stdout.trim();
+  must(alex.git(['update-ref', 'refs/consortium-remote/gates/bogus', blob]));
+  const tree = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+  const bad = must(alex.git(['commit-tree', tree, '-m', 'gates\n\n{"kind":"gates"}'])).stdout.trim();
+  must(alex.git(['update-ref', 'refs/consortium-remote/gates/bad', bad]));
+  const r = alex.gc(['gates', '--json']);
+  assert.is(r.code, 0);
+  assert.is(
+    JSON.parse(r.stdout).gates.find((g: any) => g.id === 'G5').status,
+    'unlocked',
+    'the good records still count',
+  );
+  assert.match(r.stderr, /bogus: it points at a blob/);
+  assert.match(r.stderr, /gates\/bad: it is not a gate record/);
+  must(alex.git(['update-ref', '-d', 'refs/consortium-remote/gates/bogus']));
+  must(alex.git(['update-ref', '-d', 'refs/consortium-remote/gates/bad']));
+});
+
 test('TCP: reopen by a non-owner is refused; the owner reopens and dependents are named', () => {
   const refused = yuki.gc(['gates', 'reopen', 'G5', '-r', 'yuki-tanaka']);
   assert.is(refused.code, 1);
