@@ -36,4 +36,29 @@ export const CHAPTERS: Chapter[] = [
       tell.say('It is stored with the session and as a note on its head commit; her next start shows it.');
     },
   },
+  {
+    title: 'A lease taken on one machine is refused on another',
+    play({ elena, yuki }, tell) {
+      tell.say(
+        'Elena leases the whole protocol folder while she rewrites it. The remote decides who holds what.',
+      );
+      tell.run(elena, [
+        'lease',
+        'acquire',
+        'protocol/**',
+        '--ttl',
+        '4h',
+        '--reason',
+        'rewriting the descriptors',
+      ]);
+      tell.say(
+        "Yuki's agent wants protocol/spec.md, which overlaps: refused, with who holds it and until when.",
+      );
+      tell.run(yuki, ['lease', 'acquire', 'protocol/spec.md'], { expect: 1 });
+      tell.run(yuki, ['lease', 'list']);
+      tell.say('Once Elena releases it (or ends her session), the file is free for Yuki.');
+      tell.run(elena, ['lease', 'release', 'protocol/**']);
+      tell.run(yuki, ['lease', 'acquire', 'protocol/spec.md', '--ttl', '30m']);
+    },
+  },
 ];

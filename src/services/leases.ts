@@ -97,10 +97,12 @@ function unreachable(ctx: Context, outcome: NetworkOutcome & { ok: false }, what
   );
 }
 
-function describe(l: LiveLease, ctx: Context): string {
+/** `wanted` is what was asked for, when it is not the held pattern itself. */
+function describe(l: LiveLease, ctx: Context, wanted = l.pattern): string {
   const left = Date.parse(l.expiresAt) - ctx.nowMs;
+  const what = wanted === l.pattern ? l.pattern : `${wanted} overlaps ${l.pattern}, which`;
   return (
-    `${l.pattern} is leased by ${l.researcher} (session ${l.session}) since ${l.acquiredAt} until ${l.expiresAt} ` +
+    `${what} is leased by ${l.researcher} (session ${l.session}) since ${l.acquiredAt} until ${l.expiresAt} ` +
     `(${formatDuration(left)} from now)${l.forced ? ', taken by force' : ''}${l.reason ? `: ${l.reason}` : ''}`
   );
 }
@@ -142,11 +144,15 @@ export async function acquireLeases(
     const nowMs = Date.parse(at);
     const live = liveLeases(server.table.leases, holders, nowMs);
     const blocking = new Map<string, LiveLease>();
+    const wanted = new Map<string, string>();
     for (const pattern of options.patterns)
-      for (const l of leasesBlocking(live, pattern, session.id))
-        blocking.set(`${l.session}\0${l.pattern}`, l);
+      for (const l of leasesBlocking(live, pattern, session.id)) {
+        const key = `${l.session}\0${l.pattern}`;
+        blocking.set(key, l);
+        if (!wanted.has(key)) wanted.set(key, pattern);
+      }
     if (blocking.size && !options.force) {
-      const lines = [...blocking.values()].map((l) => describe(l, ctx));
+      const lines = [...blocking].map(([key, l]) => describe(l, ctx, wanted.get(key)));
       throw refusal(
         `${lines.join('; ')}. Nothing was acquired: wait for it to expire, ask ${[...new Set([...blocking.values()].map((l) => l.researcher))].join(', ')} to release it, or break it with --force --reason TEXT (recorded).`,
       );

@@ -86,6 +86,11 @@ test('three rounds of two machines racing overlapping patterns: exactly one gran
     assert.equal(codes, [0, 1], `${pa} vs ${pb}: ${ra.stderr} ${rb.stderr}`);
     const [winner, pattern] = ra.code === 0 ? [a, pa] : [b, pb];
     const loser = winner === a ? b : a;
+    const refusal = (ra.code === 0 ? rb : ra).stderr;
+    assert.ok(
+      refusal.includes(`overlaps ${pattern}, which is leased by ${researcher(winner)}`),
+      `the refusal names the overlapping lease and its holder: ${refusal}`,
+    );
     must(loser.gc(['sync']));
     const held = json(loser, ['lease', 'list']).leases.filter((l: any) => l.pattern === pattern);
     assert.equal(
