@@ -23,6 +23,8 @@ export function sessionOfConversation(ctx: Context, conversation: string): Sessi
 
 /** The context of a folder, or undefined when it is in no git worktree (nothing to coordinate). */
 export async function contextAt(dir: string): Promise<Context | undefined> {
+  // A conversation whose folder is gone (a removed worktree) has nothing left to coordinate.
+  if (!existsSync(dir)) return undefined;
   try {
     return await openContext(dir);
   } catch (error) {

@@ -34,6 +34,13 @@ export const SCRIPTS = ['claude-consortium-session', 'claude-orient-consortium']
 /** Every file we write carries this line, so a later init knows it may update it. */
 export const MARKER = 'Written by git consortium init --claude';
 
+export interface InstallOptions {
+  /** Replace files of the same name that the toolkit did not write. */
+  force?: boolean;
+  /** Only report what would be written (for doctor): nothing is changed. */
+  dryRun?: boolean;
+}
+
 export interface ClaudeInstallReport {
   /** Paths from the top, created or updated. */
   written: string[];
@@ -47,7 +54,7 @@ export interface ClaudeInstallReport {
 export function installClaude(
   top: string,
   researchers: Iterable<Researcher>,
-  options: { force?: boolean } = {},
+  options: InstallOptions = {},
 ): ClaudeInstallReport {
   const report: ClaudeInstallReport = { written: [], unchanged: [], kept: [], skipped: [] };
   const commands = COMMANDS.map((name) => ({
@@ -60,10 +67,21 @@ export function installClaude(
     if (existsSync(path.join(top, r.workspace))) places.push(r.workspace);
     else report.skipped.push(r.id);
   }
+  const settings = places.map((place) =>
+    settingsPlan(top, path.join(place, '.claude', 'settings.json'), allow),
+  );
   for (const place of places) {
     for (const c of commands)
       writeOurs(top, path.join(place, '.claude', 'commands', c.name), c.text, 0o644, options, report);
-    settingsIn(top, path.join(place, '.claude', 'settings.json'), allow, report);
+    const plan = settings.shift()!;
+    if (plan.text === undefined) report.unchanged.push(plan.file);
+    else {
+      report.written.push(plan.file);
+      if (!options.dryRun) {
+        mkdirSync(path.dirname(path.join(top, plan.file)), { recursive: true });
+        writeFileSync(path.join(top, plan.file), plan.text);
+      }
+    }
     for (const script of SCRIPTS) {
       const text = readFileSync(path.join(TEMPLATES, script), 'utf8');
       if (place === '.') writeOurs(top, script, text, 0o755, options, report);
@@ -101,7 +119,7 @@ function writeOurs(
   file: string,
   text: string,
   mode: number,
-  options: { force?: boolean },
+  options: InstallOptions,
   report: ClaudeInstallReport,
 ) {
   const full = path.join(top, file);
@@ -115,7 +133,7 @@ function writeOurs(
   const exists = existsSync(full) || isLink(full);
   if (exists && current === text) {
     if ((statSync(full).mode & 0o777) !== mode) {
-      chmodSync(full, mode);
+      if (!options.dryRun) chmodSync(full, mode);
       report.written.push(shown);
     } else report.unchanged.push(shown);
     return;
@@ -124,18 +142,19 @@ function writeOurs(
     report.kept.push(shown);
     return;
   }
+  report.written.push(shown);
+  if (options.dryRun) return;
   mkdirSync(path.dirname(full), { recursive: true });
   if (isLink(full)) rmSync(full);
   writeFileSync(full, text, { mode });
   chmodSync(full, mode);
-  report.written.push(shown);
 }
 
 function linkTo(
   top: string,
   link: string,
   target: string,
-  options: { force?: boolean },
+  options: InstallOptions,
   report: ClaudeInstallReport,
 ) {
   const full = path.join(top, link);
@@ -148,12 +167,18 @@ function linkTo(
     const ours = readFileSync(full, 'utf8').includes(MARKER);
     if (!ours && !options.force) return report.kept.push(shown);
   }
+  report.written.push(shown);
+  if (options.dryRun) return;
   rmSync(full, { force: true });
   symlinkSync(relative, full);
-  report.written.push(shown);
 }
 
-function settingsIn(top: string, file: string, allow: string[], report: ClaudeInstallReport) {
+/**
+ * The new text of a settings file, or undefined when it already holds everything. Every
+ * settings file is read before anything is written, so a file we cannot read stops init with
+ * nothing changed.
+ */
+function settingsPlan(top: string, file: string, allow: string[]): { file: string; text?: string } {
   const full = path.join(top, file);
   const shown = path.normalize(file);
   let text: string | undefined;
@@ -168,18 +193,17 @@ function settingsIn(top: string, file: string, allow: string[], report: ClaudeIn
       current = JSON.parse(text);
     } catch (error) {
       throw usageError(
-        `${shown} is not valid JSON (${(error as Error).message}); fix it by hand, then run init --claude again. Nothing was changed there.`,
+        `${shown} is not valid JSON (${(error as Error).message}); fix it by hand, then run init --claude again. Nothing was changed.`,
       );
     }
     if (!current || typeof current !== 'object' || Array.isArray(current))
-      throw usageError(`${shown} does not hold a JSON object; fix it by hand, then run init --claude again.`);
+      throw usageError(
+        `${shown} does not hold a JSON object; fix it by hand, then run init --claude again. Nothing was changed.`,
+      );
   }
   const merged = mergeSettings(current, allow, shown);
-  if (text !== undefined && JSON.stringify(merged) === JSON.stringify(current))
-    return report.unchanged.push(shown);
-  mkdirSync(path.dirname(full), { recursive: true });
-  writeFileSync(full, `${JSON.stringify(merged, null, text === undefined ? 2 : indentOf(text))}\n`);
-  report.written.push(shown);
+  if (text !== undefined && JSON.stringify(merged) === JSON.stringify(current)) return { file: shown };
+  return { file: shown, text: `${JSON.stringify(merged, null, text === undefined ? 2 : indentOf(text))}\n` };
 }
 
 function isLink(file: string): boolean {

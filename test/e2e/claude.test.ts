@@ -210,6 +210,20 @@ test('an old script of the same name is left alone, and replaced with --force', 
   assert.match(now, 'exec git consortium');
 });
 
+test('a settings file that is not JSON stops init --claude (exit 2) before it writes any Claude Code file', () => {
+  const aria = world.clone('aria');
+  aria.write('consortium/aria-blackwood/.claude/settings.json', '{ "permissions": { "allow": [ }\n');
+  const r = aria.gc(['init', '--claude']);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, 'consortium/aria-blackwood/.claude/settings.json is not valid JSON');
+  assert.not.ok(existsSync(path.join(aria.dir, '.claude')), 'nothing written at the top');
+  assert.not.ok(existsSync(path.join(aria.dir, 'claude-consortium-session')));
+  assert.is(
+    readFileSync(path.join(aria.dir, 'consortium/aria-blackwood/.claude/settings.json'), 'utf8'),
+    '{ "permissions": { "allow": [ }\n',
+  );
+});
+
 // --- SessionStart -------------------------------------------------------------------------
 
 test('SessionStart registers the conversation on the current branch, exports CONSORTIUM_SESSION, and orients', () => {
