@@ -48,7 +48,7 @@ async function health(argv: string[]): Promise<number> {
 async function sync(argv: string[]): Promise<number> {
   const { values } = parse('mcp', argv, { json: { type: 'boolean' } });
   const { mcpSync } = await import('../mcp/sync.js');
-  const result = await mcpSync(process.cwd());
+  const result = await mcpSync(process.cwd(), { json: !!values.json });
   if (values.json) printJson(result);
   else printSync(result);
   // Something was saved (shared through git, or checkpointed): the agent can carry on.
@@ -95,6 +95,7 @@ function printSync(r: McpSyncResult): void {
   print(`${c.bold(`Mode: ${r.mode}`)}${counted}: ${MODE_MEANING[r.mode]}.`);
   for (const s of servers) print(serverLine(s, c));
   print(r.git.ok ? `git sync: ${c.green('done')}.` : `git sync: ${c.red('failed')}: ${bare(r.git.detail)}.`);
+  if (r.git.ok && r.git.output) print(r.git.output.replace(/^/gm, '  '));
   if (r.checkpoint)
     print(
       r.checkpoint.written

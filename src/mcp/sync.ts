@@ -56,7 +56,8 @@ export interface McpSyncResult {
   health: HealthReport | null;
   /** Why the health check could not run (an unreadable .mcp.json). */
   healthError: string | null;
-  git: { ok: boolean; detail: string; report: unknown };
+  /** `report`: what `sync --json` printed (JSON runs); `output`: what `sync` printed (text runs). */
+  git: { ok: boolean; detail: string; report: unknown; output: string | null };
   checkpoint: { written: boolean; file: string | null; detail: string } | null;
 }
 
@@ -64,7 +65,7 @@ export const SYNC_TIMEOUT_MS = 60_000;
 const CHECKPOINT_TIMEOUT_MS = 15_000;
 export const CHECKPOINT_DIR = path.join('.claude', 'emergency-sessions');
 
-export async function mcpSync(cwd: string): Promise<McpSyncResult> {
+export async function mcpSync(cwd: string, options: { json: boolean }): Promise<McpSyncResult> {
   const project = await locateProject(cwd, false);
   let health: HealthReport | null = null;
   let healthError: string | null = null;
@@ -76,17 +77,23 @@ export async function mcpSync(cwd: string): Promise<McpSyncResult> {
   }
   const mode: Mode = health?.mode ?? 'git';
 
-  const synced = await runToolkit(['sync', '--json'], { cwd, timeoutMs: SYNC_TIMEOUT_MS });
+  const synced = await runToolkit(options.json ? ['sync', '--json'] : ['sync'], {
+    cwd,
+    timeoutMs: SYNC_TIMEOUT_MS,
+  });
   let report: unknown = null;
-  try {
-    report = synced.code === 0 ? JSON.parse(synced.stdout) : null;
-  } catch {
-    report = null;
+  if (options.json && synced.code === 0) {
+    try {
+      report = JSON.parse(synced.stdout);
+    } catch {
+      report = null;
+    }
   }
   const git = {
     ok: synced.code === 0,
     detail: synced.code === 0 ? 'synced with the remote' : firstError(synced),
     report,
+    output: options.json ? null : synced.stdout.trimEnd() || null,
   };
   if (git.ok) return { mode, health, healthError, git, checkpoint: null };
 

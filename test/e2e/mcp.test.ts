@@ -223,7 +223,13 @@ test('mcp sync: with git working it syncs and writes no checkpoint', async () =>
   assert.is(result.mode, 'mcp');
   assert.is(result.git.ok, true, result.git.detail);
   assert.is(result.checkpoint, null);
+  assert.ok(result.git.report && typeof result.git.report === 'object', 'the sync report is included');
   assert.is(r.code, 0);
+  const text = await gc(elena, ['mcp', 'sync']);
+  assert.is(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^Mode: mcp \(1 of 1 MCP servers healthy\)/);
+  assert.match(text.stdout, /git sync: done\.\n {2}\S/, "sync's own report follows, indented");
+  assert.not.match(text.stdout, /Emergency checkpoint/);
 });
 
 test('mcp serve: tools/list, and status, may_edit and gates calls over stdio', async () => {
