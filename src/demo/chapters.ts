@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Chapter } from './story.js';
+import type { Machine } from './world.js';
 
 /** The chapters, in order. Each feature adds the chapter that shows it. */
 export const CHAPTERS: Chapter[] = [
@@ -61,4 +64,41 @@ export const CHAPTERS: Chapter[] = [
       tell.run(yuki, ['lease', 'acquire', 'protocol/spec.md', '--ttl', '30m']);
     },
   },
+  {
+    title: 'A conflict predicted before anyone merges',
+    play({ elena, yuki }, tell) {
+      tell.say(
+        'Elena and Yuki both change line 5 of src/shared.py on their own session branches. Elena pushes hers;',
+      );
+      tell.say(
+        "Yuki only commits. Nobody has merged anything; the hooks shared both sessions' changed files.",
+      );
+      changeLine(elena, 'src/shared.py', 5, 'THRESHOLD = 0.01  # Elena: stricter significance');
+      tell.run(elena, ['commit', '-q', '-m', 'Stricter significance threshold', '--', 'src/shared.py'], {
+        git: true,
+      });
+      tell.run(elena, ['push', '-q', '-u', 'origin', 'HEAD'], { git: true });
+      changeLine(yuki, 'src/shared.py', 5, 'THRESHOLD = 0.1  # Yuki: fewer samples, faster');
+      tell.run(yuki, ['commit', '-q', '-m', 'Looser threshold for the latency runs', '--', 'src/shared.py'], {
+        git: true,
+      });
+      tell.say(
+        "Yuki's status merges her committed work with every live session that changed the same files, in memory",
+      );
+      tell.say('(git merge-tree, no worktree touched), and names the file, both sessions and what to do:');
+      tell.run(yuki, ['status', '--fetch']);
+      tell.say('check runs the pre-push analysis without pushing (exit 1: there is a conflict).');
+      tell.say(
+        'With policy.merge: warn (the default) her push would go through with this warning; block stops it.',
+      );
+      tell.run(yuki, ['check'], { expect: 1 });
+    },
+  },
 ];
+
+/** Replaces one line (1-based) of a file in a machine's worktree, as an editor would. */
+function changeLine(machine: Machine, file: string, line: number, text: string): void {
+  const lines = readFileSync(path.join(machine.dir, file), 'utf8').split('\n');
+  lines[line - 1] = text;
+  machine.write(file, lines.join('\n'));
+}
