@@ -50,9 +50,10 @@ export interface MyWork {
   /** Files my work changes against the default branch; computed from `tip` when absent. */
   changedFiles?: readonly string[];
   /** My session, when there is one. */
-  session?: { id: string; researcher: string } | null;
+  session?: { id: string; researcher: string; branch?: string | null } | null;
   /** My researcher id when there is no session (or to name me anyway). */
   researcher?: string | null;
+  /** The branch pushed or checked (`HEAD` when git says so): names my tip in the advice. */
   branch?: string | null;
 }
 
@@ -72,7 +73,7 @@ export function mergeConflictsFor(ctx: Context, mine: MyWork, others: readonly S
     side: {
       session: mine.session?.id ?? null,
       researcher: mine.session?.researcher ?? mine.researcher ?? null,
-      branch: mine.branch ?? null,
+      branch: mine.session?.branch ?? (mine.branch === 'HEAD' ? null : (mine.branch ?? null)),
       ref: mine.branch ?? mine.tip.slice(0, 12),
     },
     files,
