@@ -17,6 +17,13 @@ export async function run(argv: string[]): Promise<number> {
   world.seed(SAMPLE_FILES);
   const cast = { world, elena: world.clone('elena'), yuki: world.clone('yuki'), aria: world.clone('aria') };
   print('  elena/, yuki/, aria/: one clone per researcher, each a separate "machine" with its own HOME');
+  // As a new user would after cloning: init installs the git hooks (a clone runs none of ours).
+  for (const machine of [cast.elena, cast.yuki, cast.aria]) {
+    const init = machine.gc(['init']);
+    if (init.code !== 0)
+      throw environmentError(`git consortium init failed in ${machine.dir}: ${init.stderr.trim()}`);
+  }
+  print('  git consortium init in each clone: the git hooks are installed');
   const tell = new Narrator(print);
   try {
     for (const [i, chapter] of CHAPTERS.entries()) {

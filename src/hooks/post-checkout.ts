@@ -2,7 +2,6 @@ import { isLive } from '../analysis/state.js';
 import { openContext } from '../context/context.js';
 import { researcherOfBranch } from '../core/branches.js';
 import { warn } from '../core/output.js';
-import { hostName, refreshSession, startSession } from '../services/sessions.js';
 import type { Agent } from '../store/sessions.js';
 
 /**
@@ -20,20 +19,26 @@ export async function run(args: string[]): Promise<number> {
   const researcher = researcherOfBranch(branch, ctx.config.sessions.branchPrefix, ctx.researchers.keys());
   if (!researcher) return 0;
   if (ctx.researchers.size ? !ctx.researchers.has(researcher) : ctx.config.researchersListed) return 0;
-  const host = hostName();
+  // Sessions bound to this worktree and branch (as sessionsOn and findCurrentSession read them),
+  // stale ones included: coming back to a branch resumes its session.
   const open = ctx
     .sessions()
-    .sessions.filter(
-      (s) => s.state === 'active' && s.host === host && s.worktree === ctx.repo.top && s.branch === branch,
-    )
+    .sessions.filter((s) => s.state === 'active' && s.worktree === ctx.repo.top && s.branch === branch)
     .sort((a, b) => b.heartbeatAt.localeCompare(a.heartbeatAt));
   const here = open[0];
   if (here) {
     const stale = !isLive(here, ctx.nowMs, ctx.config.sessions.staleAfterMs);
+    // The common case, switching back to a live session's branch: its head is the one recorded
+    // and its heartbeat is recent, so there is nothing to write (and no git to run).
+    const due = ctx.nowMs - Date.parse(here.heartbeatAt) >= ctx.config.sessions.staleAfterMs / 4;
+    if (!stale && !due && here.head === args[1]) return 0;
+    const { refreshSession } = await import('../services/sessions.js');
     refreshSession(ctx, here, { force: stale, share: 'background' });
     if (stale) warn(`git-consortium: resumed session ${here.id} of ${here.researcher} on ${branch}.`);
     return 0;
   }
+  // Loaded only now: the lifecycle brings leases and pattern matching with it.
+  const { startSession } = await import('../services/sessions.js');
   const started = await startSession(ctx, {
     researcher,
     branch: 'current',

@@ -60,7 +60,7 @@ export async function run(args: string[]): Promise<number> {
     if (!tip) continue; // a tag of a tree or blob: no commits to check
     const known = ZERO.test(remoteSha) ? [] : [remoteSha];
     targets.push({
-      ref: localRef,
+      ref: localRefName(ctx, localRef, remoteRef),
       tip,
       walk: ['--ignore-missing', tip, '--not', `--remotes=${ctx.config.remote}`, ...known],
     });
@@ -132,6 +132,13 @@ async function record(ctx: Context, check: PushCheck, override: string | undefin
     warn(
       `git-consortium: the session record and notes will reach ${ctx.config.remote} with the next sync (${pushed.outcome.detail}).`,
     );
+}
+
+/** `git push origin HEAD` gives HEAD as the local ref: name the branch it stands for. */
+function localRefName(ctx: Context, localRef: string, remoteRef: string): string {
+  if (localRef.startsWith('refs/')) return localRef;
+  if (localRef === 'HEAD' && ctx.branch) return `refs/heads/${ctx.branch}`;
+  return remoteRef;
 }
 
 /** `git push origin` names the remote; `git push <url>` gives the url twice. */
