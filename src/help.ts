@@ -18,12 +18,15 @@ state, 2 bad usage or input, 3 environment problem (not a repository, git too ol
 export const COMMANDS: CommandHelp[] = [
   {
     name: 'init',
-    usage: ['init [--claude] [--github] [--force]'],
+    usage: ['init [--claude] [--github] [--force] [--json]'],
     summary: 'set up this repository: configuration, git hooks, notes settings',
     details: `Writes consortium.config.yaml (from the workspace folders it finds, keeping an existing
-configuration), installs the git hooks with husky (keeping hooks the repository already has),
-sets notes.rewriteRef so notes follow rebases and amends. --claude adds the Claude Code files,
---github the GitHub Actions workflow. Running it twice changes nothing the second time.`,
+configuration), installs the git hooks with husky in <git dir>/consortium/hooks (active in every
+worktree of the repository; hooks it already had in .git/hooks or .husky/ keep running), sets
+notes.rewriteRef so notes follow rebases and amends, and removes the old scripts' .claude-session-*
+lock files and refs/claude/session-* refs. --claude adds the Claude Code files, --github the
+GitHub Actions workflow; --force replaces files of the same name and reinstalls the hooks.
+Running it twice changes nothing the second time. The hooks are off with CONSORTIUM=0 or HUSKY=0.`,
   },
   {
     name: 'orient',
@@ -123,10 +126,13 @@ releasing need the remote (exit 3 when it cannot be reached). list shows the lea
   },
   {
     name: 'check',
-    usage: ['check [--json] [REVISION-RANGE]'],
+    usage: ['check [--json] [--no-fetch] [REVISION-RANGE]'],
     summary: 'the conflicts a push would meet, without pushing',
     details: `Runs the pre-push analysis on the commits of REVISION-RANGE (default: what the current
-branch would push) against the other live sessions. Exits 1 when there are conflicts.`,
+branch would push) against the other live sessions: leases, protocol files, predicted merges and
+other researchers' workspaces, each with what policy does with it (block or warn). Like the gate
+it first brings the coordination state from the remote, bounded in time; --no-fetch uses what is
+known here. Exits 1 when there are conflicts.`,
   },
   {
     name: 'gates',
@@ -162,9 +168,10 @@ from the records' own history, each with the commit id a reviewer can verify wit
   },
   {
     name: 'uninstall',
-    usage: ['uninstall'],
+    usage: ['uninstall [--json]'],
     summary: "remove the toolkit's hooks and settings",
-    details: 'Restores the hooks the repository had before init. The coordination refs are left alone.',
+    details: `Restores what init changed in the hooks setup (core.hooksPath, notes settings) as it was
+before the first init, and removes the hook bodies. The coordination refs and notes are left alone.`,
   },
   {
     name: 'checkpoint',
@@ -180,7 +187,7 @@ the session record, says so once, and moves them to folded/.`,
     usage: ['doctor [--json]'],
     summary: 'check git, hooks, configuration, remote and Claude Code files',
     details:
-      'Checks the git version, hooks installed and active in this worktree, the configuration, the remote, notes settings and the Claude Code files.',
+      'Checks the git version, the configuration, hooks installed and active in every worktree of the repository, repository hooks added since init, the toolkit reachable by the hooks, notes settings, the remote, the Claude Code files and leftovers of the old scripts. Exits 3 when a check fails.',
   },
   {
     name: 'demo',
@@ -194,7 +201,8 @@ you to explore.`,
     name: 'hook',
     usage: ['hook <name> [args...]'],
     summary: 'entry point of the installed git hooks',
-    details: 'Called by the git hooks that init installs; not meant to be run by hand.',
+    details:
+      'Called by the git hooks that init installs (post-checkout, post-commit, pre-push, post-merge); not meant to be run by hand.',
   },
   {
     name: 'claude-hook',
