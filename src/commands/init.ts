@@ -29,7 +29,8 @@ export async function run(argv: string[]): Promise<number> {
   const notes: string[] = [];
 
   if (!config.file) changes.push(writeConfig(repo, config));
-  const researchers = researchersOf(config.file ? config : await loadConfig(repo.top), repo.top);
+  const effective = config.file ? config : await loadConfig(repo.top);
+  const researchers = researchersOf(effective, repo.top);
 
   changes.push(...installHooks(repo, { force: values.force }));
 
@@ -46,8 +47,7 @@ export async function run(argv: string[]): Promise<number> {
     notes.push(`${f} is an old lock file that git tracks: remove it with git rm ${f} and commit`);
 
   if (values.claude) changes.push(...(await claude(repo, researchers, !!values.force, notes)));
-  if (values.github)
-    changes.push(...(await github(repo, !!values.force, notes, config.sessions.branchPrefix)));
+  if (values.github) changes.push(...(await github(repo, effective, !!values.force, notes)));
 
   if (values.json) {
     printJson({ changes, nothingToChange: changes.length === 0, notes });
@@ -81,58 +81,24 @@ protocol: []
   return `wrote consortium.config.yaml (${found.length ? `researchers from the workspace folders: ${found.join(', ')}` : 'no workspace folders found yet'})`;
 }
 
-/** --claude: src/claude/install.ts (Claude Code integration). */
+/** --claude: the Claude Code files (src/claude/install.ts), loaded only when asked for. */
 async function claude(
   repo: Repo,
   researchers: Map<string, Researcher>,
   force: boolean,
   notes: string[],
 ): Promise<string[]> {
-  const mod = await optional<{
-    installClaude: (
-      top: string,
-      researchers: Iterable<Researcher>,
-      options: { force?: boolean },
-    ) => { written: string[]; kept: string[]; skipped: string[] };
-  }>('../claude/install.js');
-  if (!mod) {
-    notes.push(
-      '--claude: the Claude Code integration is not part of this build yet; nothing written for it.',
-    );
-    return [];
-  }
-  const report = mod.installClaude(repo.top, researchers.values(), { force });
+  const { installClaude } = await import('../claude/install.js');
+  const report = installClaude(repo.top, researchers.values(), { force });
   for (const k of report.kept) notes.push(`${k} is not the toolkit's: left alone (--force replaces it)`);
   for (const s of report.skipped) notes.push(`${s} has no workspace folder yet: no Claude Code files for it`);
   return report.written.map((f) => `wrote ${f}`);
 }
 
-/** --github: src/ci/install.ts (the GitHub Actions workflow), when this build has it. */
-async function github(repo: Repo, force: boolean, notes: string[], branchPrefix: string): Promise<string[]> {
-  const mod = await optional<{
-    installGithub: (
-      top: string,
-      options: { force?: boolean; branchPrefix?: string },
-    ) => { written: string[]; kept?: string[] };
-  }>('../ci/install.js');
-  if (!mod || typeof mod.installGithub !== 'function') {
-    notes.push(
-      '--github: the GitHub Actions workflow is not part of this build yet; nothing written for it.',
-    );
-    return [];
-  }
-  const report = mod.installGithub(repo.top, { force, branchPrefix });
-  for (const k of report.kept ?? [])
-    notes.push(`${k} is not the toolkit's: left alone (--force replaces it)`);
+/** --github: the GitHub Actions workflow (src/ci/install.ts), loaded only when asked for. */
+async function github(repo: Repo, config: Config, force: boolean, notes: string[]): Promise<string[]> {
+  const { installGithub } = await import('../ci/install.js');
+  const report = installGithub(repo.top, { force, branchPrefix: config.sessions.branchPrefix });
+  for (const k of report.kept) notes.push(`${k} is not the toolkit's: left alone (--force replaces it)`);
   return report.written.map((f) => `wrote ${f}`);
-}
-
-/** A module of another part of the toolkit that may not be in this build. */
-async function optional<T>(specifier: string): Promise<T | undefined> {
-  try {
-    return (await import(specifier)) as T;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
-    throw error;
-  }
 }

@@ -60,6 +60,15 @@ test('init run twice changes nothing the second time', () => {
   assert.equal(tree(path.join(elena.dir, '.git', 'consortium', 'hooks')), files);
 });
 
+test('init --claude --github adds the Claude Code files and the workflow, once', () => {
+  const r = elena.gc(['init', '--claude', '--github']);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /wrote \.claude\/settings\.json/);
+  assert.match(r.stdout, /wrote \.github\/workflows\/claude-session-sync\.yml/);
+  assert.ok(existsSync(path.join(elena.dir, '.claude', 'settings.json')));
+  assert.match(elena.gc(['init', '--claude', '--github']).stdout, /nothing to change/);
+});
+
 let before = '';
 test('hooks the repository had in .git/hooks and .husky/ still run after init, with the same arguments and stdin', () => {
   const marker = path.join(world.root, 'yuki-hooks.log');
