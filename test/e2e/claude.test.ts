@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import yaml from 'js-yaml';
@@ -363,6 +363,34 @@ test('PreCompact writes a handoff that SessionStart with source compact brings b
   assert.is(mineOf(elena).length, 1, 'compaction keeps the same session');
 });
 
+test('/consortium-compact as the agent runs it: compact with its summary, then the compacted conversation starts from it', () => {
+  const sessionId = /export CONSORTIUM_SESSION='([^']+)'/.exec(readFileSync(ENV_FILE, 'utf8'))![1]!;
+  const summaryFile = path.join(world.root, 'consortium-summary.md');
+  writeFileSync(
+    summaryFile,
+    'Effect sizes recomputed with bootstrap CIs.\n\nNext steps:\n- rerun the power analysis\n',
+  );
+  // The agent's Bash commands carry CONSORTIUM_SESSION from CLAUDE_ENV_FILE.
+  must(
+    elena.gc(['compact', '--summary-file', summaryFile], {
+      cwd: ELENA_WS,
+      env: { CONSORTIUM_SESSION: sessionId },
+    }),
+  );
+  assert.is(sessionsOf(elena, true).find((s) => s.id === sessionId).state, 'ended');
+  const back = answer(
+    hook(elena, 'SessionStart', { source: 'compact' }, { cwd: ELENA_WS, env: { CLAUDE_ENV_FILE: ENV_FILE } }),
+  );
+  const context: string = back.hookSpecificOutput.additionalContext;
+  assert.match(context, `Latest handoff (session ${sessionId}`);
+  assert.match(context, 'bootstrap CIs');
+  assert.match(context, 'rerun the power analysis');
+  const active = mineOf(elena).filter((s) => s.state === 'active');
+  assert.is(active.length, 1, 'the compacted conversation works in a new session');
+  assert.is.not(active[0].id, sessionId);
+  assert.match(readFileSync(ENV_FILE, 'utf8'), `export CONSORTIUM_SESSION='${active[0].id}'`);
+});
+
 // --- A Claude Code worktree ---------------------------------------------------------------
 
 test("a conversation in Claude Code's own worktree registers there, and leases hold there too", () => {
@@ -435,7 +463,7 @@ test('a second conversation in a folder where one is at work is registered, and 
 // --- SessionEnd ---------------------------------------------------------------------------
 
 test('SessionEnd ends the session without touching the network (the remote is gone)', () => {
-  const [session] = mineOf(elena);
+  const [session] = mineOf(elena).filter((s) => s.state === 'active');
   must(elena.git(['remote', 'set-url', 'origin', path.join(world.root, 'no-such-remote.git')]));
   try {
     const r = hook(elena, 'SessionEnd', { reason: 'prompt_input_exit' }, { cwd: ELENA_WS });
