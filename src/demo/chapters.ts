@@ -94,6 +94,37 @@ export const CHAPTERS: Chapter[] = [
       tell.run(yuki, ['check'], { expect: 1 });
     },
   },
+  {
+    title: 'A push blocked by live work on a protocol file; an override everyone sees',
+    play({ elena, yuki, aria }, tell) {
+      const spec = (line: number, text: string) =>
+        `# Protocol\n\n${Array.from({ length: 10 }, (_, i) => (i + 3 === line ? text : `line ${i + 3}`)).join('\n')}\n`;
+      tell.say(
+        'Yuki changes the protocol file she leased and pushes her session branch: nothing in the way.',
+      );
+      yuki.commit('Protocol: latency budget per call', {
+        'protocol/spec.md': spec(12, 'latency budget: 5 ms'),
+      });
+      tell.run(yuki, ['push', '-q', '-u', 'origin', 'HEAD'], { git: true });
+      tell.say(
+        "Elena changes the same file on other lines. She has not run sync: the gate fetches Yuki's session itself.",
+      );
+      elena.commit('Protocol: significance threshold', { 'protocol/spec.md': spec(3, 'alpha = 0.01') });
+      tell.run(elena, ['push', '-q', '-u', 'origin', 'HEAD'], { git: true, expect: 1 });
+      tell.say(
+        'They agree on a call that both changes stand. Elena pushes with the reason, recorded as a note.',
+      );
+      tell.run(elena, ['push', '-q', '-u', 'origin', 'HEAD'], {
+        git: true,
+        env: { CONSORTIUM_OVERRIDE: 'agreed with Yuki on the call: both changes stand' },
+      });
+      tell.say('Aria, on the third machine, sees the override after sync, with git log itself:');
+      tell.run(aria, ['sync']);
+      const branch = elena.git(['branch', '--show-current']).stdout.trim();
+      tell.run(aria, ['fetch', '-q', 'origin', branch], { git: true });
+      tell.run(aria, ['log', '--notes=consortium', '-1', '--format=%h %s%n%N', 'FETCH_HEAD'], { git: true });
+    },
+  },
 ];
 
 /** Replaces one line (1-based) of a file in a machine's worktree, as an editor would. */

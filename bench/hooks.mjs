@@ -1,0 +1,137 @@
+// The git hooks' cost, each as a ratio against `node -e 0` measured in the same run:
+// - post-checkout of a file checkout (git runs it on every `git checkout -- file`): shell
+//   only, it must return before Node starts (target: at most 1.3x);
+// - post-checkout of a session branch: refreshing its session, and registering a new one
+//   (target: at most 2x);
+// - the pre-push gate with 100 active sessions: in full against a local bare remote, with the
+//   network cut (the remote's path missing: fetch and push fail at once, so what is left is
+//   the gate's own work), and the coordination fetch alone, reported separately.
+// Each hook is run exactly as git runs it: the husky stub in core.hooksPath, from the top of
+// the worktree, with git's arguments (and stdin for pre-push).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CLI, nodeBaseline, ratio, report, scratch, time } from './lib.mjs';
+
+const s = scratch('hooks');
+const env = { ...s.env, CONSORTIUM_RESEARCHER: 'elena' };
+
+/** Writes `n` active session records of other researchers in one process, through the store. */
+function makeSessions(n) {
+  const script = `
+    const { openRepo } = await import(${JSON.stringify(new URL('../dist/git/repo.js', import.meta.url).href)});
+    const { createSession } = await import(${JSON.stringify(new URL('../dist/store/sessions.js', import.meta.url).href)});
+    const { newSessionId } = await import(${JSON.stringify(new URL('../dist/core/ids.js', import.meta.url).href)});
+    const repo = openRepo();
+    const at = new Date().toISOString();
+    for (let i = 0; i < ${n}; i++) {
+      const files = ['src/f' + (i % 13) + '.py', ...(i % 10 === 0 ? ['protocol/spec.md'] : [])];
+      createSession(repo, { id: newSessionId(new Date()), researcher: 'r' + (i % 7), branch: 'claude-r' + (i % 7) + '-' + i,
+        worktree: '/w/' + i, host: 'h' + (i % 7), user: 'u', email: null, agent: { kind: 'human' }, intent: 'bench',
+        shared: false, startedAt: at, startCommit: null, heartbeatAt: at, endedAt: null, state: 'active', head: null,
+        changedFiles: files, touchedFiles: [] }, { name: 'bench', email: 'bench@example.org' });
+    }`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: s.repo,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(r.stderr);
+}
+
+const cli = (args, extra = {}) => {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: s.repo,
+    env: { ...process.env, ...env, ...extra },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+};
+
+try {
+  writeFileSync(
+    path.join(s.repo, 'consortium.config.yaml'),
+    'protocol: [protocol/**]\npolicy: { protocol: warn }\n',
+  );
+  s.git(['add', '-A']);
+  s.git(['commit', '-qm', 'config']);
+  s.git(['push', '-q', 'origin', 'main']);
+  cli(['init']);
+  const stubs = s.git(['config', 'core.hooksPath']).trim();
+  const stub = (name) => path.join(stubs, name);
+  const head = s.git(['rev-parse', 'HEAD']).trim();
+
+  const base = nodeBaseline();
+  const fileCheckout = time(stub('post-checkout'), [head, head, '0'], { cwd: s.repo, env, runs: 25 });
+
+  s.git(['checkout', '-q', '-b', 'claude-elena-20261125-090000'], s.repo);
+  const refresh = time(stub('post-checkout'), [head, head, '1'], { cwd: s.repo, env, runs: 15 });
+
+  // Registering: each run checks out (hooks off) a session branch that has no session yet.
+  const samples = [];
+  for (let i = 0; i < 11; i++) {
+    spawnSync('git', ['checkout', '-q', '-b', `claude-elena-20261125-1000${String(i).padStart(2, '0')}`], {
+      cwd: s.repo,
+      env: { ...process.env, ...env, CONSORTIUM: '0' },
+    });
+    const start = process.hrtime.bigint();
+    const r = spawnSync(stub('post-checkout'), [head, head, '1'], {
+      cwd: s.repo,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
+    if (r.status !== 0 || !/registered/.test(r.stderr)) throw new Error(`register: ${r.stderr}`);
+    if (i) samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  samples.sort((a, b) => a - b);
+  const register = samples[Math.floor(samples.length / 2)];
+
+  // The gate: 100 active sessions of others (10 of them on the protocol file we push).
+  makeSessions(100);
+  cli(['share', ...s.git(['for-each-ref', '--format=%(refname)', 'refs/consortium/sessions/']).split('\n').filter(Boolean)]);
+  s.git(['checkout', '-q', '-b', 'claude-elena-20261125-120000', 'main']);
+  for (const dir of ['protocol', 'src']) mkdirSync(path.join(s.repo, dir), { recursive: true });
+  writeFileSync(path.join(s.repo, 'protocol', 'spec.md'), 'changed\n');
+  writeFileSync(path.join(s.repo, 'src', 'f1.py'), 'x\n');
+  s.git(['add', 'protocol/spec.md', 'src/f1.py']);
+  s.git(['commit', '-qm', 'spec'], s.repo);
+  const tip = s.git(['rev-parse', 'HEAD']).trim();
+  const input = `refs/heads/claude-elena-20261125-120000 ${tip} refs/heads/claude-elena-20261125-120000 ${'0'.repeat(40)}\n`;
+  const gateArgs = ['origin', s.remote];
+  const gate = time(stub('pre-push'), gateArgs, { cwd: s.repo, env, input, runs: 9 });
+  const fetch = time(
+    'git',
+    [
+      'fetch',
+      '--quiet',
+      '--no-tags',
+      '--no-write-fetch-head',
+      '--prune',
+      'origin',
+      '+refs/consortium/*:refs/consortium-remote/*',
+      '+refs/notes/consortium:refs/notes/consortium-remote',
+    ],
+    { cwd: s.repo, env, runs: 9 },
+  );
+  const hidden = `${s.remote}.away`;
+  renameSync(s.remote, hidden);
+  let offline;
+  try {
+    offline = time(stub('pre-push'), gateArgs, { cwd: s.repo, env, input, runs: 9 });
+  } finally {
+    renameSync(hidden, s.remote);
+  }
+
+  report('Git hooks (medians; baseline measured in this run)', [
+    ['node -e 0 (baseline)', `${base.toFixed(1)} ms`],
+    ['post-checkout, file checkout (target <= 1.3x)', `${fileCheckout.toFixed(1)} ms  ${ratio(fileCheckout, base)}`],
+    ['post-checkout, session branch, session refreshed (target <= 2x)', `${refresh.toFixed(1)} ms  ${ratio(refresh, base)}`],
+    ['post-checkout, session branch, session registered (target <= 2x)', `${register.toFixed(1)} ms  ${ratio(register, base)}`],
+    ['pre-push gate, 100 active sessions, network cut (the gate alone)', `${offline.toFixed(1)} ms  ${ratio(offline, base)}`],
+    ['pre-push gate, 100 active sessions, local bare remote (all)', `${gate.toFixed(1)} ms  ${ratio(gate, base)}`],
+    ['  of which the coordination fetch alone (git fetch)', `${fetch.toFixed(1)} ms  ${ratio(fetch, base)}`],
+  ]);
+} finally {
+  s.cleanup();
+}
