@@ -80,7 +80,6 @@ export async function checkServer(spec: ServerSpec, options: CheckOptions): Prom
   };
   const env = options.env ?? process.env;
   let stdio: GroupStdioTransport | undefined;
-  let http: StreamableHTTPClientTransport | undefined;
   let transport: Transport;
   if (spec.transport === 'stdio') {
     stdio = new GroupStdioTransport({
@@ -91,11 +90,19 @@ export async function checkServer(spec: ServerSpec, options: CheckOptions): Prom
     });
     transport = stdio;
   } else if (spec.transport === 'http') {
-    http = new StreamableHTTPClientTransport(new URL(spec.url), { requestInit: { headers: spec.headers } });
-    transport = http;
+    transport = new StreamableHTTPClientTransport(new URL(spec.url), {
+      requestInit: { headers: spec.headers },
+    });
   } else {
     transport = new SSEClientTransport(new URL(spec.url), { requestInit: { headers: spec.headers } });
   }
+  // The client tells the transport the protocol version agreed in `initialize`: listen in.
+  let agreed: string | undefined;
+  const tell = transport.setProtocolVersion?.bind(transport);
+  transport.setProtocolVersion = (v: string) => {
+    agreed = v;
+    tell?.(v);
+  };
   const client = new Client({ name: 'git-consortium', version }, { capabilities: {} });
   let step = 'start';
   const started = performance.now();
@@ -120,7 +127,7 @@ export async function checkServer(spec: ServerSpec, options: CheckOptions): Prom
     const info = client.getServerVersion();
     result.serverName = info?.name ?? null;
     result.serverVersion = info?.version ?? null;
-    result.protocolVersion = stdio?.protocolVersion ?? http?.protocolVersion ?? null;
+    result.protocolVersion = agreed ?? null;
   } catch (error) {
     result.error = describe(error, step, spec, options.timeoutMs, stdio);
   } finally {

@@ -15,8 +15,6 @@ export class GroupStdioTransport implements Transport {
   private stderrTail = '';
   private exited = false;
   private closed = false;
-  /** The protocol version agreed in `initialize` (the client tells the transport). */
-  protocolVersion?: string;
 
   onclose?: () => void;
   onerror?: (error: Error) => void;
@@ -77,10 +75,6 @@ export class GroupStdioTransport implements Transport {
       if (stdin.write(serializeMessage(message))) resolve();
       else stdin.once('drain', () => resolve());
     });
-  }
-
-  setProtocolVersion(version: string): void {
-    this.protocolVersion = version;
   }
 
   /** The last line the server wrote on stderr: what to show when it fails. */
