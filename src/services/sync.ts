@@ -277,10 +277,15 @@ function markMerged(
   const tip = sha(ctx, tracking) ?? sha(ctx, `refs/heads/${defaultBranch(ctx.repo, config).name}`);
   if (!tip) return [];
   const host = hostName();
+  const branches = new Map(
+    git(['for-each-ref', '--format=%(refname:lstrip=2) %(objectname)', 'refs/heads/'], { cwd: ctx.repo.top })
+      .stdout.split('\n')
+      .map((line) => line.split(' ') as [string, string]),
+  );
   const marked: Session[] = [];
   for (const s of ctx.sessions().sessions) {
     if (s.state !== 'active' || !s.startCommit) continue;
-    const localTip = s.host === host && s.branch ? sha(ctx, `refs/heads/${s.branch}`) : undefined;
+    const localTip = s.host === host && s.branch ? branches.get(s.branch) : undefined;
     const head = localTip ?? s.head;
     if (!head || head === s.startCommit) continue;
     if (!isAncestor(ctx.repo, head, tip)) continue;

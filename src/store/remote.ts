@@ -64,7 +64,8 @@ async function fetchInto(
       '--prune',
       config.remote,
       `+${LOCAL}*:${MIRROR}*`,
-      `+${NOTES_REF}:${NOTES_MIRROR}`,
+      // A glob, so that a remote without notes yet is not an error (one fetch, not two).
+      `+${NOTES_REF}*:${NOTES_MIRROR}*`,
       ...extra,
     ],
     { cwd: repo.top, timeoutMs },
