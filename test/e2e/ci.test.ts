@@ -217,6 +217,17 @@ test('ci report on a branch with a protocol conflict: level high, the conflict, 
   assert.is(md.code, 0, md.stderr);
   assert.match(md.stdout, /^## Session coordination: 🔴 high/);
   assert.not.match(md.stderr, /::warning/, 'annotations only inside GitHub Actions');
+  // A pull_request event: the head and base branches come from GITHUB_HEAD_REF and GITHUB_BASE_REF.
+  const pr = await gc(runner, ['ci', 'report', '--json', '--no-fetch'], {
+    GITHUB_HEAD_REF: yukiBranch,
+    GITHUB_BASE_REF: 'main',
+    GITHUB_REF: 'refs/pull/7/merge',
+  });
+  assert.is(pr.code, 0, pr.stderr);
+  const prReport = JSON.parse(pr.stdout);
+  assert.is(prReport.branch, yukiBranch);
+  assert.is(prReport.base.ref, 'refs/remotes/origin/main');
+  assert.is(prReport.level, 'high');
   const out = await gc(runner, ['ci', 'report', '--format', 'json', '--output', reportFile], actionsEnv());
   assert.is(out.code, 0, out.stderr);
   assert.is(out.stdout, '');
@@ -294,10 +305,10 @@ test('ci post when the level drops: the issue is closed, the comment says so', a
   const ours = github.comments.get(7)!.filter((c) => c.body.includes('<!-- git-consortium:report -->'));
   assert.is(ours.length, 1);
   assert.match(ours[0]!.body, /Session coordination: 🟢 none/);
-  // Nothing left to close: a further run leaves the issues alone.
-  const again = JSON.parse(
-    (await gc(runner, ['ci', 'post', '--report', reportFile, '--json'], actionsEnv())).stdout,
-  );
+  // Nothing left to close: a further run leaves the issues alone. Without --report, ci post
+  // computes the same report itself.
+  const again = JSON.parse((await gc(runner, ['ci', 'post', '--json'], actionsEnv())).stdout);
+  assert.is(again.level, 'none');
   assert.is(again.issue, null);
   assert.is(again.comment.action, 'unchanged');
 });
