@@ -47,9 +47,9 @@ export async function run(argv: string[]): Promise<number> {
       workspace,
       context: me?.context ? { file: me.context, excerpt: context ?? null } : null,
       gates: {
-        owned: my.owned.map(gateJson),
-        waitingOn: my.waitingOn.map(gateJson),
-        waitingOnMe: my.waitingOnMe.map((g) => ({ ...gateJson(g), neededBy: blockedBy(gates, g.id) })),
+        owned: my.owned.map(brief),
+        waitingOn: my.waitingOn.map(brief),
+        waitingOnMe: my.waitingOnMe.map((g) => ({ ...brief(g), neededBy: blockedBy(gates, g.id) })),
       },
       sessions: { mine: mine.map(sessionJson), others: others.map(sessionJson) },
       handoff: handoff ? handoffJson(handoff) : null,
@@ -105,6 +105,12 @@ export async function run(argv: string[]): Promise<number> {
     for (const a of conflicts) print(`  ${a.kind}: ${a.message}`);
   }
   return 0;
+}
+
+/** A gate as orient shows it: its last change only (gates --json has the whole history). */
+function brief(g: GateStatus) {
+  const { history, ...rest } = gateJson(g);
+  return { ...rest, last: history.at(-1) ?? null };
 }
 
 function gateState(g: GateStatus, c: Colors): string {
