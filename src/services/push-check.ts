@@ -12,12 +12,13 @@ import type { Context } from '../context/context.js';
 import { findCurrentSession } from '../context/current-session.js';
 import { resolveIdentity } from '../context/identity.js';
 import type { ConflictKind, PolicyAction } from '../core/config.js';
+import { existingCommits } from '../git/merge-tree.js';
 import { git } from '../git/run.js';
 import { fetchCoordination } from '../store/remote.js';
 import type { Session } from '../store/sessions.js';
 import { currentLeases } from './leases.js';
 import { fetchSessionBranches, mergeConflictsFor } from './predict.js';
-import type { SessionView } from './view.js';
+import type { LeaseView, SessionView } from './view.js';
 
 /**
  * The pre-push gate's analysis (SPEC section 7), shared by the pre-push hook and `check`:
@@ -68,18 +69,20 @@ export interface RefContext {
   ref: RefCheck;
   /** Live sessions other than mine, minus those whose work the pushed commits contain. */
   others: SessionView[];
+  /** The leases that count now (read once per check). */
+  leases: LeaseView[];
 }
 
 type KindSource = (input: RefContext) => Promise<PushConflict[]> | PushConflict[];
 
 /** One line per kind that needs git; lease, protocol and foreign are pure (analysis/push.ts). */
 const KIND_SOURCES: KindSource[] = [
-  ({ ctx, ref, others }) =>
+  ({ ctx, ref, others, leases }) =>
     pushConflicts({
       files: ref.files,
       me: { session: ref.session?.id, researcher: ref.researcher },
       others,
-      leases: currentLeases(ctx),
+      leases,
       researchers: ctx.researchers,
       config: ctx.config,
       nowMs: ctx.nowMs,
@@ -102,7 +105,8 @@ export async function checkPush(
     if (!outcome.ok && outcome.reason !== 'no-remote')
       offline = { action: ctx.config.policy.offline, detail: outcome.detail };
   }
-  const live = liveSessions(ctx);
+  const leases = currentLeases(ctx);
+  const live = liveSessions(ctx, leases);
   const refs: RefCheck[] = [];
   const conflicts: PushConflict[] = [];
   for (const target of targets) {
@@ -114,7 +118,7 @@ export async function checkPush(
       ref,
       live.filter((s) => s.id !== ref.session?.id),
     );
-    for (const source of KIND_SOURCES) conflicts.push(...(await source({ ctx, ref, others })));
+    for (const source of KIND_SOURCES) conflicts.push(...(await source({ ctx, ref, others, leases })));
   }
   const unique = dedupe(conflicts);
   const blocked = blocking(unique).length > 0 || offline?.action === 'block';
@@ -126,9 +130,8 @@ export async function checkPush(
  * sessions that coordinationView computes (speculative merges of every overlapping pair),
  * so it reads the same parts without them.
  */
-function liveSessions(ctx: Context): SessionView[] {
+function liveSessions(ctx: Context, leases: LeaseView[]): SessionView[] {
   const staleAfter = ctx.config.sessions.staleAfterMs;
-  const leases = currentLeases(ctx);
   return ctx
     .sessions()
     .sessions.map((s) => ({
@@ -205,8 +208,14 @@ async function mergeKind({ ctx, ref, others }: RefContext): Promise<Conflict[]> 
   const files = new Set(ref.files);
   const overlapping = others.filter((s) => [...s.changedFiles, ...s.touchedFiles].some((f) => files.has(f)));
   if (overlapping.length === 0) return [];
-  // Their tips must exist here to be merged: fetch their pushed branches (bounded, best effort).
-  await fetchSessionBranches(ctx, overlapping, GATE_FETCH_TIMEOUT_MS);
+  // Their tips must exist here to be merged: fetch the pushed branches of those whose recorded
+  // head is not here yet (bounded, best effort). A session with no head has nothing committed.
+  const present = existingCommits(
+    ctx.repo,
+    overlapping.flatMap((s) => (s.head ? [s.head] : [])),
+  );
+  const missing = overlapping.filter((s) => s.head && !present.has(s.head));
+  if (missing.length) await fetchSessionBranches(ctx, missing, GATE_FETCH_TIMEOUT_MS);
   return mergeConflictsFor(
     ctx,
     {
