@@ -300,6 +300,22 @@ test("PreToolUse denies an edit of a file another researcher's session leases, n
   assert.is(multi.hookSpecificOutput.permissionDecision, 'deny');
 });
 
+test('PreToolUse follows policy: lease warn gives a note instead of a denial, off says nothing', () => {
+  const config = readFileSync(path.join(elena.dir, 'consortium.config.yaml'), 'utf8');
+  try {
+    elena.write('consortium.config.yaml', `${config}policy: { lease: warn }\n`);
+    const warned = answer(hook(elena, 'PreToolUse', edit(elena, 'src/shared.py'), { cwd: ELENA_WS }));
+    assert.is(warned.hookSpecificOutput.permissionDecision, undefined);
+    assert.match(warned.hookSpecificOutput.additionalContext, 'leased by yuki-tanaka');
+    elena.write('consortium.config.yaml', `${config}policy: { lease: off }\n`);
+    const off = hook(elena, 'PreToolUse', edit(elena, 'src/shared.py'), { cwd: ELENA_WS });
+    assert.is(off.code, 0);
+    assert.is(off.stdout, '');
+  } finally {
+    elena.write('consortium.config.yaml', config);
+  }
+});
+
 test("PreToolUse adds context, not a denial, for a protocol file another live session changed and another researcher's workspace", () => {
   yuki.commit('Tighten the protocol timing', { 'protocol/spec.md': '# Protocol\n\nline 3 (yuki)\n' });
   must(yuki.gc(['heartbeat']));
