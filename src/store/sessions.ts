@@ -177,7 +177,10 @@ export function updateSession(
       return { ...next, commit, source: 'local' };
     backoff(attempt);
   }
-  throw refusal(`Session ${id} is being changed by other processes right now; try again in a moment.`);
+  throw refusal(
+    `Session ${id} is being changed by other processes right now; try again in a moment. ` +
+      'If this persists, a killed process may have left a lock file behind: git consortium recover removes it.',
+  );
 }
 
 /** The time now, as records store it. */
