@@ -8,7 +8,9 @@ import type { Gate } from '../core/config.js';
  * (events are de-duplicated by id only), and they are replayed in the order of their time,
  * then of their id. So when two machines disagree about one gate, the later change wins, and
  * two changes made in the same millisecond are ordered by id: every machine computes the same
- * state from the same events, whatever order it received them in.
+ * state from the same events, whatever order it received them in. A change is stamped no
+ * earlier than the last change of its gate that its writer had seen (services/gates.ts), so a
+ * machine whose clock lags never loses a change it made after seeing another.
  */
 export type GateAction = 'unlock' | 'reopen';
 

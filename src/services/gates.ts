@@ -82,7 +82,10 @@ export async function changeGate(
       `${describeRefusal(gate, options.researcher, options.action, reasons)} Nothing was changed; --force overrides, and is recorded.`,
     );
   }
-  const at = iso(now());
+  // Like a Lamport clock: a change made after seeing the gate's last change sorts after it,
+  // even when that change came from a machine whose clock runs ahead of ours.
+  const seen = gate.history.at(-1)?.at;
+  const at = iso(new Date(Math.max(now().getTime(), seen ? Date.parse(seen) + 1 : 0)));
   const session = findCurrentSession(ctx, { quiet: true });
   const event: GateEvent = {
     id: newEventId(at),

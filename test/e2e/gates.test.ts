@@ -264,6 +264,11 @@ test('two machines disagreeing about one gate: every change kept, the later one 
   must(elena.gc(['gates', 'unlock', 'G1', '-r', 'elena-vasquez'], t(20)));
   sync(alex);
   assert.is(gate(alex, 'G1').status, 'unlocked');
+  // A machine whose clock lags still wins with a change made after seeing the others.
+  must(alex.gc(['gates', 'reopen', 'G1', '-r', 'elena-vasquez'], t(1)));
+  sync(elena);
+  assert.is(gate(elena, 'G1').status, 'locked');
+  assert.ok(gate(elena, 'G1').history.at(-1).at > '2030-01-01T10:20', 'stamped after what it had seen');
   const refs = alex.git(['for-each-ref', '--format=%(refname)', 'refs/consortium-remote/gates/']).stdout;
   assert.is(refs.trim().split('\n').length, 3, 'one ref per writing clone, not one hot ref');
 });
