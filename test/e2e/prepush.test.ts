@@ -129,6 +129,24 @@ test('a session whose work the pushed commits already contain is not in the way'
   assert.not.match(r.stderr, /blocked/);
 });
 
+test('pushes to another remote are not checked; malformed hook input is reported and changes nothing', () => {
+  const mirror = `${world.remote}-mirror.git`;
+  must(aria.git(['init', '-q', '--bare', mirror]));
+  // A protocol change that Yuki's live session collides with: blocked towards origin...
+  aria.commit('Protocol: a note for the mirror', { 'protocol/spec.md': lines({ 5: 'ARIA MIRROR' }) });
+  assert.is(aria.git(['push', '-u', 'origin', 'HEAD']).code, 1);
+  // ...and not checked towards a private mirror.
+  const other = aria.git(['push', mirror, 'HEAD:refs/heads/backup']);
+  assert.is(other.code, 0, other.stderr);
+  assert.not.match(other.stderr, /blocked/);
+  const bad = aria.gc(['hook', 'pre-push', 'origin', world.remote], { input: 'not a ref line\n' });
+  assert.is(bad.code, 0);
+  assert.match(bad.stderr, /ignored a line git would not write/);
+  const unknown = aria.gc(['hook', 'no-such-hook']);
+  assert.is(unknown.code, 2);
+  assert.match(unknown.stderr, /takes one of/);
+});
+
 test('CONSORTIUM=0 and HUSKY=0 turn the gate off; deletions are not checked', () => {
   // Yuki's live session changed protocol/spec.md: this push is one the gate refuses.
   aria.commit('Protocol: red-team notes', { 'protocol/spec.md': lines({ 7: 'ARIA' }) });
