@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Context } from '../../context/context.js';
 import { resolveIdentity } from '../../context/identity.js';
 import { iso, now } from '../../core/clock.js';
 import { ConsortiumError } from '../../core/errors.js';
@@ -14,6 +15,9 @@ import { contextAt, sessionOfConversation } from '../conversation.js';
 import { type ClaudeEvent, type HookAnswer, silent, specific } from '../event.js';
 import { orientationText } from '../orientation.js';
 
+/** How long SessionStart waits for the remote: an offline laptop starts 3 s later at most. */
+const FETCH_MS = 3000;
+
 /**
  * SessionStart (startup, resume, clear, compact): registers the conversation's session, or
  * resumes the one already bound to its session_id, on the branch that is checked out (a hook
@@ -21,13 +25,11 @@ import { orientationText } from '../orientation.js';
  * and answers with the orientation and the latest handoff, which after `compact` is what
  * brings the conversation's context back.
  */
-const FETCH_MS = 3000;
-
 export async function sessionStart(event: ClaudeEvent): Promise<HookAnswer> {
   const ctx = await contextAt(event.cwd);
   if (!ctx) return silent;
   const warnings: string[] = [];
-  // Start from what the others are doing now (bounded: an offline laptop waits 3 s at most).
+  // Start from what the others are doing now.
   const fetched = await fetchCoordination(ctx.repo, ctx.config, FETCH_MS);
   if (!fetched.ok && fetched.reason !== 'no-remote')
     warnings.push(
@@ -105,7 +107,7 @@ export async function sessionStart(event: ClaudeEvent): Promise<HookAnswer> {
   return { output: specific('SessionStart', { additionalContext: text }), code: 0 };
 }
 
-function bind(ctx: Parameters<typeof refreshSession>[0], session: Session, conversation: string): Session {
+function bind(ctx: Context, session: Session, conversation: string): Session {
   const bound = updateSession(
     ctx.repo,
     session.id,
