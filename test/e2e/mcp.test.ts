@@ -11,6 +11,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { modeOf } from '../../src/mcp/health.js';
+import { expandVariables, readServers } from '../../src/mcp/servers.js';
 import { consortium, json, type Machine, must, type Result } from '../helpers/sandbox.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
@@ -131,6 +132,33 @@ test('mode: mcp when every server answered, hybrid when some, git when none or n
   assert.is(modeOf([{ ok: true }, { ok: false }]), 'hybrid');
   assert.is(modeOf([{ ok: false }, { ok: false }]), 'git');
   assert.is(modeOf([]), 'git');
+});
+
+test('.mcp.json: variables (with defaults) expanded as Claude Code does; stdio by default', () => {
+  const env = { TOKEN: 'abc', EMPTY: '' };
+  assert.is(expandVariables(`Bearer \${TOKEN}`, env), 'Bearer abc');
+  assert.is(expandVariables(`\${MISSING:-fallback}/\${EMPTY:-x}/\${MISSING}`, env), 'fallback/x/');
+  writeFileSync(
+    path.join(yuki.dir, 'servers.json'),
+    JSON.stringify({
+      mcpServers: {
+        local: { command: `\${TOOL:-node}`, args: [`--port=\${PORT:-1}`], env: { KEY: `\${TOKEN}` } },
+        remote: { type: 'http', url: `http://127.0.0.1:\${PORT:-8080}/mcp`, headers: { auth: `\${TOKEN}` } },
+      },
+    }),
+  );
+  const list = readServers(yuki.dir, 'servers.json', env);
+  assert.equal(list.servers, [
+    {
+      name: 'local',
+      transport: 'stdio',
+      command: 'node',
+      args: ['--port=1'],
+      env: { KEY: 'abc' },
+      cwd: undefined,
+    },
+    { name: 'remote', transport: 'http', url: 'http://127.0.0.1:8080/mcp', headers: { auth: 'abc' } },
+  ]);
 });
 
 test('health: a real handshake with a stdio server reports its name, version, protocol and latency', async () => {
