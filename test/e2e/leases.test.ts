@@ -100,6 +100,22 @@ test('three rounds of two machines racing overlapping patterns: exactly one gran
   }
 });
 
+test('six machines acquiring six different files at once: all granted, none lost on the one shared ref', async () => {
+  const files = all.map((x) => `data/${x.name}.csv`);
+  const results = await Promise.all(all.map((x, i) => x.gcAsync(['lease', 'acquire', files[i]!, '--json'])));
+  for (const r of results) assert.is(r.code, 0, r.stderr);
+  must(m.aria2.gc(['sync']));
+  const held = json(m.aria2, ['lease', 'list']).leases;
+  for (const [i, x] of all.entries())
+    assert.ok(
+      held.some((l: any) => l.pattern === files[i] && l.session === session.get(x)),
+      `${files[i]} is still held by ${x.name}`,
+    );
+  await Promise.all(all.map((x, i) => x.gcAsync(['lease', 'release', files[i]!]))).then((rs) =>
+    rs.forEach(must),
+  );
+});
+
 test('the leases show in status, on the holding session and in the lease list', () => {
   const status = json(m.elena1, ['status', '--fetch']);
   const holder = status.leases.find((l: any) => l.pattern === 'TCP_SPECIFICATION.md');

@@ -96,6 +96,7 @@ test('recover removes stale lock files of its refs and old .claude-session-* fil
   // A killed writer's lock stops every later write of that ref...
   const stuck = yuki.gc(['heartbeat'], { env: later });
   assert.is.not(stuck.code, 0);
+  assert.match(stuck.stderr, /git consortium recover removes it/);
 
   const dry = json(yuki, ['recover', '--dry-run']);
   const targets = dry.actions.map((a: any) => a.target);
