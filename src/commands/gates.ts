@@ -118,7 +118,11 @@ export function gateJson(g: GateStatus) {
 
 export function gateLine(g: GateStatus, width: number, c: Colors): string {
   const state =
-    g.status === 'unlocked' ? c.green('unlocked') : g.ready ? c.yellow('ready   ') : c.red('locked  ');
+    g.status === 'unlocked'
+      ? c.green('unlocked     ')
+      : g.ready
+        ? c.yellow('locked, ready')
+        : c.red('locked       ');
   const last = g.history.at(-1);
   const parts = [
     `${c.bold(g.id.padEnd(width))}  ${state}  ${g.title ?? ''}${g.owner ? `  (${g.owner})` : ''}`,
