@@ -122,9 +122,17 @@ const isExecutable = (file: string) => {
   }
 };
 
-/** Whether `hooksPath` (as configured) is ours. */
+/** Whether `hooksPath` (as configured) is ours, here and now. */
 const isOurs = (repo: Repo, hooksPath: string | null) =>
   !!hooksPath && realPath(path.resolve(repo.top, hooksPath)) === path.join(hooksDir(repo), '_');
+
+/** Ours, or the one this repository had before its folder was moved (gone, ending like ours). */
+const wasOurs = (repo: Repo, hooksPath: string | null) =>
+  isOurs(repo, hooksPath) ||
+  (!!hooksPath &&
+    path.isAbsolute(hooksPath) &&
+    hooksPath.endsWith(`${path.sep}consortium${path.sep}hooks${path.sep}_`) &&
+    !existsSync(hooksPath));
 
 /** Hook names the repository already has somewhere: those get a body that chains them. */
 function existingHooks(repo: Repo, previous: string | null): string[] {
@@ -164,7 +172,7 @@ export function installHooks(repo: Repo, options: InstallOptions = {}): string[]
   const record = readInstallRecord(repo);
   // The hooks path to chain: what is configured now unless it is already ours (husky's
   // `prepare` script may have set .husky/_ again since the first init).
-  const previous = isOurs(repo, current) ? (record?.before.hooksPath ?? null) : current;
+  const previous = wasOurs(repo, current) ? (record?.before.hooksPath ?? null) : current;
   const chained =
     previous && realPath(path.resolve(repo.top, previous)) === realPath(path.join(repo.commonDir, 'hooks'))
       ? null
@@ -206,7 +214,7 @@ export function installHooks(repo: Repo, options: InstallOptions = {}): string[]
     writeIfChanged(path.join(stubs, name), '#!/usr/bin/env sh\n. "$(dirname "$0")/h"', 0o755);
 
   const before: InstallRecord['before'] = record?.before ?? {
-    hooksPath: isOurs(repo, current) ? null : current,
+    hooksPath: wasOurs(repo, current) ? null : current,
     notesRewriteRef: configAll(repo, 'notes.rewriteRef'),
     notesRewriteAmend: configOne(repo, 'notes.rewrite.amend'),
     notesRewriteRebase: configOne(repo, 'notes.rewrite.rebase'),
@@ -256,7 +264,7 @@ export function uninstallHooks(repo: Repo): string[] {
   const changes: string[] = [];
   const record = readInstallRecord(repo);
   const current = configOne(repo, 'core.hooksPath');
-  if (isOurs(repo, current)) {
+  if (wasOurs(repo, current)) {
     const back = record?.before.hooksPath ?? null;
     setConfig(repo, 'core.hooksPath', back);
     changes.push(
