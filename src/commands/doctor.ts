@@ -9,6 +9,7 @@ import { gitVersion, openRepo, type Repo } from '../git/repo.js';
 import { git, gitNetwork } from '../git/run.js';
 import {
   findLeftovers,
+  hooksDir,
   readInstallRecord,
   unchainedHooks,
   worktreeHooks,
@@ -75,7 +76,7 @@ async function repositoryChecks(repo: Repo, add: (name: string, level: Level, me
     'hooks installed',
     record ? 'ok' : 'fail',
     record
-      ? `by git consortium init on ${record.installedAt}, in ${record.hooksDir}`
+      ? `by git consortium init on ${record.installedAt}, in ${hooksDir(repo)}`
       : 'no: run git consortium init',
   );
   for (const worktree of worktreesOf(repo)) {
