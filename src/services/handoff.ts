@@ -5,7 +5,7 @@ import { matchesAny } from '../core/patterns.js';
 import { headCommit } from '../git/changes.js';
 import { git } from '../git/run.js';
 import { type HandoffFacts, renderHandoff, splitSummary } from '../render/handoff.js';
-import { addNote } from '../store/notes.js';
+import { addNote, mergeFetchedNotes } from '../store/notes.js';
 import { NOTES_REF, sessionRef } from '../store/refs.js';
 import { type NetworkOutcome, pushRefs } from '../store/remote.js';
 import { type Session, updateSession } from '../store/sessions.js';
@@ -196,6 +196,9 @@ export async function writeHandoff(
   ctx.invalidate();
   let noted = false;
   if (facts.head) {
+    // Our notes must hold the remote's (as last fetched) before ours go on top: pushing them
+    // would otherwise replace the notes other machines wrote.
+    mergeFetchedNotes(ctx.repo, author);
     noted = addNote(
       ctx.repo,
       facts.head,

@@ -187,6 +187,19 @@ test('several sessions handing off on one commit at once: every note is kept', a
   for (const id of ids) must(aria.gc(['end', '--session', id]));
 });
 
+test('a handoff never drops notes other machines pushed (notes fetched but not yet merged)', () => {
+  sync(yuki);
+  must(yuki.gc(['handoff', '--session', yukiSession, '-'], { input: 'latency budget agreed' }));
+  const yukiHead = must(yuki.git(['rev-parse', 'HEAD'])).stdout.trim();
+  must(elena.gc(['status', '--fetch']));
+  const mine = json(elena, ['start', '-r', 'elena-vasquez', '--no-branch', '--shared']).id;
+  must(elena.gc(['handoff', '--session', mine, '-'], { input: 'after the fetch' }));
+  must(aria.git(['fetch', '-q', 'origin', '+refs/notes/consortium:refs/notes/check']));
+  const note = must(aria.git(['notes', '--ref=check', 'show', yukiHead])).stdout;
+  assert.ok(note.includes(yukiSession), "Yuki's note is still on the remote");
+  must(elena.gc(['end', '--session', mine]));
+});
+
 test('bad input: a missing summary file or a stray argument changes nothing (exit 2)', () => {
   const id = json(yuki, ['start', '-r', 'yuki-tanaka', '--no-branch', '--shared']).id;
   const before = must(yuki.git(['rev-parse', `refs/consortium/sessions/${id}`])).stdout;
