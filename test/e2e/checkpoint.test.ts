@@ -7,7 +7,7 @@ import { CLI } from '../../src/demo/world.js';
 import { consortium, json, must } from '../helpers/sandbox.js';
 
 /** Emergency checkpoints: written when git cannot be used, folded back once it can. */
-const { m, cleanup } = consortium(['elena', 'yuki']);
+const { m, world, cleanup } = consortium(['elena', 'yuki']);
 const { elena, yuki } = m;
 test.after(cleanup);
 
@@ -100,6 +100,21 @@ test('without git on PATH, checkpoint still works; sync folds it into the curren
   assert.is(record(yuki, current).extra.checkpoints[0].message, 'no git here');
   const again = must(yuki.gc(['sync']));
   assert.not.match(again.stdout + again.stderr, /Folded/);
+});
+
+test('in a broken repository (HEAD corrupt, an index.lock left behind) checkpoint still writes', () => {
+  const broken = world.clone('broken');
+  writeFileSync(path.join(broken.dir, '.git', 'index.lock'), '');
+  writeFileSync(path.join(broken.dir, '.git', 'HEAD'), 'garbage\n');
+  assert.is(broken.git(['status']).code, 128, 'git itself gives up here');
+  const r = broken.gc(['checkpoint', '-m', 'repo broke mid-rebase'], { cwd: 'consortium/yuki-tanaka' });
+  assert.is(r.code, 0, r.stderr);
+  const files = pending(broken.dir);
+  assert.is(files.length, 1);
+  const text = readFileSync(path.join(dirOf(broken.dir), files[0]!), 'utf8');
+  assert.match(text, /repo broke mid-rebase/);
+  assert.match(text, /- Researcher: yuki-tanaka \(from workspace folder\)/);
+  assert.match(text, /- Branch: \(unknown\)/);
 });
 
 test('bad input: an invalid researcher id is refused and nothing is written', () => {
