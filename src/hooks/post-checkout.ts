@@ -1,7 +1,8 @@
 import { isLive } from '../analysis/state.js';
-import { openContext } from '../context/context.js';
+import { type Context, openContext } from '../context/context.js';
 import { researcherOfBranch } from '../core/branches.js';
 import { warn } from '../core/output.js';
+import { gitConfigValue } from '../git/repo.js';
 import type { Agent } from '../store/sessions.js';
 
 /**
@@ -37,6 +38,15 @@ export async function run(args: string[]): Promise<number> {
     if (stale) warn(`git-consortium: resumed session ${here.id} of ${here.researcher} on ${branch}.`);
     return 0;
   }
+  // Someone who says who they are (CONSORTIUM_RESEARCHER, git config consortium.researcher)
+  // checking out another researcher's session branch is reviewing it, not working as them.
+  const me = declaredIdentity(ctx);
+  if (me && me !== researcher) {
+    warn(
+      `git-consortium: ${branch} is ${researcher}'s session branch: no session registered for you (${me}).`,
+    );
+    return 0;
+  }
   // Loaded only now: the lifecycle brings leases and pattern matching with it.
   const { startSession } = await import('../services/sessions.js');
   const started = await startSession(ctx, {
@@ -49,6 +59,14 @@ export async function run(args: string[]): Promise<number> {
   });
   warn(`git-consortium: registered session ${started.session.id} for ${researcher} on ${branch}.`);
   return 0;
+}
+
+/**
+ * The researcher the caller declared (CONSORTIUM_RESEARCHER, git config consortium.researcher),
+ * not the one the branch name implies: that is the question here.
+ */
+function declaredIdentity(ctx: Context): string | undefined {
+  return process.env.CONSORTIUM_RESEARCHER || gitConfigValue(ctx.repo, 'consortium.researcher');
 }
 
 /** A checkout made by a Claude Code agent carries its session id in the environment. */

@@ -65,6 +65,17 @@ test('another session branch gets its own session; the previous one is left as i
   must(elena.git(['checkout', '-q', BRANCH]));
 });
 
+test("someone who says who they are, checking out another researcher's session branch, registers nothing", () => {
+  must(elena.git(['config', 'consortium.researcher', 'elena-vasquez']));
+  const before = all().length;
+  const r = elena.git(['checkout', '-b', 'claude-yuki-tanaka-20261125-100000', 'main']);
+  assert.is(r.code, 0);
+  assert.match(r.stderr, /yuki-tanaka's session branch: no session registered for you \(elena-vasquez\)/);
+  assert.is(all().length, before);
+  must(elena.git(['config', '--unset', 'consortium.researcher']));
+  must(elena.git(['checkout', '-q', BRANCH]));
+});
+
 test('start registers exactly one session (its own checkout does not register another)', () => {
   must(elena.git(['checkout', '-q', 'main']));
   const started = json(elena, ['start', '-r', 'elena-vasquez']);
