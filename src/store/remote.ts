@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Config } from '../core/config.js';
 import type { Repo } from '../git/repo.js';
 import { git, gitNetwork } from '../git/run.js';
+import { readRecords } from './records.js';
 import { LOCAL, localOf, MIRROR, mirrorOf, NOTES_MIRROR, NOTES_REF } from './refs.js';
 
 /**
@@ -37,15 +38,30 @@ export async function fetchCoordination(
 }
 
 /**
- * A ref the remote deleted (`recover --prune` on some machine) and that has not changed here
- * since it was last fetched is deleted here too; otherwise the next sync would push it back.
+ * A finished session the remote deleted (`recover --prune` on some machine), whose record has
+ * not changed here since it was last fetched, is deleted here too; otherwise the next sync
+ * would push it back. Only finished sessions, which are all that prune deletes, and never when
+ * the remote lost every record at once: that is a different or reset remote, not a prune.
  */
 function forgetPruned(repo: Repo, known: Map<string, string>) {
   const now = shasOf(repo, [MIRROR]);
-  for (const [mirror, sha] of known) {
-    if (now.has(mirror)) continue;
+  const gone = [...known].filter(([mirror]) => !now.has(mirror) && mirror.startsWith(`${MIRROR}sessions/`));
+  if (gone.length === 0 || now.size === 0) return;
+  const { records } = readRecords(
+    repo,
+    gone.map(([mirror]) => localOf(mirror)),
+  );
+  const finished = new Set(
+    records
+      .filter((r) => {
+        const state = (r.body as { state?: unknown } | null)?.state;
+        return state === 'ended' || state === 'merged';
+      })
+      .map((r) => `${r.ref}\0${r.commit}`),
+  );
+  for (const [mirror, sha] of gone) {
     const local = localOf(mirror);
-    if (local !== mirror) git(['update-ref', '-d', local, sha], { cwd: repo.top });
+    if (finished.has(`${local}\0${sha}`)) git(['update-ref', '-d', local, sha], { cwd: repo.top });
   }
 }
 
