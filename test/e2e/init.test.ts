@@ -128,6 +128,29 @@ test('uninstall puts back a core.hooksPath of husky that init found', () => {
   assert.is(localConfig(aria), original);
 });
 
+test('a core.hooksPath of another tool keeps running; a hook added after init is reported by doctor and chained by init', () => {
+  const marker = path.join(world.root, 'aria-hooks.log');
+  hook(path.join(aria.dir, '.githooks', 'post-checkout'), marker);
+  must(aria.git(['config', 'core.hooksPath', '.githooks']));
+  must(aria.gc(['init']));
+  must(aria.git(['checkout', '-q', '-b', 'feature-githooks']));
+  assert.match(readFileSync(marker, 'utf8'), /\.githooks\/post-checkout [0-9a-f]{40} [0-9a-f]{40} 1/);
+
+  hook(path.join(aria.dir, '.git', 'hooks', 'pre-rebase'), marker);
+  const doctor = JSON.parse(aria.gc(['doctor', '--json']).stdout);
+  const added = doctor.checks.find((c: any) => c.name === 'repository hooks');
+  assert.ok(added, JSON.stringify(doctor.checks));
+  assert.match(added.message, /pre-rebase/);
+  assert.match(must(aria.gc(['init'])).stdout, /pre-rebase/);
+  must(aria.git(['rebase', '-q', '--force-rebase', 'main']));
+  assert.match(readFileSync(marker, 'utf8'), /\.git\/hooks\/pre-rebase main/);
+
+  must(aria.gc(['uninstall']));
+  assert.is(must(aria.git(['config', 'core.hooksPath'])).stdout.trim(), '.githooks');
+  must(aria.git(['config', '--unset', 'core.hooksPath']));
+  must(aria.git(['checkout', '-q', 'main']));
+});
+
 test('init takes over from the old scripts: their lock files and refs are reported and removed', () => {
   writeFileSync(path.join(aria.dir, '.claude-session-20251001'), 'pid 123\n');
   writeFileSync(path.join(aria.dir, 'consortium', 'aria-blackwood', '.claude-session-x'), 'pid 456\n');
