@@ -250,12 +250,16 @@ test('a remote that accepts and never answers: start within 15 s, status within 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
+  const elenaSession = json(elena, ['start', '-r', 'elena-vasquez', '--worktree']).id;
   try {
     await withRemote(elena, `git://127.0.0.1:${port}/consortium.git`, async () => {
-      const [start, sync] = await Promise.all([
+      const [start, sync, lease] = await Promise.all([
         timed(elena, ['start', '-r', 'elena-vasquez', '--json']),
         timed(elena, ['sync']),
+        timed(elena, ['lease', 'acquire', 'src/shared.py', '--session', elenaSession]),
       ]);
+      assert.is(lease.code, 3, lease.stderr);
+      assert.match(lease.stderr, /A lease needs the remote/);
       assert.is(start.code, 0, start.stderr);
       assert.ok(start.seconds < 15, `start took ${start.seconds}s`);
       assert.match(start.stderr, /Not shared with the remote yet/);
@@ -271,6 +275,7 @@ test('a remote that accepts and never answers: start within 15 s, status within 
     server.close();
   }
   must(elena.gc(['end']));
+  must(elena.gc(['end', '--session', elenaSession]));
 });
 
 test('sync with bad options is a usage error', () => {
