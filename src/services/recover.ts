@@ -181,6 +181,13 @@ function staleLocks(ctx: Context, dryRun: boolean): RecoverAction[] {
     }
   };
   for (const root of roots) visit(root);
+  // packed-refs holds the toolkit's refs too: a stale lock on it stops every ref deletion.
+  const packed = path.join(ctx.repo.commonDir, 'packed-refs.lock');
+  const age = ageOf(packed);
+  if (age !== undefined && age <= limit)
+    actions.push(
+      remove(packed, 'packed-refs.lock', 'remove-lock', 'a lock left by a process that is gone', dryRun),
+    );
   return actions;
 }
 

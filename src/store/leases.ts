@@ -113,6 +113,7 @@ export async function fetchLeaseTable(
       '--quiet',
       '--no-tags',
       '--no-write-fetch-head',
+      '--no-auto-maintenance',
       '--prune',
       config.remote,
       `+${LEASES_REF}*:${LEASES_MIRROR}*`,

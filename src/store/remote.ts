@@ -77,6 +77,8 @@ async function fetchInto(
       '--quiet',
       '--no-tags',
       '--no-write-fetch-head',
+      // git's own maintenance belongs to the user's git commands, not to a bounded coordination fetch.
+      '--no-auto-maintenance',
       '--prune',
       config.remote,
       `+${LOCAL}*:${MIRROR}*`,
@@ -100,6 +102,7 @@ async function fetchInto(
         '--quiet',
         '--no-tags',
         '--no-write-fetch-head',
+        '--no-auto-maintenance',
         '--prune',
         config.remote,
         `+${LOCAL}*:${MIRROR}*`,
