@@ -116,16 +116,6 @@ export async function changeGate(
   };
 }
 
-/** The ids of every gate event known here (sync compares before and after fetching). */
-export function gateEventIds(ctx: Context): Set<string> {
-  return new Set(readGateEvents(ctx.repo).events.map((e) => e.id));
-}
-
-/** Gate events that were not among `known`: what a fetch brought. */
-export function newGateEvents(ctx: Context, known: Set<string>): GateEvent[] {
-  return readGateEvents(ctx.repo).events.filter((e) => !known.has(e.id));
-}
-
 /** A gate event as one line for people. */
 export function gateEventLine(e: GateEvent): string {
   const what = e.action === 'unlock' ? 'unlocked' : 'reopened';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type GateEvent, isGateEvent, mergeEvents } from '../analysis/gates.js';
+import { refusal } from '../core/errors.js';
 import { gitConfigValue, type Repo } from '../git/repo.js';
 import { git } from '../git/run.js';
 import {
@@ -122,7 +123,7 @@ export function appendGateEvent(
     if (compareAndSwap(repo, ref, commit, local?.sha ?? ZERO)) return { ref, commit };
     backoff(attempt);
   }
-  throw new Error('the gate record is being changed by other processes right now; try again');
+  throw refusal('The gate record of this clone is being changed by other processes right now; try again.');
 }
 
 interface Tip {
