@@ -127,6 +127,14 @@ async function record(ctx: Context, check: PushCheck, override: string | undefin
     }
   }
   if (noted) refs.push(NOTES_REF);
+  // A remote that did not answer the fetch gets no second wait: the next sync shares them.
+  if (check.offline) {
+    if (refs.length)
+      warn(
+        `git-consortium: the session record and notes will reach ${ctx.config.remote} with the next sync.`,
+      );
+    return;
+  }
   const pushed = await pushRefs(ctx.repo, ctx.config, [...new Set(refs)]);
   if (!pushed.outcome.ok && pushed.outcome.reason !== 'no-remote')
     warn(

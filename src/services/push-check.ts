@@ -71,6 +71,8 @@ export interface RefContext {
   others: SessionView[];
   /** The leases that count now (read once per check). */
   leases: LeaseView[];
+  /** The remote did not answer the coordination fetch: no further network calls. */
+  offline: boolean;
 }
 
 type KindSource = (input: RefContext) => Promise<PushConflict[]> | PushConflict[];
@@ -118,7 +120,8 @@ export async function checkPush(
       ref,
       live.filter((s) => s.id !== ref.session?.id),
     );
-    for (const source of KIND_SOURCES) conflicts.push(...(await source({ ctx, ref, others, leases })));
+    for (const source of KIND_SOURCES)
+      conflicts.push(...(await source({ ctx, ref, others, leases, offline: !!offline })));
   }
   const unique = dedupe(conflicts);
   const blocked = blocking(unique).length > 0 || offline?.action === 'block';
@@ -203,7 +206,7 @@ function notContained(ctx: Context, ref: RefCheck, others: SessionView[]): Sessi
 }
 
 /** The `merge` kind: my pushed tip merged speculatively with the others' work (services/predict.ts). */
-async function mergeKind({ ctx, ref, others }: RefContext): Promise<Conflict[]> {
+async function mergeKind({ ctx, ref, others, offline }: RefContext): Promise<Conflict[]> {
   if (ctx.config.policy.merge === 'off' || others.length === 0) return [];
   const files = new Set(ref.files);
   const overlapping = others.filter((s) => [...s.changedFiles, ...s.touchedFiles].some((f) => files.has(f)));
@@ -215,7 +218,7 @@ async function mergeKind({ ctx, ref, others }: RefContext): Promise<Conflict[]> 
     overlapping.flatMap((s) => (s.head ? [s.head] : [])),
   );
   const missing = overlapping.filter((s) => s.head && !present.has(s.head));
-  if (missing.length) await fetchSessionBranches(ctx, missing, GATE_FETCH_TIMEOUT_MS);
+  if (missing.length && !offline) await fetchSessionBranches(ctx, missing, GATE_FETCH_TIMEOUT_MS);
   return mergeConflictsFor(
     ctx,
     {
