@@ -1,4 +1,3 @@
-import { refreshSession } from '../../services/sessions.js';
 import { contextAt, fileInWorktree, sessionOfConversation } from '../conversation.js';
 import { type ClaudeEvent, type HookAnswer, silent, toolFile } from '../event.js';
 
@@ -18,6 +17,8 @@ export async function postToolUse(event: ClaudeEvent): Promise<HookAnswer> {
   const due = ctx.nowMs - Date.parse(session.heartbeatAt) >= ctx.config.sessions.staleAfterMs / 4;
   const news = touched.some((f) => !session.touchedFiles.includes(f));
   if (!due && !news) return silent;
+  // Loaded only when there is something to write: the common case above stays light.
+  const { refreshSession } = await import('../../services/sessions.js');
   refreshSession(ctx, session, { touched, share: 'background' });
   return silent;
 }
