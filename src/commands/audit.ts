@@ -107,24 +107,32 @@ function sessionEvents(repo: Repo): AuditEvent[] {
     const match = /^session (\S+): (.+)$/.exec(c.subject);
     const body = c.body as Record<string, unknown> | null;
     if (!match || !body || typeof body.researcher !== 'string') continue;
-    const [, id = '', action = ''] = match;
+    const [, id = '', full = ''] = match;
+    // "start (elena-vasquez)": the researcher is its own column.
+    const action = full.replace(/ \([^)]*\)$/, '');
     // Heartbeats are liveness, not events a reviewer needs: they would drown the trail.
     if (action === 'heartbeat') continue;
     const extra = (body.extra ?? {}) as Record<string, unknown>;
     const kind = action === 'handoff' ? 'handoff' : action === 'checkpoint' ? 'checkpoint' : 'session';
-    let what = `${action}${body.branch ? ` on ${body.branch}` : ''}${body.intent ? `: ${body.intent}` : ''}`;
+    let what = `${body.branch ? `on ${body.branch}` : 'no branch'}${body.intent ? `: ${body.intent}` : ''}`;
+    // Record commits carry whole seconds; the record's own times are exact.
+    const stamp = (value: unknown) =>
+      typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? utc(value) : c.at;
+    let at = action === 'start' ? stamp(body.startedAt) : action === 'end' ? stamp(body.endedAt) : c.at;
     if (kind === 'handoff') {
       const h = extra.handoff as { head?: string; summary?: string } | undefined;
       what = `handoff at ${h?.head?.slice(0, 10) ?? '(no head)'}${h?.summary ? `: ${h.summary.split('\n')[0]}` : ''}`;
+      at = stamp((h as { at?: unknown } | undefined)?.at);
     }
     if (kind === 'checkpoint') {
       const list = Array.isArray(extra.checkpoints)
-        ? (extra.checkpoints as { id?: string; message?: string }[])
+        ? (extra.checkpoints as { id?: string; message?: string; foldedAt?: string }[])
         : [];
       const last = list.at(-1);
+      at = stamp(last?.foldedAt);
       what = `emergency checkpoint ${last?.id ?? ''} folded${last?.message ? `: ${last.message.split('\n')[0]}` : ''}`;
     }
-    events.push({ at: c.at, kind, action, by: body.researcher, session: id, what, commit: c.commit });
+    events.push({ at, kind, action, by: body.researcher, session: id, what, commit: c.commit });
   }
   return events;
 }

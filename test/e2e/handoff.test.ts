@@ -155,7 +155,7 @@ test('audit lists sessions and handoffs, each with its record commit', () => {
   const { events } = json(elena, ['audit']);
   const handoffs = events.filter((e: any) => e.kind === 'handoff' && e.session === elenaSession);
   assert.is(handoffs.length, 2, 'the handoff and the compaction');
-  const starts = events.filter((e: any) => e.kind === 'session' && e.action.startsWith('start'));
+  const starts = events.filter((e: any) => e.kind === 'session' && e.action === 'start');
   assert.ok(starts.some((e: any) => e.session === elenaSession && e.by === 'elena-vasquez'));
   assert.ok(
     events.some((e: any) => e.kind === 'session' && e.action === 'end' && e.session === elenaSession),
