@@ -200,6 +200,27 @@ test('a handoff never drops notes other machines pushed (notes fetched but not y
   must(elena.gc(['end', '--session', mine]));
 });
 
+test('two machines handing off on one commit: after sync both notes are on it, everywhere', () => {
+  sync(aria);
+  sync(elena);
+  const commit = must(aria.git(['rev-parse', 'origin/main'])).stdout.trim();
+  must(aria.git(['checkout', '-q', '--detach', commit]));
+  must(elena.git(['checkout', '-q', '--detach', commit]));
+  const a = json(aria, ['start', '-r', 'aria-blackwood', '--no-branch', '--shared']).id;
+  const e = json(elena, ['start', '-r', 'elena-vasquez', '--no-branch', '--shared']).id;
+  must(aria.gc(['handoff', '--session', a, '-'], { input: 'from aria' }));
+  must(elena.gc(['handoff', '--session', e, '-'], { input: 'from elena' }));
+  sync(aria);
+  sync(elena);
+  sync(aria);
+  for (const machine of [aria, elena]) {
+    const note = must(machine.git(['notes', '--ref=consortium', 'show', commit])).stdout;
+    assert.ok(note.includes(a) && note.includes(e), `${machine.name} has both handoff notes`);
+  }
+  must(aria.gc(['end', '--session', a]));
+  must(elena.gc(['end', '--session', e]));
+});
+
 test('bad input: a missing summary file or a stray argument changes nothing (exit 2)', () => {
   const id = json(yuki, ['start', '-r', 'yuki-tanaka', '--no-branch', '--shared']).id;
   const before = must(yuki.git(['rev-parse', `refs/consortium/sessions/${id}`])).stdout;
