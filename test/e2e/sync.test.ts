@@ -250,7 +250,14 @@ test('a remote that accepts and never answers: start within 15 s, status within 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
-  const elenaSession = json(elena, ['start', '-r', 'elena-vasquez', '--worktree']).id;
+  const elenaSession = json(elena, [
+    'start',
+    '-r',
+    'elena-vasquez',
+    '--worktree',
+    '--branch',
+    'elena-side',
+  ]).id;
   try {
     await withRemote(elena, `git://127.0.0.1:${port}/consortium.git`, async () => {
       const [start, sync, lease] = await Promise.all([
