@@ -28,7 +28,10 @@ export async function run(argv: string[]): Promise<number> {
   const changes: string[] = [];
   const notes: string[] = [];
 
-  if (!config.file) changes.push(writeConfig(repo, config));
+  if (!config.file) {
+    changes.push(writeConfig(repo, config));
+    notes.push('commit consortium.config.yaml so that every clone reads the same configuration');
+  }
   const effective = config.file ? config : await loadConfig(repo.top);
   const researchers = researchersOf(effective, repo.top);
 
