@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -180,6 +180,25 @@ test('a toolkit that cannot start, or that fails, never loses a commit or a chan
   assert.match(must(elena.git(['log', '-1', '--format=%s'])).stdout, /bad config/);
   assert.ok(existsSync(path.join(elena.dir, 'consortium.config.yaml')), 'the change is still there');
   must(elena.git(['checkout', '--', 'consortium.config.yaml']));
+});
+
+test("without git-consortium on PATH, the hooks find the main worktree's node_modules/.bin, also from a linked worktree", () => {
+  const bin = path.join(elena.dir, 'node_modules', '.bin');
+  mkdirSync(bin, { recursive: true });
+  symlinkSync(path.join(world.bin, 'git-consortium'), path.join(bin, 'git-consortium'));
+  const env = {
+    PATH: (process.env.PATH ?? '')
+      .split(path.delimiter)
+      .filter((d) => d !== world.bin)
+      .join(path.delimiter),
+  };
+  const branch = 'claude-elena-vasquez-20261125-160000';
+  const wt = path.join(world.root, 'elena-wt-local');
+  const r = elena.git(['worktree', 'add', '-b', branch, wt, 'main'], { env });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /registered session/);
+  assert.ok(all().some((s) => s.branch === branch && s.worktree === realpathSync(wt)));
+  rmSync(path.join(elena.dir, 'node_modules'), { recursive: true, force: true });
 });
 
 test.run();
