@@ -19,7 +19,6 @@ import {
   type SessionRecord,
   updateSession,
 } from '../store/sessions.js';
-import { releaseEnded } from './leases.js';
 
 /**
  * The session lifecycle, shared by every entry point (commands, git hooks, Claude Code hooks,
@@ -215,7 +214,11 @@ export async function endSession(
   const pushed = await pushRefs(ctx.repo, ctx.config, [sessionRef(session.id)]);
   // The ended record already releases its leases for everyone who fetches it; when the remote
   // answered, the lease table is cleaned up as well.
-  if (pushed.outcome.ok) await releaseEnded(ctx, ended);
+  if (pushed.outcome.ok) {
+    // Loaded here only: the git hooks that register and refresh sessions never need leases.
+    const { releaseEnded } = await import('./leases.js');
+    await releaseEnded(ctx, ended);
+  }
   return { session: ended, shared: pushed.outcome };
 }
 
