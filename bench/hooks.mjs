@@ -89,7 +89,13 @@ try {
 
   // The gate: 100 active sessions of others (10 of them on the protocol file we push).
   makeSessions(100);
-  cli(['share', ...s.git(['for-each-ref', '--format=%(refname)', 'refs/consortium/sessions/']).split('\n').filter(Boolean)]);
+  cli([
+    'share',
+    ...s
+      .git(['for-each-ref', '--format=%(refname)', 'refs/consortium/sessions/'])
+      .split('\n')
+      .filter(Boolean),
+  ]);
   s.git(['checkout', '-q', '-b', 'claude-elena-20261125-120000', 'main']);
   for (const dir of ['protocol', 'src']) mkdirSync(path.join(s.repo, dir), { recursive: true });
   writeFileSync(path.join(s.repo, 'protocol', 'spec.md'), 'changed\n');
@@ -125,11 +131,26 @@ try {
 
   report('Git hooks (medians; baseline measured in this run)', [
     ['node -e 0 (baseline)', `${base.toFixed(1)} ms`],
-    ['post-checkout, file checkout (target <= 1.3x)', `${fileCheckout.toFixed(1)} ms  ${ratio(fileCheckout, base)}`],
-    ['post-checkout, session branch, session refreshed (target <= 2x)', `${refresh.toFixed(1)} ms  ${ratio(refresh, base)}`],
-    ['post-checkout, session branch, session registered (target <= 2x)', `${register.toFixed(1)} ms  ${ratio(register, base)}`],
-    ['pre-push gate, 100 active sessions, network cut (the gate alone)', `${offline.toFixed(1)} ms  ${ratio(offline, base)}`],
-    ['pre-push gate, 100 active sessions, local bare remote (all)', `${gate.toFixed(1)} ms  ${ratio(gate, base)}`],
+    [
+      'post-checkout, file checkout (target <= 1.3x)',
+      `${fileCheckout.toFixed(1)} ms  ${ratio(fileCheckout, base)}`,
+    ],
+    [
+      'post-checkout, session branch, session refreshed (target <= 2x)',
+      `${refresh.toFixed(1)} ms  ${ratio(refresh, base)}`,
+    ],
+    [
+      'post-checkout, session branch, session registered (target <= 2x)',
+      `${register.toFixed(1)} ms  ${ratio(register, base)}`,
+    ],
+    [
+      'pre-push gate, 100 active sessions, network cut (the gate alone)',
+      `${offline.toFixed(1)} ms  ${ratio(offline, base)}`,
+    ],
+    [
+      'pre-push gate, 100 active sessions, local bare remote (all)',
+      `${gate.toFixed(1)} ms  ${ratio(gate, base)}`,
+    ],
     ['  of which the coordination fetch alone (git fetch)', `${fetch.toFixed(1)} ms  ${ratio(fetch, base)}`],
   ]);
 } finally {
