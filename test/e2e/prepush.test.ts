@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Machine } from '../../src/demo/world.js';
 import { consortium, json, must } from '../helpers/sandbox.js';
 
 /**
@@ -163,6 +166,43 @@ test('CONSORTIUM=0 and HUSKY=0 turn the gate off; deletions are not checked', ()
   const deleted = aria.git(['push', 'origin', '--delete', `${ARIA_BRANCH}-b`]);
   assert.is(deleted.code, 0, deleted.stderr);
   assert.not.match(deleted.stderr, /git-consortium[ :(]/);
+});
+
+test('two pushes at once from two worktrees of one clone both keep their provenance notes', async () => {
+  const pushes = [0, 1].map((i) => {
+    const wt = path.join(world.root, `elena-race-${i}`);
+    must(
+      elena.git([
+        'worktree',
+        'add',
+        '-q',
+        '-b',
+        `claude-elena-vasquez-20261125-17000${i}`,
+        wt,
+        'origin/main',
+      ]),
+    );
+    const machine = new Machine(world, 'elena', wt);
+    machine.commit(`Race ${i}`, { [`consortium/elena-vasquez/race-${i}.md`]: `${i}\n` });
+    return { machine, tip: must(machine.git(['rev-parse', 'HEAD'])).stdout.trim() };
+  });
+  const results = await Promise.all(
+    pushes.map(
+      ({ machine }) =>
+        new Promise<number>((resolve) =>
+          spawn('git', ['push', '-q', '-u', 'origin', 'HEAD'], {
+            cwd: machine.dir,
+            env: machine.env(),
+            stdio: 'ignore',
+          }).on('close', (code) => resolve(code ?? -1)),
+        ),
+    ),
+  );
+  assert.equal(results, [0, 0]);
+  for (const { tip } of pushes) {
+    const note = must(elena.git(['notes', '--ref=consortium', 'show', tip])).stdout;
+    assert.match(note, /"type":"provenance"/);
+  }
 });
 
 test('an unreachable remote: policy.offline decides, quickly, and a hung remote is given up on', () => {
