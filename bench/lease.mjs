@@ -2,7 +2,7 @@
 // ref to the same remote, measured in the same run; with 30 and with 300 sessions known, since
 // acquiring fetches the coordination state first.
 import { spawnSync } from 'node:child_process';
-import { CLI, ratio, report, scratch, time } from './lib.mjs';
+import { CLI, nodeBaseline, ratio, report, scratch, time } from './lib.mjs';
 
 const s = scratch('lease');
 const env = { ...s.env, CONSORTIUM_RESEARCHER: 'elena' };
@@ -34,7 +34,11 @@ try {
   pushSamples.sort((x, y) => x - y);
   const push = pushSamples[Math.floor(pushSamples.length / 2)];
 
-  const rows = [['git push of one ref (baseline)', `${push.toFixed(0)} ms`]];
+  const node = nodeBaseline();
+  const rows = [
+    ['git push of one ref (baseline)', `${push.toFixed(0)} ms`],
+    ['node -e 0 (for scale: the start of any Node process)', `${node.toFixed(0)} ms  ${ratio(node, push)}`],
+  ];
   const acquire = time(process.execPath, [CLI, 'lease', 'acquire', 'src/bench.py', '--ttl', '1h'], {
     cwd: s.repo,
     env: withSession,

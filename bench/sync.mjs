@@ -4,7 +4,7 @@
 // changed one session.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { CLI, ratio, report, scratch, time } from './lib.mjs';
+import { CLI, nodeBaseline, ratio, report, scratch, time } from './lib.mjs';
 
 const SESSIONS = 300;
 const s = scratch('sync');
@@ -55,6 +55,7 @@ try {
     cwd: other,
     env,
   });
+  const node = nodeBaseline();
   const first = once(['sync', '--json'], other);
   const idle = time(process.execPath, [CLI, 'sync', '--json'], { cwd: other, env, runs: 9 });
   // One session changes on the first machine between syncs of the other.
@@ -67,6 +68,10 @@ try {
   const oneChange = changed[Math.floor(changed.length / 2)];
   report(`sync with ${SESSIONS} sessions on the remote (median ms, ratio to git fetch of one ref)`, [
     ['git fetch origin main (baseline)', `${fetchOne.toFixed(0)} ms`],
+    [
+      'node -e 0 (for scale: the start of any Node process)',
+      `${node.toFixed(0)} ms  ${ratio(node, fetchOne)}`,
+    ],
     [
       `git fetch of the ${SESSIONS} session refs, nothing else`,
       `${fetchAll.toFixed(0)} ms  ${ratio(fetchAll, fetchOne)}`,

@@ -12,7 +12,7 @@ import type { Context } from '../context/context.js';
 import { iso, now } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
 import { environmentError, refusal, usageError } from '../core/errors.js';
-import { shown } from '../core/ids.js';
+import { isSessionId, shown } from '../core/ids.js';
 import { git } from '../git/run.js';
 import {
   fetchLeaseTable,
@@ -27,7 +27,7 @@ import {
 import { backoff } from '../store/records.js';
 import { MIRRORED_SESSIONS, sessionRef } from '../store/refs.js';
 import { fetchCoordination, type NetworkOutcome, pushRefs } from '../store/remote.js';
-import type { Session } from '../store/sessions.js';
+import { listSessions, type Session } from '../store/sessions.js';
 import { authorFor } from './sessions.js';
 import type { LeaseView } from './view.js';
 
@@ -131,8 +131,7 @@ export async function acquireLeases(
   const fetched = await fetchCoordination(ctx.repo, ctx.config);
   if (!fetched.ok) throw unreachable(ctx, fetched, 'Nothing was acquired.');
   ctx.invalidate();
-  const holders = holdersOf(ctx);
-  holders.set(session.id, session);
+  const holders = new Map<string, Holder>([[session.id, session]]);
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     if (attempt > 0) {
       backoff(attempt);
@@ -140,6 +139,10 @@ export async function acquireLeases(
       if (!again.ok) throw unreachable(ctx, again, 'Nothing was acquired.');
     }
     const server = readFetchedTable(ctx.repo);
+    // Only the holders' records matter: read those, not every session there is.
+    const unknown = [...new Set(server.table.leases.map((l) => l.session))].filter((id) => !holders.has(id));
+    if (unknown.length)
+      for (const s of listSessions(ctx.repo, unknown.filter(isSessionId)).sessions) holders.set(s.id, s);
     const at = iso(now());
     const nowMs = Date.parse(at);
     const live = liveLeases(server.table.leases, holders, nowMs);

@@ -84,8 +84,6 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
     throw environmentError(
       `There is no remote named ${config.remote} to sync with. Add one (git remote add ${config.remote} URL) or set remote in the configuration.`,
     );
-  const me = resolveIdentity(ctx)?.id;
-  const author = authorFor(ctx, me ?? 'git-consortium');
   const branch = defaultBranch(ctx.repo, config).name;
   const tracking = `refs/remotes/${config.remote}/${branch}`;
 
@@ -101,6 +99,9 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
     `+refs/heads/${branch}*:refs/remotes/${config.remote}/${branch}*`,
   ]);
   if (!fetched.ok) throw offline(config, fetched);
+  // Who writes the merge commits (notes, sessions): known after the fetch, from fresh records.
+  ctx.invalidate();
+  const author = authorFor(ctx, resolveIdentity(ctx)?.id ?? 'git-consortium');
 
   const pushed = new Set<string>();
   let rejected: string[] = [];
@@ -111,9 +112,9 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
       backoff(round + 2);
       const again = await fetchCoordination(ctx.repo, config);
       if (!again.ok) throw offline(config, again);
+      ctx.invalidate();
     }
     notesMerged = mergeFetchedNotes(ctx.repo, author) || notesMerged;
-    ctx.invalidate();
     if (round === 0) markMerged(ctx, config, tracking, author);
     const plan = reconcile(ctx, author);
     diverged = plan.diverged;
