@@ -11,6 +11,7 @@ const all = Object.values(m) as Machine[];
 const researcher = (machine: Machine) =>
   ({ elena: 'elena-vasquez', yuki: 'yuki-tanaka', aria: 'aria-blackwood' })[machine.name.slice(0, -1)]!;
 const session = new Map<Machine, string>();
+let forcer: Machine;
 
 test.before(() => {
   for (const machine of all) session.set(machine, json(machine, ['start', '-r', researcher(machine)]).id);
@@ -137,12 +138,16 @@ test('a lease with a short --ttl is refused to others at once and granted once i
 });
 
 test('--force breaks another session lease and records who, when and why', () => {
-  const before = json(m.aria1, ['lease', 'list']);
-  const victim = before.leases.find((l: any) => l.pattern === 'TCP_SPECIFICATION.md');
-  const noReason = m.aria1.gc(['lease', 'acquire', 'TCP_SPECIFICATION.md', '--force']);
+  const victim = json(m.aria1, ['lease', 'list']).leases.find(
+    (l: any) => l.pattern === 'TCP_SPECIFICATION.md',
+  );
+  // Whoever won the race is the victim; another machine (never elena2, used later) breaks it.
+  forcer = [m.aria1, m.aria2, m.yuki1, m.yuki2, m.elena1].find((x) => session.get(x) !== victim.session)!;
+  const observer = all.find((x) => x !== forcer && session.get(x) !== victim.session)!;
+  const noReason = forcer.gc(['lease', 'acquire', 'TCP_SPECIFICATION.md', '--force']);
   assert.is(noReason.code, 2);
   assert.match(noReason.stderr, /--reason/);
-  const forced = json(m.aria1, [
+  const forced = json(forcer, [
     'lease',
     'acquire',
     'TCP_SPECIFICATION.md',
@@ -155,21 +160,23 @@ test('--force breaks another session lease and records who, when and why', () =>
     [victim.session],
   );
   assert.is(forced.leases[0].forced, true);
-  must(m.yuki1.gc(['sync']));
-  const seen = json(m.yuki1, ['lease', 'list']).leases.find((l: any) => l.pattern === 'TCP_SPECIFICATION.md');
-  assert.is(seen.session, session.get(m.aria1));
+  must(observer.gc(['sync']));
+  const seen = json(observer, ['lease', 'list']).leases.find(
+    (l: any) => l.pattern === 'TCP_SPECIFICATION.md',
+  );
+  assert.is(seen.session, session.get(forcer));
   assert.is(seen.forced, true);
   assert.is(seen.reason, 'holder unreachable, release blocks G3');
   // The lease table's history holds the change, with the lease it broke, for the audit.
-  const log = must(m.yuki1.git(['log', '--format=%H %s', 'refs/consortium-remote/leases'])).stdout.split(
+  const log = must(observer.git(['log', '--format=%H %s', 'refs/consortium-remote/leases'])).stdout.split(
     '\n',
   );
-  const line = log.find((l) => / force TCP_SPECIFICATION\.md \(aria-blackwood/.test(l));
+  const line = log.find((l) => l.includes(` force TCP_SPECIFICATION.md (${researcher(forcer)}`));
   assert.ok(line, log.join('\n'));
-  const body = must(m.yuki1.git(['log', '-1', '--format=%b', line!.split(' ')[0]!])).stdout;
+  const body = must(observer.git(['log', '-1', '--format=%b', line!.split(' ')[0]!])).stdout;
   const change = JSON.parse(body).change;
   assert.is(change.action, 'force');
-  assert.is(change.researcher, 'aria-blackwood');
+  assert.is(change.researcher, researcher(forcer));
   assert.is(change.reason, 'holder unreachable, release blocks G3');
   assert.match(change.at, /Z$/);
   assert.equal(
@@ -179,9 +186,9 @@ test('--force breaks another session lease and records who, when and why', () =>
 });
 
 test('end releases the session leases everywhere after sync', async () => {
-  const ended = session.get(m.aria1)!;
-  assert.ok(json(m.aria1, ['lease', 'list']).leases.some((l: any) => l.session === ended));
-  must(m.aria1.gc(['end']));
+  const ended = session.get(forcer)!;
+  assert.ok(json(forcer, ['lease', 'list']).leases.some((l: any) => l.session === ended));
+  must(forcer.gc(['end']));
   await syncAll();
   for (const x of all)
     assert.not.ok(
@@ -242,18 +249,19 @@ test('bad input is refused with exit 2 and changes nothing', () => {
 });
 
 test('a lease needs the remote: offline, acquire and release exit 3 and nothing changes', () => {
-  const url = must(m.yuki1.git(['remote', 'get-url', 'origin'])).stdout.trim();
-  must(m.yuki1.git(['remote', 'set-url', 'origin', `${world.root}/no-such-remote.git`]));
+  const x = all.find((y) => y !== forcer)!;
+  const url = must(x.git(['remote', 'get-url', 'origin'])).stdout.trim();
+  must(x.git(['remote', 'set-url', 'origin', `${world.root}/no-such-remote.git`]));
   try {
-    const acquire = m.yuki1.gc(['lease', 'acquire', 'src/offline.py']);
+    const acquire = x.gc(['lease', 'acquire', 'src/offline.py']);
     assert.is(acquire.code, 3);
     assert.match(acquire.stderr, /A lease needs the remote, and origin cannot be reached/);
-    const release = m.yuki1.gc(['lease', 'release', '--all']);
+    const release = x.gc(['lease', 'release', '--all']);
     assert.is(release.code, 3);
   } finally {
-    must(m.yuki1.git(['remote', 'set-url', 'origin', url]));
+    must(x.git(['remote', 'set-url', 'origin', url]));
   }
-  assert.not.ok(json(m.yuki1, ['lease', 'list']).leases.some((l: any) => l.pattern === 'src/offline.py'));
+  assert.not.ok(json(x, ['lease', 'list']).leases.some((l: any) => l.pattern === 'src/offline.py'));
 });
 
 test.run();
