@@ -26,7 +26,13 @@ import {
 } from '../store/leases.js';
 import { backoff } from '../store/records.js';
 import { MIRRORED_SESSIONS, sessionRef } from '../store/refs.js';
-import { fetchCoordination, type NetworkOutcome, pushRefs } from '../store/remote.js';
+import {
+  FETCH_TIMEOUT_MS,
+  fetchCoordination,
+  type NetworkOutcome,
+  PUSH_TIMEOUT_MS,
+  pushRefs,
+} from '../store/remote.js';
 import { listSessions, type Session } from '../store/sessions.js';
 import { authorFor } from './sessions.js';
 import type { LeaseView } from './view.js';
@@ -38,6 +44,16 @@ import type { LeaseView } from './view.js';
  * leases; the loser fetches the winner's table and is refused.
  */
 const ATTEMPTS = 12;
+/** However many retries a race costs, a lease change gives up on a slow remote after this. */
+const BUDGET_MS = 15_000;
+
+/** The time left for one network step: its own limit, cut to what remains of the budget. */
+function stepTimeout(deadline: number, own: number): number {
+  const left = deadline - Date.now();
+  if (left < 500)
+    throw environmentError('The remote is too slow to answer: nothing was changed. Try again later.');
+  return Math.min(own, left);
+}
 
 export function holdersOf(ctx: Context): Map<string, Holder> {
   return new Map(ctx.sessions().sessions.map((s) => [s.id, s]));
@@ -132,10 +148,11 @@ export async function acquireLeases(
   if (!fetched.ok) throw unreachable(ctx, fetched, 'Nothing was acquired.');
   ctx.invalidate();
   const holders = new Map<string, Holder>([[session.id, session]]);
+  const deadline = Date.now() + BUDGET_MS;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     if (attempt > 0) {
       backoff(attempt);
-      const again = await fetchLeaseTable(ctx.repo, ctx.config);
+      const again = await fetchLeaseTable(ctx.repo, ctx.config, stepTimeout(deadline, FETCH_TIMEOUT_MS));
       if (!again.ok) throw unreachable(ctx, again, 'Nothing was acquired.');
     }
     const server = readFetchedTable(ctx.repo);
@@ -189,7 +206,13 @@ export async function acquireLeases(
       change,
     };
     const commit = writeLeaseCommit(ctx.repo, table, server.commit, authorFor(ctx, session.researcher));
-    const pushed = await pushLeaseTable(ctx.repo, ctx.config, commit, server.commit);
+    const pushed = await pushLeaseTable(
+      ctx.repo,
+      ctx.config,
+      commit,
+      server.commit,
+      stepTimeout(deadline, PUSH_TIMEOUT_MS),
+    );
     if (pushed.ok) {
       await shareSessionIfUnknown(ctx, session);
       const granted = liveLeases(mine, holders, nowMs).map(leaseView);
@@ -236,9 +259,14 @@ export async function releaseLeases(
   patterns: string[] | 'all',
   timeoutMs?: number,
 ): Promise<Released> {
+  const deadline = Date.now() + Math.min(BUDGET_MS, 3 * (timeoutMs ?? BUDGET_MS));
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     if (attempt > 0) backoff(attempt);
-    const fetched = await fetchLeaseTable(ctx.repo, ctx.config, timeoutMs);
+    const fetched = await fetchLeaseTable(
+      ctx.repo,
+      ctx.config,
+      stepTimeout(deadline, timeoutMs ?? FETCH_TIMEOUT_MS),
+    );
     if (!fetched.ok) throw unreachable(ctx, fetched, 'Nothing was released.');
     const server = readFetchedTable(ctx.repo);
     const held = server.table.leases.filter((l) => l.session === session.id);
@@ -263,7 +291,13 @@ export async function releaseLeases(
       },
     };
     const commit = writeLeaseCommit(ctx.repo, table, server.commit, authorFor(ctx, session.researcher));
-    const pushed = await pushLeaseTable(ctx.repo, ctx.config, commit, server.commit, timeoutMs);
+    const pushed = await pushLeaseTable(
+      ctx.repo,
+      ctx.config,
+      commit,
+      server.commit,
+      stepTimeout(deadline, timeoutMs ?? PUSH_TIMEOUT_MS),
+    );
     if (pushed.ok) return { released, notHeld };
     if (pushed.reason !== 'moved') throw unreachable(ctx, pushed, 'Nothing was released.');
   }

@@ -26,6 +26,7 @@ import { authorFor, hostName } from './sessions.js';
  * whose work the default branch contains as merged, and says what changed for me.
  */
 const PUSH_ROUNDS = 4;
+const RETRY_BUDGET_MS = 10_000;
 
 export interface SessionBrief {
   id: string;
@@ -107,7 +108,10 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
   let rejected: string[] = [];
   let diverged: string[] = [];
   let notesMerged = false;
+  const since = Date.now();
   for (let round = 0; round < PUSH_ROUNDS; round++) {
+    // Retrying a race is worth it only while the remote answers quickly.
+    if (round > 0 && Date.now() - since > RETRY_BUDGET_MS) break;
     if (round > 0) {
       backoff(round + 2);
       const again = await fetchCoordination(ctx.repo, config);
