@@ -55,7 +55,7 @@ function stepTimeout(deadline: number, own: number): number {
   return Math.min(own, left);
 }
 
-export function holdersOf(ctx: Context): Map<string, Holder> {
+function holdersOf(ctx: Context): Map<string, Holder> {
   return new Map(ctx.sessions().sessions.map((s) => [s.id, s]));
 }
 
@@ -321,12 +321,3 @@ export async function releaseEnded(
     return undefined;
   }
 }
-
-/** The leases a session holds now, as patterns. */
-export function leasesOf(ctx: Context, sessionId: string): string[] {
-  return currentLeases(ctx)
-    .filter((l) => l.session === sessionId)
-    .map((l) => l.pattern);
-}
-
-export const describeLease = describe;

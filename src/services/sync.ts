@@ -115,7 +115,7 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
     if (round > 0) {
       backoff(round + 2);
       const again = await fetchCoordination(ctx.repo, config);
-      if (!again.ok) throw offline(config, again);
+      if (!again.ok) throw offline(config, again, true);
       ctx.invalidate();
     }
     notesMerged = mergeFetchedNotes(ctx.repo, author) || notesMerged;
@@ -125,7 +125,7 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
     ctx.invalidate();
     const toPush = [...plan.push, ...pushable(ctx, plan.considered)];
     const result = await pushRefs(ctx.repo, config, [...new Set(toPush)]);
-    if (!result.outcome.ok) throw offline(config, result.outcome);
+    if (!result.outcome.ok) throw offline(config, result.outcome, true);
     for (const ref of result.accepted) pushed.add(ref);
     rejected = result.rejected;
     if (rejected.length === 0) break;
@@ -135,7 +135,11 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
   const after = listSessions(ctx.repo).sessions;
   // Sessions of this machine are no news to it, unless something other than it changed them.
   const host = hostName();
-  const news = after.filter((s) => s.host !== host);
+  const endedElsewhere = (s: Session) => {
+    const recovered = s.extra?.recovered as { host?: unknown } | undefined;
+    return s.state === 'ended' && !!recovered && recovered.host !== host;
+  };
+  const news = after.filter((s) => s.host !== host || endedElsewhere(s));
   const started = news.filter((s) => !before.has(s.id) && s.state === 'active');
   const ended = news.filter((s) => (before.get(s.id) ?? 'active') === 'active' && s.state === 'ended');
   const mergedNow = after.filter((s) => s.state === 'merged' && before.get(s.id) !== 'merged');
@@ -174,9 +178,10 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
   return report;
 }
 
-function offline(config: Config, outcome: NetworkOutcome & { ok: false }) {
+function offline(config: Config, outcome: NetworkOutcome & { ok: false }, fetched = false) {
   return environmentError(
-    `Cannot reach the remote ${config.remote} (${outcome.detail}); nothing was exchanged. ` +
+    `Cannot reach the remote ${config.remote} (${outcome.detail}); ` +
+      `${fetched ? 'what it had was fetched, but nothing here was shared' : 'nothing was exchanged'}. ` +
       'Everything else keeps working here and is shared at the next sync.',
   );
 }

@@ -50,7 +50,11 @@ test('recover --dry-run lists a stale session and changes no ref; recover ends i
   const granted = json(elena, ['lease', 'acquire', 'src/shared.py'], { env: later });
   assert.is(granted.leases[0].pattern, 'src/shared.py');
   // The owner learns at its next sync, with who ended it and why.
-  must(yuki.gc(['sync']));
+  const news = json(yuki, ['sync']);
+  assert.ok(
+    news.sessions.ended.some((x: any) => x.id === stale.id),
+    'sync tells the owner its session was ended elsewhere',
+  );
   assert.is(stateOn(yuki, stale.id), 'ended');
   const record = JSON.parse(
     must(yuki.git(['log', '-1', '--format=%b', `refs/consortium/sessions/${stale.id}`])).stdout,
