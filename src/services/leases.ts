@@ -13,6 +13,7 @@ import { iso, now } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
 import { environmentError, refusal, usageError } from '../core/errors.js';
 import { isSessionId, shown } from '../core/ids.js';
+import { warn } from '../core/output.js';
 import { git } from '../git/run.js';
 import {
   fetchLeaseTable,
@@ -71,7 +72,9 @@ export const leaseView = (l: LiveLease): LeaseView => ({
 
 /** The leases that count now, as known here (after the last fetch). */
 export function currentLeases(ctx: Context): LeaseView[] {
-  return liveLeases(readLeaseTable(ctx.repo).table.leases, holdersOf(ctx), ctx.nowMs).map(leaseView);
+  const stored = readLeaseTable(ctx.repo);
+  if (stored.problem) warn(`warning: ${stored.problem}.`);
+  return liveLeases(stored.table.leases, holdersOf(ctx), ctx.nowMs).map(leaseView);
 }
 
 /**
@@ -156,6 +159,7 @@ export async function acquireLeases(
       if (!again.ok) throw unreachable(ctx, again, 'Nothing was acquired.');
     }
     const server = readFetchedTable(ctx.repo);
+    if (server.problem && attempt === 0) warn(`warning: ${server.problem}.`);
     // Only the holders' records matter: read those, not every session there is.
     const unknown = [...new Set(server.table.leases.map((l) => l.session))].filter((id) => !holders.has(id));
     if (unknown.length)

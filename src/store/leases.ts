@@ -78,19 +78,19 @@ export function toTable(body: unknown): LeaseTable | undefined {
 export function readLeaseTable(repo: Repo, refs = [LEASES_REF, LEASES_MIRROR]): StoredTable {
   const { records, bad } = readRecords(repo, refs);
   let best: StoredTable | undefined;
+  const unreadable: { ref: string; commit: string }[] = bad.filter((b) => refs.includes(b.ref));
   for (const record of records) {
     if (!refs.includes(record.ref)) continue;
     const table = toTable(record.body);
-    if (!table) continue;
-    if (!best || table.seq > best.table.seq) best = { table, commit: record.commit };
+    if (!table) unreadable.push(record);
+    else if (!best || table.seq > best.table.seq) best = { table, commit: record.commit };
   }
-  if (best) return best;
-  const broken = bad.find((b) => refs.includes(b.ref)) ?? records.find((r) => refs.includes(r.ref));
-  return {
-    table: EMPTY,
-    commit: broken?.commit,
-    problem: broken ? `the lease table ${broken.ref} cannot be read; it will be replaced` : undefined,
-  };
+  const broken = unreadable[0];
+  const problem = broken
+    ? `the lease table ${broken.ref} cannot be read; the next lease change replaces it`
+    : undefined;
+  if (best) return { ...best, problem };
+  return { table: EMPTY, commit: broken?.commit, problem };
 }
 
 /** The server's table as last fetched: what a compare-and-swap must be computed from. */

@@ -248,6 +248,24 @@ test('bad input is refused with exit 2 and changes nothing', () => {
   assert.is(remoteTable(), before);
 });
 
+test('a hand-edited lease table on the remote is reported, never a crash, and the next lease replaces it', () => {
+  const x = all.find((y) => y !== forcer)!;
+  const tree = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+  const garbage = must(x.git(['commit-tree', tree, '-m', 'leases\n\n{not json'])).stdout.trim();
+  must(x.git(['push', '-q', '--no-verify', '--force', 'origin', `${garbage}:refs/consortium/leases`]));
+  must(x.gc(['sync']));
+  const listed = x.gc(['lease', 'list', '--json']);
+  assert.is(listed.code, 0);
+  assert.match(listed.stderr, /lease table .* cannot be read/);
+  assert.ok(Array.isArray(JSON.parse(listed.stdout).leases));
+  const status = x.gc(['status', '--json']);
+  assert.is(status.code, 0, 'status still works');
+  const granted = json(x, ['lease', 'acquire', 'src/after-repair.py']);
+  assert.is(granted.leases[0].pattern, 'src/after-repair.py');
+  assert.is(remoteTable() === garbage, false, 'the unreadable table was replaced');
+  must(x.gc(['lease', 'release', 'src/after-repair.py']));
+});
+
 test('a lease needs the remote: offline, acquire and release exit 3 and nothing changes', () => {
   const x = all.find((y) => y !== forcer)!;
   const url = must(x.git(['remote', 'get-url', 'origin'])).stdout.trim();
