@@ -193,37 +193,6 @@ export function isAncestor(repo: Repo, ancestor: string, descendant: string): bo
   return git(['merge-base', '--is-ancestor', ancestor, descendant], { cwd: repo.top }).status === 0;
 }
 
-export interface LeaseEvent extends LeaseChange {
-  /** The commit recording the change: a reviewer can check it with git. */
-  commit: string;
-}
-
-/**
- * Every change ever made to the lease table, oldest first, each with its commit (the audit
- * trail reads forced leases from here). Reads the newest copy known here.
- */
-export function leaseHistory(repo: Repo): LeaseEvent[] {
-  const { commit } = readLeaseTable(repo);
-  if (!commit) return [];
-  const out = git(['log', '--first-parent', '--reverse', '--format=%H%x00%B%x00', commit], {
-    cwd: repo.top,
-  });
-  if (out.status !== 0) return [];
-  const events: LeaseEvent[] = [];
-  for (const chunk of out.stdout.split('\0\n')) {
-    const [sha = '', message = ''] = chunk.replace(/^\n/, '').split('\0');
-    const split = message.indexOf('\n\n');
-    if (!sha || split < 0) continue;
-    try {
-      const table = toTable(JSON.parse(message.slice(split + 2)));
-      if (table?.change) events.push({ ...table.change, commit: sha });
-    } catch {
-      // a version that cannot be read tells nothing
-    }
-  }
-  return events;
-}
-
 const firstLine = (text: string) =>
   text
     .trim()
