@@ -57,6 +57,10 @@ export const STALE_LOCK_MS = 3000;
 
 export async function recover(ctx: Context, options: RecoverOptions): Promise<RecoverReport> {
   const actions: RecoverAction[] = [];
+  // Locks first: a stale lock makes every later write of its ref fail, the fetch's included.
+  actions.push(...staleLocks(ctx, options.dryRun));
+  actions.push(...tempRefs(ctx, options.dryRun));
+  actions.push(...oldSessionFiles(ctx, options));
   let offline: string | null = null;
   const remoteKnown = hasRemote(ctx.repo, ctx.config.remote);
   if (remoteKnown) {
@@ -64,10 +68,6 @@ export async function recover(ctx: Context, options: RecoverOptions): Promise<Re
     if (!fetched.ok) offline = fetched.detail;
     ctx.invalidate();
   }
-  // Locks first: a stale lock makes every later write of its ref fail.
-  actions.push(...staleLocks(ctx, options.dryRun));
-  actions.push(...tempRefs(ctx, options.dryRun));
-  actions.push(...oldSessionFiles(ctx, options));
 
   const me = resolveIdentity(ctx)?.id;
   const ended: Session[] = [];

@@ -129,7 +129,11 @@ test('a lease with a short --ttl is refused to others at once and granted once i
   const granted = json(m.elena2, ['lease', 'acquire', 'docs/short.md', '--ttl', '2s']);
   const until = Date.parse(granted.leases[0].expiresAt);
   assert.is(until - Date.parse(granted.leases[0].acquiredAt), 2000);
-  const refused = m.yuki2.gc(['lease', 'acquire', 'docs/short.md']);
+  // "At once": a second after it was taken (the clock is fixed there, whatever this machine's load).
+  const oneSecondIn = new Date(Date.parse(granted.leases[0].acquiredAt) + 1000).toISOString();
+  const refused = m.yuki2.gc(['lease', 'acquire', 'docs/short.md'], {
+    env: { CONSORTIUM_CLOCK: oneSecondIn },
+  });
   assert.is(refused.code, 1);
   assert.match(refused.stderr, /docs\/short\.md is leased by elena-vasquez/);
   await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now() + 300)));
