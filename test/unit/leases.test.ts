@@ -86,7 +86,8 @@ test('overlap agrees with matching on witness paths (a path overlaps every patte
         if (matches(file, normalize(p)) && matches(file, normalize(q)))
           assert.ok(patternsOverlap(p, q), `${p} and ${q} both match ${file}`);
   for (const p of patterns)
-    for (const file of paths) assert.is(patternsOverlap(file, p), matches(file, normalize(p)), `${file} vs ${p}`);
+    for (const file of paths)
+      assert.is(patternsOverlap(file, p), matches(file, normalize(p)), `${file} vs ${p}`);
 });
 
 const lease = (over: Partial<LeaseRecord> = {}): LeaseRecord => ({
@@ -116,11 +117,7 @@ test('liveLeases drops expired and released leases and tells when the others exp
     ['s1', { state: 'active', heartbeatAt: '2026-01-01T10:00:00.000Z' }],
     ['s2', { state: 'ended', heartbeatAt: '2026-01-01T10:00:00.000Z' }],
   ]);
-  const table = [
-    lease(),
-    lease({ session: 's2', pattern: 'src/**' }),
-    lease({ pattern: 'x', ttlMs: 1000 }),
-  ];
+  const table = [lease(), lease({ session: 's2', pattern: 'src/**' }), lease({ pattern: 'x', ttlMs: 1000 })];
   const live = liveLeases(table, holders, at('2026-01-01T10:00:30.000Z'));
   assert.equal(
     live.map((l) => [l.pattern, l.expiresAt]),
