@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { now } from '../core/clock.js';
 import type { Config, Researcher } from '../core/config.js';
 import { loadConfig } from '../core/load-config.js';
@@ -45,5 +46,5 @@ export class Context {
 
 export async function openContext(cwd = process.cwd()): Promise<Context> {
   const repo = openRepo(cwd);
-  return new Context(repo, await loadConfig(repo.top));
+  return new Context(repo, await loadConfig(repo.top, path.join(repo.gitDir, 'consortium')));
 }

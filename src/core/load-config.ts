@@ -1,13 +1,22 @@
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cosmiconfig } from 'cosmiconfig';
 import { CONFIG_PLACES, type Config, resolveConfig } from './config.js';
 import { usageError } from './errors.js';
 
 /**
  * Finds and loads the configuration with cosmiconfig, searching only the top of the worktree
  * that is checked out (deeper searches are slow, and a workspace must not shadow the top).
+ *
+ * Loading cosmiconfig and parsing YAML costs about 25 ms, a third of a git hook's budget, so
+ * with `cacheDir` the parsed document of a data file (YAML, JSON, package.json) is kept there,
+ * keyed by the size and time of every candidate file: any change to any of them, or a new one,
+ * loads afresh. A JavaScript configuration runs code and is never cached.
  */
-export async function loadConfig(top: string): Promise<Config> {
+export async function loadConfig(top: string, cacheDir?: string): Promise<Config> {
+  const stamp = cacheDir ? candidatesStamp(top) : undefined;
+  const cached = cacheDir && stamp ? readCache(cacheDir, stamp) : undefined;
+  if (cached) return resolveConfig(cached.raw, cached.file);
+  const { cosmiconfig } = await import('cosmiconfig');
   const explorer = cosmiconfig('consortium', {
     searchPlaces: CONFIG_PLACES,
     searchStrategy: 'none',
@@ -21,9 +30,60 @@ export async function loadConfig(top: string): Promise<Config> {
     const reason = firstLine(error instanceof Error ? error.message : String(error));
     throw usageError(`The configuration ${file} could not be read: ${reason}`);
   }
-  if (!found) return resolveConfig(undefined, undefined);
-  const file = path.relative(top, found.filepath) || found.filepath;
-  return resolveConfig(found.isEmpty ? {} : found.config, file);
+  const file = found ? path.relative(top, found.filepath) || found.filepath : undefined;
+  const raw = found ? (found.isEmpty ? {} : found.config) : undefined;
+  const config = resolveConfig(raw, file);
+  if (cacheDir && stamp && !/\.[cm]?js$/.test(file ?? '') && isPlainData(raw))
+    writeCache(cacheDir, { stamp, file, raw });
+  return config;
+}
+
+interface CachedConfig {
+  stamp: string;
+  file: string | undefined;
+  raw: unknown;
+}
+
+const CACHE_FILE = 'config-cache.json';
+
+/** Size and modification time of every candidate file that exists, in search order. */
+function candidatesStamp(top: string): string {
+  const parts = [top];
+  for (const place of CONFIG_PLACES) {
+    const stat = statSync(path.join(top, place), { throwIfNoEntry: false });
+    if (stat) parts.push(`${place}:${stat.size}:${stat.mtimeMs}`);
+  }
+  return parts.join('|');
+}
+
+function readCache(dir: string, stamp: string): CachedConfig | undefined {
+  try {
+    const cached = JSON.parse(readFileSync(path.join(dir, CACHE_FILE), 'utf8')) as CachedConfig;
+    return cached.stamp === stamp ? cached : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeCache(dir: string, cached: CachedConfig): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    const tmp = path.join(dir, `${CACHE_FILE}.${process.pid}.tmp`);
+    writeFileSync(tmp, JSON.stringify(cached));
+    renameSync(tmp, path.join(dir, CACHE_FILE));
+  } catch {
+    // a cache that cannot be written only costs the next command some time
+  }
+}
+
+/** Only what survives JSON unchanged can be cached (YAML may also give dates). */
+function isPlainData(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(isPlainData);
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
+    return Object.values(value).every(isPlainData);
+  return value === undefined;
 }
 
 function configFileFrom(error: unknown, top: string): string {
