@@ -141,6 +141,21 @@ test('a lease with a short --ttl is refused to others at once and granted once i
   assert.is(later.leases[0].session, session.get(m.yuki2));
 });
 
+test('heartbeats renew a lease; once they stop it expires a ttl after the last one', () => {
+  const granted = json(m.elena2, ['lease', 'acquire', 'docs/renewed.md', '--ttl', '1h']);
+  const t0 = Date.parse(granted.leases[0].acquiredAt);
+  const at = (minutes: number) => ({ CONSORTIUM_CLOCK: new Date(t0 + minutes * 60_000).toISOString() });
+  must(m.elena2.gc(['heartbeat'], { env: at(50) }));
+  must(m.elena2.gc(['sync'], { env: at(50) }));
+  const renewed = m.yuki2.gc(['lease', 'acquire', 'docs/renewed.md'], { env: at(70) });
+  assert.is(renewed.code, 1, 'past its first hour, renewed by the heartbeat at 50 minutes');
+  const until = new Date(t0 + 110 * 60_000).toISOString();
+  assert.ok(renewed.stderr.includes(`until ${until}`), renewed.stderr);
+  const expired = json(m.yuki2, ['lease', 'acquire', 'docs/renewed.md'], { env: at(111) });
+  assert.is(expired.leases[0].session, session.get(m.yuki2));
+  must(m.yuki2.gc(['lease', 'release', 'docs/renewed.md'], { env: at(111) }));
+});
+
 test('--force breaks another session lease and records who, when and why', () => {
   const victim = json(m.aria1, ['lease', 'list']).leases.find(
     (l: any) => l.pattern === 'TCP_SPECIFICATION.md',
