@@ -3,12 +3,13 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { gateJson } from '../commands/gates.js';
 import { openContext } from '../context/context.js';
+import { findCurrentSession } from '../context/current-session.js';
 import { resolveIdentity } from '../context/identity.js';
 import { ConsortiumError } from '../core/errors.js';
+import { editVerdict, repoPath } from '../services/edit-check.js';
 import { gatesView } from '../services/gates.js';
 import { coordinationView, sessionJson } from '../services/view.js';
 import { version } from '../version.js';
-import { editVerdict } from './edit-check.js';
 import { firstError, runToolkit } from './toolkit.js';
 
 /**
@@ -107,7 +108,12 @@ export const TOOLS: Tool[] = [
     async run(args) {
       const file = str(args, 'path');
       if (!file) throw new ToolFailure('path is required.');
-      return editVerdict(await openContext(), file, str(args, 'session'));
+      const ctx = await openContext();
+      return editVerdict(
+        ctx,
+        repoPath(ctx, file),
+        findCurrentSession(ctx, { flag: str(args, 'session'), quiet: true }),
+      );
     },
   },
   {

@@ -2,20 +2,23 @@ import path from 'node:path';
 import { workOfSession } from '../analysis/conflicts.js';
 import { leasesBlocking } from '../analysis/leases.js';
 import { ownerOf } from '../analysis/push.js';
+import { isLive } from '../analysis/state.js';
 import type { Context } from '../context/context.js';
-import { findCurrentSession } from '../context/current-session.js';
 import { resolveIdentity } from '../context/identity.js';
 import type { PolicyAction } from '../core/config.js';
 import { usageError } from '../core/errors.js';
 import { shown } from '../core/ids.js';
 import { matchesAny } from '../core/patterns.js';
-import { coordinationView } from '../services/view.js';
+import type { Session } from '../store/sessions.js';
+import { currentLeases } from './leases.js';
 
 /**
- * May this path be edited now, by this session? What an agent asks the MCP server before it
- * writes: a lease of another session stands in the way (as `policy.lease` says), and protocol
- * files that other live sessions changed, or another researcher's workspace, call for care
- * (as `policy.protocol` and `policy.foreign` say).
+ * May this path be edited now, by this session? What an agent asks before it writes, through
+ * the MCP server or Claude Code's PreToolUse hook alike: a lease of another session stands in
+ * the way (as `policy.lease` says), and protocol files that other live sessions changed, or
+ * another researcher's workspace, call for care (as `policy.protocol` and `policy.foreign` say).
+ * It reads leases and live sessions only: the merge prediction of the whole coordination view
+ * would run on every edit.
  */
 export interface EditReason {
   kind: 'lease' | 'protocol' | 'foreign';
@@ -45,16 +48,14 @@ export function repoPath(ctx: Context, file: string): string {
   return relative;
 }
 
-export function editVerdict(ctx: Context, file: string, sessionFlag?: string): EditVerdict {
-  const target = repoPath(ctx, file);
-  const mine = findCurrentSession(ctx, { flag: sessionFlag, quiet: true });
-  const me = mine?.researcher ?? resolveIdentity(ctx)?.id ?? null;
-  const view = coordinationView(ctx);
+/** `target` is a path from the top of the repository; `mine` the session that would edit it. */
+export function editVerdict(ctx: Context, target: string, mine: Session | undefined): EditVerdict {
+  const me = mine?.researcher ?? identityOrNull(ctx);
   const reasons: EditReason[] = [];
   const { policy } = ctx.config;
 
   if (policy.lease !== 'off') {
-    for (const lease of leasesBlocking(view.leases, target, mine?.id)) {
+    for (const lease of leasesBlocking(currentLeases(ctx), target, mine?.id)) {
       reasons.push({
         kind: 'lease',
         action: policy.lease,
@@ -62,14 +63,21 @@ export function editVerdict(ctx: Context, file: string, sessionFlag?: string): E
         researchers: [lease.researcher],
         message:
           `${target} is leased by ${lease.researcher} (session ${lease.session}, pattern ${lease.pattern}) until ${lease.expiresAt}` +
-          `${lease.reason ? `: ${lease.reason}` : ''}. Ask ${lease.researcher} to release it, or wait for it to expire.`,
+          `${lease.reason ? `: ${lease.reason}` : ''}. Ask ${lease.researcher} to release it ` +
+          `(git consortium lease release ${lease.pattern} in their session), or wait for it to expire; meanwhile work on something else.`,
       });
     }
   }
   if (policy.protocol !== 'off' && matchesAny(target, ctx.config.protocol)) {
-    const others = view.live.filter(
-      (s) => s.id !== mine?.id && s.researcher !== me && workOfSession(s).includes(target),
-    );
+    const others = ctx
+      .sessions()
+      .sessions.filter(
+        (s) =>
+          isLive(s, ctx.nowMs, ctx.config.sessions.staleAfterMs) &&
+          s.id !== mine?.id &&
+          s.researcher !== me &&
+          workOfSession(s).includes(target),
+      );
     if (others.length) {
       reasons.push({
         kind: 'protocol',
@@ -77,8 +85,8 @@ export function editVerdict(ctx: Context, file: string, sessionFlag?: string): E
         sessions: others.map((s) => s.id),
         researchers: [...new Set(others.map((s) => s.researcher))],
         message:
-          `${target} is a protocol file that ${others.map((s) => `${s.researcher} (session ${s.id})`).join(', ')} also changed. ` +
-          'Agree on one change with them before pushing: every researcher depends on it.',
+          `${target} is a protocol file that ${others.map((s) => `${s.researcher} (session ${s.id}, branch ${s.branch ?? 'detached'})`).join(', ')} also changed. ` +
+          'Every researcher depends on it: agree on one change with them before editing, or the push will meet a protocol conflict.',
       });
     }
   }
@@ -89,7 +97,7 @@ export function editVerdict(ctx: Context, file: string, sessionFlag?: string): E
       action: 'warn',
       sessions: [],
       researchers: [owner],
-      message: `${target} is in the workspace or owned paths of ${owner}. Change it only if ${owner} expects it.`,
+      message: `${target} is in the workspace or owned paths of ${named(ctx, owner)}, not of ${me}: change another researcher's files only with their agreement.`,
     });
   }
   const decision = reasons.some((r) => r.action === 'block') ? 'deny' : reasons.length ? 'warn' : 'allow';
@@ -102,3 +110,17 @@ export function editVerdict(ctx: Context, file: string, sessionFlag?: string): E
     reasons,
   };
 }
+
+/** Who is asking, when no session says so; an identity that cannot be told is no identity. */
+function identityOrNull(ctx: Context): string | null {
+  try {
+    return resolveIdentity(ctx)?.id ?? null;
+  } catch {
+    return null;
+  }
+}
+
+const named = (ctx: Context, id: string) => {
+  const name = ctx.researchers.get(id)?.name;
+  return name ? `${name} (${id})` : id;
+};
