@@ -90,7 +90,7 @@ const KIND_SOURCES: KindSource[] = [
       nowMs: ctx.nowMs,
       leaseBlocks: (lease, file) => leasesBlocking([lease], file, ref.session?.id).length > 0,
     }),
-  (input) => withPolicy(input.ctx, 'merge', mergeKind(input)),
+  (input) => withPolicy(input.ctx, 'merge', mergeKind(input), input.ref.session?.id),
 ];
 
 export async function checkPush(
@@ -236,6 +236,7 @@ async function withPolicy(
   ctx: Context,
   kind: ConflictKind,
   found: Promise<Conflict[]> | Conflict[],
+  pusher?: string,
 ): Promise<PushConflict[]> {
   const action = ctx.config.policy[kind as keyof typeof ctx.config.policy];
   if (action === 'off') return [];
@@ -243,11 +244,14 @@ async function withPolicy(
   return (await found).map((c) => ({
     ...c,
     action: action as GateAction,
-    with: c.sessions.map((id) => ({
-      session: id,
-      researcher: sessions.get(id)?.researcher ?? 'unknown',
-      branch: sessions.get(id)?.branch ?? null,
-    })),
+    // A merge conflict names both sides; the pusher is not someone to agree with.
+    with: c.sessions
+      .filter((id) => id !== pusher)
+      .map((id) => ({
+        session: id,
+        researcher: sessions.get(id)?.researcher ?? 'unknown',
+        branch: sessions.get(id)?.branch ?? null,
+      })),
   }));
 }
 
