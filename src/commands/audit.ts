@@ -151,7 +151,8 @@ function gateEvents(repo: Repo): AuditEvent[] {
 
 function leaseEvents(repo: Repo): AuditEvent[] {
   const events: AuditEvent[] = [];
-  for (const c of history(repo, ['refs/consortium/leases', `${MIRROR}leases`])) {
+  // A glob without a wildcard means everything *below* it, so name the one lease ref as a glob.
+  for (const c of history(repo, ['refs/consortium/lease[s]', `${MIRROR}lease[s]`])) {
     const change = (c.body as { change?: Record<string, unknown> } | null)?.change;
     if (!change || typeof change !== 'object') continue;
     const broke = Array.isArray(change.broke)

@@ -202,6 +202,11 @@ test('--force breaks another session lease and records who, when and why', () =>
     change.broke.map((l: any) => l.session),
     [victim.session],
   );
+  // ... and the audit trail shows it, with the commit a reviewer can verify.
+  const audit = json(observer, ['audit']);
+  const text = JSON.stringify(audit);
+  assert.match(text, 'holder unreachable, release blocks G3');
+  assert.match(text, line!.split(' ')[0]!);
 });
 
 test('end releases the session leases everywhere after sync', async () => {
