@@ -4,7 +4,14 @@ import type { Repo } from '../git/repo.js';
 import { git, gitNetwork } from '../git/run.js';
 import { type Author, compareAndSwap, readRecords, writeRecordCommit, ZERO } from './records.js';
 import { LOCAL, MIRROR } from './refs.js';
-import { FETCH_TIMEOUT_MS, hasRemote, type NetworkOutcome, PUSH_TIMEOUT_MS } from './remote.js';
+import {
+  FETCH_TIMEOUT_MS,
+  fetchRefspecs,
+  firstLine,
+  type NetworkOutcome,
+  noAnswer,
+  PUSH_TIMEOUT_MS,
+} from './remote.js';
 
 /**
  * The lease table: ONE ref, refs/consortium/leases, a chain of commits each holding the whole
@@ -100,34 +107,12 @@ export const readFetchedTable = (repo: Repo) => readLeaseTable(repo, [LEASES_MIR
  * Fetches only the lease table into its mirror (a glob refspec, so a remote without a table
  * is not an error, and --prune drops a mirror the remote no longer has).
  */
-export async function fetchLeaseTable(
+export function fetchLeaseTable(
   repo: Repo,
   config: Config,
   timeoutMs = FETCH_TIMEOUT_MS,
 ): Promise<NetworkOutcome> {
-  if (!hasRemote(repo, config.remote))
-    return { ok: false, reason: 'no-remote', detail: `there is no remote named ${config.remote}` };
-  const result = await gitNetwork(
-    [
-      'fetch',
-      '--quiet',
-      '--no-tags',
-      '--no-write-fetch-head',
-      '--no-auto-maintenance',
-      '--prune',
-      config.remote,
-      `+${LEASES_REF}*:${LEASES_MIRROR}*`,
-    ],
-    { cwd: repo.top, timeoutMs },
-  );
-  if (result.timedOut)
-    return {
-      ok: false,
-      reason: 'timeout',
-      detail: `${config.remote} did not answer within ${Math.round(timeoutMs / 1000)}s`,
-    };
-  if (result.status !== 0) return { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) };
-  return { ok: true };
+  return fetchRefspecs(repo, config, [`+${LEASES_REF}*:${LEASES_MIRROR}*`], timeoutMs);
 }
 
 export function writeLeaseCommit(repo: Repo, table: LeaseTable, parent: string | undefined, author: Author) {
@@ -162,12 +147,7 @@ export async function pushLeaseTable(
     ],
     { cwd: repo.top, timeoutMs, env: { CONSORTIUM_INTERNAL_PUSH: '1' } },
   );
-  if (result.timedOut)
-    return {
-      ok: false,
-      reason: 'timeout',
-      detail: `${config.remote} did not answer within ${Math.round(timeoutMs / 1000)}s`,
-    };
+  if (result.timedOut) return { ok: false, reason: 'timeout', detail: noAnswer(config, timeoutMs) };
   const line = result.stdout.split('\n').find((l) => l.includes(`:${LEASES_REF}\t`));
   if (line && !line.startsWith('!')) {
     adopt(repo, commit);
@@ -192,9 +172,3 @@ export function adopt(repo: Repo, commit: string): void {
 export function isAncestor(repo: Repo, ancestor: string, descendant: string): boolean {
   return git(['merge-base', '--is-ancestor', ancestor, descendant], { cwd: repo.top }).status === 0;
 }
-
-const firstLine = (text: string) =>
-  text
-    .trim()
-    .split('\n')
-    .filter((l) => l && !l.startsWith('hint:'))[0] ?? 'no answer';

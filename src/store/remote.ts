@@ -29,8 +29,6 @@ export async function fetchCoordination(
   /** More refspecs for the same fetch (sync brings the default branch along). */
   extra: string[] = [],
 ): Promise<NetworkOutcome> {
-  if (!hasRemote(repo, config.remote))
-    return { ok: false, reason: 'no-remote', detail: `there is no remote named ${config.remote}` };
   const known = shasOf(repo, [MIRROR]);
   const outcome = await fetchInto(repo, config, timeoutMs, extra);
   if (outcome.ok) forgetPruned(repo, known);
@@ -71,6 +69,24 @@ async function fetchInto(
   timeoutMs: number,
   extra: string[],
 ): Promise<NetworkOutcome> {
+  // The notes refspec is a glob, so that a remote without notes yet is not an error.
+  return fetchRefspecs(
+    repo,
+    config,
+    [`+${LOCAL}*:${MIRROR}*`, `+${NOTES_REF}*:${NOTES_MIRROR}*`, ...extra],
+    timeoutMs,
+  );
+}
+
+/** One bounded fetch of `refspecs` from the configured remote, pruning what the remote dropped. */
+export async function fetchRefspecs(
+  repo: Repo,
+  config: Config,
+  refspecs: string[],
+  timeoutMs = FETCH_TIMEOUT_MS,
+): Promise<NetworkOutcome> {
+  if (!hasRemote(repo, config.remote))
+    return { ok: false, reason: 'no-remote', detail: `there is no remote named ${config.remote}` };
   const result = await gitNetwork(
     [
       'fetch',
@@ -81,44 +97,17 @@ async function fetchInto(
       '--no-auto-maintenance',
       '--prune',
       config.remote,
-      `+${LOCAL}*:${MIRROR}*`,
-      // A glob, so that a remote without notes yet is not an error (one fetch, not two).
-      `+${NOTES_REF}*:${NOTES_MIRROR}*`,
-      ...extra,
+      ...refspecs,
     ],
     { cwd: repo.top, timeoutMs },
   );
-  if (result.timedOut)
-    return {
-      ok: false,
-      reason: 'timeout',
-      detail: `${config.remote} did not answer within ${Math.round(timeoutMs / 1000)}s`,
-    };
-  // A remote with no notes yet makes the notes refspec fail; fetch the rest without it.
-  if (result.status !== 0 && /couldn't find remote ref refs\/notes\/consortium/i.test(result.stderr)) {
-    const retry = await gitNetwork(
-      [
-        'fetch',
-        '--quiet',
-        '--no-tags',
-        '--no-write-fetch-head',
-        '--no-auto-maintenance',
-        '--prune',
-        config.remote,
-        `+${LOCAL}*:${MIRROR}*`,
-        ...extra,
-      ],
-      {
-        cwd: repo.top,
-        timeoutMs,
-      },
-    );
-    if (retry.status === 0) return { ok: true };
-    return { ok: false, reason: retry.timedOut ? 'timeout' : 'unreachable', detail: firstLine(retry.stderr) };
-  }
+  if (result.timedOut) return { ok: false, reason: 'timeout', detail: noAnswer(config, timeoutMs) };
   if (result.status !== 0) return { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) };
   return { ok: true };
 }
+
+export const noAnswer = (config: Config, timeoutMs: number) =>
+  `${config.remote} did not answer within ${Math.round(timeoutMs / 1000)}s`;
 
 export interface PushResult {
   outcome: NetworkOutcome;
@@ -153,11 +142,7 @@ export async function pushRefs(
   const result = await gitNetwork(args, { cwd: repo.top, timeoutMs, env: { CONSORTIUM_INTERNAL_PUSH: '1' } });
   if (result.timedOut) {
     return {
-      outcome: {
-        ok: false,
-        reason: 'timeout',
-        detail: `${config.remote} did not answer within ${Math.round(timeoutMs / 1000)}s`,
-      },
+      outcome: { ok: false, reason: 'timeout', detail: noAnswer(config, timeoutMs) },
       accepted: [],
       rejected: [],
     };
@@ -223,7 +208,7 @@ export function shareInBackground(repo: Repo, refs: string[]): void {
   child.unref();
 }
 
-const firstLine = (text: string) =>
+export const firstLine = (text: string) =>
   text
     .trim()
     .split('\n')
