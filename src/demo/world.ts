@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CLI_PATH } from '../core/process.js';
 
 /**
  * A sandbox consortium: a bare repository as the remote and one clone per machine, each with
@@ -10,12 +10,7 @@ import { fileURLToPath } from 'node:url';
  * `git consortium ...` runs there exactly as on a user's machine. The demo plays its story in
  * one; the end-to-end tests build theirs with it too.
  */
-export const CLI = fileURLToPath(
-  // Run from src/ (tests through tsx), the toolkit is still the built one in dist/.
-  import.meta.url.endsWith('.ts')
-    ? new URL('../../dist/cli.js', import.meta.url)
-    : new URL('../cli.js', import.meta.url),
-);
+export const CLI = CLI_PATH;
 
 export interface Result {
   code: number;

@@ -1,5 +1,6 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { environmentError } from '../core/errors.js';
+import { runBounded } from '../core/process.js';
 
 /**
  * The only place that starts git. Arguments are always passed as an array, never through a
@@ -68,38 +69,10 @@ export function gitNetwork(
     ...options.env,
   });
   const fullArgs = ['-c', 'http.lowSpeedLimit=1000', '-c', `http.lowSpeedTime=${seconds}`, ...args];
-  return new Promise((resolve) => {
-    const child = spawn('git', fullArgs, {
-      cwd: options.cwd,
-      env,
-      detached: true,
-      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    if (options.input !== undefined) child.stdin!.end(options.input);
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, options.timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      resolve({ status: 128, stdout, stderr: stderr || error.message, timedOut });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ status: code ?? 128, stdout, stderr, timedOut });
-    });
-  });
+  return runBounded('git', fullArgs, {
+    cwd: options.cwd,
+    env,
+    input: options.input,
+    timeoutMs: options.timeoutMs,
+  }).then((r) => ({ ...r, status: r.status === 127 && !r.stdout ? 128 : r.status }));
 }

@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { CLI_PATH, runBounded } from '../core/process.js';
 
 /**
  * Runs the toolkit's own CLI in a child process, within a time limit. `mcp sync` uses it for
@@ -7,13 +6,6 @@ import { fileURLToPath } from 'node:url';
  * repository in either is an outcome to report, never the end of `mcp sync` itself; the MCP
  * server uses it for the commands that have no service of their own to call.
  */
-export const CLI_PATH = fileURLToPath(
-  // From src/ (tests through tsx) the toolkit to run is still the built one.
-  import.meta.url.endsWith('.ts')
-    ? new URL('../../dist/cli.js', import.meta.url)
-    : new URL('../cli.js', import.meta.url),
-);
-
 export interface ToolkitResult {
   code: number;
   stdout: string;
@@ -21,45 +13,17 @@ export interface ToolkitResult {
   timedOut: boolean;
 }
 
-export function runToolkit(
+export async function runToolkit(
   args: string[],
   options: { cwd: string; timeoutMs: number; input?: string; env?: NodeJS.ProcessEnv },
 ): Promise<ToolkitResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], {
-      cwd: options.cwd,
-      env: { ...process.env, NO_COLOR: '1', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(options.input ?? '');
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, options.timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      resolve({ code: 127, stdout, stderr: stderr || error.message, timedOut });
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr, timedOut });
-    });
+  const r = await runBounded(process.execPath, [CLI_PATH, ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    input: options.input ?? '',
+    timeoutMs: options.timeoutMs,
   });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut };
 }
 
 /** The first line of what a failed command said on stderr, without our own prefix. */

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Config } from '../core/config.js';
+import { CLI_PATH } from '../core/process.js';
 import type { Repo } from '../git/repo.js';
 import { git, gitNetwork } from '../git/run.js';
 import { readRecords } from './records.js';
@@ -197,9 +198,7 @@ function mirrorShas(repo: Repo, refs: string[]): Map<string, string> {
  */
 export function shareInBackground(repo: Repo, refs: string[]): void {
   if (refs.length === 0 || process.env.CONSORTIUM_NO_BACKGROUND === '1') return;
-  const cli = process.argv[1];
-  if (!cli) return;
-  const child = spawn(process.execPath, [cli, 'share', ...refs], {
+  const child = spawn(process.execPath, [CLI_PATH, 'share', ...refs], {
     cwd: repo.top,
     detached: true,
     stdio: 'ignore',

@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Child processes that must never hang us: each runs in its own process group, and on time-out
+ * the whole group is killed (git-remote-http, ssh or an MCP server's children outlive a killed
+ * parent otherwise).
+ */
+export interface BoundedResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export interface BoundedOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  timeoutMs: number;
+}
+
+export function runBounded(command: string, args: string[], options: BoundedOptions): Promise<BoundedResult> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    if (options.input !== undefined) {
+      child.stdin!.on('error', () => {});
+      child.stdin!.end(options.input);
+    }
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, options.timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolve({ status: 127, stdout, stderr: stderr || error.message, timedOut });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? (signal ? 128 : 1), stdout, stderr, timedOut });
+    });
+  });
+}
+
+/** The toolkit's own CLI; from src/ (tests through tsx) it is still the built one in dist/. */
+export const CLI_PATH = fileURLToPath(
+  import.meta.url.endsWith('.ts')
+    ? new URL('../../dist/cli.js', import.meta.url)
+    : new URL('../cli.js', import.meta.url),
+);
