@@ -11,33 +11,10 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CLI, nodeBaseline, ratio, report, scratch, time } from './lib.mjs';
+import { CLI, nodeBaseline, ratio, report, scratch, time, writeSessions } from './lib.mjs';
 
 const s = scratch('hooks');
 const env = { ...s.env, CONSORTIUM_RESEARCHER: 'elena' };
-
-/** Writes `n` active session records of other researchers in one process, through the store. */
-function makeSessions(n) {
-  const script = `
-    const { openRepo } = await import(${JSON.stringify(new URL('../dist/git/repo.js', import.meta.url).href)});
-    const { createSession } = await import(${JSON.stringify(new URL('../dist/store/sessions.js', import.meta.url).href)});
-    const { newSessionId } = await import(${JSON.stringify(new URL('../dist/core/ids.js', import.meta.url).href)});
-    const repo = openRepo();
-    const at = new Date().toISOString();
-    for (let i = 0; i < ${n}; i++) {
-      const files = ['src/f' + (i % 13) + '.py', ...(i % 10 === 0 ? ['protocol/spec.md'] : [])];
-      createSession(repo, { id: newSessionId(new Date()), researcher: 'r' + (i % 7), branch: 'claude-r' + (i % 7) + '-' + i,
-        worktree: '/w/' + i, host: 'h' + (i % 7), user: 'u', email: null, agent: { kind: 'human' }, intent: 'bench',
-        shared: false, startedAt: at, startCommit: null, heartbeatAt: at, endedAt: null, state: 'active', head: null,
-        changedFiles: files, touchedFiles: [] }, { name: 'bench', email: 'bench@example.org' });
-    }`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: s.repo,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(r.stderr);
-}
 
 const cli = (args, extra = {}) => {
   const r = spawnSync(process.execPath, [CLI, ...args], {
@@ -88,7 +65,11 @@ try {
   const register = samples[Math.floor(samples.length / 2)];
 
   // The gate: 100 active sessions of others (10 of them on the protocol file we push).
-  makeSessions(100);
+  await writeSessions(s.repo, 100, (i) => ({
+    researcher: `r${i % 7}`,
+    branch: `claude-r${i % 7}-${i}`,
+    changedFiles: [`src/f${i % 13}.py`, ...(i % 10 === 0 ? ['protocol/spec.md'] : [])],
+  }));
   cli([
     'share',
     ...s

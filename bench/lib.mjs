@@ -92,3 +92,42 @@ export function report(title, rows) {
   console.log(`\n${title}`);
   for (const [label, value] of rows) console.log(`  ${label.padEnd(58)} ${value}`);
 }
+
+/**
+ * Writes `n` active session records into the repository at `dir`, through the product's own
+ * store, in this process. `fields(i)` overrides the defaults of session i.
+ */
+export async function writeSessions(dir, n, fields = () => ({}), from = 0) {
+  const { openRepo } = await import('../dist/git/repo.js');
+  const { createSession } = await import('../dist/store/sessions.js');
+  const { newSessionId } = await import('../dist/core/ids.js');
+  const repo = openRepo(dir);
+  const at = new Date().toISOString();
+  for (let i = from; i < from + n; i++) {
+    createSession(
+      repo,
+      {
+        id: newSessionId(new Date()),
+        researcher: 'elena',
+        branch: `claude-elena-${i}`,
+        worktree: `/w/${i}`,
+        host: `h${i % 7}`,
+        user: 'u',
+        email: null,
+        agent: { kind: 'human' },
+        intent: 'bench',
+        shared: false,
+        startedAt: at,
+        startCommit: null,
+        heartbeatAt: at,
+        endedAt: null,
+        state: 'active',
+        head: null,
+        changedFiles: [`src/f${i % 13}.py`],
+        touchedFiles: [],
+        ...fields(i),
+      },
+      { name: 'bench', email: 'bench@example.org' },
+    );
+  }
+}

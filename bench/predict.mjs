@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CLI, countGit, nodeBaseline, ratio, report, scratch, time } from './lib.mjs';
+import { CLI, countGit, nodeBaseline, ratio, report, scratch, time, writeSessions } from './lib.mjs';
 
 const LINES = 200;
 const s = scratch('predict');
@@ -43,28 +43,25 @@ function makeBranches(from, to) {
   if (r.status !== 0) throw new Error(r.stderr);
 }
 
-/** Their session records, through the product's own store, in one process. */
+/** Their session records, through the product's own store. */
 function makeSessions(from, to) {
-  const script = `
-    const { openRepo } = await import(${JSON.stringify(new URL('../dist/git/repo.js', import.meta.url).href)});
-    const { createSession } = await import(${JSON.stringify(new URL('../dist/store/sessions.js', import.meta.url).href)});
-    const { newSessionId } = await import(${JSON.stringify(new URL('../dist/core/ids.js', import.meta.url).href)});
-    const { gitOut } = await import(${JSON.stringify(new URL('../dist/git/run.js', import.meta.url).href)});
-    const repo = openRepo();
-    const at = new Date().toISOString();
-    for (let i = ${from}; i < ${to}; i++) {
-      const head = gitOut(['rev-parse', 'refs/remotes/origin/claude-s-' + i]).trim();
-      createSession(repo, { id: newSessionId(new Date()), researcher: 'elena', branch: 'claude-s-' + i, worktree: '/w/' + i,
-        host: 'bench-' + i, user: 'u', email: null, agent: { kind: 'human' }, intent: 'bench', shared: false, startedAt: at,
-        startCommit: ${JSON.stringify(root)}, heartbeatAt: at, endedAt: null, state: 'active', head,
-        changedFiles: ['shared.txt'], touchedFiles: [] }, { name: 'bench', email: 'bench@example.org' });
-    }`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: s.repo,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(r.stderr);
+  const head = (i) =>
+    spawnSync('git', ['rev-parse', `refs/remotes/origin/claude-s-${i}`], {
+      cwd: s.repo,
+      encoding: 'utf8',
+    }).stdout.trim();
+  return writeSessions(
+    s.repo,
+    to - from,
+    (i) => ({
+      branch: `claude-s-${i}`,
+      host: `bench-${i}`,
+      startCommit: root,
+      head: head(i),
+      changedFiles: ['shared.txt'],
+    }),
+    from,
+  );
 }
 
 /** Git processes of a command run with no cached merge results. */
@@ -75,10 +72,10 @@ function cold(args) {
 
 try {
   makeBranches(0, 10);
-  makeSessions(0, 10);
+  await makeSessions(0, 10);
   const git10 = cold(['status', '--json']);
   makeBranches(10, 50);
-  makeSessions(10, 50);
+  await makeSessions(10, 50);
   const git50 = cold(['status', '--json']);
   const git50warm = countGit(['status', '--json'], { cwd: s.repo, env });
 

@@ -4,34 +4,11 @@
 // changed one session.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { CLI, nodeBaseline, ratio, report, scratch, time } from './lib.mjs';
+import { CLI, nodeBaseline, ratio, report, scratch, time, writeSessions } from './lib.mjs';
 
 const SESSIONS = 300;
 const s = scratch('sync');
 const env = { ...s.env, CONSORTIUM_RESEARCHER: 'elena' };
-const dist = (file) => JSON.stringify(new URL(`../dist/${file}`, import.meta.url).href);
-
-/** Writes `n` session records through the product's own store, in one process. */
-function makeSessions(n) {
-  const script = `
-    const { openRepo } = await import(${dist('git/repo.js')});
-    const { createSession } = await import(${dist('store/sessions.js')});
-    const { newSessionId } = await import(${dist('core/ids.js')});
-    const repo = openRepo();
-    const at = new Date().toISOString();
-    for (let i = 0; i < ${n}; i++) {
-      createSession(repo, { id: newSessionId(new Date()), researcher: 'elena', branch: 'claude-elena-' + i, worktree: '/w/' + i,
-        host: 'h' + (i % 7), user: 'u', email: null, agent: { kind: 'human' }, intent: 'bench', shared: false, startedAt: at,
-        startCommit: null, heartbeatAt: at, endedAt: null, state: 'active', head: null, changedFiles: ['src/f' + (i % 13) + '.py'],
-        touchedFiles: [] }, { name: 'bench', email: 'bench@example.org' });
-    }`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: s.repo,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(r.stderr);
-}
 
 function once(args, cwd) {
   const start = process.hrtime.bigint();
@@ -45,7 +22,7 @@ function once(args, cwd) {
 }
 
 try {
-  makeSessions(SESSIONS);
+  await writeSessions(s.repo, SESSIONS);
   s.git(['push', '-q', 'origin', 'refs/consortium/*:refs/consortium/*']);
   const other = path.join(s.root, 'other');
   s.git(['clone', '-q', s.remote, other], s.root);

@@ -3,7 +3,7 @@ import { now } from '../core/clock.js';
 import type { Config, Researcher } from '../core/config.js';
 import { loadConfig } from '../core/load-config.js';
 import { researchersOf } from '../core/workspaces.js';
-import { currentBranch, openRepo, type Repo } from '../git/repo.js';
+import { currentBranch, gitConfigValue, openRepo, type Repo } from '../git/repo.js';
 import { listSessions, type SessionList } from '../store/sessions.js';
 
 /**
@@ -23,6 +23,14 @@ export class Context {
   get researchers(): Map<string, Researcher> {
     this.researcherMap ??= researchersOf(this.config, this.repo.top);
     return this.researcherMap;
+  }
+
+  private email?: { value: string | undefined };
+
+  /** git's user.email here, read once: record commits and session records both want it. */
+  get userEmail(): string | undefined {
+    this.email ??= { value: gitConfigValue(this.repo, 'user.email') };
+    return this.email.value;
   }
 
   get branch(): string | undefined {

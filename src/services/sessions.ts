@@ -7,7 +7,7 @@ import { iso, now } from '../core/clock.js';
 import { refusal, usageError } from '../core/errors.js';
 import { branchStamp, newSessionId, shown } from '../core/ids.js';
 import { changedFiles, defaultBranch, headCommit } from '../git/changes.js';
-import { currentBranch, gitConfigValue, realPath } from '../git/repo.js';
+import { currentBranch, realPath } from '../git/repo.js';
 import { git } from '../git/run.js';
 import type { Author } from '../store/records.js';
 import { sessionRef } from '../store/refs.js';
@@ -27,7 +27,7 @@ import {
 export function authorFor(ctx: Context, researcher: string): Author {
   return {
     name: researcher,
-    email: gitConfigValue(ctx.repo, 'user.email') ?? `${researcher}@consortium.invalid`,
+    email: ctx.userEmail ?? `${researcher}@consortium.invalid`,
   };
 }
 
@@ -124,7 +124,7 @@ export async function startSession(ctx: Context, options: StartOptions): Promise
       worktree,
       host: hostName(),
       user: userName(),
-      email: gitConfigValue(ctx.repo, 'user.email') ?? null,
+      email: ctx.userEmail ?? null,
       agent: options.agent,
       intent: options.intent ?? '',
       shared: options.shared,

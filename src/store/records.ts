@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import path from 'node:path';
 import { now } from '../core/clock.js';
 import type { Repo } from '../git/repo.js';
 import { git, gitOut } from '../git/run.js';
@@ -73,10 +75,15 @@ export function writeRecordCommit(
   parents: string[],
   author: Author,
 ): string {
-  if (!emptyTreeWritten) {
+  // Records point at the empty tree, which must be stored for fsck and for pushes to carry it;
+  // once written as a loose object it is seen without starting git.
+  if (
+    !emptyTreeWritten &&
+    !existsSync(path.join(repo.commonDir, 'objects', EMPTY_TREE.slice(0, 2), EMPTY_TREE.slice(2)))
+  ) {
     gitOut(['hash-object', '-w', '-t', 'tree', '--stdin'], { cwd: repo.top, input: '' });
-    emptyTreeWritten = true;
   }
+  emptyTreeWritten = true;
   const stamp = `${Math.floor(now().getTime() / 1000)} +0000`;
   const who = `${clean(author.name)} <${clean(author.email)}> ${stamp}`;
   const header = [
