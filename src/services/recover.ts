@@ -2,16 +2,16 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context/context.js';
 import { resolveIdentity } from '../context/identity.js';
-import { iso, now } from '../core/clock.js';
+import { now } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
 import { git } from '../git/run.js';
 import { readLeaseTable } from '../store/leases.js';
 import { deleteRef, readRecords } from '../store/records.js';
 import { MIRRORED_SESSIONS, SESSIONS, sessionRef } from '../store/refs.js';
 import { fetchCoordination, hasRemote, pushDeletions, pushRefs } from '../store/remote.js';
-import { type Session, updateSession } from '../store/sessions.js';
+import type { Session } from '../store/sessions.js';
 import { releaseEnded } from './leases.js';
-import { authorFor, hostName } from './sessions.js';
+import { hostName, markEnded } from './sessions.js';
 
 /**
  * `recover` (SPEC section 6): puts right what crashed or abandoned work leaves behind: stale
@@ -76,24 +76,7 @@ export async function recover(ctx: Context, options: RecoverOptions): Promise<Re
     const action: RecoverAction = { action: 'end-session', target: session.id, reason, done: false };
     actions.push(action);
     if (!options.dryRun) {
-      const result = updateSession(
-        ctx.repo,
-        session.id,
-        'end (recover)',
-        (record) =>
-          record.state !== 'active'
-            ? undefined
-            : {
-                ...record,
-                state: 'ended',
-                endedAt: iso(now()),
-                extra: {
-                  ...record.extra,
-                  recovered: { by: me ?? null, host: hostName(), at: iso(now()), reason },
-                },
-              },
-        authorFor(ctx, me ?? session.researcher),
-      );
+      const result = markEnded(ctx, session, { by: me ?? null, reason });
       action.done = result?.state === 'ended';
       if (action.done) ended.push(session);
     }

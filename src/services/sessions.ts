@@ -224,26 +224,36 @@ export async function endSession(
 
 /**
  * Ends a session here, without waiting on the network: for callers with a time budget (Claude
- * Code's SessionEnd), which share the record in the background instead.
+ * Code's SessionEnd), which share the record in the background instead. `recovered` says who
+ * ended someone else's abandoned session, and why (recover): its work is then left as last
+ * recorded, since its branch may live on another machine.
  */
-export function markEnded(ctx: Context, session: Session): Session {
+export function markEnded(
+  ctx: Context,
+  session: Session,
+  recovered?: { by: string | null; reason: string },
+): Session {
   if (session.state !== 'active') throw refusal(`Session ${session.id} has already ${session.state}.`);
-  const work = workOf(ctx, session);
+  const work = recovered ? undefined : workOf(ctx, session);
+  const at = iso(now());
   const ended = updateSession(
     ctx.repo,
     session.id,
-    'end',
+    recovered ? 'end (recover)' : 'end',
     (record) =>
       record.state !== 'active'
         ? undefined
         : {
             ...record,
             state: 'ended',
-            endedAt: iso(now()),
-            head: work.head ?? record.head,
-            changedFiles: work.head ? work.changedFiles : record.changedFiles,
+            endedAt: at,
+            head: work?.head ?? record.head,
+            changedFiles: work?.head ? work.changedFiles : record.changedFiles,
+            ...(recovered && {
+              extra: { ...record.extra, recovered: { ...recovered, host: hostName(), at } },
+            }),
           },
-    authorFor(ctx, session.researcher),
+    authorFor(ctx, recovered?.by ?? session.researcher),
   )!;
   ctx.invalidate();
   return ended;
