@@ -67,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const c = colors();
-  print(`You are ${c.bold(me?.name ? `${me.name} (${id})` : id)}, from the ${identity.source}.`);
+  print(`You are ${c.bold(me?.name ? `${me.name} (${id})` : id)} (known from ${identity.source}).`);
   if (me?.role) print(`Role: ${me.role}`);
   print(`Workspace: ${workspace}/`);
   if (context !== undefined) {

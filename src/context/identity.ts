@@ -21,7 +21,7 @@ export function resolveIdentity(ctx: Context, flag?: string): Identity | undefin
   if (flag !== undefined)
     return {
       id: known(ctx, checkResearcherId(flag, '--researcher'), '--researcher'),
-      source: '--researcher',
+      source: 'the --researcher flag',
     };
   const fromEnv = process.env.CONSORTIUM_RESEARCHER;
   if (fromEnv) {
@@ -31,21 +31,21 @@ export function resolveIdentity(ctx: Context, flag?: string): Identity | undefin
   const relative = path.relative(ctx.repo.top, ctx.repo.cwd).split(path.sep).join('/');
   if (relative && !relative.startsWith('..')) {
     const owner = workspaceOwner(ctx.researchers, relative);
-    if (owner) return { id: owner, source: 'workspace folder' };
+    if (owner) return { id: owner, source: 'the workspace folder you are in' };
     const folder = workspaceFolderOf(ctx.config, relative);
     if (folder !== undefined && !ctx.config.researchersListed) {
       return {
         id: checkResearcherId(folder, `the workspace folder ${ctx.config.workspaces.replace('*', folder)}`),
-        source: 'workspace folder',
+        source: 'the workspace folder you are in',
       };
     }
   }
   const session = findCurrentSession(ctx, { quiet: true });
-  if (session) return { id: session.researcher, source: `session ${session.id}` };
+  if (session) return { id: session.researcher, source: `your session ${session.id}` };
   const branch = ctx.branch;
   if (branch) {
     const id = researcherOfBranch(branch, ctx.config.sessions.branchPrefix, ctx.researchers.keys());
-    if (id && isKnown(ctx, id)) return { id, source: `branch ${branch}` };
+    if (id && isKnown(ctx, id)) return { id, source: `the session branch ${branch}` };
   }
   const configured = gitConfigValue(ctx.repo, 'consortium.researcher');
   if (configured) {
@@ -55,7 +55,7 @@ export function resolveIdentity(ctx: Context, flag?: string): Identity | undefin
         checkResearcherId(configured, 'git config consortium.researcher'),
         'git config consortium.researcher',
       ),
-      source: 'git config',
+      source: 'git config consortium.researcher',
     };
   }
   return undefined;
