@@ -1,4 +1,4 @@
-import { readFileSync, realpathSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { environmentError } from '../core/errors.js';
 import { git, gitOut } from './run.js';
@@ -35,14 +35,10 @@ export function openRepo(cwd = process.cwd()): Repo {
   const [top, gitDir, common] = result.stdout.split('\n');
   if (!top || !gitDir || !common)
     throw environmentError('This is a bare repository: git consortium needs a checked-out worktree.');
-  checkGitVersion(cwd);
   const realCwd = realpathSync(cwd);
-  return {
-    top: realpathSync(top),
-    gitDir,
-    commonDir: path.resolve(realCwd, common),
-    cwd: realCwd,
-  };
+  const commonDir = path.resolve(realCwd, common);
+  checkGitVersion(cwd, path.join(commonDir, 'consortium', 'git-version.json'));
+  return { top: realpathSync(top), gitDir, commonDir, cwd: realCwd };
 }
 
 export function gitVersion(cwd?: string): [number, number, number] {
@@ -52,12 +48,50 @@ export function gitVersion(cwd?: string): [number, number, number] {
   return [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)];
 }
 
-function checkGitVersion(cwd: string) {
+/**
+ * Refuses a git older than 2.38. Asking git costs a process on every command, hooks included,
+ * so a passed check is remembered by the size and time of the git found on PATH: a different
+ * git asks again.
+ */
+function checkGitVersion(cwd: string, memo: string) {
+  const binary = gitOnPath();
+  if (binary && readMemo(memo) === binary) return;
   const [major, minor, patch] = gitVersion(cwd);
   if (major < MIN_GIT[0] || (major === MIN_GIT[0] && minor < MIN_GIT[1])) {
     throw environmentError(
       `git ${major}.${minor}.${patch} is too old: git-consortium needs git ${MIN_GIT.join('.')} or newer (for git merge-tree --write-tree).`,
     );
+  }
+  if (binary) writeMemo(memo, binary);
+}
+
+/** `path:size:mtime` of the git that a spawn of "git" runs, or undefined when it is not found. */
+function gitOnPath(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const file = path.join(dir, 'git');
+    const stat = statSync(file, { throwIfNoEntry: false });
+    if (stat?.isFile()) return `${file}:${stat.size}:${stat.mtimeMs}`;
+  }
+  return undefined;
+}
+
+function readMemo(file: string): string | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')).git;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeMemo(file: string, binary: string) {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ git: binary }));
+    renameSync(tmp, file);
+  } catch {
+    // not writable: the check simply runs again next time
   }
 }
 

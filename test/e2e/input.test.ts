@@ -1,7 +1,10 @@
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { CLI } from '../../src/demo/world.js';
 import { consortium, must } from '../helpers/sandbox.js';
 
 const { m, cleanup } = consortium(['elena']);
@@ -132,6 +135,25 @@ test('--json prints one JSON document and nothing else on stdout', () => {
     assert.not.throws(() => JSON.parse(r.stdout), args.join(' '));
     assert.not.match(r.stdout, /\x1b\[/, 'no colour');
   }
+});
+
+test('a git older than 2.38 is refused with a message naming its version (exit 3), and a newer one is remembered', () => {
+  const shim = mkdtempSync(path.join(tmpdir(), 'gc-oldgit-'));
+  const real = spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
+  writeFileSync(
+    path.join(shim, 'git'),
+    `#!/bin/sh\nif [ "$1" = version ]; then echo "git version 2.30.1"; exit 0; fi\nexec "${real}" "$@"\n`,
+  );
+  chmodSync(path.join(shim, 'git'), 0o755);
+  const old = spawnSync(process.execPath, [CLI, 'status'], {
+    cwd: elena.dir,
+    env: { ...elena.env(), PATH: `${shim}:${elena.env().PATH}` },
+    encoding: 'utf8',
+  });
+  assert.is(old.status, 3);
+  assert.match(old.stderr, /git 2\.30\.1 is too old: git-consortium needs git 2\.38 or newer/);
+  must(elena.gc(['status']));
+  rmSync(shim, { recursive: true, force: true });
 });
 
 test.run();
