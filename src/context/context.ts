@@ -3,7 +3,8 @@ import { now } from '../core/clock.js';
 import type { Config, Researcher } from '../core/config.js';
 import { loadConfig } from '../core/load-config.js';
 import { researchersOf } from '../core/workspaces.js';
-import { currentBranch, gitConfigValue, openRepo, type Repo } from '../git/repo.js';
+import { currentBranch, openRepo, type Repo } from '../git/repo.js';
+import { git } from '../git/run.js';
 import { listSessions, type SessionList } from '../store/sessions.js';
 
 /**
@@ -25,12 +26,20 @@ export class Context {
     return this.researcherMap;
   }
 
-  private email?: { value: string | undefined };
+  private settings?: Map<string, string>;
 
-  /** git's user.email here, read once: record commits and session records both want it. */
+  /**
+   * A git config value this toolkit reads (user.email, consortium.*): all of them come from one
+   * git process, on first use, since hooks pay for every process.
+   */
+  gitConfig(key: 'user.email' | `consortium.${string}`): string | undefined {
+    this.settings ??= readSettings(this.repo);
+    return this.settings.get(key.toLowerCase()) || undefined;
+  }
+
+  /** git's user.email here: record commits and session records both want it. */
   get userEmail(): string | undefined {
-    this.email ??= { value: gitConfigValue(this.repo, 'user.email') };
-    return this.email.value;
+    return this.gitConfig('user.email');
   }
 
   get branch(): string | undefined {
@@ -55,4 +64,16 @@ export class Context {
 export async function openContext(cwd = process.cwd()): Promise<Context> {
   const repo = openRepo(cwd);
   return new Context(repo, await loadConfig(repo.top, path.join(repo.gitDir, 'consortium')));
+}
+
+function readSettings(repo: Repo): Map<string, string> {
+  const out = git(['config', '-z', '--get-regexp', '^(user\\.email|consortium\\..*)$'], {
+    cwd: repo.top,
+  }).stdout;
+  const settings = new Map<string, string>();
+  for (const entry of out.split('\0')) {
+    const split = entry.indexOf('\n');
+    if (split > 0) settings.set(entry.slice(0, split), entry.slice(split + 1));
+  }
+  return settings;
 }

@@ -3,7 +3,6 @@ import { researcherOfBranch } from '../core/branches.js';
 import { usageError } from '../core/errors.js';
 import { checkResearcherId, shown } from '../core/ids.js';
 import { workspaceFolderOf, workspaceOwner } from '../core/workspaces.js';
-import { gitConfigValue } from '../git/repo.js';
 import type { Context } from './context.js';
 import { findCurrentSession } from './current-session.js';
 
@@ -47,7 +46,7 @@ export function resolveIdentity(ctx: Context, flag?: string): Identity | undefin
     const id = researcherOfBranch(branch, ctx.config.sessions.branchPrefix, ctx.researchers.keys());
     if (id && isKnown(ctx, id)) return { id, source: `the session branch ${branch}` };
   }
-  const configured = gitConfigValue(ctx.repo, 'consortium.researcher');
+  const configured = ctx.gitConfig('consortium.researcher');
   if (configured) {
     return {
       id: known(

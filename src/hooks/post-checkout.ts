@@ -2,7 +2,6 @@ import { isLive } from '../analysis/state.js';
 import { type Context, openContext } from '../context/context.js';
 import { researcherOfBranch } from '../core/branches.js';
 import { warn } from '../core/output.js';
-import { gitConfigValue } from '../git/repo.js';
 import type { Agent } from '../store/sessions.js';
 
 /**
@@ -56,6 +55,7 @@ export async function run(args: string[]): Promise<number> {
     agent: agentHere(),
     intent: '',
     share: 'background',
+    head: args[1],
   });
   warn(`git-consortium: registered session ${started.session.id} for ${researcher} on ${branch}.`);
   return 0;
@@ -66,7 +66,7 @@ export async function run(args: string[]): Promise<number> {
  * not the one the branch name implies: that is the question here.
  */
 function declaredIdentity(ctx: Context): string | undefined {
-  return process.env.CONSORTIUM_RESEARCHER || gitConfigValue(ctx.repo, 'consortium.researcher');
+  return process.env.CONSORTIUM_RESEARCHER || ctx.gitConfig('consortium.researcher');
 }
 
 /** A checkout made by a Claude Code agent carries its session id in the environment. */

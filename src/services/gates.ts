@@ -16,7 +16,6 @@ import { refusal, usageError } from '../core/errors.js';
 import { isGateId, shown } from '../core/ids.js';
 import { matchesAny } from '../core/patterns.js';
 import { defaultBranch } from '../git/changes.js';
-import { gitConfigValue } from '../git/repo.js';
 import { git } from '../git/run.js';
 import { appendGateEvent, newEventId, readGateEvents } from '../store/gates.js';
 import { type NetworkOutcome, pushRefs } from '../store/remote.js';
@@ -257,7 +256,7 @@ export function alertsSinceLastLook(ctx: Context, researcher: string, mark: bool
 
 /** Commits that reached the default branch between two tips and changed protocol files, by others. */
 function protocolCommits(ctx: Context, from: string, to: string): Alert[] {
-  const mine = gitConfigValue(ctx.repo, 'user.email');
+  const mine = ctx.userEmail;
   const result = git(
     [
       'log',

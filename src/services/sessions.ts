@@ -45,6 +45,8 @@ export interface StartOptions {
    * detached share, for the git hooks that register sessions and must not wait on the network.
    */
   share?: 'wait' | 'background';
+  /** The commit checked out, when the caller already knows it (post-checkout is told by git). */
+  head?: string;
 }
 
 export interface Started {
@@ -113,7 +115,10 @@ export async function startSession(ctx: Context, options: StartOptions): Promise
     if (result.status !== 0) throw refusal(`Could not check out ${shown(name)}: ${firstLine(result.stderr)}`);
     branch = currentBranch(ctx.repo) ?? name;
   }
-  const head = headCommit(ctx.repo, worktree) ?? null;
+  const head =
+    (options.worktree === undefined && options.branch === 'current' ? options.head : undefined) ??
+    headCommit(ctx.repo, worktree) ??
+    null;
   const time = iso(stamp);
   const session = createSession(
     ctx.repo,
