@@ -203,18 +203,11 @@ export async function acquireLeases(
       reason: options.reason,
       broke: [...blocking.values()].map(stripExpiry),
     };
-    const table: LeaseTable = {
-      format: LEASE_FORMAT,
-      seq: server.table.seq + 1,
-      leases: [...keep, ...mine].sort((a, b) => a.pattern.localeCompare(b.pattern)),
+    const pushed = await offerTable(
+      ctx,
+      server,
+      [...keep, ...mine],
       change,
-    };
-    const commit = writeLeaseCommit(ctx.repo, table, server.commit, authorFor(ctx, session.researcher));
-    const pushed = await pushLeaseTable(
-      ctx.repo,
-      ctx.config,
-      commit,
-      server.commit,
       stepTimeout(deadline, PUSH_TIMEOUT_MS),
     );
     if (pushed.ok) {
@@ -240,6 +233,28 @@ const stripExpiry = (l: LiveLease | LeaseRecord): LeaseRecord => ({
 });
 
 /** Other machines judge a lease by its holder's heartbeats: make sure they can see the holder. */
+/**
+ * Writes the next version of the server's lease table (as last fetched) and offers it to the
+ * server, which takes it only if it still holds that version: the compare-and-swap that makes
+ * overlapping leases exclusive across machines.
+ */
+function offerTable(
+  ctx: Context,
+  server: ReturnType<typeof readFetchedTable>,
+  leases: LeaseTable['leases'],
+  change: LeaseChange,
+  timeoutMs: number,
+) {
+  const table: LeaseTable = {
+    format: LEASE_FORMAT,
+    seq: server.table.seq + 1,
+    leases: [...leases].sort((a, b) => a.pattern.localeCompare(b.pattern)),
+    change,
+  };
+  const commit = writeLeaseCommit(ctx.repo, table, server.commit, authorFor(ctx, change.researcher));
+  return pushLeaseTable(ctx.repo, ctx.config, commit, server.commit, timeoutMs);
+}
+
 async function shareSessionIfUnknown(ctx: Context, session: Session) {
   const mirrored = git(['rev-parse', '--verify', '--quiet', MIRRORED_SESSIONS + session.id], {
     cwd: ctx.repo.top,
@@ -280,11 +295,11 @@ export async function releaseLeases(
     const notHeld = patterns === 'all' ? [] : patterns.filter((p) => !released.includes(p));
     if (released.length === 0) return { released, notHeld };
     const at = iso(now());
-    const table: LeaseTable = {
-      format: LEASE_FORMAT,
-      seq: server.table.seq + 1,
-      leases: server.table.leases.filter((l) => !(l.session === session.id && released.includes(l.pattern))),
-      change: {
+    const pushed = await offerTable(
+      ctx,
+      server,
+      server.table.leases.filter((l) => !(l.session === session.id && released.includes(l.pattern))),
+      {
         action: 'release',
         at,
         researcher: session.researcher,
@@ -293,13 +308,6 @@ export async function releaseLeases(
         reason: null,
         broke: [],
       },
-    };
-    const commit = writeLeaseCommit(ctx.repo, table, server.commit, authorFor(ctx, session.researcher));
-    const pushed = await pushLeaseTable(
-      ctx.repo,
-      ctx.config,
-      commit,
-      server.commit,
       stepTimeout(deadline, timeoutMs ?? PUSH_TIMEOUT_MS),
     );
     if (pushed.ok) return { released, notHeld };
