@@ -4,6 +4,7 @@ import type { Context } from '../context/context.js';
 import { resolveIdentity } from '../context/identity.js';
 import { now } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
+import { realPath } from '../git/repo.js';
 import { git } from '../git/run.js';
 import { readLeaseTable } from '../store/leases.js';
 import { deleteRef, readRecords } from '../store/records.js';
@@ -115,6 +116,7 @@ export async function recover(ctx: Context, options: RecoverOptions): Promise<Re
 function abandoned(ctx: Context, olderThanMs: number): { session: Session; reason: string }[] {
   const host = hostName();
   const found: { session: Session; reason: string }[] = [];
+  let worktrees: Set<string> | undefined;
   for (const session of ctx.sessions().sessions) {
     if (session.state !== 'active') continue;
     const silent = ctx.nowMs - Date.parse(session.heartbeatAt);
@@ -127,14 +129,28 @@ function abandoned(ctx: Context, olderThanMs: number): { session: Session; reaso
       found.push({ session, reason: `its worktree ${session.worktree} is gone` });
       continue;
     }
+    // Another clone on this machine keeps its branches in its own repository: only a session of
+    // one of our worktrees can be judged by our branches, and a branch still on the remote is not gone.
+    worktrees ??= worktreesOf(ctx);
+    if (!session.branch || !worktrees.has(session.worktree)) continue;
+    const refs = [`refs/heads/${session.branch}`, `refs/remotes/${ctx.config.remote}/${session.branch}`];
     if (
-      session.branch &&
-      git(['show-ref', '--verify', '--quiet', `refs/heads/${session.branch}`], { cwd: ctx.repo.top })
-        .status !== 0
+      refs.every((ref) => git(['show-ref', '--verify', '--quiet', ref], { cwd: ctx.repo.top }).status !== 0)
     )
       found.push({ session, reason: `its branch ${session.branch} is gone` });
   }
   return found;
+}
+
+/** The real paths of this repository's worktrees. */
+function worktreesOf(ctx: Context): Set<string> {
+  const out = git(['worktree', 'list', '--porcelain'], { cwd: ctx.repo.top }).stdout;
+  return new Set(
+    out
+      .split('\n')
+      .filter((line) => line.startsWith('worktree '))
+      .map((line) => realPath(line.slice('worktree '.length))),
+  );
 }
 
 /** Lock files of killed processes under the toolkit's own refs. */

@@ -74,6 +74,9 @@ test('recover ends orphaned sessions of this machine: worktree gone, branch gone
   // Another machine cannot tell: orphans are judged only where they live.
   const elsewhere = json(elena, ['recover', '--dry-run']);
   assert.not.ok(elsewhere.actions.some((a: any) => a.action === 'end-session'));
+  // Nor can another clone on the same machine judge a branch: its branches are not ours.
+  const sameHost = json(elena, ['recover', '--dry-run'], { env: { CONSORTIUM_HOST: 'aria' } });
+  assert.not.ok(sameHost.actions.some((a: any) => a.action === 'end-session' && a.target === lost.id));
   const report = json(aria, ['recover']);
   const reasons = Object.fromEntries(
     report.actions.filter((a: any) => a.action === 'end-session').map((a: any) => [a.target, a.reason]),
