@@ -37,9 +37,9 @@ export class Context {
     return this.settings.get(key.toLowerCase()) || undefined;
   }
 
-  /** git's user.email here: record commits and session records both want it. */
+  /** The email git writes commits with here (its environment first, as git does). */
   get userEmail(): string | undefined {
-    return this.gitConfig('user.email');
+    return process.env.GIT_AUTHOR_EMAIL || this.gitConfig('user.email') || process.env.EMAIL || undefined;
   }
 
   get branch(): string | undefined {

@@ -7,11 +7,11 @@ import { warn } from '../core/output.js';
 import { matchesAny } from '../core/patterns.js';
 import { defaultBranch, headCommit } from '../git/changes.js';
 import { git } from '../git/run.js';
-import { authorFor, hostName, refreshSession } from '../services/sessions.js';
+import { markMergedSessions } from '../services/merged.js';
+import { authorFor, refreshSession } from '../services/sessions.js';
 import { addNote } from '../store/notes.js';
 import { NOTES_REF, sessionRef } from '../store/refs.js';
 import { shareInBackground } from '../store/remote.js';
-import { type Session, updateSession } from '../store/sessions.js';
 
 /**
  * post-merge (SPEC section 7), after `git merge` and `git pull` (not for a conflicted merge
@@ -47,6 +47,16 @@ export async function run(args: string[]): Promise<number> {
     // an invalid CONSORTIUM_RESEARCHER: the note names nobody
   }
   const author = authorFor(ctx, me ?? 'unknown');
+  const base = defaultBranch(ctx.repo, ctx.config);
+  const mergedSessions = markMergedSessions(ctx, {
+    targets: [...new Set([base.ref, `refs/heads/${base.name}`])].filter((r): r is string => !!r),
+    thisHostOnly: true,
+  });
+  const merged = mergedSessions.map((s) => s.id);
+  if (merged.length)
+    warn(
+      `git-consortium: ${merged.length === 1 ? 'session' : 'sessions'} ${merged.join(', ')} merged into ${base.name}.`,
+    );
   const noted = addNote(
     ctx.repo,
     head,
@@ -56,7 +66,11 @@ export async function run(args: string[]): Promise<number> {
       by: me ?? null,
       session: current?.id ?? null,
       from: orig,
-      sessions: brought.map((s) => ({ id: s.id, researcher: s.researcher, branch: s.branch })),
+      sessions: [...new Map([...brought, ...mergedSessions].map((s) => [s.id, s])).values()].map((s) => ({
+        id: s.id,
+        researcher: s.researcher,
+        branch: s.branch,
+      })),
       protocolFiles,
       files: files.length,
     },
@@ -72,6 +86,18 @@ export async function run(args: string[]): Promise<number> {
   for (const file of protocolFiles) {
     const ours = mine.filter((s) => s.changedFiles.includes(file) || s.touchedFiles.includes(file));
     if (ours.length === 0) continue;
+    // Changes to the file that my own sessions' commits do not account for: merging my own
+    // work back is nothing to be alerted about.
+    const myHeads = ours
+      .flatMap((s) => [s.head, s.branch && s.branch !== ctx.branch ? `refs/heads/${s.branch}` : null])
+      .filter(
+        (h): h is string =>
+          !!h && git(['rev-parse', '--verify', '--quiet', h], { cwd: ctx.repo.top }).status === 0,
+      );
+    const others = git(['rev-list', '-1', head, `^${orig}`, ...myHeads.map((h) => `^${h}`), '--', file], {
+      cwd: ctx.repo.top,
+    });
+    if (others.status === 0 && others.stdout.trim() === '') continue;
     const from = brought.filter((s) => s.changedFiles.includes(file) && !ours.some((o) => o.id === s.id));
     const by = from.length ? ` by ${from.map((s) => `${s.researcher} (session ${s.id})`).join(', ')}` : '';
     warn(
@@ -80,52 +106,7 @@ export async function run(args: string[]): Promise<number> {
     );
   }
 
-  const merged = markMerged(ctx, sessions);
   if (current && current.state === 'active' && !merged.includes(current.id)) refreshSession(ctx, current);
   shareInBackground(ctx.repo, [...merged.map(sessionRef), ...(noted ? [NOTES_REF] : [])]);
   return 0;
-}
-
-/**
- * This machine's open sessions whose branch has commits past their start and all of them in
- * the default branch (local or as last fetched) are merged. Other machines' sessions are
- * theirs to mark: each session ref keeps one writer.
- */
-function markMerged(ctx: Awaited<ReturnType<typeof openContext>>, sessions: Session[]): string[] {
-  const host = hostName();
-  const base = defaultBranch(ctx.repo, ctx.config);
-  const targets = [...new Set([base.ref, `refs/heads/${base.name}`])].filter(
-    (r): r is string =>
-      !!r && git(['rev-parse', '--verify', '--quiet', r], { cwd: ctx.repo.top }).status === 0,
-  );
-  const merged: string[] = [];
-  for (const s of sessions) {
-    if (s.state !== 'active' || s.host !== host || !s.branch || s.branch === base.name) continue;
-    const tip = git(['rev-parse', '--verify', '--quiet', `refs/heads/${s.branch}`], {
-      cwd: ctx.repo.top,
-    }).stdout.trim();
-    if (!tip || tip === s.startCommit) continue;
-    const contained = targets.some(
-      (t) => git(['merge-base', '--is-ancestor', tip, t], { cwd: ctx.repo.top }).status === 0,
-    );
-    if (!contained) continue;
-    updateSession(
-      ctx.repo,
-      s.id,
-      'merged',
-      (record) =>
-        record.state !== 'active'
-          ? undefined
-          : { ...record, state: 'merged', endedAt: iso(now()), head: tip },
-      authorFor(ctx, s.researcher),
-    );
-    merged.push(s.id);
-  }
-  if (merged.length) {
-    ctx.invalidate();
-    warn(
-      `git-consortium: ${merged.length === 1 ? 'session' : 'sessions'} ${merged.join(', ')} merged into ${base.name}.`,
-    );
-  }
-  return merged;
 }

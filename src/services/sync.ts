@@ -17,6 +17,7 @@ import { backoff, compareAndSwap, readRecords } from '../store/records.js';
 import { LOCAL, MIRRORED_SESSIONS, mirrorOf, NOTES_MIRROR, NOTES_REF, SESSIONS } from '../store/refs.js';
 import { fetchCoordination, hasRemote, type NetworkOutcome, pushRefs } from '../store/remote.js';
 import { listSessions, type Session, updateSession, validSession } from '../store/sessions.js';
+import { markMergedSessions } from './merged.js';
 import { authorFor, hostName } from './sessions.js';
 
 /**
@@ -119,7 +120,14 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
       ctx.invalidate();
     }
     notesMerged = mergeFetchedNotes(ctx.repo, author) || notesMerged;
-    if (round === 0) markMerged(ctx, config, tracking, author);
+    if (round === 0) {
+      const local = `refs/heads/${defaultBranch(ctx.repo, config).name}`;
+      markMergedSessions(ctx, {
+        targets: sha(ctx, tracking) ? [tracking] : [local],
+        thisHostOnly: false,
+        author,
+      });
+    }
     const plan = reconcile(ctx, author);
     diverged = plan.diverged;
     ctx.invalidate();
@@ -271,48 +279,6 @@ function pushable(ctx: Context, refs: string[]): string[] {
     else if (isAncestor(ctx.repo, mine, theirs)) compareAndSwap(ctx.repo, ref, theirs, mine);
   }
   return out;
-}
-
-/**
- * SPEC section 5: a session is merged when it has commits past its start commit and the
- * default branch contains all of them. A session of this machine is judged by its branch
- * here (the newest), others by the head their record last shared.
- */
-function markMerged(
-  ctx: Context,
-  config: Config,
-  tracking: string,
-  author: ReturnType<typeof authorFor>,
-): Session[] {
-  const tip = sha(ctx, tracking) ?? sha(ctx, `refs/heads/${defaultBranch(ctx.repo, config).name}`);
-  if (!tip) return [];
-  const host = hostName();
-  const branches = new Map(
-    git(['for-each-ref', '--format=%(refname:lstrip=2) %(objectname)', 'refs/heads/'], { cwd: ctx.repo.top })
-      .stdout.split('\n')
-      .map((line) => line.split(' ') as [string, string]),
-  );
-  const marked: Session[] = [];
-  for (const s of ctx.sessions().sessions) {
-    if (s.state !== 'active' || !s.startCommit) continue;
-    const localTip = s.host === host && s.branch ? branches.get(s.branch) : undefined;
-    const head = localTip ?? s.head;
-    if (!head || head === s.startCommit) continue;
-    if (!isAncestor(ctx.repo, head, tip)) continue;
-    const past = git(['rev-list', '--count', head, `^${s.startCommit}`, '--'], { cwd: ctx.repo.top });
-    if (past.status !== 0 || Number(past.stdout.trim()) === 0) continue;
-    const updated = updateSession(
-      ctx.repo,
-      s.id,
-      'merged',
-      (record) =>
-        record.state === 'active' ? { ...record, state: 'merged', endedAt: iso(now()), head } : undefined,
-      author,
-    );
-    if (updated?.state === 'merged') marked.push(updated);
-  }
-  ctx.invalidate();
-  return marked;
 }
 
 function protocolChanges(ctx: Context, from: string | undefined, to: string | undefined): string[] {

@@ -37,6 +37,12 @@ test("merging a session's branch into the default branch notes the merge and mar
   const [note] = notesOn(elena, 'HEAD').filter((n) => n.type === 'merge');
   assert.ok(note);
   assert.equal(note.protocolFiles, ['protocol/spec.md']);
+  assert.not.match(r.stderr, /ALERT/, 'merging my own work back is nothing to be alerted about');
+  assert.equal(
+    note.sessions.map((x: any) => x.branch),
+    [ELENA],
+    'the note names the session whose work came in',
+  );
   const session = json(elena, ['status', '--all']).sessions.find((s: any) => s.branch === ELENA);
   assert.equal(
     note.sessions.map((s: any) => s.id),
@@ -72,6 +78,18 @@ test('a pull that brings no protocol change to my files prints no alert', () => 
   const r = yuki.git(['pull', '--no-rebase', '--no-edit', 'origin', 'main']);
   assert.is(r.code, 0, r.stderr);
   assert.not.match(r.stderr, /ALERT/);
+});
+
+test('pulling the default branch into a fresh session does not make it merged', () => {
+  must(yuki.git(['checkout', '-q', 'main']));
+  const fresh = json(yuki, ['start', '-r', 'yuki-tanaka', '--intent', 'fresh work']);
+  must(elena.git(['push', '-q', 'origin', 'main']));
+  const pulled = yuki.git(['pull', '-q', '--no-rebase', 'origin', 'main']);
+  assert.is(pulled.code, 0, pulled.stderr);
+  assert.not.match(pulled.stderr, /merged into/);
+  const session = json(yuki, ['status']).sessions.find((s: any) => s.id === fresh.id);
+  assert.is(session?.state, 'active', 'it has no work of its own yet: still active');
+  must(yuki.gc(['end']));
 });
 
 test.run();

@@ -1,0 +1,66 @@
+import type { Context } from '../context/context.js';
+import { iso, now } from '../core/clock.js';
+import { git } from '../git/run.js';
+import type { Author } from '../store/records.js';
+import { type Session, updateSession } from '../store/sessions.js';
+import { hostName } from './sessions.js';
+
+/**
+ * Marks merged the open sessions whose work the default branch now contains (SPEC section 5:
+ * commits past its start, all of them in the default branch). "Its work" matters: a session
+ * that only pulled the default branch into its branch has commits past its start too, none of
+ * them its own. A session of this machine is judged by its branch here (the newest); others
+ * by the head their record last shared.
+ */
+export function markMergedSessions(
+  ctx: Context,
+  options: { targets: string[]; thisHostOnly: boolean; author?: Author },
+): Session[] {
+  const targets = options.targets.filter(
+    (t) => git(['rev-parse', '--verify', '--quiet', t], { cwd: ctx.repo.top }).status === 0,
+  );
+  if (targets.length === 0) return [];
+  const host = hostName();
+  const branches = new Map(
+    git(['for-each-ref', '--format=%(refname:lstrip=2) %(objectname)', 'refs/heads/'], { cwd: ctx.repo.top })
+      .stdout.split('\n')
+      .map((line) => line.split(' ') as [string, string]),
+  );
+  const marked: Session[] = [];
+  for (const s of ctx.sessions().sessions) {
+    if (s.state !== 'active' || !s.startCommit) continue;
+    const here = s.host === host;
+    if (options.thisHostOnly && !here) continue;
+    const head = (here && s.branch ? branches.get(s.branch) : undefined) ?? s.head;
+    if (!head || head === s.startCommit) continue;
+    const contained = targets.some(
+      (t) => git(['merge-base', '--is-ancestor', head, t], { cwd: ctx.repo.top }).status === 0,
+    );
+    if (!contained) continue;
+    if (!hasOwnWork(ctx, s, head)) continue;
+    const updated = updateSession(
+      ctx.repo,
+      s.id,
+      'merged',
+      (record) =>
+        record.state === 'active' ? { ...record, state: 'merged', endedAt: iso(now()), head } : undefined,
+      options.author ?? { name: s.researcher, email: ctx.userEmail ?? `${s.researcher}@consortium.invalid` },
+    );
+    if (updated?.state === 'merged') marked.push(updated);
+  }
+  if (marked.length) ctx.invalidate();
+  return marked;
+}
+
+/**
+ * Whether the session has work of its own past its start: its record showed files of its own
+ * (changed or touched), or a commit past its start was written by its author. Commits that
+ * came from the default branch alone do not count.
+ */
+function hasOwnWork(ctx: Context, s: Session, head: string): boolean {
+  if (s.changedFiles.length || s.touchedFiles.length) return true;
+  const authors = git(['log', '--format=%ae', head, `^${s.startCommit}`, '--'], { cwd: ctx.repo.top });
+  if (authors.status !== 0) return false;
+  const emails = authors.stdout.split('\n').filter(Boolean);
+  return !!s.email && emails.includes(s.email);
+}
