@@ -1,5 +1,6 @@
 import type { ConflictKind } from '../core/config.js';
 import { matchesAny } from '../core/patterns.js';
+import { leasesBlocking } from './leases.js';
 
 /**
  * Conflicts between live sessions. Pure: records and paths in, conflicts out, so it can be
@@ -86,6 +87,34 @@ export function protocolConflicts(live: LiveSession[], protocol: readonly string
         message:
           `Protocol file${shared.length > 1 ? 's' : ''} ${shared.join(', ')} changed by both ${a.s.researcher} (session ${a.s.id}) and ` +
           `${b.s.researcher} (session ${b.s.id}). Agree on one change before either is merged: every researcher depends on these files.`,
+      });
+    }
+  }
+  return conflicts;
+}
+
+/** Work of a live session on files another session holds a lease on. */
+export function leaseConflicts<
+  L extends { pattern: string; session: string; researcher: string; expiresAt: string },
+>(live: LiveSession[], leases: readonly L[]): Conflict[] {
+  const conflicts: Conflict[] = [];
+  for (const s of live) {
+    const byLease = new Map<L, string[]>();
+    for (const file of workOfSession(s)) {
+      for (const lease of leasesBlocking(leases, file, s.id))
+        byLease.set(lease, [...(byLease.get(lease) ?? []), file]);
+    }
+    for (const [lease, files] of byLease) {
+      conflicts.push({
+        kind: 'lease',
+        severity: SEVERITY.lease,
+        paths: files.sort(),
+        sessions: [s.id, lease.session],
+        researchers: unique([s.researcher, lease.researcher]),
+        message:
+          `${s.researcher} (session ${s.id}) changed ${files.join(', ')}, leased by ${lease.researcher} ` +
+          `(session ${lease.session}, lease ${lease.pattern} until ${lease.expiresAt}). Its push will be refused: ` +
+          'ask the holder to release the lease, or leave those files alone.',
       });
     }
   }

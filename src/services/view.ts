@@ -1,4 +1,10 @@
-import { type Conflict, protocolConflicts, sortConflicts, worktreeConflicts } from '../analysis/conflicts.js';
+import {
+  type Conflict,
+  leaseConflicts,
+  protocolConflicts,
+  sortConflicts,
+  worktreeConflicts,
+} from '../analysis/conflicts.js';
 import { type SessionState, stateOf } from '../analysis/state.js';
 import type { Context } from '../context/context.js';
 import type { Session } from '../store/sessions.js';
@@ -42,6 +48,7 @@ export function coordinationView(ctx: Context): CoordinationView {
   const conflicts = [
     ...worktreeConflicts(live),
     ...protocolConflicts(live, ctx.config.protocol),
+    ...leaseConflicts(live, leases),
     ...predictMergeConflicts(ctx, live),
   ];
   return { sessions, live, leases, conflicts: sortConflicts(conflicts) };

@@ -59,6 +59,12 @@ test('a lease blocks another session push of that file, through the installed pr
   const other = all.find((x) => session.get(x) !== holder.session)!;
   must(other.gc(['init']));
   other.commit('spec edit', { 'TCP_SPECIFICATION.md': '# TCP specification\n\nmine\n' });
+  // Before any push, status already shows the committed work on a leased file as a conflict.
+  const conflict = json(other, ['status']).conflicts.find((c: any) => c.kind === 'lease');
+  assert.ok(conflict, 'status shows a lease conflict');
+  assert.is(conflict.severity, 'high');
+  assert.equal(conflict.paths, ['TCP_SPECIFICATION.md']);
+  assert.ok(conflict.sessions.includes(holder.session));
   const push = other.git(['push', 'origin', 'HEAD']);
   assert.is.not(push.code, 0, 'the push was blocked');
   assert.match(push.stderr, /lease: TCP_SPECIFICATION\.md/);
