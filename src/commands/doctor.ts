@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from '../core/args.js';
+import { checkGateOwners } from '../core/config.js';
 import { ConsortiumError } from '../core/errors.js';
 import { loadConfig } from '../core/load-config.js';
 import { colors, print, printJson } from '../core/output.js';
@@ -62,6 +63,7 @@ async function repositoryChecks(repo: Repo, add: (name: string, level: Level, me
   try {
     config = await loadConfig(repo.top);
     const researchers = researchersOf(config, repo.top);
+    if (!config.researchersListed) checkGateOwners(config, researchers);
     add(
       'configuration',
       config.file ? 'ok' : 'warn',

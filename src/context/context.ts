@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { now } from '../core/clock.js';
-import type { Config, Researcher } from '../core/config.js';
+import { type Config, checkGateOwners, type Researcher } from '../core/config.js';
 import { loadConfig } from '../core/load-config.js';
 import { researchersOf } from '../core/workspaces.js';
 import { currentBranch, openRepo, type Repo } from '../git/repo.js';
@@ -63,7 +63,9 @@ export class Context {
 
 export async function openContext(cwd = process.cwd()): Promise<Context> {
   const repo = openRepo(cwd);
-  return new Context(repo, await loadConfig(repo.top, path.join(repo.gitDir, 'consortium')));
+  const ctx = new Context(repo, await loadConfig(repo.top, path.join(repo.gitDir, 'consortium')));
+  if (!ctx.config.researchersListed && ctx.config.gates.size) checkGateOwners(ctx.config, ctx.researchers);
+  return ctx;
 }
 
 function readSettings(repo: Repo): Map<string, string> {

@@ -269,6 +269,21 @@ export function resolveConfig(raw: unknown, file: string | undefined): Config {
   };
 }
 
+/**
+ * When researchers are not listed they are the workspace folders, which only the worktree
+ * knows: a gate's owner is checked against them once they are found.
+ */
+export function checkGateOwners(config: Config, researchers: Map<string, Researcher>): void {
+  for (const gate of config.gates.values()) {
+    if (gate.owner === undefined || researchers.has(gate.owner)) continue;
+    const known = [...researchers.keys()];
+    throw usageError(
+      `Invalid configuration in ${config.file ?? 'the configuration'}: gates.${gate.id}.owner: expected a researcher ` +
+        `(a workspace folder matching ${config.workspaces}${known.length ? `: ${known.join(', ')}` : ''}), got ${shown(gate.owner)}.`,
+    );
+  }
+}
+
 /** A cycle among `requires`, as the list of gate ids around it, or undefined. */
 export function findCycle(gates: Map<string, Gate>): string[] | undefined {
   const state = new Map<string, 'visiting' | 'done'>();

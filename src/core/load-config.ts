@@ -94,7 +94,11 @@ function configFileFrom(error: unknown, top: string): string {
   return mentioned ? path.relative(top, mentioned) || mentioned : 'file';
 }
 
+/** The reason, without the file name cosmiconfig repeats ("YAML Error in <file>:") or the excerpt. */
 function firstLine(text: string): string {
-  const line = text.split('\n').find((l) => l.trim()) ?? text;
-  return line.replace(/^YAMLException:\s*/, '').replace(/\s+$/, '');
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^(YAML|JSON) Error in .*:$/.test(l));
+  return (lines[0] ?? text).replace(/^YAMLException:\s*/, '');
 }

@@ -70,13 +70,17 @@ test('unknown researchers are refused, naming the known ones', () => {
 
 test('invalid configurations are one clear error naming the file and key (exit 2)', () => {
   const cases: [string, RegExp][] = [
-    ['workspaces: [unclosed', /consortium\.config\.yaml/],
+    [
+      'workspaces: [unclosed',
+      /consortium\.config\.yaml could not be read: unexpected end of the stream.*\(2:1\)/,
+    ],
     ['sessions:\n  staleAfter: soon\n', /sessions\.staleAfter/],
     ['protocol: 7\n', /protocol/],
     ['gates:\n  G1: { requires: [G2] }\n', /gates\.G1\.requires\[0\]/],
     ['gates:\n  A: { requires: [B] }\n  B: { requires: [A] }\n', /cycle/],
     ['researchers:\n  ana: {}\ngates:\n  G1: { owner: bob }\n', /gates\.G1\.owner/],
     ['colour: true\n', /colour/],
+    ['gates:\n  A: { owner: nobody }\n', /gates\.A\.owner: expected a researcher \(a workspace folder/],
   ];
   for (const [yaml, pattern] of cases) {
     writeFileSync(path.join(elena.dir, 'consortium.config.yaml'), yaml);
