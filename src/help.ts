@@ -11,8 +11,8 @@ export interface CommandHelp {
   hidden?: boolean;
 }
 
-export const COMMON = `Common options: --json prints one JSON document on stdout; -r, --researcher ID says who you are;
---session ID names the session to act on. Exit codes: 0 success, 1 refused by the coordination
+export const COMMON = `Common options, where a command shows them: --json prints one JSON document on stdout;
+-r, --researcher ID says who you are; --session ID names the session to act on. Exit codes: 0 success, 1 refused by the coordination
 state, 2 bad usage or input, 3 environment problem (not a repository, git too old, remote unreachable).`;
 
 export const COMMANDS: CommandHelp[] = [
@@ -53,7 +53,7 @@ Refuses (exit 1) when another active session already works on this worktree and 
   },
   {
     name: 'status',
-    usage: ['status [--json] [--all] [--fetch]'],
+    usage: ['status [-r ID] [--json] [--all] [--fetch]'],
     summary: "every researcher's active sessions, leases and conflicts",
     details: `Lists the active sessions of every researcher (all states with --all), the leases held and
 the conflicts between live sessions: lease, protocol, worktree, and merge (the committed work
@@ -97,7 +97,7 @@ become the Next steps. It is stored with the session and as a note on its head c
   },
   {
     name: 'sync',
-    usage: ['sync [--remote R] [--rebase] [--json]'],
+    usage: ['sync [-r ID] [--remote R] [--rebase] [--json]'],
     summary: 'exchange coordination state with the remote and report what changed',
     details: `Fetches and pushes the coordination refs and notes, merges notes written on other machines,
 fetches the default branch and reports what changed for you since the last sync: sessions
@@ -126,7 +126,7 @@ releasing need the remote (exit 3 when it cannot be reached). list shows the lea
   },
   {
     name: 'check',
-    usage: ['check [--json] [--no-fetch] [REVISION-RANGE]'],
+    usage: ['check [-r ID] [--json] [--no-fetch] [REVISION-RANGE]'],
     summary: 'the conflicts a push would meet, without pushing',
     details: `Runs the pre-push analysis on the commits of REVISION-RANGE (default: what the current
 branch would push) against the other live sessions: leases, protocol files, predicted merges and
@@ -150,7 +150,7 @@ shared through sync; when machines disagree, the later change wins (ties by even
   },
   {
     name: 'recover',
-    usage: ['recover [--dry-run] [--older-than D] [--prune D] [--json]'],
+    usage: ['recover [-r ID] [--dry-run] [--older-than D] [--prune D] [--json]'],
     summary: 'end stale and orphaned sessions, clear leftover locks',
     details: `Ends sessions with no heartbeat for D (default sessions.staleAfter) and sessions of this
 machine whose worktree or branch is gone, releases their leases, removes lock files that killed

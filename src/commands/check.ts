@@ -1,5 +1,5 @@
 import { openContext } from '../context/context.js';
-import { parse } from '../core/args.js';
+import { parse, RESEARCHER_FLAG } from '../core/args.js';
 import { refusal, usageError } from '../core/errors.js';
 import { colors, print, printJson, warn } from '../core/output.js';
 import { git } from '../git/run.js';
@@ -16,10 +16,10 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     'check',
     argv,
-    { json: { type: 'boolean' }, 'no-fetch': { type: 'boolean' } },
+    { json: { type: 'boolean' }, 'no-fetch': { type: 'boolean' }, ...RESEARCHER_FLAG },
     [0, 1],
   );
-  const ctx = await openContext();
+  const ctx = await openContext(undefined, { researcher: values.researcher });
   const target = positionals[0] === undefined ? currentBranchTarget(ctx) : rangeTarget(ctx, positionals[0]);
   const check = await checkPush(ctx, [target], { fetch: !values['no-fetch'] });
   if (values.json) {

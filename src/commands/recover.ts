@@ -1,5 +1,5 @@
 import { openContext } from '../context/context.js';
-import { parse } from '../core/args.js';
+import { parse, RESEARCHER_FLAG } from '../core/args.js';
 import { durationArg } from '../core/duration.js';
 import { colors, print, printJson, warn } from '../core/output.js';
 import { type RecoverAction, recover } from '../services/recover.js';
@@ -19,11 +19,12 @@ export async function run(argv: string[]): Promise<number> {
     'older-than': { type: 'string' },
     prune: { type: 'string' },
     json: { type: 'boolean' },
+    ...RESEARCHER_FLAG,
   });
   const olderThan =
     values['older-than'] === undefined ? undefined : durationArg('--older-than', values['older-than']);
   const pruneMs = values.prune === undefined ? undefined : durationArg('--prune', values.prune);
-  const ctx = await openContext();
+  const ctx = await openContext(undefined, { researcher: values.researcher });
   const report = await recover(ctx, {
     dryRun: !!values['dry-run'],
     olderThanMs: olderThan ?? ctx.config.sessions.staleAfterMs,

@@ -1,7 +1,7 @@
 import { isLive } from '../analysis/state.js';
 import { openContext } from '../context/context.js';
 import { resolveIdentity } from '../context/identity.js';
-import { parse } from '../core/args.js';
+import { parse, RESEARCHER_FLAG } from '../core/args.js';
 import { colors, print, printJson, warn } from '../core/output.js';
 import { conflictLine, sessionLine } from '../render/text.js';
 import { fetchSessionBranches } from '../services/predict.js';
@@ -13,8 +13,9 @@ export async function run(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
     all: { type: 'boolean' },
     fetch: { type: 'boolean' },
+    ...RESEARCHER_FLAG,
   });
-  const ctx = await openContext();
+  const ctx = await openContext(undefined, { researcher: values.researcher });
   if (values.fetch) {
     const fetched = await fetchCoordination(ctx.repo, ctx.config);
     if (!fetched.ok && fetched.reason !== 'no-remote')

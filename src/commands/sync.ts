@@ -1,6 +1,6 @@
 import { type Context, openContext } from '../context/context.js';
 import { findCurrentSession } from '../context/current-session.js';
-import { parse } from '../core/args.js';
+import { parse, RESEARCHER_FLAG } from '../core/args.js';
 import { colors, print, printJson, warn } from '../core/output.js';
 import { list } from '../render/text.js';
 import { foldCheckpoints, foldedLine } from '../services/checkpoint.js';
@@ -11,8 +11,9 @@ export async function run(argv: string[]): Promise<number> {
     remote: { type: 'string' },
     rebase: { type: 'boolean' },
     json: { type: 'boolean' },
+    ...RESEARCHER_FLAG,
   });
-  const ctx = await openContext();
+  const ctx = await openContext(undefined, { researcher: values.researcher });
   // Emergency checkpoints written while git was down go into their session records first
   // (no network needed), so this sync shares them too.
   const folded = foldCheckpoints(ctx, currentOrNone(ctx)).folded;

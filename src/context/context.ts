@@ -15,6 +15,8 @@ export class Context {
   private sessionList?: SessionList;
   private researcherMap?: Map<string, Researcher>;
   readonly nowMs = now().getTime();
+  /** `--researcher` as given to the command: who the caller says they are. */
+  researcherFlag?: string;
 
   constructor(
     readonly repo: Repo,
@@ -61,9 +63,13 @@ export class Context {
   }
 }
 
-export async function openContext(cwd = process.cwd()): Promise<Context> {
+export async function openContext(
+  cwd = process.cwd(),
+  options: { researcher?: string } = {},
+): Promise<Context> {
   const repo = openRepo(cwd);
   const ctx = new Context(repo, await loadConfig(repo.top, path.join(repo.gitDir, 'consortium')));
+  ctx.researcherFlag = options.researcher;
   if (!ctx.config.researchersListed && ctx.config.gates.size) checkGateOwners(ctx.config, ctx.researchers);
   return ctx;
 }

@@ -17,6 +17,7 @@ export interface Identity {
 }
 
 export function resolveIdentity(ctx: Context, flag?: string): Identity | undefined {
+  flag ??= ctx.researcherFlag;
   if (flag !== undefined)
     return {
       id: known(ctx, checkResearcherId(flag, '--researcher'), '--researcher'),

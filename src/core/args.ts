@@ -32,3 +32,6 @@ export function parse<T extends OptionSpec>(
 }
 
 export const JSON_FLAG = { json: { type: 'boolean' } } as const;
+
+/** `-r, --researcher ID`: who the caller is, for every command that acts as or for a researcher. */
+export const RESEARCHER_FLAG = { researcher: { type: 'string', short: 'r' } } as const;
