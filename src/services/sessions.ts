@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import path from 'node:path';
 import { isLive } from '../analysis/state.js';
@@ -98,9 +99,14 @@ export async function startSession(ctx: Context, options: StartOptions): Promise
     const args = exists
       ? ['worktree', 'add', '--end-of-options', target, name]
       : ['worktree', 'add', '-b', name, '--end-of-options', target, 'HEAD'];
+    if (existsSync(target) && (!statSync(target).isDirectory() || readdirSync(target).length > 0))
+      throw usageError(`${target} already exists: give --worktree a new folder (or an empty one).`);
     const result = git(args, { cwd: ctx.repo.top, env });
-    if (result.status !== 0)
+    if (result.status !== 0) {
+      // git may have created the branch before failing on the folder: bad input changes nothing.
+      if (!exists) git(['branch', '-q', '-D', '--end-of-options', name], { cwd: ctx.repo.top });
       throw refusal(`Could not create the worktree ${target}: ${firstLine(result.stderr)}`);
+    }
     worktree = realPath(target);
     branch = name;
   } else if (options.branch !== 'current') {
@@ -280,8 +286,12 @@ function safe(f: () => string): string {
   }
 }
 
-const firstLine = (text: string) =>
-  text
+/** What git said went wrong: its fatal or error line rather than a progress line before it. */
+const firstLine = (text: string) => {
+  const lines = text
     .trim()
     .split('\n')
-    .filter((l) => l && !l.startsWith('hint:'))[0] ?? 'git refused';
+    .filter((l) => l && !l.startsWith('hint:'));
+  const problem = lines.find((l) => /^(fatal|error):/.test(l)) ?? lines[0];
+  return problem?.replace(/^(fatal|error):\s*/, '') ?? 'git refused';
+};

@@ -140,6 +140,14 @@ test('ten start --shared processes at once in one clone: ten sessions, none lost
   for (const id of ids) must(elena.gc(['end', '--session', id]));
 });
 
+test('start --worktree into a folder that exists is refused with exit 2, leaving no branch behind', () => {
+  const branches = must(yuki.git(['branch', '--list'])).stdout;
+  const r = yuki.gc(['start', '-r', 'yuki-tanaka', '--worktree', elena.dir]);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /already exists: give --worktree a new folder/);
+  assert.is(must(yuki.git(['branch', '--list'])).stdout, branches, 'no branch was created');
+});
+
 test('outside a git repository every command exits 3 with a plain message', () => {
   const outside = mkdtempSync(path.join(tmpdir(), 'gc-outside-'));
   for (const args of [['status'], ['start', '-r', 'x'], ['orient'], ['end'], ['heartbeat']]) {
