@@ -1,6 +1,7 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from '../core/args.js';
-import { environmentError } from '../core/errors.js';
+import { environmentError, usageError } from '../core/errors.js';
 import { print } from '../core/output.js';
 import { CHAPTERS } from '../demo/chapters.js';
 import { Narrator } from '../demo/story.js';
@@ -9,7 +10,11 @@ import { SAMPLE_FILES, World } from '../demo/world.js';
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse('demo', argv, { dir: { type: 'string' } });
   const started = Date.now();
-  const world = new World(values.dir ? path.resolve(values.dir) : undefined, {
+  const dir = values.dir === undefined ? undefined : path.resolve(values.dir);
+  if (dir !== undefined && existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) {
+    throw usageError(`${dir} already exists: give --dir a new folder (or an empty one) for the sandbox.`);
+  }
+  const world = new World(dir, {
     CONSORTIUM_NO_BACKGROUND: '1',
   });
   print(`Building a sandbox consortium in ${world.root}`);

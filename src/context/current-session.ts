@@ -20,7 +20,7 @@ export function findCurrentSession(
     const id = checkSessionId(explicit, source);
     const found = sessions.find((s) => s.id === id);
     if (!found && !options.quiet)
-      throw refusal(`There is no session ${id} (from ${source}); git consortium status --all lists them.`);
+      throw usageError(`There is no session ${id} (from ${source}); git consortium status --all lists them.`);
     return found;
   }
   // Live sessions first; a stale one (not ended) is still the one to resume here.

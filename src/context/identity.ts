@@ -65,7 +65,7 @@ export function requireIdentity(ctx: Context, flag?: string): Identity {
   const identity = resolveIdentity(ctx, flag);
   if (identity) return identity;
   const list = [...ctx.researchers.keys()];
-  const example = list[0] ?? 'your-id';
+  const example = '<your-id>';
   throw usageError(
     `Cannot tell which researcher you are. Give --researcher ${example}, set CONSORTIUM_RESEARCHER=${example}, ` +
       `work inside your workspace folder, or run: git config consortium.researcher ${example}` +

@@ -17,8 +17,7 @@ export function parse<T extends OptionSpec>(
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
-    const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
-    throw usageError(`${message.replace(/\.$/, '')}. See git consortium help ${command}.`);
+    throw usageError(`${plainly(error)} See git consortium help ${command}.`);
   }
   const [min, max] = positionals;
   if (parsed.positionals.length < min)
@@ -29,6 +28,22 @@ export function parse<T extends OptionSpec>(
     );
   }
   return { values: parsed.values, positionals: parsed.positionals };
+}
+
+/** Node's parser speaks of "positional arguments" and "ambiguous" values: say it plainly. */
+function plainly(error: unknown): string {
+  const full = error instanceof Error ? error.message : String(error);
+  const message = full.split('\n')[0] ?? '';
+  const option = /Option '([^' ]+)/.exec(message)?.[1];
+  const long = /use '(--[^=']+)=/.exec(full)?.[1] ?? option;
+  const ambiguous = /argument is ambiguous/.test(message);
+  if (option && ambiguous) {
+    return `${option} needs a value, and the next word starts with "-"; if the value itself starts with "-", write it as ${long}=VALUE.`;
+  }
+  if (option && /argument missing/.test(message)) return `${option} needs a value.`;
+  const unknown = /^Unknown option '([^']+)'/.exec(message)?.[1];
+  if (unknown) return `Unknown option ${unknown}.`;
+  return `${message.replace(/\.$/, '')}.`;
 }
 
 export const JSON_FLAG = { json: { type: 'boolean' } } as const;
