@@ -22,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
   const message = values.message ?? '';
   if (message.length > 100_000 || message.includes('\0'))
     throw usageError('--message takes up to 100000 characters of text.');
-  const { file, data } = await writeCheckpoint({
+  const { file, data, inRepository } = await writeCheckpoint({
     cwd: process.cwd(),
     message,
     researcher: values.researcher,
@@ -34,7 +34,12 @@ export async function run(argv: string[]): Promise<number> {
     print(
       `researcher ${data.researcher ?? '(unknown)'}, session ${data.session ?? '(unknown)'}, branch ${data.branch ?? '(unknown)'}.`,
     );
-    print('The next git consortium start or sync folds it into the session record.');
+    print(
+      inRepository
+        ? 'The next git consortium start or sync folds it into the session record.'
+        : 'No git repository was found above this folder, so it was written here: copy it into the ' +
+            "repository's .claude/emergency-sessions/ for the next start or sync there to fold it in.",
+    );
   }
   return 0;
 }

@@ -128,7 +128,7 @@ export async function writeCheckpoint(options: {
   message: string;
   researcher?: string;
   session?: string;
-}): Promise<{ file: string; data: CheckpointData }> {
+}): Promise<{ file: string; data: CheckpointData; inRepository: boolean }> {
   const { top, dotGit } = findTopWithoutGit(options.cwd);
   const branch = branchWithoutGit(dotGit);
   const who = await researcherWithoutGit(top, options.cwd, options.researcher, branch);
@@ -157,7 +157,7 @@ export async function writeCheckpoint(options: {
     const file = path.join(dir, `${base}${n === 1 ? '' : `-${n}`}.md`);
     try {
       writeFileSync(file, render(data), { flag: 'wx' });
-      return { file, data };
+      return { file, data, inRepository: dotGit !== null };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || n > 1000) throw error;
     }
