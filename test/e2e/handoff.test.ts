@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { HANDOFF_SECTIONS } from '../helpers/contract.js';
 import { consortium, json, type Machine, must } from '../helpers/sandbox.js';
 
 /** Handoffs and compaction: what the next session starts from. */
@@ -8,16 +9,6 @@ const { elena, yuki, aria } = m;
 test.after(cleanup);
 
 const sync = (machine: Machine) => must(machine.gc(['sync']));
-
-const SECTIONS = [
-  '## Session',
-  '## Protocol impact',
-  '## Gates',
-  '## Work done',
-  '## Open conflicts and leases',
-  '## Summary',
-  '## Next steps',
-];
 
 const SUMMARY = `Tightened the confidence intervals in the protocol spec.
 
@@ -75,7 +66,7 @@ test('handoff from stdin: every section of SPEC 8, the summary, the protocol fil
   assert.is(r.code, 0, r.stderr);
   const md = r.stdout;
   let last = -1;
-  for (const section of SECTIONS) {
+  for (const section of HANDOFF_SECTIONS) {
     const at = md.indexOf(`\n${section}\n`);
     assert.ok(at > last, `${section} present, in order`);
     last = at;

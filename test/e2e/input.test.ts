@@ -5,6 +5,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CLI } from '../../src/demo/world.js';
+import { HOSTILE_NAMES } from '../helpers/contract.js';
 import { consortium, must } from '../helpers/sandbox.js';
 
 const { m, cleanup } = consortium(['elena']);
@@ -12,23 +13,10 @@ const { elena } = m;
 test.after(cleanup);
 
 const refsNow = () => must(elena.git(['for-each-ref'])).stdout;
-const HOSTILE = [
-  '../x',
-  '--upload-pack=touch pwned',
-  'a b',
-  'Upper',
-  'x.lock',
-  'a..b',
-  'élodie',
-  'x'.repeat(200),
-  'refs/heads/main',
-  'a\nb',
-  '$(touch x)',
-];
 
 test('hostile researcher names by flag are refused with exit 2 and nothing written', () => {
   const before = refsNow();
-  for (const name of [...HOSTILE, '']) {
+  for (const name of [...HOSTILE_NAMES, '']) {
     const r = elena.gc(['start', '--researcher', name]);
     assert.is(r.code, 2, `--researcher ${JSON.stringify(name)}`);
     assert.match(r.stderr, /researcher/);
@@ -41,7 +29,7 @@ test('hostile researcher names by flag are refused with exit 2 and nothing writt
 
 test('hostile names by CONSORTIUM_RESEARCHER are refused; empty means unset', () => {
   const before = refsNow();
-  for (const name of HOSTILE) {
+  for (const name of HOSTILE_NAMES) {
     const r = elena.gc(['start'], { env: { CONSORTIUM_RESEARCHER: name } });
     assert.is(r.code, 2, `CONSORTIUM_RESEARCHER=${JSON.stringify(name)}`);
   }

@@ -13,6 +13,7 @@ import {
 import type { Gate } from '../../src/core/config.js';
 import { renderHandoff, splitSummary } from '../../src/render/handoff.js';
 import { gatesMermaid } from '../../src/render/mermaid.js';
+import { HANDOFF_SECTIONS } from '../helpers/contract.js';
 
 /** The pure side of the gate-and-key framework: replay, readiness, the merge rule, Mermaid. */
 const g = (id: string, owner: string, requires: string[] = [], title?: string): [string, Gate] => [
@@ -192,15 +193,7 @@ test('renderHandoff always writes the seven sections, even with nothing to say',
     nextSteps: [],
   });
   const headings = md.split('\n').filter((l) => l.startsWith('## '));
-  assert.equal(headings, [
-    '## Session',
-    '## Protocol impact',
-    '## Gates',
-    '## Work done',
-    '## Open conflicts and leases',
-    '## Summary',
-    '## Next steps',
-  ]);
+  assert.equal(headings, HANDOFF_SECTIONS);
   assert.match(md, /No summary was given\./);
 });
 
