@@ -1,6 +1,7 @@
 import type { Config, PolicyAction, Researcher } from '../core/config.js';
-import { matches, matchesAny } from '../core/patterns.js';
+import { matchesAny } from '../core/patterns.js';
 import { type Conflict, type LiveSession, SEVERITY, workOfSession } from './conflicts.js';
+import { leasesBlocking } from './leases.js';
 
 /**
  * What a push would collide with (SPEC section 7). Pure: the files the pushed commits change,
@@ -41,8 +42,6 @@ export interface PushInput {
   researchers: Map<string, Researcher>;
   config: Pick<Config, 'protocol' | 'policy'>;
   nowMs: number;
-  /** Lease matching; services pass analysis/leases.ts leasesBlocking when it exists. */
-  leaseBlocks?: (lease: LeaseLike, file: string) => boolean;
 }
 
 export function pushConflicts(input: PushInput): PushConflict[] {
@@ -56,12 +55,10 @@ export function pushConflicts(input: PushInput): PushConflict[] {
 
 /** Pushed files that match a lease held by another session (stale sessions' leases too). */
 function leaseConflicts(input: PushInput, action: GateAction): PushConflict[] {
-  const blocks = input.leaseBlocks ?? ((lease, file) => matches(file, lease.pattern));
   const out: PushConflict[] = [];
   for (const lease of input.leases) {
-    if (lease.session === input.me.session) continue;
     if (Date.parse(lease.expiresAt) <= input.nowMs) continue;
-    const paths = input.files.filter((f) => blocks(lease, f));
+    const paths = input.files.filter((f) => leasesBlocking([lease], f, input.me.session).length > 0);
     if (paths.length === 0) continue;
     const other = input.others.find((s) => s.id === lease.session);
     out.push({

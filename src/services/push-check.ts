@@ -1,5 +1,4 @@
 import type { Conflict } from '../analysis/conflicts.js';
-import { leasesBlocking } from '../analysis/leases.js';
 import {
   blocking,
   type GateAction,
@@ -88,7 +87,6 @@ const KIND_SOURCES: KindSource[] = [
       researchers: ctx.researchers,
       config: ctx.config,
       nowMs: ctx.nowMs,
-      leaseBlocks: (lease, file) => leasesBlocking([lease], file, ref.session?.id).length > 0,
     }),
   (input) => withPolicy(input.ctx, 'merge', mergeKind(input), input.ref.session?.id),
 ];

@@ -82,8 +82,8 @@ test('lease: a pushed file under a lease of another session blocks; mine and exp
   assert.equal(found[0]!.paths, ['data/old.csv', 'data/mine.csv']);
   assert.equal(found[0]!.sessions, ['s1']);
   assert.is(found[0]!.severity, 'high');
-  // The lease matcher can be replaced (services pass analysis/leases.ts leasesBlocking).
-  assert.equal(pushConflicts(input({ files: ['data/old.csv'], leases, leaseBlocks: () => false })), []);
+  // A pattern lease blocks every file it could match.
+  assert.equal(pushConflicts(input({ files: ['data/x/y.csv'], leases }))[0]!.paths, ['data/x/y.csv']);
 });
 
 test("foreign: files in another researcher's workspace or owned paths, grouped by owner; my own are fine", () => {
