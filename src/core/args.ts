@@ -46,7 +46,5 @@ function plainly(error: unknown): string {
   return `${message.replace(/\.$/, '')}.`;
 }
 
-export const JSON_FLAG = { json: { type: 'boolean' } } as const;
-
 /** `-r, --researcher ID`: who the caller is, for every command that acts as or for a researcher. */
 export const RESEARCHER_FLAG = { researcher: { type: 'string', short: 'r' } } as const;

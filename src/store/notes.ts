@@ -55,12 +55,6 @@ export function addNote(repo: Repo, commit: string, entry: NoteEntry, author: Au
   });
 }
 
-/** The entries of the note on `commit` (lines that are not JSON objects are skipped). */
-export function readNote(repo: Repo, commit: string, ref = NOTES_REF): NoteEntry[] {
-  const result = git(['notes', `--ref=${ref}`, 'show', commit], { cwd: repo.top });
-  return result.status === 0 ? parseNote(result.stdout) : [];
-}
-
 export function parseNote(text: string): NoteEntry[] {
   const entries: NoteEntry[] = [];
   for (const line of text.split('\n')) {
