@@ -20,6 +20,8 @@ export async function loadConfig(top: string, cacheDir?: string): Promise<Config
   const explorer = cosmiconfig('consortium', {
     searchPlaces: CONFIG_PLACES,
     searchStrategy: 'none',
+    // An empty file is a configuration with every default, not a missing one.
+    ignoreEmptySearchPlaces: false,
     cache: false,
   });
   let found: { config: unknown; filepath: string; isEmpty?: boolean } | null;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -95,6 +95,16 @@ test('other configuration places are found: .consortiumrc.json and package.json'
   assert.match(bad.stderr, /\.consortiumrc\.json.*sessions\.branchPrefix/);
   rmSync(path.join(elena.dir, '.consortiumrc.json'));
   must(elena.git(['checkout', '-q', 'main']));
+  must(elena.git(['checkout', '-q', 'HEAD', '--', 'consortium.config.yaml']));
+});
+
+test('an empty configuration file is a configuration with every default, and init keeps it', () => {
+  writeFileSync(path.join(elena.dir, 'consortium.config.yaml'), '');
+  must(elena.gc(['status']));
+  const init = must(elena.gc(['init', '--json']));
+  assert.not.ok(JSON.parse(init.stdout).changes.some((c: string) => c.includes('consortium.config.yaml')));
+  assert.is(readFileSync(path.join(elena.dir, 'consortium.config.yaml'), 'utf8'), '');
+  must(elena.gc(['uninstall']));
   must(elena.git(['checkout', '-q', 'HEAD', '--', 'consortium.config.yaml']));
 });
 
