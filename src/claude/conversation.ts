@@ -3,7 +3,7 @@ import path from 'node:path';
 import { isLive } from '../analysis/state.js';
 import { type Context, openContext } from '../context/context.js';
 import { ConsortiumError, EXIT } from '../core/errors.js';
-import type { Session } from '../store/sessions.js';
+import { conversationWorksIn, type Session } from '../store/sessions.js';
 
 /**
  * What every Claude Code hook needs: the context of the worktree the event happens in, and
@@ -14,9 +14,7 @@ import type { Session } from '../store/sessions.js';
 export function sessionOfConversation(ctx: Context, conversation: string): Session | undefined {
   const bound = ctx
     .sessions()
-    .sessions.filter(
-      (s) => s.state === 'active' && s.agent.kind === 'claude-code' && s.agent.sessionId === conversation,
-    )
+    .sessions.filter((s) => s.state === 'active' && conversationWorksIn(s, conversation))
     .sort((a, b) => (a.id < b.id ? 1 : -1));
   return bound.find((s) => isLive(s, ctx.nowMs, ctx.config.sessions.staleAfterMs)) ?? bound[0];
 }

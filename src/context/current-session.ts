@@ -1,7 +1,7 @@
 import { isLive } from '../analysis/state.js';
 import { refusal, usageError } from '../core/errors.js';
 import { checkSessionId } from '../core/ids.js';
-import type { Session } from '../store/sessions.js';
+import { conversationWorksIn, type Session } from '../store/sessions.js';
 import type { Context } from './context.js';
 
 /**
@@ -28,9 +28,7 @@ export function findCurrentSession(
   const liveOnes = open.filter((s) => isLive(s, ctx.nowMs, ctx.config.sessions.staleAfterMs));
   const claude = process.env.CLAUDE_CODE_SESSION_ID;
   if (claude) {
-    const mine = [...liveOnes, ...open].find(
-      (s) => s.agent.kind === 'claude-code' && s.agent.sessionId === claude,
-    );
+    const mine = [...liveOnes, ...open].find((s) => conversationWorksIn(s, claude));
     if (mine) return mine;
   }
   const branch = ctx.branch ?? null;

@@ -16,7 +16,12 @@ export function sessionLine(s: SessionView, nowMs: number, c: Colors): string {
       : s.effectiveState === 'stale'
         ? c.yellow(s.effectiveState)
         : c.dim(s.effectiveState);
-  const agent = s.agent.kind === 'claude-code' ? 'claude-code' : 'human';
+  const agent =
+    s.agent.kind === 'claude-code'
+      ? 'claude-code'
+      : s.conversation
+        ? 'human, with a claude-code conversation'
+        : 'human';
   const parts = [
     `${c.bold(s.researcher)}  ${s.id}  ${state}`,
     `    branch ${s.branch ?? '(detached)'}  on ${s.host}:${s.worktree}  (${agent}, heartbeat ${ago(s.heartbeatAt, nowMs)})`,

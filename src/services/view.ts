@@ -68,6 +68,8 @@ export function sessionJson(s: SessionView) {
     heartbeatAt: s.heartbeatAt,
     endedAt: s.endedAt,
     agent: s.agent,
+    /** A Claude Code conversation working in a person's session now, if any. */
+    conversation: s.conversation ?? null,
     user: s.user,
     email: s.email,
     shared: s.shared,

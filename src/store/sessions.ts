@@ -20,6 +20,17 @@ import { MIRRORED_SESSIONS, SESSIONS, sessionRef } from './refs.js';
 export const SESSION_FORMAT = 1;
 
 export type Agent = { kind: 'claude-code'; sessionId: string } | { kind: 'human' };
+
+/**
+ * A Claude Code conversation working inside a session that a person started: recorded beside
+ * the person's own agent marker, never in place of it, so that the conversation's end leaves
+ * the person's session (and its leases) as they left it.
+ */
+export interface Conversation {
+  kind: 'claude-code';
+  sessionId: string;
+  since: string;
+}
 export type StoredState = 'active' | 'ended' | 'merged';
 
 export interface SessionRecord {
@@ -34,6 +45,8 @@ export interface SessionRecord {
   user: string;
   email: string | null;
   agent: Agent;
+  /** The conversation working in a person's session now, if any (absent in older records). */
+  conversation?: Conversation | null;
   intent: string;
   shared: boolean;
   startedAt: string;
@@ -180,6 +193,14 @@ export function updateSession(
   throw refusal(
     `Session ${id} is being changed by other processes right now; try again in a moment. ` +
       'If this persists, a killed process may have left a lock file behind: git consortium recover removes it.',
+  );
+}
+
+/** Whether a Claude Code conversation works in this session: as its own, or inside a person's. */
+export function conversationWorksIn(session: SessionRecord, conversation: string): boolean {
+  return (
+    (session.agent.kind === 'claude-code' && session.agent.sessionId === conversation) ||
+    session.conversation?.sessionId === conversation
   );
 }
 

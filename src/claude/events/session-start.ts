@@ -58,7 +58,9 @@ export async function sessionStart(event: ClaudeEvent): Promise<HookAnswer> {
     const adoptable = here.find((s) => s.researcher === researcher && s.agent.kind === 'human');
     if (adoptable) {
       session = bind(ctx, adoptable, event.sessionId);
-      action = `Bound this conversation to session ${session.id}, started here on ${session.branch ?? 'detached HEAD'}.`;
+      action =
+        `You work in session ${session.id}, which ${session.researcher} started here by hand on ${session.branch ?? 'detached HEAD'}. ` +
+        'It stays theirs: it goes on, with its leases, when this conversation ends.';
     } else {
       if (here.length)
         warnings.push(
@@ -107,15 +109,25 @@ export async function sessionStart(event: ClaudeEvent): Promise<HookAnswer> {
   return { output: specific('SessionStart', { additionalContext: text }), code: 0 };
 }
 
+/**
+ * A conversation joins a session a person started: the record keeps the person's own agent
+ * marker and names the conversation beside it, so that SessionEnd knows the session is not the
+ * conversation's to end.
+ */
 function bind(ctx: Context, session: Session, conversation: string): Session {
+  const at = iso(now());
   const bound = updateSession(
     ctx.repo,
     session.id,
-    'bind claude-code',
+    'conversation joins',
     (record) =>
       record.state !== 'active'
         ? undefined
-        : { ...record, agent: { kind: 'claude-code', sessionId: conversation }, heartbeatAt: iso(now()) },
+        : {
+            ...record,
+            conversation: { kind: 'claude-code', sessionId: conversation, since: at },
+            heartbeatAt: at,
+          },
     authorFor(ctx, session.researcher),
   );
   ctx.invalidate();
