@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   handoff: () => import('./commands/handoff.js'),
   sync: () => import('./commands/sync.js'),
   lease: () => import('./commands/lease.js'),
+  approve: () => import('./commands/approve.js'),
   check: () => import('./commands/check.js'),
   gates: () => import('./commands/gates.js'),
   recover: () => import('./commands/recover.js'),

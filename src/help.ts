@@ -125,6 +125,18 @@ releasing need the remote (exit 3 when it cannot be reached). list shows the lea
 (after the last sync).`,
   },
   {
+    name: 'approve',
+    usage: ['approve --reason TEXT [--session ID] [--ttl DURATION] [-r ID] [--json]'],
+    summary: "let your agent's next blocked push through (a person's decision)",
+    details: `Under policy.agentOverride ask, an agent's push that the gate blocks goes through only with a
+person's approval. Run this in your own terminal, after looking at what blocks the push (git
+consortium check): it lets the next blocked push of the session (the current one, or --session)
+go past the gate once, within --ttl (default 30m), and the override that push makes records you
+as its approver, with your reason, for everyone (git consortium audit). It asks you to type yes,
+and it refuses to run under an agent or without a terminal. Under policy.agentOverride block an
+agent never pushes past the gate: push it yourself; under allow agents need no approval.`,
+  },
+  {
     name: 'check',
     usage: ['check [-r ID] [--json] [--no-fetch] [REVISION-RANGE]'],
     summary: 'the conflicts a push would meet, without pushing',

@@ -26,6 +26,8 @@ export interface AuditEvent {
   what: string;
   /** The record commit (or, for a note, the commit the note is about). */
   commit: string;
+  /** Overrides: whether a person or an agent made it. */
+  actor?: 'person' | 'agent';
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -205,10 +207,14 @@ function noteEvents(repo: Repo): AuditEvent[] {
         const key = `${commit}\0${JSON.stringify(entry)}`;
         if (seen.has(key)) continue;
         seen.add(key);
+        // Older notes carry no actor: they were all made through CONSORTIUM_OVERRIDE by hand.
+        const actor = entry.actor === 'agent' ? 'agent' : 'person';
+        const approved = typeof entry.approvedBy === 'string' ? `, approved by ${entry.approvedBy}` : '';
         events.push({
           at: utc(entry.at),
           kind: 'override',
-          action: 'push override',
+          action: `push override by ${actor === 'agent' ? `an agent${typeof entry.agent === 'string' ? ` (${entry.agent})` : ''}` : 'a person'}${approved}`,
+          actor,
           by: typeof entry.by === 'string' ? entry.by : 'unknown',
           session: typeof entry.session === 'string' ? entry.session : null,
           what: `${typeof entry.ref === 'string' ? `${entry.ref}: ` : ''}${typeof entry.reason === 'string' ? entry.reason : ''}`,

@@ -9,6 +9,8 @@ import { isGateId, researcherIdProblem, shown } from './ids.js';
  * expected.
  */
 export type PolicyAction = 'block' | 'warn' | 'off';
+/** May an agent push past the gate itself: never, with a person's approval, or freely. */
+export type AgentOverride = 'block' | 'ask' | 'allow';
 export type ConflictKind = 'lease' | 'protocol' | 'merge' | 'foreign' | 'worktree';
 
 export interface Researcher {
@@ -46,6 +48,7 @@ export interface Config {
     merge: PolicyAction;
     foreign: PolicyAction;
     offline: PolicyAction;
+    agentOverride: AgentOverride;
   };
   remote: string;
   mcp: { config: string; timeoutMs: number };
@@ -232,7 +235,17 @@ export function resolveConfig(raw: unknown, file: string | undefined): Config {
       branchPrefix,
     );
   }
-  const policy = r.object(top.policy ?? {}, 'policy', ['lease', 'protocol', 'merge', 'foreign', 'offline']);
+  const policy = r.object(top.policy ?? {}, 'policy', [
+    'lease',
+    'protocol',
+    'merge',
+    'foreign',
+    'offline',
+    'agentOverride',
+  ]);
+  const agentOverride = (policy.agentOverride ?? 'block') as AgentOverride;
+  if (!['block', 'ask', 'allow'].includes(agentOverride))
+    r.fail('policy.agentOverride', 'block, ask or allow', agentOverride);
   const mcp = r.object(top.mcp ?? {}, 'mcp', ['config', 'timeout']);
   const defaultBranch = r.string(top.defaultBranch, 'defaultBranch');
   if (defaultBranch !== undefined && !/^[A-Za-z0-9._/-]+$/.test(defaultBranch))
@@ -260,6 +273,7 @@ export function resolveConfig(raw: unknown, file: string | undefined): Config {
       merge: r.policy(policy.merge, 'policy.merge', 'warn'),
       foreign: r.policy(policy.foreign, 'policy.foreign', 'warn'),
       offline: r.policy(policy.offline, 'policy.offline', 'warn'),
+      agentOverride,
     },
     remote,
     mcp: {

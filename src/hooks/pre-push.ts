@@ -1,5 +1,6 @@
 import { blocking } from '../analysis/push.js';
 import { type Context, openContext } from '../context/context.js';
+import { agentEnvironment } from '../core/agent.js';
 import { iso, now } from '../core/clock.js';
 import { warn } from '../core/output.js';
 import { matchesAny } from '../core/patterns.js';
@@ -8,10 +9,13 @@ import {
   checkPush,
   conflictJson,
   gateReport,
+  type OverrideUsed,
   type PushCheck,
   type PushTarget,
+  type WayOut,
 } from '../services/push-check.js';
 import { authorFor, hostName, refreshSession } from '../services/sessions.js';
+import { type Approval, takeApproval } from '../store/approvals.js';
 import { addNote, mergeFetchedNotes } from '../store/notes.js';
 import { LOCAL, MIRROR, NOTES_REF, sessionRef } from '../store/refs.js';
 import { pushRefs } from '../store/remote.js';
@@ -68,16 +72,52 @@ export async function run(args: string[]): Promise<number> {
   if (targets.length === 0) return 0;
 
   const check = await checkPush(ctx, targets, { fetch: true });
-  const override = process.env.CONSORTIUM_OVERRIDE?.trim() || undefined;
-  for (const line of gateReport(check, { override, command: 'git push' })) warn(line);
+  const { override, way } = decideOverride(ctx, check);
+  for (const line of gateReport(check, { override, way })) warn(line);
   if (check.blocked && !override) return 1;
 
   await record(ctx, check, override);
   return 0;
 }
 
+/**
+ * Who may let a blocked push through (SPEC section 7). A person, with CONSORTIUM_OVERRIDE.
+ * Under an agent (the push's environment, not the session's kind) policy.agentOverride
+ * decides: `allow` as for a person, `ask` only with a person's approval for the session
+ * (git consortium approve), `block` never.
+ */
+function decideOverride(ctx: Context, check: PushCheck): { override?: GateOverride; way: WayOut } {
+  const reason = process.env.CONSORTIUM_OVERRIDE?.trim() || undefined;
+  const agent = agentEnvironment();
+  const recipe: WayOut = { kind: 'recipe', command: 'git push' };
+  if (!check.blocked) return { way: recipe };
+  if (!agent) return { override: reason ? { reason, actor: 'person' } : undefined, way: recipe };
+  const policy = ctx.config.policy.agentOverride;
+  if (policy === 'allow') return { override: reason ? { reason, actor: 'agent' } : undefined, way: recipe };
+  const pushed = check.refs.find((r) => r.session) ?? check.refs[0];
+  const session = pushed?.session?.id ?? null;
+  const way: WayOut = {
+    kind: 'person',
+    agent: agent.name,
+    policy,
+    session,
+    branch: pushed?.ref.replace(/^refs\/heads\//, '') ?? 'this branch',
+  };
+  if (policy === 'ask' && session) {
+    const approval = takeApproval(ctx.repo, session, ctx.nowMs);
+    if (approval)
+      return {
+        override: { reason: approval.reason, actor: 'agent', approvedBy: approval.by, approval },
+        way,
+      };
+  }
+  return { way };
+}
+
+type GateOverride = OverrideUsed & { approval?: Approval };
+
 /** Notes (provenance, override) and the pushing session's record, sent along with the push. */
-async function record(ctx: Context, check: PushCheck, override: string | undefined): Promise<void> {
+async function record(ctx: Context, check: PushCheck, override: GateOverride | undefined): Promise<void> {
   const researcher = check.refs.find((r) => r.researcher)?.researcher ?? 'unknown';
   const author = authorFor(ctx, researcher);
   // Our notes must contain the remote's before ours go on top, or pushing them would drop theirs.
@@ -87,6 +127,7 @@ async function record(ctx: Context, check: PushCheck, override: string | undefin
   let noted = false;
   if (check.blocked && override) {
     const conflicts = blocking(check.conflicts).map(conflictJson);
+    const agent = agentEnvironment();
     for (const ref of check.refs) {
       noted =
         addNote(
@@ -96,9 +137,16 @@ async function record(ctx: Context, check: PushCheck, override: string | undefin
             type: 'override',
             at,
             by: ref.researcher ?? researcher,
+            // A person or an agent, as the push's environment says; an agent's approver too.
+            actor: override.actor,
+            ...(agent && { agent: agent.name }),
+            ...(override.approval && {
+              approvedBy: override.approval.by,
+              approval: { by: override.approval.by, user: override.approval.user, at: override.approval.at },
+            }),
             session: ref.session?.id ?? null,
             ref: ref.ref,
-            reason: override,
+            reason: override.reason,
             conflicts,
             offline: check.offline?.action === 'block' ? check.offline.detail : undefined,
           },

@@ -9,6 +9,7 @@ import {
   normalize,
 } from '../analysis/leases.js';
 import type { Context } from '../context/context.js';
+import { agentEnvironment } from '../core/agent.js';
 import { iso, now } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
 import { environmentError, refusal, usageError } from '../core/errors.js';
@@ -82,14 +83,14 @@ export function currentLeases(ctx: Context): LeaseView[] {
  * to the current folder, a folder meaning everything below it. Refused when it leaves the
  * repository or holds what no path could.
  */
-export function leasePattern(ctx: Context, input: string): string {
+export function leasePattern(ctx: Context, input: string, base: string = ctx.repo.cwd): string {
   if (!input.trim() || input.length > 1024 || /[\0-\x1f\x7f]/.test(input))
     throw usageError(`${shown(input)} is not a path or pattern that can be leased.`);
   const top = ctx.repo.top;
   let relative = input.replace(/\\/g, '/');
   if (path.isAbsolute(input)) relative = path.relative(top, input).split(path.sep).join('/');
   else {
-    const here = path.relative(top, ctx.repo.cwd).split(path.sep).join('/');
+    const here = path.relative(top, base).split(path.sep).join('/');
     if (here) relative = `${here}/${relative}`;
   }
   const trailing = relative.endsWith('/');
@@ -147,6 +148,12 @@ export async function acquireLeases(
 ): Promise<Acquired> {
   if (session.state !== 'active')
     throw refusal(`Session ${session.id} has ${session.state}: only an active session can hold leases.`);
+  // Breaking someone's lease is a person's decision, like pushing past the gate.
+  const agent = agentEnvironment();
+  if (options.force && agent)
+    throw refusal(
+      `Breaking another session's lease is a person's decision, and this runs under an agent (${agent.name}). Nothing was acquired: ask a person.`,
+    );
   const fetched = await fetchCoordination(ctx.repo, ctx.config);
   if (!fetched.ok) throw unreachable(ctx, fetched, 'Nothing was acquired.');
   ctx.invalidate();
@@ -177,8 +184,11 @@ export async function acquireLeases(
       }
     if (blocking.size && !options.force) {
       const lines = [...blocking].map(([key, l]) => describe(l, ctx, wanted.get(key)));
+      const holders = [...new Set([...blocking.values()].map((l) => l.researcher))].join(', ');
+      // An agent is not shown how to break the lease: it would (SPEC section 7, agentOverride).
+      const force = agent ? '' : ', or break it with --force --reason TEXT (recorded)';
       throw refusal(
-        `${lines.join('; ')}. Nothing was acquired: wait for it to expire, ask ${[...new Set([...blocking.values()].map((l) => l.researcher))].join(', ')} to release it, or break it with --force --reason TEXT (recorded).`,
+        `${lines.join('; ')}. Nothing was acquired: wait for it to expire, or ask ${holders} to release it${force}.`,
       );
     }
     const mine: LeaseRecord[] = options.patterns.map((pattern) => ({

@@ -277,8 +277,24 @@ export function conflictJson(c: PushConflict) {
   };
 }
 
+/**
+ * How a blocked push may go on, as the gate tells its reader: a person gets the override
+ * recipe; an agent under policy.agentOverride `block` or `ask` gets none, only what to ask a
+ * person (SPEC section 7), since an agent acts on every recipe it reads.
+ */
+export type WayOut =
+  | { kind: 'recipe'; command: string }
+  | { kind: 'person'; agent: string; policy: 'block' | 'ask'; session: string | null; branch: string };
+
+/** An override that lets a blocked push through, as the report acknowledges it. */
+export interface OverrideUsed {
+  reason: string;
+  actor: 'person' | 'agent';
+  approvedBy?: string;
+}
+
 /** How the gate reads on a terminal: one block per conflict, then what to do. */
-export function gateReport(check: PushCheck, options: { override?: string; command: string }): string[] {
+export function gateReport(check: PushCheck, options: { override?: OverrideUsed; way: WayOut }): string[] {
   const lines: string[] = [];
   if (check.offline && check.offline.action !== 'off') {
     lines.push(
@@ -292,10 +308,13 @@ export function gateReport(check: PushCheck, options: { override?: string; comma
   const warnings = check.conflicts.filter((c) => c.action === 'warn');
   for (const c of warnings) lines.push(`git-consortium: warning: ${c.kind}: ${c.message}`);
   if (!check.blocked) return lines;
-  if (options.override) {
+  const { override, way } = options;
+  if (override) {
+    const who = override.actor === 'agent' ? 'an agent' : 'a person';
+    const approved = override.approvedBy ? `, approved by ${override.approvedBy}` : '';
     lines.push(
       `git-consortium: pushing despite ${blockers.length || 'the'} blocking conflict${blockers.length === 1 ? '' : 's'}: ` +
-        `override recorded (${JSON.stringify(options.override)}).`,
+        `override recorded (by ${who}${approved}: ${JSON.stringify(override.reason)}).`,
     );
     return lines;
   }
@@ -314,6 +333,11 @@ export function gateReport(check: PushCheck, options: { override?: string; comma
     lines.push(`    ${c.message}`);
   }
   lines.push('');
+  if (way.kind === 'person') {
+    lines.push(...askAPerson(blockers, way));
+    lines.push('');
+    return lines;
+  }
   lines.push(
     'To resolve: agree with the researchers named above (git consortium status shows their sessions);',
   );
@@ -321,7 +345,29 @@ export function gateReport(check: PushCheck, options: { override?: string; comma
   lines.push(
     'their session is merged or ended. To push anyway, say why; it is recorded as a note for everyone:',
   );
-  lines.push(`  CONSORTIUM_OVERRIDE="<reason>" ${options.command}`);
+  lines.push(`  CONSORTIUM_OVERRIDE="<reason>" ${way.command}`);
   lines.push('');
   return lines;
+}
+
+/** What an agent is told when it may not push past the gate: stop, and what to ask a person. */
+export function askAPerson(blockers: PushConflict[], way: Extract<WayOut, { kind: 'person' }>): string[] {
+  const what = blockers
+    .map((c) => {
+      const whose = [
+        ...new Set(c.with.map((w) => (w.session ? `${w.researcher}'s session ${w.session}` : w.researcher))),
+      ];
+      return `${c.kind} on ${c.paths.join(', ')}${whose.length ? ` (${whose.join(', ')})` : ''}`;
+    })
+    .join('; ');
+  const decide =
+    way.policy === 'ask'
+      ? `If it should, they approve it in their own terminal (git consortium help approve explains how)${way.session ? ` for session ${way.session}` : ''}, and you push again.`
+      : 'If it should, they push it themselves, from their own terminal.';
+  return [
+    `git-consortium: this push runs under an agent (${way.agent}), and policy.agentOverride is ${way.policy}: an agent may not push past the gate.`,
+    'Stop here and ask a person to decide. Tell them:',
+    `  "My push of ${way.branch} is blocked by ${what || 'the coordination state'}. Should it land anyway?"`,
+    decide,
+  ];
 }

@@ -36,6 +36,7 @@ test('no configuration gives the documented defaults', () => {
     merge: 'warn',
     foreign: 'warn',
     offline: 'warn',
+    agentOverride: 'block',
   });
   assert.is(c.remote, 'origin');
   assert.equal(c.mcp, { config: '.mcp.json', timeoutMs: 3000 });

@@ -33,7 +33,14 @@ const input = (over: Partial<PushInput>): PushInput => ({
   researchers,
   config: {
     protocol: ['protocol/**', 'SPEC.md'],
-    policy: { lease: 'block', protocol: 'block', merge: 'warn', foreign: 'warn', offline: 'warn' },
+    policy: {
+      lease: 'block',
+      protocol: 'block',
+      merge: 'warn',
+      foreign: 'warn',
+      offline: 'warn',
+      agentOverride: 'block',
+    },
   },
   nowMs: NOW,
   ...over,
@@ -116,6 +123,7 @@ test('policy: off drops a kind, warn does not block, block does', () => {
       merge: 'warn',
       foreign: 'warn',
       offline: 'warn',
+      agentOverride: 'block',
       ...p,
     } as const,
   });

@@ -1,0 +1,88 @@
+import { userInfo } from 'node:os';
+import { createInterface } from 'node:readline';
+import { openContext } from '../context/context.js';
+import { requireCurrentSession } from '../context/current-session.js';
+import { requireIdentity } from '../context/identity.js';
+import { agentEnvironment } from '../core/agent.js';
+import { parse, RESEARCHER_FLAG } from '../core/args.js';
+import { iso } from '../core/clock.js';
+import { durationArg, formatDuration } from '../core/duration.js';
+import { refusal, usageError } from '../core/errors.js';
+import { print, printJson } from '../core/output.js';
+import { addApproval } from '../store/approvals.js';
+
+/**
+ * `approve`: a person lets their agent's session push past the gate once (policy.agentOverride
+ * `ask`). It is a person's decision, so it runs only at a terminal and never under an agent; the
+ * override note of the push it lets through records who approved and why.
+ */
+const DEFAULT_TTL_MS = 30 * 60_000;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse('approve', argv, {
+    session: { type: 'string' },
+    reason: { type: 'string' },
+    ttl: { type: 'string' },
+    json: { type: 'boolean' },
+    ...RESEARCHER_FLAG,
+  });
+  const agent = agentEnvironment();
+  if (agent)
+    throw refusal(
+      `Only a person can approve a push past the gate, and this runs under an agent (${agent.name}). Ask a person to decide.`,
+    );
+  const reason = values.reason?.trim();
+  if (!reason || reason.length > 500 || /[\0-\x08\x0b-\x1f]/.test(reason))
+    throw usageError('Say why with --reason TEXT (up to 500 characters): it is recorded with the override.');
+  const ttlMs = values.ttl === undefined ? DEFAULT_TTL_MS : durationArg('--ttl', values.ttl);
+  if (ttlMs <= 0) throw usageError('--ttl must be longer than 0s.');
+  const ctx = await openContext();
+  const policy = ctx.config.policy.agentOverride;
+  if (policy === 'allow')
+    throw refusal(
+      'policy.agentOverride is allow: agents may already push past the gate themselves; nothing to approve.',
+    );
+  if (policy === 'block')
+    throw refusal(
+      "policy.agentOverride is block: an agent's push never goes past the gate, approved or not. " +
+        'If it should land, push it yourself from your own terminal: CONSORTIUM_OVERRIDE="<reason>" git push.',
+    );
+  const me = requireIdentity(ctx, values.researcher);
+  const session = requireCurrentSession(ctx, values.session);
+  if (!process.stdin.isTTY)
+    throw refusal('approve asks for your confirmation at a terminal: run it in your own terminal.');
+  const expiresAt = iso(new Date(ctx.nowMs + ttlMs));
+  process.stderr.write(
+    `Let the next blocked push of session ${session.id} (${session.researcher}, branch ${session.branch ?? 'detached'}) ` +
+      `go past the gate, within ${formatDuration(ttlMs)}, because: ${reason}\nType yes to approve: `,
+  );
+  const answer = await readLine();
+  if (answer.trim().toLowerCase() !== 'yes') throw refusal('Not approved: nothing was changed.');
+  const approval = {
+    session: session.id,
+    by: me.id,
+    user: userInfo().username,
+    reason,
+    at: iso(new Date(ctx.nowMs)),
+    expiresAt,
+  };
+  addApproval(ctx.repo, approval);
+  if (values.json) printJson({ approval });
+  else
+    print(
+      `Approved: the next blocked push of session ${session.id} may go past the gate until ${expiresAt}; ` +
+        'the override it makes records you as its approver.',
+    );
+  return 0;
+}
+
+function readLine(): Promise<string> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin });
+    rl.once('line', (line) => {
+      rl.close();
+      resolve(line);
+    });
+    rl.once('close', () => resolve(''));
+  });
+}
