@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import type { Researcher } from '../core/config.js';
 import { usageError } from '../core/errors.js';
-import { indentOf, mergeSettings } from './settings.js';
+import { hasOurHooks, indentOf, mergeSettings, withoutOurHooks } from './settings.js';
 
 /**
  * `init --claude`: the Claude Code files, at the top of the repository and in every
@@ -33,6 +33,18 @@ export const COMMANDS = ['consortium-compact.md', 'mcp-resilient-sync.md', 'clau
 export const SCRIPTS = ['claude-consortium-session', 'claude-orient-consortium'];
 /** Every file we write carries this line, so a later init knows it may update it. */
 export const MARKER = 'Written by git consortium init --claude';
+/**
+ * Claude Code 2.1.332 reads .claude/settings.json only from the folder it starts in, but
+ * <git root>/.claude/settings.local.json from every folder of the worktree: our hooks there are
+ * active wherever a conversation starts (the top, src/, a workspace). The same hook command in
+ * a workspace's settings.json runs once, not twice, so the committed files keep theirs for
+ * clones where init has not run yet. The file is per worktree and untracked: post-checkout
+ * writes it into each new linked worktree.
+ */
+export const LOCAL_SETTINGS = path.join('.claude', 'settings.local.json');
+/** The MCP server as Claude Code starts it, from the project's .mcp.json. */
+export const MCP_SERVER = 'consortium';
+const MCP_ENTRY = { type: 'stdio', command: 'git', args: ['consortium', 'mcp', 'serve'] };
 
 export interface InstallOptions {
   /** Replace files of the same name that the toolkit did not write. */
@@ -67,21 +79,17 @@ export function installClaude(
     if (existsSync(path.join(top, r.workspace))) places.push(r.workspace);
     else report.skipped.push(r.id);
   }
+  // Every settings file is read (and refused if unreadable) before anything is written.
   const settings = places.map((place) =>
     settingsPlan(top, path.join(place, '.claude', 'settings.json'), allow),
   );
+  const local = settingsPlan(top, LOCAL_SETTINGS, []);
+  const mcp = mcpPlan(top);
+  for (const plan of [local, mcp]) apply(top, plan, options, report);
   for (const place of places) {
     for (const c of commands)
       writeOurs(top, path.join(place, '.claude', 'commands', c.name), c.text, 0o644, options, report);
-    const plan = settings.shift()!;
-    if (plan.text === undefined) report.unchanged.push(plan.file);
-    else {
-      report.written.push(plan.file);
-      if (!options.dryRun) {
-        mkdirSync(path.dirname(path.join(top, plan.file)), { recursive: true });
-        writeFileSync(path.join(top, plan.file), plan.text);
-      }
-    }
+    apply(top, settings.shift()!, options, report);
     for (const script of SCRIPTS) {
       const text = readFileSync(path.join(TEMPLATES, script), 'utf8');
       if (place === '.') writeOurs(top, script, text, 0o755, options, report);
@@ -89,6 +97,94 @@ export function installClaude(
     }
   }
   return report;
+}
+
+/**
+ * Our hooks in a worktree's own settings.local.json (a new linked worktree has none: the file
+ * is untracked). True when it wrote.
+ */
+export function installWorktreeSettings(top: string): boolean {
+  const plan = settingsPlan(top, LOCAL_SETTINGS, []);
+  const report: ClaudeInstallReport = { written: [], unchanged: [], kept: [], skipped: [] };
+  apply(top, plan, {}, report);
+  return report.written.length > 0;
+}
+
+/** Whether a worktree's settings.local.json runs our hooks (so every folder of it does). */
+export function worktreeHasHooks(top: string): boolean {
+  try {
+    return hasOurHooks(JSON.parse(readFileSync(path.join(top, LOCAL_SETTINGS), 'utf8')));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `uninstall`: our hooks out of every settings file we merged them into, and our server out of
+ * .mcp.json; everything else in those files stays. Returns the files changed.
+ */
+export function uninstallClaude(top: string, workspaces: string[]): string[] {
+  const changed: string[] = [];
+  const files = [
+    LOCAL_SETTINGS,
+    ...['.', ...workspaces].map((p) => path.join(p, '.claude', 'settings.json')),
+  ];
+  for (const file of files) {
+    const current = readJsonObject(top, file);
+    if (!current || !hasOurHooks(current)) continue;
+    writeFileSync(path.join(top, file), `${JSON.stringify(withoutOurHooks(current), null, 2)}\n`);
+    changed.push(path.normalize(file));
+  }
+  const mcp = readJsonObject(top, '.mcp.json');
+  const servers = mcp?.mcpServers as Record<string, unknown> | undefined;
+  if (mcp && servers && typeof servers === 'object' && MCP_SERVER in servers) {
+    delete servers[MCP_SERVER];
+    if (Object.keys(servers).length === 0) delete mcp.mcpServers;
+    if (Object.keys(mcp).length === 0) rmSync(path.join(top, '.mcp.json'));
+    else writeFileSync(path.join(top, '.mcp.json'), `${JSON.stringify(mcp, null, 2)}\n`);
+    changed.push('.mcp.json');
+  }
+  return changed;
+}
+
+function readJsonObject(top: string, file: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(readFileSync(path.join(top, file), 'utf8'));
+    return value && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Plan {
+  file: string;
+  /** The new text; undefined when the file already holds everything. */
+  text?: string;
+}
+
+function apply(top: string, plan: Plan, options: InstallOptions, report: ClaudeInstallReport) {
+  if (plan.text === undefined) return report.unchanged.push(plan.file);
+  report.written.push(plan.file);
+  if (options.dryRun) return;
+  mkdirSync(path.dirname(path.join(top, plan.file)), { recursive: true });
+  writeFileSync(path.join(top, plan.file), plan.text);
+}
+
+/** .mcp.json with our server merged in: other servers and keys stay; ours is kept as we write it. */
+function mcpPlan(top: string): Plan {
+  const file = '.mcp.json';
+  const current = readJsonFile(top, file);
+  const servers = current.json.mcpServers ?? {};
+  if (!servers || typeof servers !== 'object' || Array.isArray(servers))
+    throw usageError(
+      `${file}: "mcpServers" is not an object; fix it by hand, then run init --claude again. Nothing was changed.`,
+    );
+  const merged = { ...current.json, mcpServers: { ...(servers as object), [MCP_SERVER]: MCP_ENTRY } };
+  if (current.text !== undefined && JSON.stringify(merged) === JSON.stringify(current.json)) return { file };
+  return {
+    file,
+    text: `${JSON.stringify(merged, null, current.text === undefined ? 2 : indentOf(current.text))}\n`,
+  };
 }
 
 /** The `allowed-tools` of a command's frontmatter, one rule each (commas inside () kept). */
@@ -178,32 +274,39 @@ function linkTo(
  * settings file is read before anything is written, so a file we cannot read stops init with
  * nothing changed.
  */
-function settingsPlan(top: string, file: string, allow: string[]): { file: string; text?: string } {
-  const full = path.join(top, file);
+function settingsPlan(top: string, file: string, allow: string[]): Plan {
+  const current = readJsonFile(top, file);
+  const merged = mergeSettings(current.json, allow, path.normalize(file));
+  if (current.text !== undefined && JSON.stringify(merged) === JSON.stringify(current.json))
+    return { file: path.normalize(file) };
+  return {
+    file: path.normalize(file),
+    text: `${JSON.stringify(merged, null, current.text === undefined ? 2 : indentOf(current.text))}\n`,
+  };
+}
+
+/** A JSON object file of the user's: its text (undefined when absent) and value; unreadable is refused. */
+function readJsonFile(top: string, file: string): { text?: string; json: Record<string, unknown> } {
   const shown = path.normalize(file);
   let text: string | undefined;
   try {
-    text = readFileSync(full, 'utf8');
+    text = readFileSync(path.join(top, file), 'utf8');
   } catch {
-    text = undefined;
+    return { json: {} };
   }
-  let current: Record<string, unknown> = {};
-  if (text !== undefined) {
-    try {
-      current = JSON.parse(text);
-    } catch (error) {
-      throw usageError(
-        `${shown} is not valid JSON (${(error as Error).message}); fix it by hand, then run init --claude again. Nothing was changed.`,
-      );
-    }
-    if (!current || typeof current !== 'object' || Array.isArray(current))
-      throw usageError(
-        `${shown} does not hold a JSON object; fix it by hand, then run init --claude again. Nothing was changed.`,
-      );
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw usageError(
+      `${shown} is not valid JSON (${(error as Error).message}); fix it by hand, then run init --claude again. Nothing was changed.`,
+    );
   }
-  const merged = mergeSettings(current, allow, shown);
-  if (text !== undefined && JSON.stringify(merged) === JSON.stringify(current)) return { file: shown };
-  return { file: shown, text: `${JSON.stringify(merged, null, text === undefined ? 2 : indentOf(text))}\n` };
+  if (!json || typeof json !== 'object' || Array.isArray(json))
+    throw usageError(
+      `${shown} does not hold a JSON object; fix it by hand, then run init --claude again. Nothing was changed.`,
+    );
+  return { text, json: json as Record<string, unknown> };
 }
 
 function isLink(file: string): boolean {

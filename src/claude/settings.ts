@@ -23,11 +23,13 @@ export interface HookSpec {
 }
 
 export const EDIT_TOOLS = 'Edit|Write|MultiEdit|NotebookEdit';
+/** Bash as well: a leased file can be written by a command as easily as by Edit. */
+export const GUARDED_TOOLS = `${EDIT_TOOLS}|Bash`;
 
 export const HOOKS: readonly HookSpec[] = [
   { event: 'SessionStart', timeout: 30 },
-  { event: 'PreToolUse', matcher: EDIT_TOOLS, timeout: 15 },
-  { event: 'PostToolUse', matcher: EDIT_TOOLS, timeout: 15 },
+  { event: 'PreToolUse', matcher: GUARDED_TOOLS, timeout: 15 },
+  { event: 'PostToolUse', matcher: GUARDED_TOOLS, timeout: 15 },
   { event: 'PreCompact', timeout: 60 },
   { event: 'SessionEnd', timeout: 5 },
 ];
@@ -49,6 +51,35 @@ function canonical(spec: HookSpec): Group {
   return spec.matcher === undefined ? { hooks } : { matcher: spec.matcher, hooks };
 }
 
+/** Whether a settings object runs our hooks (any spelling, any version). */
+export function hasOurHooks(settings: unknown): boolean {
+  if (!isObject(settings) || !isObject(settings.hooks)) return false;
+  return Object.values(settings.hooks).some(
+    (groups) =>
+      Array.isArray(groups) &&
+      groups.some((g) => isObject(g) && Array.isArray(g.hooks) && g.hooks.some(isOurs)),
+  );
+}
+
+/** `settings` without any hook of ours (for uninstall); other hooks and keys stay. */
+export function withoutOurHooks(settings: Json): Json {
+  const result = structuredClone(settings);
+  if (!isObject(result.hooks)) return result;
+  const hooks = result.hooks as Json;
+  for (const [event, groups] of Object.entries(hooks)) {
+    if (!Array.isArray(groups)) continue;
+    const kept = groups.flatMap((g) => {
+      if (!isObject(g) || !Array.isArray(g.hooks)) return [g];
+      const rest = g.hooks.filter((h) => !isOurs(h));
+      return rest.length ? [{ ...g, hooks: rest }] : [];
+    });
+    if (kept.length) hooks[event] = kept;
+    else delete hooks[event];
+  }
+  if (Object.keys(hooks).length === 0) delete result.hooks;
+  return result;
+}
+
 /**
  * `settings` with our hooks and `allow` rules merged in. `file` names the settings file in
  * errors: a part we would have to change but cannot read is refused, never overwritten.
@@ -65,6 +96,7 @@ export function mergeSettings(settings: Json, allow: readonly string[], file: st
     hooks[spec.event] = mergeGroups((current ?? []) as unknown[], canonical(spec));
   }
   merged.hooks = hooks;
+  if (allow.length === 0) return merged;
   if (merged.permissions !== undefined && !isObject(merged.permissions))
     throw usageError(`${file}: "permissions" is not an object; fix it by hand, then run init again.`);
   const permissions = (merged.permissions ?? {}) as Json;

@@ -1,5 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
+import { LOCAL_SETTINGS } from '../claude/install.js';
+import { hasOurHooks } from '../claude/settings.js';
 import { parse } from '../core/args.js';
 import { checkGateOwners } from '../core/config.js';
 import { ConsortiumError } from '../core/errors.js';
@@ -134,18 +137,11 @@ async function repositoryChecks(repo: Repo, add: (name: string, level: Level, me
     );
   }
 
-  const settings = path.join(repo.top, '.claude', 'settings.json');
-  let claude = false;
-  try {
-    claude = readFileSync(settings, 'utf8').includes('consortium claude-hook');
-  } catch {
-    // no settings
-  }
-  add(
-    'Claude Code files',
-    claude ? 'ok' : 'warn',
-    claude ? '.claude/settings.json runs the toolkit hooks' : 'not set up: git consortium init --claude',
-  );
+  for (const check of claudeChecks(
+    repo.top,
+    config ? [...researchersOf(config, repo.top).values()].map((r) => r.workspace) : [],
+  ))
+    add(check.name, check.level, check.message);
 
   if (config) {
     const left = findLeftovers(
@@ -159,5 +155,77 @@ async function repositoryChecks(repo: Repo, add: (name: string, level: Level, me
         'warn',
         `${count} leftover${count === 1 ? '' : 's'} of the old session scripts (.claude-session-* files, refs/claude/session-*): git consortium init removes them`,
       );
+  }
+}
+
+/**
+ * Where Claude Code would start without our hooks (SPEC section 9): everywhere in this
+ * worktree is covered by the top's settings.local.json; without it, only the folders whose own
+ * settings.json holds them. And whether the git root is trusted, without which Claude Code
+ * ignores the allow rules of the commands.
+ */
+function claudeChecks(top: string, workspaces: string[]): Check[] {
+  const runsOurs = (file: string) => {
+    try {
+      return hasOurHooks(JSON.parse(readFileSync(path.join(top, file), 'utf8')));
+    } catch {
+      return false;
+    }
+  };
+  const starts = ['.', ...workspaces].filter((p) => runsOurs(path.join(p, '.claude', 'settings.json')));
+  const local = runsOurs(LOCAL_SETTINGS);
+  if (!local && starts.length === 0)
+    return [
+      { name: 'Claude Code hooks', level: 'warn', message: 'not set up: git consortium init --claude' },
+    ];
+  const checks: Check[] = [];
+  if (local)
+    checks.push({
+      name: 'Claude Code hooks',
+      level: 'ok',
+      message: `active wherever Claude Code starts in this worktree (${LOCAL_SETTINGS})`,
+    });
+  else {
+    const example = firstOtherFolder(top, starts);
+    checks.push({
+      name: 'Claude Code hooks',
+      level: 'warn',
+      message:
+        `a conversation started anywhere but ${starts.map((p) => (p === '.' ? 'the top' : `${p}/`)).join(', ')} runs none of them` +
+        `${example ? ` (${example}/, for one)` : ''}: git consortium init --claude adds them to ${LOCAL_SETTINGS}`,
+    });
+  }
+  const trusted = trustedByClaude(top);
+  if (trusted === false)
+    checks.push({
+      name: 'Claude Code trust',
+      level: 'warn',
+      message: `Claude Code has not been trusted in ${top}: it ignores the allow rules of the consortium commands until you start claude there once and accept`,
+    });
+  return checks;
+}
+
+/** A folder at the top of the worktree where no settings of ours would be read. */
+function firstOtherFolder(top: string, covered: string[]): string | undefined {
+  try {
+    return readdirSync(top, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
+      .map((e) => e.name)
+      .sort()
+      .find((name) => !covered.includes(name));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether ~/.claude.json records the trust dialog accepted for this folder (undefined: no Claude Code state). */
+function trustedByClaude(top: string): boolean | undefined {
+  const file = path.join(homedir(), '.claude.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    const state = JSON.parse(readFileSync(file, 'utf8'));
+    return state?.projects?.[top]?.hasTrustDialogAccepted === true;
+  } catch {
+    return undefined;
   }
 }

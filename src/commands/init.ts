@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { parse } from '../core/args.js';
@@ -8,7 +8,7 @@ import { loadConfig } from '../core/load-config.js';
 import { print, printJson } from '../core/output.js';
 import { researchersOf } from '../core/workspaces.js';
 import { openRepo, type Repo } from '../git/repo.js';
-import { findLeftovers, installHooks, removeLeftovers } from '../services/install.js';
+import { findLeftovers, installHooks, removeLeftovers, worktreesOf } from '../services/install.js';
 
 /**
  * `git consortium init`: configuration, hooks (with husky), notes settings, takeover from
@@ -91,11 +91,28 @@ async function claude(
   force: boolean,
   notes: string[],
 ): Promise<string[]> {
-  const { installClaude } = await import('../claude/install.js');
+  const { installClaude, installWorktreeSettings, LOCAL_SETTINGS } = await import('../claude/install.js');
   const report = installClaude(repo.top, researchers.values(), { force });
   for (const k of report.kept) notes.push(`${k} is not the toolkit's: left alone (--force replaces it)`);
   for (const s of report.skipped) notes.push(`${s} has no workspace folder yet: no Claude Code files for it`);
-  return report.written.map((f) => `wrote ${f}`);
+  const written = report.written.map((f) => `wrote ${f}`);
+  // The other worktrees of the repository get their own (untracked) local settings too.
+  for (const worktree of worktreesOf(repo))
+    if (worktree !== repo.top && existsSync(worktree) && installWorktreeSettings(worktree))
+      written.push(`wrote ${path.join(worktree, LOCAL_SETTINGS)}`);
+  if (excludeLocally(repo, '/.claude/settings.local.json'))
+    written.push('added .claude/settings.local.json to .git/info/exclude');
+  return written;
+}
+
+/** A pattern in <git common dir>/info/exclude (ignored in this clone's worktrees); true when added. */
+function excludeLocally(repo: Repo, pattern: string): boolean {
+  const file = path.join(repo.commonDir, 'info', 'exclude');
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  if (current.split('\n').includes(pattern)) return false;
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${current}${current && !current.endsWith('\n') ? '\n' : ''}${pattern}\n`);
+  return true;
 }
 
 /** --github: the GitHub Actions workflow (src/ci/install.ts), loaded only when asked for. */

@@ -1,13 +1,29 @@
+import { uninstallClaude } from '../claude/install.js';
 import { parse } from '../core/args.js';
+import { ConsortiumError } from '../core/errors.js';
+import { loadConfig } from '../core/load-config.js';
 import { print, printJson } from '../core/output.js';
+import { researchersOf } from '../core/workspaces.js';
 import { openRepo } from '../git/repo.js';
 import { uninstallHooks } from '../services/install.js';
 
-/** Puts back the hooks setup init found; the coordination refs and notes are left alone. */
+/**
+ * Puts back the hooks setup init found, and takes our Claude Code hooks and MCP server out of
+ * the files init --claude merged them into; the coordination refs and notes are left alone.
+ */
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse('uninstall', argv, { json: { type: 'boolean' } });
   const repo = openRepo();
   const changes = uninstallHooks(repo);
+  let workspaces: string[] = [];
+  try {
+    workspaces = [...researchersOf(await loadConfig(repo.top), repo.top).values()].map((r) => r.workspace);
+  } catch (error) {
+    // An unreadable configuration still lets the files at the top be cleaned.
+    if (!(error instanceof ConsortiumError)) throw error;
+  }
+  for (const file of uninstallClaude(repo.top, workspaces))
+    changes.push(`removed the toolkit's Claude Code ${file === '.mcp.json' ? 'MCP server from' : 'hooks from'} ${file}`);
   if (values.json) printJson({ changes, nothingToChange: changes.length === 0 });
   else if (changes.length === 0)
     print('git consortium uninstall: nothing to undo (the hooks are not installed).');

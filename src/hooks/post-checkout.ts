@@ -1,7 +1,9 @@
+import path from 'node:path';
 import { isLive } from '../analysis/state.js';
 import { type Context, openContext } from '../context/context.js';
 import { researcherOfBranch } from '../core/branches.js';
 import { warn } from '../core/output.js';
+import { realPath } from '../git/repo.js';
 import type { Agent } from '../store/sessions.js';
 
 /**
@@ -12,8 +14,12 @@ import type { Agent } from '../store/sessions.js';
  * The previous branch's session is left as it is. At most one line of output.
  */
 export async function run(args: string[]): Promise<number> {
-  if (args[2] !== '1' || process.env.CONSORTIUM_STARTING === '1') return 0;
+  if (args[2] !== '1') return 0;
+  const newWorktree = /^0+$/.test(args[0] ?? '');
+  if (!newWorktree && process.env.CONSORTIUM_STARTING === '1') return 0;
   const ctx = await openContext();
+  if (newWorktree) await claudeSettingsForWorktree(ctx);
+  if (process.env.CONSORTIUM_STARTING === '1') return 0;
   const branch = ctx.branch;
   if (!branch) return 0; // a detached HEAD (a rebase in progress, a tag): nobody's session
   const researcher = researcherOfBranch(branch, ctx.config.sessions.branchPrefix, ctx.researchers.keys());
@@ -59,6 +65,19 @@ export async function run(args: string[]): Promise<number> {
   });
   warn(`git-consortium: registered session ${started.session.id} for ${researcher} on ${branch}.`);
   return 0;
+}
+
+/**
+ * A new linked worktree (git worktree add, start --worktree, Claude Code's own worktrees) gets
+ * the Claude Code hooks of the main worktree in its own settings.local.json, which is
+ * untracked and so does not come with the checkout.
+ */
+async function claudeSettingsForWorktree(ctx: Context): Promise<void> {
+  const main = realPath(path.dirname(ctx.repo.commonDir));
+  if (main === ctx.repo.top) return;
+  const { installWorktreeSettings, worktreeHasHooks } = await import('../claude/install.js');
+  if (worktreeHasHooks(main) && installWorktreeSettings(ctx.repo.top))
+    warn('git-consortium: Claude Code hooks set up in this new worktree.');
 }
 
 /**

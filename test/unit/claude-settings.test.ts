@@ -42,7 +42,7 @@ test('merged into nothing: the five hooks and the allow rules, valid for Claude 
     'PreCompact',
     'SessionEnd',
   ]);
-  assert.is(merged.hooks.PreToolUse[0].matcher, 'Edit|Write|MultiEdit|NotebookEdit');
+  assert.is(merged.hooks.PreToolUse[0].matcher, 'Edit|Write|MultiEdit|NotebookEdit|Bash');
   assert.equal(merged.permissions.allow, ALLOW);
   // The validator does reject what Claude Code would not read.
   assert.not.ok(validate({ hooks: { PreToolUse: [{ hooks: [{ type: 'command' }] }] } }));
