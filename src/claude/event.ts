@@ -30,9 +30,12 @@ export interface ClaudeEvent {
   toolInput?: Record<string, unknown>;
 }
 
-/** What a handler answers: JSON for stdout (if any), a message for stderr, and the exit code. */
+/**
+ * What a handler answers: JSON for stdout (or plain text, where Claude Code reads text, as
+ * PreCompact's), a message for stderr, and the exit code.
+ */
 export interface HookAnswer {
-  output?: Record<string, unknown>;
+  output?: Record<string, unknown> | string;
   message?: string;
   code: 0 | 1;
 }

@@ -54,7 +54,8 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`${error.stack}\n`);
     return fail(`claude-hook ${name}: ${message}`);
   }
-  if (answer.output) process.stdout.write(`${JSON.stringify(answer.output)}\n`);
+  if (typeof answer.output === 'string') process.stdout.write(`${answer.output}\n`);
+  else if (answer.output) process.stdout.write(`${JSON.stringify(answer.output)}\n`);
   if (answer.message) process.stderr.write(`git-consortium: ${answer.message}\n`);
   return answer.code;
 }

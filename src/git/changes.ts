@@ -65,3 +65,30 @@ export function headCommit(repo: Repo, cwd = repo.top): string | undefined {
   const result = git(['rev-parse', '--verify', '--quiet', 'HEAD'], { cwd });
   return result.status === 0 ? result.stdout.trim() : undefined;
 }
+
+/** The merge base of two commits, or undefined when they have none (or one is unknown). */
+export function mergeBase(repo: Repo, a: string, b: string): string | undefined {
+  const result = git(['merge-base', '--end-of-options', a, b], { cwd: repo.top });
+  return result.status === 0 ? result.stdout.trim() || undefined : undefined;
+}
+
+/**
+ * Files of the worktree that differ from commit `base`: committed since, staged, changed or
+ * deleted in the working tree, and untracked files git does not ignore. `added`: not in `base`.
+ */
+export function worktreeChangedFiles(repo: Repo, base: string): { path: string; added: boolean }[] {
+  const tracked = git(['diff', '--name-status', '-z', '--no-renames', '--end-of-options', base, '--'], {
+    cwd: repo.top,
+  });
+  const untracked = git(['ls-files', '-z', '--others', '--exclude-standard'], { cwd: repo.top });
+  const found = new Map<string, boolean>();
+  if (tracked.status === 0) {
+    const fields = tracked.stdout.split('\0');
+    for (let i = 0; i + 1 < fields.length; i += 2) found.set(fields[i + 1]!, fields[i] === 'A');
+  }
+  if (untracked.status === 0)
+    for (const file of untracked.stdout.split('\0')) if (file) found.set(file, true);
+  return [...found]
+    .map(([file, added]) => ({ path: file, added }))
+    .sort((a, b) => (a.path < b.path ? -1 : 1));
+}

@@ -9,6 +9,7 @@ import type { PolicyAction } from '../core/config.js';
 import { usageError } from '../core/errors.js';
 import { shown } from '../core/ids.js';
 import { matchesAny } from '../core/patterns.js';
+import { defaultBranch, mergeBase, worktreeChangedFiles } from '../git/changes.js';
 import type { Session } from '../store/sessions.js';
 import { currentLeases } from './leases.js';
 
@@ -38,10 +39,13 @@ export interface EditVerdict {
   reasons: EditReason[];
 }
 
-/** A path as the coordination names it: from the top of the repository, with forward slashes. */
-export function repoPath(ctx: Context, file: string): string {
+/**
+ * A path as the coordination names it: from the top of the repository, with forward slashes.
+ * A relative path is read from `base` (the MCP server reads it from the top, as status shows).
+ */
+export function repoPath(ctx: Context, file: string, base: string = ctx.repo.cwd): string {
   if (!file || /\0/.test(file)) throw usageError('Give the path of a file in the repository.');
-  const absolute = path.resolve(ctx.repo.cwd, file);
+  const absolute = path.resolve(base, file);
   const relative = path.relative(ctx.repo.top, absolute).split(path.sep).join('/');
   if (!relative || relative === '..' || relative.startsWith('../') || path.isAbsolute(relative))
     throw usageError(`${shown(file)} is not inside the repository ${ctx.repo.top}.`);
@@ -49,7 +53,17 @@ export function repoPath(ctx: Context, file: string): string {
 }
 
 /** `target` is a path from the top of the repository; `mine` the session that would edit it. */
-export function editVerdict(ctx: Context, target: string, mine: Session | undefined): EditVerdict {
+export function editVerdict(
+  ctx: Context,
+  target: string,
+  mine: Session | undefined,
+  options: { via?: 'cli' | 'mcp' } = {},
+): EditVerdict {
+  // What the holder runs to release it, in the words of the caller's own interface.
+  const release = (pattern: string) =>
+    options.via === 'mcp'
+      ? `the lease_release tool with ${JSON.stringify(pattern)} in their session`
+      : `git consortium lease release ${pattern} in their session`;
   const me = mine?.researcher ?? identityOrNull(ctx);
   const reasons: EditReason[] = [];
   const { policy } = ctx.config;
@@ -64,7 +78,7 @@ export function editVerdict(ctx: Context, target: string, mine: Session | undefi
         message:
           `${target} is leased by ${lease.researcher} (session ${lease.session}, pattern ${lease.pattern}) until ${lease.expiresAt}` +
           `${lease.reason ? `: ${lease.reason}` : ''}. Ask ${lease.researcher} to release it ` +
-          `(git consortium lease release ${lease.pattern} in their session), or wait for it to expire; meanwhile work on something else.`,
+          `(${release(lease.pattern)}), or wait for it to expire; meanwhile work on something else.`,
       });
     }
   }
@@ -124,3 +138,88 @@ const named = (ctx: Context, id: string) => {
   const name = ctx.researchers.get(id)?.name;
   return name ? `${name} (${id})` : id;
 };
+
+/** A write of a command, to a path another session leases (under policy.lease block). */
+export interface LeasedWrite {
+  /** From the top of the repository. */
+  path: string;
+  how: string;
+  message: string;
+}
+
+/**
+ * The writes of a command (absolute paths) that meet a lease of another session and a policy
+ * that blocks: what the Claude Code hook denies before a Bash command runs.
+ */
+export function leasedWrites(
+  ctx: Context,
+  writes: { path: string; how: string }[],
+  mine: Session | undefined,
+): LeasedWrite[] {
+  if (ctx.config.policy.lease !== 'block' || writes.length === 0) return [];
+  const found: LeasedWrite[] = [];
+  for (const write of writes) {
+    const relative = insideTop(ctx, write.path);
+    if (!relative) continue;
+    const verdict = editVerdict(ctx, relative, mine);
+    for (const reason of verdict.reasons)
+      if (reason.kind === 'lease' && reason.action === 'block')
+        found.push({ path: relative, how: write.how, message: reason.message });
+  }
+  return found;
+}
+
+/**
+ * The commit a leased file is restored from: the merge base of this worktree's HEAD with the
+ * default branch, as the branch's changes are counted. Undefined without one.
+ */
+export function restoreSource(ctx: Context): string | undefined {
+  const target = defaultBranch(ctx.repo, ctx.config).ref;
+  return target ? mergeBase(ctx.repo, 'HEAD', target) : undefined;
+}
+
+/** A file of the worktree, changed against the restore source, that another session leases. */
+export interface LeasedChange {
+  path: string;
+  /** The file is new since the restore source: putting it back means removing it. */
+  added: boolean;
+  researcher: string;
+  session: string;
+  pattern: string;
+  expiresAt: string;
+}
+
+/**
+ * After a command ran (Claude Code's PostToolUse on Bash): the files of this worktree that
+ * differ from the restore source and that another session leases. Nothing to read when no
+ * other session holds a lease.
+ */
+export function leasedChanges(
+  ctx: Context,
+  mine: Session | undefined,
+): { base?: string; changes: LeasedChange[] } {
+  if (ctx.config.policy.lease === 'off') return { changes: [] };
+  const theirs = currentLeases(ctx).filter((l) => l.session !== mine?.id);
+  if (theirs.length === 0) return { changes: [] };
+  const base = restoreSource(ctx);
+  if (!base) return { changes: [] };
+  const changes: LeasedChange[] = [];
+  for (const file of worktreeChangedFiles(ctx.repo, base))
+    for (const lease of leasesBlocking(theirs, file.path, mine?.id))
+      changes.push({
+        path: file.path,
+        added: file.added,
+        researcher: lease.researcher,
+        session: lease.session,
+        pattern: lease.pattern,
+        expiresAt: lease.expiresAt,
+      });
+  return { base, changes };
+}
+
+function insideTop(ctx: Context, absolute: string): string | undefined {
+  const relative = path.relative(ctx.repo.top, absolute).split(path.sep).join('/');
+  if (!relative || relative === '..' || relative.startsWith('../') || path.isAbsolute(relative))
+    return undefined;
+  return relative;
+}

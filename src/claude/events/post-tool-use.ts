@@ -1,12 +1,18 @@
+import { formatDuration } from '../../core/duration.js';
 import { contextAt, fileInWorktree, sessionOfConversation } from '../conversation.js';
 import { type ClaudeEvent, type HookAnswer, silent, toolFile } from '../event.js';
 
 /**
- * PostToolUse after an edit: records the file touched and refreshes the heartbeat. It runs
- * after every edit, so it writes only when there is news (a file not recorded yet, or a
- * heartbeat due: once per quarter of staleAfter) and shares in the background.
+ * PostToolUse.
+ * - After an edit: records the file touched and refreshes the heartbeat. It runs after every
+ *   edit, so it writes only when there is news (a file not recorded yet, or a heartbeat due:
+ *   once per quarter of staleAfter) and shares in the background.
+ * - After any Bash command: a file of this worktree that another session leases and that now
+ *   differs from where the branch started is reported to the agent at once (whatever command
+ *   changed it, however), with the holder and how to put it back.
  */
 export async function postToolUse(event: ClaudeEvent): Promise<HookAnswer> {
+  if (event.toolName === 'Bash') return postBash(event);
   const file = toolFile(event);
   const where = file ? await fileInWorktree(file) : undefined;
   const ctx = where?.ctx ?? (await contextAt(event.cwd));
@@ -22,3 +28,42 @@ export async function postToolUse(event: ClaudeEvent): Promise<HookAnswer> {
   refreshSession(ctx, session, { touched, share: 'background' });
   return silent;
 }
+
+async function postBash(event: ClaudeEvent): Promise<HookAnswer> {
+  const ctx = await contextAt(event.cwd);
+  if (!ctx) return silent;
+  const { leasedChanges } = await import('../../services/edit-check.js');
+  const { base, changes } = leasedChanges(ctx, sessionOfConversation(ctx, event.sessionId));
+  if (!base || changes.length === 0) return silent;
+  const files = [...new Set(changes.filter((c) => !c.added).map((c) => c.path))];
+  const added = [...new Set(changes.filter((c) => c.added).map((c) => c.path))];
+  const lines = changes.map(
+    (c) =>
+      `- ${c.path} is leased by ${c.researcher} (session ${c.session}, pattern ${c.pattern}) ` +
+      `for ${formatDuration(Math.max(0, Date.parse(c.expiresAt) - ctx.nowMs))} more.`,
+  );
+  // Claude Code gives a PostToolUse "block" reason to the model: the command has already run.
+  return {
+    output: {
+      decision: 'block',
+      reason: [
+        `git-consortium: this worktree now changes ${changes.length === 1 ? 'a file' : 'files'} that another session leases:`,
+        ...lines,
+        'Only the holder changes a leased file, and a push with this change is blocked. Put it back now:',
+        ...(files.length
+          ? [`  git restore --source=${base} --staged --worktree -- ${files.map(quoted).join(' ')}`]
+          : []),
+        ...(added.length
+          ? [
+              `  git rm -q --cached --ignore-unmatch -- ${added.map(quoted).join(' ')} && rm -f -- ${added.map(quoted).join(' ')}`,
+            ]
+          : []),
+        'and if you had committed the change, commit that restore. Then leave the file alone until the lease ends or its holder releases it; ask them if you need it changed.',
+      ].join('\n'),
+    },
+    code: 0,
+  };
+}
+
+/** A path as the shell reads it back unchanged. */
+const quoted = (p: string) => (/^[\w./@%+=:,-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`);
