@@ -180,3 +180,36 @@ export function splitSummary(text: string): { summary: string; steps: string[] }
   const summary = [...lines.slice(0, at), ...(end < 0 ? [] : rest.slice(end))].join('\n').trim();
   return { summary, steps };
 }
+
+/**
+ * What PreCompact tells the compaction (Claude Code appends a PreCompact hook's stdout to the
+ * summary instructions): plain sentences, no JSON, naming the session, the handoff's key points,
+ * and where the next context finds the whole handoff.
+ */
+export function compactionNotes(facts: HandoffFacts): string {
+  const s = facts.session;
+  const lines = [
+    `git-consortium: this conversation works in session ${s.id} of ${s.researcher}` +
+      `${s.branch ? ` on branch ${s.branch}` : ''}. Its handoff was written just now.`,
+    'Keep these points in the summary:',
+  ];
+  const point = (text: string) => lines.push(`- ${text}`);
+  if (s.intent) point(`The session's intent: ${s.intent}`);
+  point(
+    facts.commits.length
+      ? `${facts.commits.length} commit${facts.commits.length === 1 ? '' : 's'} so far, changing ${facts.files.length} file${facts.files.length === 1 ? '' : 's'}` +
+          (facts.unpushed ? ` (${facts.unpushed} not pushed yet).` : '.')
+      : 'No commits yet in this session.',
+  );
+  if (facts.protocol.files.length)
+    point(`Protocol files changed (every researcher depends on them): ${facts.protocol.files.join(', ')}.`);
+  if (facts.leases.length)
+    point(`Leases this session holds: ${facts.leases.map((l) => l.pattern).join(', ')}.`);
+  for (const c of facts.conflicts) point(`Open ${c.kind} conflict: ${c.message}`);
+  for (const step of facts.nextSteps.slice(0, 6)) point(`Next: ${step}`);
+  lines.push(
+    'The whole handoff is stored with the session and as a git note; it is given back when the next context starts, ' +
+      'and git consortium handoff --show prints it.',
+  );
+  return lines.join('\n');
+}

@@ -167,6 +167,7 @@ export function handoffFacts(
 
 export interface Written {
   handoff: Handoff;
+  facts: HandoffFacts;
   session: Session;
   /** The head commit now carries a note naming the session. */
   noted: boolean;
@@ -218,5 +219,5 @@ export async function writeHandoff(
     sessionRef(session.id),
     ...(noted ? [NOTES_REF] : []),
   ]);
-  return { handoff: handoffOf(updated)!, session: updated, noted, shared: pushed.outcome };
+  return { handoff: handoffOf(updated)!, facts, session: updated, noted, shared: pushed.outcome };
 }

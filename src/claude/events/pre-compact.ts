@@ -1,3 +1,4 @@
+import { compactionNotes } from '../../render/handoff.js';
 import { writeHandoff } from '../../services/handoff.js';
 import { contextAt, sessionOfConversation } from '../conversation.js';
 import { type ClaudeEvent, type HookAnswer, silent } from '../event.js';
@@ -16,9 +17,7 @@ export async function preCompact(event: ClaudeEvent): Promise<HookAnswer> {
   const summary =
     `Claude Code compacted this conversation (${event.trigger === 'manual' ? '/compact' : 'automatically'}).` +
     (instructions ? `\n\nThe user's instructions for the compaction: ${instructions}` : '');
-  await writeHandoff(ctx, session, { summary, next: [] });
-  return {
-    output: { systemMessage: `git-consortium: handoff of session ${session.id} written before compaction.` },
-    code: 0,
-  };
+  const written = await writeHandoff(ctx, session, { summary, next: [] });
+  // Plain text: Claude Code appends it to the compaction's instructions, word for word.
+  return { output: compactionNotes(written.facts), code: 0 };
 }
