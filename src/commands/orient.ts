@@ -1,18 +1,10 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { blockedBy, type GateStatus, gatesOf } from '../analysis/gates.js';
+import { blockedBy, type GateStatus } from '../analysis/gates.js';
 import { openContext } from '../context/context.js';
 import { requireIdentity } from '../context/identity.js';
 import { parse } from '../core/args.js';
 import { type Colors, colors, print, printJson } from '../core/output.js';
 import { sessionLine } from '../render/text.js';
-import { alertsSinceLastLook, gatesView } from '../services/gates.js';
-import { latestHandoff } from '../services/handoff.js';
-import { coordinationView, sessionJson } from '../services/view.js';
-import { gateJson } from './gates.js';
-import { handoffJson } from './handoff.js';
-
-const EXCERPT_LINES = 12;
+import { orientationJson, orientationOf } from '../services/orientation.js';
 
 /**
  * Who I am and where things stand for me: identity, context excerpt, my gates, sessions, my
@@ -25,47 +17,13 @@ export async function run(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
   });
   const ctx = await openContext();
-  const identity = requireIdentity(ctx, values.researcher);
-  const id = identity.id;
-  const me = ctx.researchers.get(id);
-  const view = coordinationView(ctx);
-  const mine = view.live.filter((s) => s.researcher === id);
-  const others = view.live.filter((s) => s.researcher !== id);
-  const context = me?.context ? excerpt(path.join(ctx.repo.top, me.context)) : undefined;
-  const workspace = me?.workspace ?? ctx.config.workspaces.replace('*', id);
-  const { gates } = gatesView(ctx);
-  const my = gatesOf(gates, id);
-  const handoff = latestHandoff(ctx, id);
-  const conflicts = view.conflicts.filter((c) => c.researchers.includes(id));
-  const news = alertsSinceLastLook(ctx, id, true);
+  const o = orientationOf(ctx, requireIdentity(ctx, values.researcher));
   if (values.json) {
-    printJson({
-      researcher: id,
-      source: identity.source,
-      name: me?.name ?? null,
-      role: me?.role ?? null,
-      workspace,
-      context: me?.context ? { file: me.context, excerpt: context ?? null } : null,
-      gates: {
-        owned: my.owned.map(brief),
-        waitingOn: my.waitingOn.map(brief),
-        waitingOnMe: my.waitingOnMe.map((g) => ({ ...brief(g), neededBy: blockedBy(gates, g.id) })),
-      },
-      sessions: { mine: mine.map(sessionJson), others: others.map(sessionJson) },
-      handoff: handoff ? handoffJson(handoff) : null,
-      alerts: [
-        ...news,
-        ...conflicts.map((c) => ({
-          kind: c.kind,
-          severity: c.severity,
-          message: c.message,
-          sessions: c.sessions,
-          paths: c.paths,
-        })),
-      ],
-    });
+    printJson(orientationJson(o));
     return 0;
   }
+  const { identity, me, workspace, context, gates, my, mine, others, handoff, news, conflicts } = o;
+  const id = identity.id;
   const c = colors();
   print(`You are ${c.bold(me?.name ? `${me.name} (${id})` : id)} (known from ${identity.source}).`);
   if (me?.role) print(`Role: ${me.role}`);
@@ -107,24 +65,9 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** A gate as orient shows it: its last change only (gates --json has the whole history). */
-function brief(g: GateStatus) {
-  const { history, ...rest } = gateJson(g);
-  return { ...rest, last: history.at(-1) ?? null };
-}
-
 function gateState(g: GateStatus, c: Colors): string {
   const title = g.title ? ` ${g.title}` : '';
   if (g.status === 'unlocked') return `${g.id}${title}: ${c.green('unlocked')}`;
   if (g.ready) return `${g.id}${title}: ${c.yellow('locked, ready to unlock')}`;
   return `${g.id}${title}: ${c.red('locked')}, waiting on ${g.missing.join(', ')}`;
-}
-
-function excerpt(file: string): string | undefined {
-  try {
-    const lines = readFileSync(file, 'utf8').split('\n');
-    return lines.slice(0, EXCERPT_LINES).join('\n').trimEnd() + (lines.length > EXCERPT_LINES ? '\n...' : '');
-  } catch {
-    return undefined;
-  }
 }

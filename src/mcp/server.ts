@@ -2,21 +2,27 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { gateJson } from '../commands/gates.js';
+import { handoffJson } from '../commands/handoff.js';
 import { openContext } from '../context/context.js';
-import { findCurrentSession } from '../context/current-session.js';
-import { resolveIdentity } from '../context/identity.js';
+import { findCurrentSession, requireCurrentSession } from '../context/current-session.js';
+import { requireIdentity, resolveIdentity } from '../context/identity.js';
+import { durationArg } from '../core/duration.js';
 import { ConsortiumError } from '../core/errors.js';
 import { editVerdict, repoPath } from '../services/edit-check.js';
 import { gatesView } from '../services/gates.js';
+import { writeHandoff } from '../services/handoff.js';
+import { acquireLeases, leasePattern, releaseLeases } from '../services/leases.js';
+import { orientationJson, orientationOf } from '../services/orientation.js';
+import { sync } from '../services/sync.js';
 import { coordinationView, sessionJson } from '../services/view.js';
 import { version } from '../version.js';
-import { firstError, runToolkit } from './toolkit.js';
 
 /**
- * `mcp serve` (SPEC section 10): the toolkit as an MCP server over stdio, for agents. Reading
- * tools call the services the CLI commands use, in this process; the tools that change the
- * coordination run the CLI itself, so they take exactly the path a person's command takes
- * (identity, current session, sharing with the remote, refusals and their exit codes).
+ * `mcp serve` (SPEC section 10): the toolkit as an MCP server over stdio, for agents. Every
+ * tool calls the services the CLI commands call, in this process, so a tool and the command of
+ * the same name decide alike. Paths are read from the top of the repository (as status shows
+ * them) or absolute, whatever folder Claude Code started the server in; refusals say what to
+ * do in terms of these tools.
  */
 type Args = Record<string, unknown>;
 type ToolResult = { content: { type: 'text'; text: string }[]; isError?: boolean };
@@ -30,25 +36,10 @@ interface Tool {
 
 const SESSION = { type: 'string', description: 'The session to act on (default: the current one).' };
 const RESEARCHER = { type: 'string', description: 'Who you are (default: as the CLI decides).' };
-const CLI_TIMEOUT_MS = 60_000;
+const PATHS = 'Paths from the top of the repository, as status shows them (protocol/spec.md), or absolute.';
 
-/** A tool failure the agent should read: the CLI's own message, and what it means. */
+/** A tool failure the agent should read. */
 class ToolFailure extends Error {}
-
-async function cli(args: string[], input?: string): Promise<unknown> {
-  const result = await runToolkit(args, { cwd: process.cwd(), timeoutMs: CLI_TIMEOUT_MS, input });
-  if (result.code !== 0) {
-    const meaning =
-      { 1: 'refused by the coordination state', 2: 'bad input', 3: 'environment problem' }[result.code] ??
-      'failed';
-    throw new ToolFailure(`git consortium ${args[0]} ${meaning}: ${firstError(result)}`);
-  }
-  try {
-    return JSON.parse(result.stdout);
-  } catch {
-    return { output: result.stdout.trim() };
-  }
-}
 
 const str = (args: Args, key: string): string | undefined => {
   const v = args[key];
@@ -69,8 +60,6 @@ const strings = (args: Args, key: string): string[] => {
     throw new ToolFailure(`${key} must be a list of paths.`);
   return v as string[];
 };
-/** Flags for the CLI; values go after `=`, so none can be read as another option. */
-const flag = (name: string, value: string | undefined) => (value === undefined ? [] : [`--${name}=${value}`]);
 
 export const TOOLS: Tool[] = [
   {
@@ -94,15 +83,18 @@ export const TOOLS: Tool[] = [
     description:
       'Who you are: researcher, role, workspace, context excerpt, gates owned and awaited, your and others’ sessions, your latest handoff and alerts.',
     inputSchema: { type: 'object', properties: { researcher: RESEARCHER } },
-    run: (args) => cli(['orient', '--json', ...flag('researcher', str(args, 'researcher'))]),
+    async run(args) {
+      const ctx = await openContext();
+      return orientationJson(orientationOf(ctx, requireIdentity(ctx, str(args, 'researcher'))));
+    },
   },
   {
     name: 'may_edit',
     description:
-      'Whether a file may be edited now by your session: denied when another session holds a lease on it, with warnings for protocol files other live sessions changed and for other researchers’ workspaces.',
+      'Whether a file may be edited now by your session: denied when another session holds a lease on it (naming the holder), with warnings for protocol files other live sessions changed and for other researchers’ workspaces.',
     inputSchema: {
       type: 'object',
-      properties: { path: { type: 'string', description: 'A path in the repository.' }, session: SESSION },
+      properties: { path: { type: 'string', description: `A file: ${PATHS}` }, session: SESSION },
       required: ['path'],
     },
     async run(args) {
@@ -111,8 +103,9 @@ export const TOOLS: Tool[] = [
       const ctx = await openContext();
       return editVerdict(
         ctx,
-        repoPath(ctx, file),
+        repoPath(ctx, file, ctx.repo.top),
         findCurrentSession(ctx, { flag: str(args, 'session'), quiet: true }),
+        { via: 'mcp' },
       );
     },
   },
@@ -123,26 +116,32 @@ export const TOOLS: Tool[] = [
     inputSchema: {
       type: 'object',
       properties: {
-        paths: { type: 'array', items: { type: 'string' }, minItems: 1 },
+        paths: {
+          type: 'array',
+          items: { type: 'string' },
+          minItems: 1,
+          description: `Files or patterns: ${PATHS}`,
+        },
         ttl: { type: 'string', description: 'Time to live such as 30m or 2h.' },
         reason: { type: 'string' },
         session: SESSION,
       },
       required: ['paths'],
     },
-    run(args) {
+    async run(args) {
       const paths = strings(args, 'paths');
       if (paths.length === 0) throw new ToolFailure('paths needs at least one path or pattern.');
-      return cli([
-        'lease',
-        'acquire',
-        '--json',
-        ...flag('ttl', str(args, 'ttl')),
-        ...flag('reason', str(args, 'reason')),
-        ...flag('session', str(args, 'session')),
-        '--',
-        ...paths,
-      ]);
+      const ttl = str(args, 'ttl');
+      const reason = str(args, 'reason')?.trim() || null;
+      const ctx = await openContext();
+      const session = requireCurrentSession(ctx, str(args, 'session'));
+      const result = await acquireLeases(ctx, session, {
+        patterns: [...new Set(paths.map((p) => leasePattern(ctx, p, ctx.repo.top)))],
+        ttlMs: ttl === undefined ? ctx.config.sessions.leaseTtlMs : durationArg('ttl', ttl),
+        reason,
+        force: false,
+      });
+      return { session: session.id, leases: result.leases };
     },
   },
   {
@@ -151,23 +150,24 @@ export const TOOLS: Tool[] = [
     inputSchema: {
       type: 'object',
       properties: {
-        paths: { type: 'array', items: { type: 'string' } },
+        paths: { type: 'array', items: { type: 'string' }, description: PATHS },
         all: { type: 'boolean' },
         session: SESSION,
       },
     },
-    run(args) {
+    async run(args) {
       const paths = strings(args, 'paths');
       const all = bool(args, 'all');
       if (all === paths.length > 0) throw new ToolFailure('Give either paths or all=true.');
-      return cli([
-        'lease',
-        'release',
-        '--json',
-        ...(all ? ['--all'] : []),
-        ...flag('session', str(args, 'session')),
-        ...(all ? [] : ['--', ...paths]),
-      ]);
+      const ctx = await openContext();
+      const session = requireCurrentSession(ctx, str(args, 'session'));
+      const patterns = all ? 'all' : [...new Set(paths.map((p) => leasePattern(ctx, p, ctx.repo.top)))];
+      const result = await releaseLeases(ctx, session, patterns);
+      if (patterns !== 'all' && result.released.length === 0)
+        throw new ToolFailure(
+          `Session ${session.id} holds no lease on ${result.notHeld.join(', ')}; nothing was released.`,
+        );
+      return { session: session.id, released: result.released, notHeld: result.notHeld };
     },
   },
   {
@@ -182,25 +182,25 @@ export const TOOLS: Tool[] = [
         session: SESSION,
       },
     },
-    run: (args) =>
-      cli(
-        [
-          'handoff',
-          '--json',
-          '--summary-file',
-          '-',
-          ...strings(args, 'next').flatMap((step) => flag('next', step)),
-          ...flag('session', str(args, 'session')),
-        ],
-        str(args, 'summary') ?? '',
-      ),
+    async run(args) {
+      const ctx = await openContext();
+      const session = requireCurrentSession(ctx, str(args, 'session'));
+      const written = await writeHandoff(ctx, session, {
+        summary: str(args, 'summary') ?? '',
+        next: strings(args, 'next'),
+      });
+      return { ...handoffJson(written.handoff), noted: written.noted, shared: written.shared.ok };
+    },
   },
   {
     name: 'sync',
     description:
       'Exchanges the coordination state with the remote (sessions, leases, gates, notes) and reports what changed for you.',
     inputSchema: { type: 'object', properties: {} },
-    run: () => cli(['sync', '--json']),
+    async run() {
+      const ctx = await openContext();
+      return sync(ctx, { rebase: false });
+    },
   },
   {
     name: 'gates',
