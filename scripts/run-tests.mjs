@@ -1,29 +1,39 @@
-// Runs every test file in its own process (two at a time: the machine has two cores), reads
-// uvu's summary of each, and ends with one plain `N passed, N failed` line. A file that
-// crashes, or never runs its suite, counts as a failure: uvu alone would pass it silently.
+// Runs every test file in its own process (as many at a time as there are cores), reads uvu's
+// summary of each, and ends with one plain `N passed, N failed` line. A file that crashes, or
+// never runs its suite, counts as a failure: uvu alone would pass it silently.
+// `--agents` runs the tests that drive the real Claude Code CLI (test/agents/) instead of the
+// rest: they need its 400 MB binary and run in their own script (npm run test:agents).
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
+const args = process.argv.slice(2);
+const agents = args.includes('--agents');
 const root = path.resolve(import.meta.dirname, '..', 'test');
-const only = process.argv.slice(2);
+const only = args.filter((a) => a !== '--agents');
+const agentsDir = path.join(root, 'agents');
 const files = [];
 const walk = (dir) => {
   for (const name of readdirSync(dir).sort()) {
     const full = path.join(dir, name);
-    if (statSync(full).isDirectory()) walk(full);
-    else if (name.endsWith('.test.ts') && (only.length === 0 || only.some((o) => full.includes(o))))
+    if (statSync(full).isDirectory()) {
+      if (full !== agentsDir) walk(full);
+    } else if (name.endsWith('.test.ts') && (only.length === 0 || only.some((o) => full.includes(o))))
       files.push(full);
   }
 };
-walk(root);
+walk(agents ? agentsDir : root);
+
+// A suite started from inside Claude Code must not look like an agent to the code it tests.
+const testEnv = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' };
+for (const name of Object.keys(testEnv))
+  if (name === 'CLAUDECODE' || name === 'AI_AGENT' || name.startsWith('CLAUDE_CODE_')) delete testEnv[name];
 
 const runFile = (file) =>
   new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', file], {
-      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
-    });
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { env: testEnv });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -49,7 +59,7 @@ const runFile = (file) =>
 
 const results = [];
 const queue = [...files];
-const workers = Array.from({ length: Math.min(2, queue.length) }, async () => {
+const workers = Array.from({ length: Math.min(availableParallelism(), queue.length) }, async () => {
   while (queue.length) {
     const result = await runFile(queue.shift());
     results.push(result);

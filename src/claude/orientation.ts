@@ -88,7 +88,7 @@ export function orientationText(ctx: Context, input: OrientationInput): string {
   lines.push(
     '',
     'git consortium status shows everyone at work; git consortium lease acquire PATH reserves a file; ' +
-      '/consortium-compact writes a handoff before you compact.',
+      'git consortium handoff writes a handoff of your work (one is written for you before a compaction).',
   );
   return lines.join('\n');
 }

@@ -50,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
     notes.push(`${f} is an old lock file that git tracks: remove it with git rm ${f} and commit`);
 
   if (values.claude) changes.push(...(await claude(repo, researchers, !!values.force, notes)));
+  else changes.push(...(await claudeLocal(repo)));
   if (values.github) changes.push(...(await github(repo, effective, !!values.force, notes)));
 
   if (values.json) {
@@ -100,6 +101,28 @@ async function claude(
   for (const worktree of worktreesOf(repo))
     if (worktree !== repo.top && existsSync(worktree) && installWorktreeSettings(worktree))
       written.push(`wrote ${path.join(worktree, LOCAL_SETTINGS)}`);
+  if (excludeLocally(repo, '/.claude/settings.local.json'))
+    written.push('added .claude/settings.local.json to .git/info/exclude');
+  return written;
+}
+
+/**
+ * A clone of a repository that uses the Claude Code integration (its committed settings run our
+ * hooks) gets the clone's own part of it: the untracked settings.local.json that makes the
+ * hooks active in every folder.
+ */
+async function claudeLocal(repo: Repo): Promise<string[]> {
+  if (!existsSync(path.join(repo.top, '.claude', 'settings.json'))) return [];
+  const { hasOurHooks } = await import('../claude/settings.js');
+  let committed: unknown;
+  try {
+    committed = JSON.parse(readFileSync(path.join(repo.top, '.claude', 'settings.json'), 'utf8'));
+  } catch {
+    return [];
+  }
+  if (!hasOurHooks(committed)) return [];
+  const { installWorktreeSettings, LOCAL_SETTINGS } = await import('../claude/install.js');
+  const written = installWorktreeSettings(repo.top) ? [`wrote ${LOCAL_SETTINGS}`] : [];
   if (excludeLocally(repo, '/.claude/settings.local.json'))
     written.push('added .claude/settings.local.json to .git/info/exclude');
   return written;

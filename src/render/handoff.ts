@@ -36,6 +36,12 @@ export interface HandoffFacts {
   leases: LeaseView[];
   conflicts: Conflict[];
   summary: string;
+  /** The steps the agent or person gave (nextSteps adds the derived ones). */
+  steps: string[];
+  /** Set when no new summary was given and an earlier handoff's summary and steps were kept. */
+  keptFrom: { session: string; at: string } | null;
+  /** A line the toolkit adds, such as why the handoff was written (a compaction). */
+  note: string | null;
   nextSteps: string[];
 }
 
@@ -158,6 +164,12 @@ export function renderHandoff(f: HandoffFacts): string {
 
   out.push('## Summary', '');
   out.push(f.summary.trim() || 'No summary was given.');
+  if (f.keptFrom)
+    out.push(
+      '',
+      `(No new summary was given: kept from the handoff of session ${f.keptFrom.session}, ${f.keptFrom.at}.)`,
+    );
+  if (f.note) out.push('', f.note);
   out.push('');
 
   out.push('## Next steps', '');
@@ -205,7 +217,6 @@ export function compactionNotes(facts: HandoffFacts): string {
     point(`Protocol files changed (every researcher depends on them): ${facts.protocol.files.join(', ')}.`);
   if (facts.leases.length)
     point(`Leases this session holds: ${facts.leases.map((l) => l.pattern).join(', ')}.`);
-  for (const c of facts.conflicts) point(`Open ${c.kind} conflict: ${c.message}`);
   for (const step of facts.nextSteps.slice(0, 6)) point(`Next: ${step}`);
   lines.push(
     'The whole handoff is stored with the session and as a git note; it is given back when the next context starts, ' +

@@ -23,6 +23,21 @@ export interface StoredHandoff {
   head: string | null;
   markdown: string;
   summary: string;
+  /** The steps given (absent in older records), so that a later handoff can keep them. */
+  steps?: string[];
+}
+
+/**
+ * What the caller says in a handoff. A summary replaces what earlier handoffs said; without one,
+ * the session's own last handoff (else `previous`, such as the handoff of the conversation's
+ * earlier session) is kept, and the handoff says so.
+ */
+export interface HandoffInput {
+  summary: string;
+  next: string[];
+  ending?: boolean;
+  note?: string;
+  previous?: Handoff;
 }
 
 export interface Handoff extends StoredHandoff {
@@ -39,6 +54,7 @@ export function handoffOf(session: Session): Handoff | undefined {
     head: typeof h.head === 'string' ? h.head : null,
     markdown: h.markdown,
     summary: typeof h.summary === 'string' ? h.summary : '',
+    steps: Array.isArray(h.steps) ? h.steps.filter((x): x is string => typeof x === 'string') : [],
     session: session.id,
     researcher: session.researcher,
     branch: session.branch,
@@ -57,11 +73,7 @@ export function latestHandoff(ctx: Context, researcher: string, except?: string)
 }
 
 /** Gathers the facts of a session's handoff from git and the coordination state. */
-export function handoffFacts(
-  ctx: Context,
-  session: Session,
-  given: { summary: string; next: string[]; ending?: boolean },
-): HandoffFacts {
+export function handoffFacts(ctx: Context, session: Session, given: HandoffInput): HandoffFacts {
   const at = iso(now());
   const work = workOf(ctx, session);
   const head = work.head ?? session.head ?? headCommit(ctx.repo, session.worktree) ?? null;
@@ -104,6 +116,8 @@ export function handoffFacts(
   const leases = view.leases.filter((l) => l.session === session.id);
   const conflicts = view.conflicts.filter((c) => c.sessions.includes(session.id));
   const split = splitSummary(given.summary);
+  const kept = given.summary.trim() || given.next.length ? undefined : (handoffOf(session) ?? given.previous);
+  const steps = kept ? (kept.steps ?? []) : [...split.steps, ...given.next];
   const derived: string[] = [];
   for (const c of conflicts) derived.push(`Resolve the ${c.kind} conflict: ${c.message}`);
   if (protocolFiles.length)
@@ -160,8 +174,11 @@ export function handoffFacts(
     },
     leases,
     conflicts,
-    summary: split.summary,
-    nextSteps: [...split.steps, ...given.next, ...derived],
+    summary: kept ? kept.summary : split.summary,
+    steps,
+    keptFrom: kept ? { session: kept.session, at: kept.at } : null,
+    note: given.note ?? null,
+    nextSteps: [...steps, ...derived.filter((d) => !steps.includes(d))],
   };
 }
 
@@ -175,16 +192,18 @@ export interface Written {
 }
 
 /** Writes the handoff of a session: in its record, and as a note on its head commit. */
-export async function writeHandoff(
-  ctx: Context,
-  session: Session,
-  given: { summary: string; next: string[]; ending?: boolean },
-): Promise<Written> {
+export async function writeHandoff(ctx: Context, session: Session, given: HandoffInput): Promise<Written> {
   // The record's changed files as of now, so that conflicts and others' views are current.
   if (session.state === 'active') session = refreshSession(ctx, session, { force: true });
   const facts = handoffFacts(ctx, session, given);
   const markdown = renderHandoff(facts);
-  const stored: StoredHandoff = { at: facts.at, head: facts.head, markdown, summary: facts.summary };
+  const stored: StoredHandoff = {
+    at: facts.at,
+    head: facts.head,
+    markdown,
+    summary: facts.summary,
+    steps: facts.steps,
+  };
   const author = authorFor(ctx, session.researcher);
   const updated =
     updateSession(

@@ -190,6 +190,9 @@ test('renderHandoff always writes the seven sections, even with nothing to say',
     leases: [],
     conflicts: [],
     summary: '',
+    steps: [],
+    keptFrom: null,
+    note: null,
     nextSteps: [],
   });
   const headings = md.split('\n').filter((l) => l.startsWith('## '));
