@@ -1,5 +1,5 @@
+import { readSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { createInterface } from 'node:readline';
 import { openContext } from '../context/context.js';
 import { requireCurrentSession } from '../context/current-session.js';
 import { requireIdentity } from '../context/identity.js';
@@ -56,7 +56,7 @@ export async function run(argv: string[]): Promise<number> {
     `Let the next blocked push of session ${session.id} (${session.researcher}, branch ${session.branch ?? 'detached'}) ` +
       `go past the gate, within ${formatDuration(ttlMs)}, because: ${reason}\nType yes to approve: `,
   );
-  const answer = await readLine();
+  const answer = readLine();
   if (answer.trim().toLowerCase() !== 'yes') throw refusal('Not approved: nothing was changed.');
   const approval = {
     session: session.id,
@@ -76,13 +76,19 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-function readLine(): Promise<string> {
-  return new Promise((resolve) => {
-    const rl = createInterface({ input: process.stdin });
-    rl.once('line', (line) => {
-      rl.close();
-      resolve(line);
-    });
-    rl.once('close', () => resolve(''));
-  });
+/** One line typed at the terminal (read as the terminal hands it over: a whole line at a time). */
+function readLine(): string {
+  const buffer = Buffer.alloc(256);
+  let line = '';
+  for (;;) {
+    let n = 0;
+    try {
+      n = readSync(0, buffer, 0, buffer.length, null);
+    } catch {
+      return line;
+    }
+    if (n === 0) return line;
+    line += buffer.toString('utf8', 0, n);
+    if (line.includes('\n') || line.length > 1024) return line.split('\n')[0]!;
+  }
 }

@@ -176,6 +176,70 @@ test('init --claude a second time changes nothing, byte for byte', () => {
   assert.is(must(elena.git(['status', '--porcelain', '--untracked-files=all'])).stdout, status);
 });
 
+test('init --claude makes the hooks active in every folder of the clone, and offers the MCP server', () => {
+  const local: any = JSON.parse(readFileSync(path.join(elena.dir, '.claude', 'settings.local.json'), 'utf8'));
+  assert.ok(validate({ ...local }), JSON.stringify(validate.errors));
+  for (const event of ['SessionStart', 'PreToolUse', 'PostToolUse', 'PreCompact', 'SessionEnd'])
+    assert.ok(JSON.stringify(local.hooks[event]).includes(`git consortium claude-hook ${event}`), event);
+  assert.is(local.hooks.PreToolUse[0].matcher, 'Edit|Write|MultiEdit|NotebookEdit|Bash');
+  const status = must(elena.git(['status', '--porcelain', '--untracked-files=all'])).stdout;
+  assert.not.match(status, /^\?\? \.claude\/settings\.local\.json$/m, 'the local file is excluded from git');
+  const mcp = JSON.parse(readFileSync(path.join(elena.dir, '.mcp.json'), 'utf8'));
+  assert.equal(mcp.mcpServers.consortium, {
+    type: 'stdio',
+    command: 'git',
+    args: ['consortium', 'mcp', 'serve'],
+  });
+  // A linked worktree has no untracked files of its own: post-checkout gives it the local settings.
+  const tree = path.join(world.root, 'elena-topic');
+  must(elena.git(['worktree', 'add', '-q', '-b', 'topic', tree]));
+  assert.ok(
+    JSON.stringify(
+      JSON.parse(readFileSync(path.join(tree, '.claude', 'settings.local.json'), 'utf8')),
+    ).includes('claude-hook PreToolUse'),
+  );
+  must(elena.git(['worktree', 'remove', '--force', tree]));
+  must(elena.git(['branch', '-q', '-D', 'topic']));
+});
+
+test('doctor names where a conversation would start without hooks, and an untrusted root; uninstall takes ours out', () => {
+  const carol = world.clone('carol');
+  const home = carol.env().HOME!;
+  // doctor exits 3 here (the clone's git hooks are not installed): its report is what counts.
+  const doctor = () =>
+    JSON.parse(carol.gc(['doctor', '--json']).stdout).checks.filter((c: any) =>
+      c.name.startsWith('Claude Code'),
+    );
+  assert.equal(
+    doctor().map((c: any) => c.level),
+    ['warn'],
+    'not set up yet',
+  );
+  must(carol.gc(['init', '--claude']));
+  writeFileSync(path.join(home, '.claude.json'), JSON.stringify({ projects: {} }));
+  const [hooks, trust] = doctor();
+  assert.is(hooks.level, 'ok');
+  assert.match(hooks.message, 'active wherever Claude Code starts');
+  assert.is(trust.level, 'warn');
+  assert.match(trust.message, 'has not been trusted');
+  writeFileSync(
+    path.join(home, '.claude.json'),
+    JSON.stringify({ projects: { [realpathSync(carol.dir)]: { hasTrustDialogAccepted: true } } }),
+  );
+  const local = path.join(carol.dir, '.claude', 'settings.local.json');
+  writeFileSync(local, '{}\n');
+  const [only] = doctor();
+  assert.is(only.level, 'warn');
+  assert.match(only.message, 'a conversation started anywhere but the top, consortium/elena-vasquez/');
+  assert.match(only.message, 'init --claude adds them');
+  const removed = json(carol, ['uninstall']).changes.join('\n');
+  assert.match(removed, '.mcp.json');
+  assert.not.ok(existsSync(path.join(carol.dir, '.mcp.json')), 'a .mcp.json holding only our server goes');
+  const top = JSON.parse(readFileSync(path.join(carol.dir, '.claude', 'settings.json'), 'utf8'));
+  assert.not.match(JSON.stringify(top), 'claude-hook', 'our hooks are out of the settings');
+  assert.ok(top.permissions, 'the rest stays');
+});
+
 test('the compatibility scripts work from a workspace, as the old permission rules call them', () => {
   assert.ok(isLink(path.join(elena.dir, ELENA_WS, 'claude-consortium-session')));
   const run = (script: string, args: string[]) =>
@@ -298,6 +362,75 @@ test("PreToolUse denies an edit of a file another researcher's session leases, n
     }),
   );
   assert.is(multi.hookSpecificOutput.permissionDecision, 'deny');
+});
+
+const bashTool = (command: string) => ({
+  tool_name: 'Bash',
+  tool_input: { command },
+  tool_use_id: 'toolu_02',
+});
+
+test('PreToolUse on Bash: a plain write to a leased file is denied; a command that writes nothing goes on', () => {
+  const denied = answer(
+    hook(elena, 'PreToolUse', bashTool("sed -i 's/line 3/x/' ../../src/shared.py"), { cwd: ELENA_WS }),
+  );
+  assert.is(denied.hookSpecificOutput.permissionDecision, 'deny');
+  assert.match(denied.hookSpecificOutput.permissionDecisionReason, 'src/shared.py (sed -i)');
+  assert.match(denied.hookSpecificOutput.permissionDecisionReason, 'leased by yuki-tanaka');
+  for (const command of [
+    'ls -la && git status',
+    'python3 analysis.py > results.md',
+    'cat ../../src/shared.py',
+  ])
+    assert.is(hook(elena, 'PreToolUse', bashTool(command), { cwd: ELENA_WS }).stdout, '', command);
+});
+
+test('PreToolUse on Bash: a way past the gate asks a person where one attends, and is denied where none can', () => {
+  const attended = answer(hook(elena, 'PreToolUse', bashTool('git push --no-verify'), { cwd: ELENA_WS }));
+  assert.is(attended.hookSpecificOutput.permissionDecision, 'ask');
+  assert.match(attended.hookSpecificOutput.permissionDecisionReason, '--no-verify skips the pre-push gate');
+  const headless = answer(
+    hook(elena, 'PreToolUse', bashTool('HUSKY=0 git push'), {
+      cwd: ELENA_WS,
+      env: { CLAUDE_CODE_SESSION_ATTENDED: '0' },
+    }),
+  );
+  assert.is(headless.hookSpecificOutput.permissionDecision, 'deny');
+  assert.match(headless.hookSpecificOutput.permissionDecisionReason, 'ask a person');
+  // The gate refuses an agent's override anyway: a person's click in Claude Code would not help.
+  const override = answer(
+    hook(elena, 'PreToolUse', bashTool('CONSORTIUM_OVERRIDE=ok git push'), { cwd: ELENA_WS }),
+  );
+  assert.is(override.hookSpecificOutput.permissionDecision, 'deny');
+  const approve = answer(
+    hook(elena, 'PreToolUse', bashTool("git consortium approve --reason 'mine'"), { cwd: ELENA_WS }),
+  );
+  assert.is(approve.hookSpecificOutput.permissionDecision, 'deny');
+});
+
+test('PostToolUse on Bash: a leased file changed by any command is reported with the holder and the restore', () => {
+  const file = path.join(elena.dir, 'src', 'shared.py');
+  const before = readFileSync(file, 'utf8');
+  writeFileSync(file, `${before}changed behind the reader's back\n`);
+  try {
+    const told = answer(hook(elena, 'PostToolUse', bashTool('python3 tidy.py'), { cwd: ELENA_WS }));
+    assert.is(told.decision, 'block');
+    assert.match(told.reason, 'src/shared.py is leased by yuki-tanaka');
+    const restore = /git restore --source=([0-9a-f]{40}) --staged --worktree -- src\/shared\.py/.exec(
+      told.reason,
+    );
+    assert.ok(restore, told.reason);
+    // The restore it names is let through by the pre-check, though it writes the leased file.
+    const pre = hook(elena, 'PreToolUse', bashTool(restore![0]), { cwd: '.' });
+    assert.is(pre.stdout, '', pre.stdout);
+  } finally {
+    writeFileSync(file, before);
+  }
+  assert.is(
+    hook(elena, 'PostToolUse', bashTool('true'), { cwd: ELENA_WS }).stdout,
+    '',
+    'nothing to say once it is back',
+  );
 });
 
 test('PreToolUse follows policy: lease warn gives a note instead of a denial, off says nothing', () => {
