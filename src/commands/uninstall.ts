@@ -23,7 +23,9 @@ export async function run(argv: string[]): Promise<number> {
     if (!(error instanceof ConsortiumError)) throw error;
   }
   for (const file of uninstallClaude(repo.top, workspaces))
-    changes.push(`removed the toolkit's Claude Code ${file === '.mcp.json' ? 'MCP server from' : 'hooks from'} ${file}`);
+    changes.push(
+      `removed the toolkit's Claude Code ${file === '.mcp.json' ? 'MCP server from' : 'hooks from'} ${file}`,
+    );
   if (values.json) printJson({ changes, nothingToChange: changes.length === 0 });
   else if (changes.length === 0)
     print('git consortium uninstall: nothing to undo (the hooks are not installed).');

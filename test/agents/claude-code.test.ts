@@ -172,6 +172,20 @@ test('every way past the gate is stopped, and the model is told to ask a person'
   );
 });
 
+test('a conversation started in a subfolder of a linked worktree runs the hooks there too', async () => {
+  const tree = path.join(world.root, 'elena-worktree');
+  const started = json(elena, ['start', '-r', 'elena-vasquez', '--worktree', tree, '--intent', 'stats']);
+  const run = await cc.run(elena, {
+    cwd: path.join(tree, 'src'),
+    prompt: 'Where am I?',
+    steps: [{ text: 'In src.' }],
+  });
+  assert.is(run.code, 0, everything(run));
+  assert.match(cc.api.sentText(), `You work in session ${started.id}`, 'SessionStart ran in the worktree');
+  const after = json(elena, ['status']).sessions.find((s: any) => s.id === started.id);
+  assert.is(after?.state, 'active', "the person's session goes on after the conversation");
+});
+
 test("a person's session and lease outlive a conversation in their folder", async () => {
   const started = json(aria, ['start', '-r', 'aria-blackwood', '--intent', 'red-team notes']);
   must(aria.gc(['lease', 'acquire', 'consortium/aria-blackwood/notes.md']));
