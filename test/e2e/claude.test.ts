@@ -176,6 +176,21 @@ test('init --claude a second time changes nothing, byte for byte', () => {
   assert.is(must(elena.git(['status', '--porcelain', '--untracked-files=all'])).stdout, status);
 });
 
+test('init --claude updates what an earlier version wrote: commands with the old marker, hooks without Bash', () => {
+  const file = path.join(elena.dir, ELENA_WS, '.claude', 'commands', 'consortium-compact.md');
+  const template = readFileSync(file, 'utf8');
+  writeFileSync(
+    file,
+    '---\ndescription: old\n---\n<!-- Written by git consortium init --claude. -->\nOld body.\n',
+  );
+  const settings = path.join(elena.dir, ELENA_WS, '.claude', 'settings.json');
+  const current = readFileSync(settings, 'utf8');
+  writeFileSync(settings, current.replaceAll('NotebookEdit|Bash', 'NotebookEdit'));
+  must(elena.gc(['init', '--claude']));
+  assert.is(readFileSync(file, 'utf8'), template);
+  assert.is(readFileSync(settings, 'utf8'), current);
+});
+
 test('init --claude makes the hooks active in every folder of the clone, and offers the MCP server', () => {
   const local: any = JSON.parse(readFileSync(path.join(elena.dir, '.claude', 'settings.local.json'), 'utf8'));
   assert.ok(validate({ ...local }), JSON.stringify(validate.errors));

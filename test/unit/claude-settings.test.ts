@@ -170,6 +170,19 @@ test('each command template: YAML frontmatter, a description, and allowed-tools 
   }
 });
 
+test('only the person ends a session: consortium-compact is not model-invocable; no marker reaches the model', () => {
+  for (const name of COMMANDS) {
+    const text = readFileSync(path.join(TEMPLATES, 'commands', name), 'utf8');
+    const data = yaml.load(FRONT.exec(text)![1]!) as Record<string, unknown>;
+    assert.is(data['disable-model-invocation'] === true, name === 'consortium-compact.md', name);
+    assert.not.match(
+      text.replace(FRONT, ''),
+      'Written by',
+      `${name}: the body Claude Code sends has no marker`,
+    );
+  }
+});
+
 test('the commands run what the issue names: handoff before compaction, mcp sync, orient', () => {
   const body = (name: string) => readFileSync(path.join(TEMPLATES, 'commands', name), 'utf8');
   assert.match(body('consortium-compact.md'), 'git consortium compact --summary-file');
