@@ -44,6 +44,9 @@ export interface LiveLease extends LeaseRecord {
   expiresAt: string;
 }
 
+/** A lease as every reader sees it: live, with its effective expiry (the one lease shape). */
+export type LeaseView = Omit<LiveLease, 'ttlMs'>;
+
 /** The leases that still count at `nowMs`, each with its effective expiry. */
 export function liveLeases(
   leases: readonly LeaseRecord[],

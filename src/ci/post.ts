@@ -1,8 +1,7 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { usageError } from '../core/errors.js';
+import { type CiReport, code, type Level } from '../render/ci-report.js';
 import { GitHub, GitHubError } from './github.js';
-import { code } from './markdown.js';
-import type { CiReport, Level } from './report.js';
 
 /**
  * `ci post` (SPEC section 11): the report on GitHub. Exactly one report comment per pull

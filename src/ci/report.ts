@@ -1,5 +1,3 @@
-import type { Severity } from '../analysis/conflicts.js';
-import type { Counterpart } from '../analysis/push.js';
 import type { Context } from '../context/context.js';
 import { researcherOfBranch } from '../core/branches.js';
 import { environmentError, usageError } from '../core/errors.js';
@@ -8,12 +6,15 @@ import { matchesAny } from '../core/patterns.js';
 import { defaultBranch } from '../git/changes.js';
 import { resolveCommit } from '../git/repo.js';
 import { git } from '../git/run.js';
+import { type CiReport, levelOf, type ReportConflict, reportMarkdown } from '../render/ci-report.js';
+import { conflictJson } from '../render/json.js';
 import { gatesMermaid } from '../render/mermaid.js';
 import { gatesView } from '../services/gates.js';
-import { checkPush, conflictJson } from '../services/push-check.js';
+import { checkPush } from '../services/push-check.js';
 import { coordinationView } from '../services/view.js';
 import type { Session } from '../store/sessions.js';
-import { reportMarkdown } from './markdown.js';
+
+export type { CiReport, Level } from '../render/ci-report.js';
 
 /**
  * `ci report` (SPEC section 11): the coordination report of a pushed branch or pull request.
@@ -21,48 +22,6 @@ import { reportMarkdown } from './markdown.js';
  * analysis (services/push-check.ts), so CI reports exactly what a push would meet.
  */
 export const REPORT_FORMAT = 1;
-
-export type Level = Severity | 'none';
-export type ReportConflict = ReturnType<typeof conflictJson>;
-
-export interface ProtocolFile {
-  path: string;
-  /** Other live sessions that changed it too, not merged yet. */
-  alsoChangedBy: Counterpart[];
-  /** Everyone depends on a protocol file: the researchers besides the branch's own. */
-  affects: string[];
-}
-
-export interface CiReport {
-  format: number;
-  level: Level;
-  branch: string | null;
-  /** Whether the branch is named as a session branch of a known researcher. */
-  sessionBranch: boolean;
-  researcher: string | null;
-  session: {
-    id: string;
-    state: string;
-    intent: string;
-    startedAt: string;
-    heartbeatAt: string;
-  } | null;
-  base: { ref: string; commit: string };
-  head: { ref: string; commit: string };
-  commits: number;
-  files: string[];
-  protocolFiles: ProtocolFile[];
-  conflicts: ReportConflict[];
-  /** Set when the coordination state could not be fetched: the report uses what is known here. */
-  offline: string | null;
-  gates: { mermaid: string | null };
-  markdown: string;
-}
-
-const ORDER: Record<Level, number> = { none: 0, low: 1, medium: 2, high: 3 };
-
-export const levelOf = (conflicts: { severity: Severity }[]): Level =>
-  conflicts.reduce<Level>((top, c) => (ORDER[c.severity] > ORDER[top] ? c.severity : top), 'none');
 
 export interface ReportOptions {
   base?: string;

@@ -3,8 +3,11 @@ import { parse, RESEARCHER_FLAG } from '../core/args.js';
 import { refusal, usageError } from '../core/errors.js';
 import { colors, print, printJson, warn } from '../core/output.js';
 import { git } from '../git/run.js';
+import { conflictJson } from '../render/json.js';
+
 import { conflictLine } from '../render/text.js';
-import { checkPush, conflictJson, type PushTarget } from '../services/push-check.js';
+
+import { checkPush, type PushTarget } from '../services/push-check.js';
 
 /**
  * `check [REVISION-RANGE]`: exactly the pre-push gate's analysis, without pushing. Default:

@@ -3,9 +3,13 @@ import { requireCurrentSession } from '../context/current-session.js';
 import { parse } from '../core/args.js';
 import { refusal } from '../core/errors.js';
 import { print, printJson, warn } from '../core/output.js';
+import { handoffJson } from '../render/json.js';
+
 import { writeHandoff } from '../services/handoff.js';
+
 import { endSession } from '../services/sessions.js';
-import { handoffJson, readSummary, SUMMARY_OPTIONS } from './handoff.js';
+
+import { readSummary, SUMMARY_OPTIONS } from './handoff.js';
 
 /** "compact current session": the handoff the next session starts from, then the end. */
 export async function run(argv: string[]): Promise<number> {

@@ -2,8 +2,11 @@ import { openContext } from '../context/context.js';
 import { requireCurrentSession } from '../context/current-session.js';
 import { parse } from '../core/args.js';
 import { print, printJson, warn } from '../core/output.js';
+import { sessionJson } from '../render/json.js';
+
 import { endSession } from '../services/sessions.js';
-import { sessionJson, viewOf } from '../services/view.js';
+
+import { viewOf } from '../services/view.js';
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse('end', argv, { session: { type: 'string' }, json: { type: 'boolean' } });

@@ -4,7 +4,10 @@ import { requireIdentity } from '../context/identity.js';
 import { parse } from '../core/args.js';
 import { usageError } from '../core/errors.js';
 import { type Colors, colors, print, printJson, warn } from '../core/output.js';
+import { gateJson } from '../render/json.js';
+
 import { gatesMermaid } from '../render/mermaid.js';
+
 import { changeGate, gatesView } from '../services/gates.js';
 
 export async function run(argv: string[]): Promise<number> {
@@ -102,19 +105,6 @@ async function list(json: boolean, mermaid: boolean): Promise<number> {
 }
 
 /** The JSON shape of SPEC section 6, and a little more. */
-export function gateJson(g: GateStatus) {
-  return {
-    id: g.id,
-    title: g.title,
-    owner: g.owner,
-    requires: g.requires,
-    unlocks: g.unlocks,
-    status: g.status,
-    ready: g.ready,
-    missing: g.missing,
-    history: g.history,
-  };
-}
 
 export function gateLine(g: GateStatus, width: number, c: Colors): string {
   const state =

@@ -6,7 +6,9 @@ import { requireIdentity } from '../context/identity.js';
 import { parse } from '../core/args.js';
 import { usageError } from '../core/errors.js';
 import { print, printJson, warn } from '../core/output.js';
-import { type Handoff, latestHandoff, writeHandoff } from '../services/handoff.js';
+import { handoffJson } from '../render/json.js';
+
+import { latestHandoff, writeHandoff } from '../services/handoff.js';
 
 const MAX_SUMMARY = 200_000;
 
@@ -55,18 +57,6 @@ export async function run(argv: string[]): Promise<number> {
   if (!written.shared.ok && written.shared.reason !== 'no-remote')
     warn(`Not shared with the remote yet (${written.shared.detail}); the next sync will share it.`);
   return 0;
-}
-
-export function handoffJson(h: Handoff) {
-  return {
-    session: h.session,
-    researcher: h.researcher,
-    branch: h.branch,
-    at: h.at,
-    head: h.head,
-    summary: h.summary,
-    markdown: h.markdown,
-  };
 }
 
 /** The summary: --summary-file F, --summary-file - or a lone - (stdin), or none. */

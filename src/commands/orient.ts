@@ -3,8 +3,11 @@ import { openContext } from '../context/context.js';
 import { requireIdentity } from '../context/identity.js';
 import { parse } from '../core/args.js';
 import { type Colors, colors, print, printJson } from '../core/output.js';
+import { orientationJson } from '../render/json.js';
+
 import { sessionLine } from '../render/text.js';
-import { orientationJson, orientationOf } from '../services/orientation.js';
+
+import { orientationOf } from '../services/orientation.js';
 
 /**
  * Who I am and where things stand for me: identity, context excerpt, my gates, sessions, my

@@ -4,13 +4,18 @@ import { parse } from '../core/args.js';
 import { usageError } from '../core/errors.js';
 import { colors, print, printJson, warn } from '../core/output.js';
 import { git } from '../git/run.js';
+import { handoffJson, sessionJson } from '../render/json.js';
+
 import { sessionLine } from '../render/text.js';
+
 import { foldCheckpoints, foldedLine } from '../services/checkpoint.js';
+
 import { latestHandoff } from '../services/handoff.js';
+
 import { type StartOptions, startSession } from '../services/sessions.js';
-import { sessionJson, viewOf } from '../services/view.js';
+
+import { viewOf } from '../services/view.js';
 import type { Agent } from '../store/sessions.js';
-import { handoffJson } from './handoff.js';
 
 export async function run(argv: string[]): Promise<number> {
   const { args, worktree } = takeWorktree(argv);

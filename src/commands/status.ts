@@ -3,9 +3,13 @@ import { openContext } from '../context/context.js';
 import { resolveIdentity } from '../context/identity.js';
 import { parse, RESEARCHER_FLAG } from '../core/args.js';
 import { colors, print, printJson, warn } from '../core/output.js';
+import { sessionJson } from '../render/json.js';
+
 import { conflictLine, sessionLine } from '../render/text.js';
+
 import { fetchSessionBranches } from '../services/predict.js';
-import { coordinationView, sessionJson } from '../services/view.js';
+
+import { coordinationView } from '../services/view.js';
 import { fetchCoordination } from '../store/remote.js';
 
 export async function run(argv: string[]): Promise<number> {

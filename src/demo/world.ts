@@ -1,8 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI_PATH } from '../core/process.js';
+import { gitAs, gitAsChild } from '../git/run.js';
 
 /**
  * A sandbox consortium: a bare repository as the remote and one clone per machine, each with
@@ -95,13 +95,12 @@ export class Machine {
   }
 
   git(args: string[], options: RunOptions = {}): Result {
-    const r = spawnSync('git', args, {
+    const r = gitAs(args, {
       cwd: options.cwd ? path.resolve(this.dir, options.cwd) : this.dir,
       env: this.env(options.env),
       input: options.input,
-      encoding: 'utf8',
     });
-    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
   /** `git consortium ...` on this machine. */
@@ -112,7 +111,7 @@ export class Machine {
   /** The same, without waiting: for races between processes. */
   gcAsync(args: string[], options: RunOptions = {}): Promise<Result> {
     return new Promise((resolve) => {
-      const child = spawn('git', ['consortium', ...args], {
+      const child = gitAsChild(['consortium', ...args], {
         cwd: options.cwd ? path.resolve(this.dir, options.cwd) : this.dir,
         env: this.env(options.env),
       });
@@ -148,7 +147,8 @@ function writeFile(dir: string, file: string, content: string) {
 }
 
 function gitIn(cwd: string, args: string[], env: NodeJS.ProcessEnv): void {
-  ensure({ ...spawnSync('git', args, { cwd, env, encoding: 'utf8' }), code: 0 }, `git ${args[0]}`);
+  const r = gitAs(args, { cwd, env });
+  ensure({ code: r.status, stderr: r.stderr }, `git ${args[0]}`);
 }
 
 function ensure(result: { status?: number | null; code: number; stderr: string }, what: string) {

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { environmentError } from '../core/errors.js';
 import { runBounded } from '../core/process.js';
 
@@ -75,4 +75,29 @@ export function gitNetwork(
     input: options.input,
     timeoutMs: options.timeoutMs,
   }).then((r) => ({ ...r, status: r.status === 127 && !r.stdout ? 128 : r.status }));
+}
+
+/**
+ * git as another machine's user runs it, for the sandboxes of the demo and the tests: exactly
+ * the environment given (its own HOME, identity and PATH), nothing of ours added.
+ */
+export function gitAs(
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; input?: string },
+): GitResult {
+  const r = spawnSync('git', args, {
+    cwd: options.cwd,
+    env: options.env,
+    input: options.input,
+    encoding: 'utf8',
+  });
+  return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** The same, without waiting: for races between processes. */
+export function gitAsChild(
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): ChildProcessWithoutNullStreams {
+  return spawn('git', args, { cwd: options.cwd, env: options.env });
 }

@@ -5,9 +5,10 @@ import { iso, now } from '../core/clock.js';
 import { warn } from '../core/output.js';
 import { matchesAny } from '../core/patterns.js';
 import { git } from '../git/run.js';
+import { conflictJson } from '../render/json.js';
+
 import {
   checkPush,
-  conflictJson,
   gateReport,
   type OverrideUsed,
   type PushCheck,
@@ -15,9 +16,13 @@ import {
   type WayOut,
 } from '../services/push-check.js';
 import { authorFor, hostName, refreshSession } from '../services/sessions.js';
+
 import { type Approval, takeApproval } from '../store/approvals.js';
+
 import { addNote, mergeFetchedNotes } from '../store/notes.js';
+
 import { LOCAL, MIRROR, NOTES_REF, sessionRef } from '../store/refs.js';
+
 import { pushRefs } from '../store/remote.js';
 
 /**

@@ -1,20 +1,25 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { gateJson } from '../commands/gates.js';
-import { handoffJson } from '../commands/handoff.js';
 import { openContext } from '../context/context.js';
 import { findCurrentSession, requireCurrentSession } from '../context/current-session.js';
 import { requireIdentity, resolveIdentity } from '../context/identity.js';
 import { durationArg } from '../core/duration.js';
 import { ConsortiumError } from '../core/errors.js';
+import { gateJson, handoffJson, orientationJson, sessionJson } from '../render/json.js';
+
 import { editVerdict, repoPath } from '../services/edit-check.js';
+
 import { gatesView } from '../services/gates.js';
+
 import { writeHandoff } from '../services/handoff.js';
+
 import { acquireLeases, leasePattern, releaseLeases } from '../services/leases.js';
-import { orientationJson, orientationOf } from '../services/orientation.js';
+
+import { orientationOf } from '../services/orientation.js';
 import { sync } from '../services/sync.js';
-import { coordinationView, sessionJson } from '../services/view.js';
+
+import { coordinationView } from '../services/view.js';
 import { version } from '../version.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Conflict } from '../analysis/conflicts.js';
 import type { GateEvent, GateStatus } from '../analysis/gates.js';
-import type { LeaseView } from '../services/view.js';
+import type { LeaseView } from '../analysis/leases.js';
 
 /**
  * The handoff document of SPEC section 8: Markdown with fixed sections, always all of them

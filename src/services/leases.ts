@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
+import type { LeaseView } from '../analysis/leases.js';
 import {
   type Holder,
   type LeaseRecord,
@@ -37,7 +38,6 @@ import {
 } from '../store/remote.js';
 import { listSessions, type Session } from '../store/sessions.js';
 import { authorFor } from './sessions.js';
-import type { LeaseView } from './view.js';
 
 /**
  * Leases (SPEC section 6): exclusive advisory claims of a session on files or patterns. The

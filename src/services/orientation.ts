@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { blockedBy, type GateStatus, gatesOf } from '../analysis/gates.js';
-import { gateJson } from '../commands/gates.js';
-import { handoffJson } from '../commands/handoff.js';
+import { gatesOf } from '../analysis/gates.js';
 import type { Context } from '../context/context.js';
 import type { Identity } from '../context/identity.js';
 import { alertsSinceLastLook, gatesView } from './gates.js';
+
 import { latestHandoff } from './handoff.js';
-import { coordinationView, sessionJson } from './view.js';
+
+import { coordinationView } from './view.js';
 
 /**
  * Where things stand for one researcher: identity, context excerpt, gates, sessions, latest
@@ -38,42 +38,6 @@ export function orientationOf(ctx: Context, identity: Identity) {
 }
 
 export type Orientation = ReturnType<typeof orientationOf>;
-
-/** `orient --json` (SPEC section 6). */
-export function orientationJson(o: Orientation) {
-  const { identity, me, my, gates } = o;
-  return {
-    researcher: identity.id,
-    source: identity.source,
-    name: me?.name ?? null,
-    role: me?.role ?? null,
-    workspace: o.workspace,
-    context: me?.context ? { file: me.context, excerpt: o.context ?? null } : null,
-    gates: {
-      owned: my.owned.map(brief),
-      waitingOn: my.waitingOn.map(brief),
-      waitingOnMe: my.waitingOnMe.map((g) => ({ ...brief(g), neededBy: blockedBy(gates, g.id) })),
-    },
-    sessions: { mine: o.mine.map(sessionJson), others: o.others.map(sessionJson) },
-    handoff: o.handoff ? handoffJson(o.handoff) : null,
-    alerts: [
-      ...o.news,
-      ...o.conflicts.map((c) => ({
-        kind: c.kind,
-        severity: c.severity,
-        message: c.message,
-        sessions: c.sessions,
-        paths: c.paths,
-      })),
-    ],
-  };
-}
-
-/** A gate as orient shows it: its last change only (gates --json has the whole history). */
-function brief(g: GateStatus) {
-  const { history, ...rest } = gateJson(g);
-  return { ...rest, last: history.at(-1) ?? null };
-}
 
 function excerpt(file: string): string | undefined {
   try {

@@ -1,4 +1,5 @@
 import type { Conflict } from '../analysis/conflicts.js';
+import type { LeaseView } from '../analysis/leases.js';
 import {
   blocking,
   type GateAction,
@@ -17,7 +18,7 @@ import { fetchCoordination } from '../store/remote.js';
 import type { Session } from '../store/sessions.js';
 import { currentLeases } from './leases.js';
 import { fetchSessionBranches, mergeConflictsFor } from './predict.js';
-import type { LeaseView, SessionView } from './view.js';
+import type { SessionView } from './view.js';
 
 /**
  * The pre-push gate's analysis (SPEC section 7), shared by the pre-push hook and `check`:
@@ -261,20 +262,6 @@ function dedupe(conflicts: PushConflict[]): PushConflict[] {
     seen.add(key);
     return true;
   });
-}
-
-/** The conflicts as JSON (SPEC section 6 `check --json`), with the gate's action added. */
-export function conflictJson(c: PushConflict) {
-  return {
-    kind: c.kind,
-    severity: c.severity,
-    action: c.action,
-    paths: c.paths,
-    sessions: c.sessions,
-    researchers: c.researchers,
-    with: c.with,
-    message: c.message,
-  };
 }
 
 /**

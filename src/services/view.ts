@@ -5,6 +5,7 @@ import {
   sortConflicts,
   worktreeConflicts,
 } from '../analysis/conflicts.js';
+import type { LeaseView } from '../analysis/leases.js';
 import { type SessionState, stateOf } from '../analysis/state.js';
 import type { Context } from '../context/context.js';
 import type { Session } from '../store/sessions.js';
@@ -18,16 +19,6 @@ import { predictMergeConflicts } from './predict.js';
 export interface SessionView extends Session {
   effectiveState: SessionState;
   leases: string[];
-}
-
-export interface LeaseView {
-  pattern: string;
-  session: string;
-  researcher: string;
-  acquiredAt: string;
-  expiresAt: string;
-  forced: boolean;
-  reason: string | null;
 }
 
 export interface CoordinationView {
@@ -55,31 +46,6 @@ export function coordinationView(ctx: Context): CoordinationView {
 }
 
 /** A session as the JSON outputs show it (SPEC section 6). */
-export function sessionJson(s: SessionView) {
-  return {
-    id: s.id,
-    researcher: s.researcher,
-    branch: s.branch,
-    worktree: s.worktree,
-    host: s.host,
-    state: s.effectiveState,
-    intent: s.intent,
-    startedAt: s.startedAt,
-    heartbeatAt: s.heartbeatAt,
-    endedAt: s.endedAt,
-    agent: s.agent,
-    /** A Claude Code conversation working in a person's session now, if any. */
-    conversation: s.conversation ?? null,
-    user: s.user,
-    email: s.email,
-    shared: s.shared,
-    startCommit: s.startCommit,
-    head: s.head,
-    changedFiles: s.changedFiles,
-    touchedFiles: s.touchedFiles,
-    leases: s.leases,
-  };
-}
 
 export function viewOf(ctx: Context, session: Session): SessionView {
   return {

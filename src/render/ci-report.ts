@@ -1,8 +1,52 @@
+import type { Severity } from '../analysis/conflicts.js';
+import type { Counterpart } from '../analysis/push.js';
 import type { Context } from '../context/context.js';
-import type { CiReport, Level } from './report.js';
+import type { conflictJson } from './json.js';
+
+export type Level = Severity | 'none';
+export type ReportConflict = ReturnType<typeof conflictJson>;
+
+export interface ProtocolFile {
+  path: string;
+  /** Other live sessions that changed it too, not merged yet. */
+  alsoChangedBy: Counterpart[];
+  /** Everyone depends on a protocol file: the researchers besides the branch's own. */
+  affects: string[];
+}
+
+export interface CiReport {
+  format: number;
+  level: Level;
+  branch: string | null;
+  /** Whether the branch is named as a session branch of a known researcher. */
+  sessionBranch: boolean;
+  researcher: string | null;
+  session: {
+    id: string;
+    state: string;
+    intent: string;
+    startedAt: string;
+    heartbeatAt: string;
+  } | null;
+  base: { ref: string; commit: string };
+  head: { ref: string; commit: string };
+  commits: number;
+  files: string[];
+  protocolFiles: ProtocolFile[];
+  conflicts: ReportConflict[];
+  /** Set when the coordination state could not be fetched: the report uses what is known here. */
+  offline: string | null;
+  gates: { mermaid: string | null };
+  markdown: string;
+}
+
+const ORDER: Record<Level, number> = { none: 0, low: 1, medium: 2, high: 3 };
+
+export const levelOf = (conflicts: { severity: Severity }[]): Level =>
+  conflicts.reduce<Level>((top, c) => (ORDER[c.severity] > ORDER[top] ? c.severity : top), 'none');
 
 /**
- * The report as GitHub Markdown, for the job summary, the pull request comment and the issue.
+ * The shape of the CI report (ci report --format json), and the same report as GitHub Markdown, for the job summary, the pull request comment and the issue.
  * Branch names, file names, intents and messages are user text: they are escaped so none can
  * add HTML, links or table cells of its own.
  */
