@@ -29,22 +29,32 @@ consortium_chain() {
   return $_status
 }
 
+# Whether the hook runs under an AI agent (Claude Code sets these for the commands it runs).
+consortium_agent() {
+  [ -n "${CLAUDECODE-}${AI_AGENT-}" ]
+}
+
 # Runs `git-consortium hook <name> ...`: on PATH (husky's runner puts the worktree's
 # node_modules/.bin there), else from the main worktree's node_modules/.bin, which a linked
-# worktree may lack. Returns the toolkit's exit status; 0 when it is off or missing.
+# worktree may lack. Returns the toolkit's exit status; 0 when it is off; 127 when it is
+# missing. An agent cannot turn the push gate off with CONSORTIUM=0.
 consortium_run() {
-  if [ "${CONSORTIUM-}" = 0 ]; then return 0; fi
+  if [ "${CONSORTIUM-}" = 0 ] && ! { [ "$1" = pre-push ] && consortium_agent; }; then return 0; fi
   if command -v git-consortium >/dev/null 2>&1; then
     _toolkit=git-consortium
   elif [ -x "$consortium_common/../node_modules/.bin/git-consortium" ]; then
     _toolkit=$consortium_common/../node_modules/.bin/git-consortium
   else
-    echo "git-consortium is not installed here: the $1 hook did nothing (npm install git-consortium, or CONSORTIUM=0 to silence this)." >&2
-    return 0
+    if consortium_agent; then
+      echo "git-consortium is not installed here: the $1 hook did nothing." >&2
+    else
+      echo "git-consortium is not installed here: the $1 hook did nothing (npm install git-consortium, or CONSORTIUM=0 to silence this)." >&2
+    fi
+    return 127
   fi
   if ! command -v node >/dev/null 2>&1; then
     echo "git-consortium: node is not on PATH: the $1 hook did nothing." >&2
-    return 0
+    return 127
   fi
   "$_toolkit" hook "$@"
 }

@@ -28,7 +28,9 @@ export type BypassForm =
   | 'husky-off'
   | 'consortium-off'
   | 'hooks-path'
-  | 'coordination-refs';
+  | 'coordination-refs'
+  | 'agent-env'
+  | 'approval';
 
 export interface Bypass {
   form: BypassForm;
@@ -312,6 +314,8 @@ const KEYWORDS = new Set([
 /** A simple command with its prefixes unwrapped: assignments, env, sudo, nohup, timeout... */
 interface Invocation {
   assignments: Word[];
+  /** Variables a prefix removes from the command's environment (env -u NAME, env -i: '*'). */
+  unsets: string[];
   name: Word | undefined;
   args: Word[];
   /** A command run from a string (bash -c, eval): its text, when it can be known. */
@@ -320,6 +324,7 @@ interface Invocation {
 
 function invocation(words: Word[]): Invocation {
   const assignments: Word[] = [];
+  const unsets: string[] = [];
   let rest = words.filter((w, n) => !(n === 0 && w.known && KEYWORDS.has(w.text)));
   while (rest.length && rest[0]!.known && KEYWORDS.has(rest[0]!.text)) rest = rest.slice(1);
   for (;;) {
@@ -329,9 +334,23 @@ function invocation(words: Word[]): Invocation {
     const name = head.text;
     if (name === 'env') {
       rest = rest.slice(1);
-      while (rest.length && rest[0]!.known && rest[0]!.text.startsWith('-')) {
+      // env's own assignments count whatever their quoting: env reads NAME=value itself.
+      for (;;) {
+        const word = rest[0];
+        if (!word) break;
+        if (word.known && /^[A-Za-z_][A-Za-z0-9_]*=/.test(word.text) && !word.assigns)
+          word.assigns = word.text.slice(0, word.text.indexOf('='));
+        if (word.assigns) {
+          assignments.push(rest.shift()!);
+          continue;
+        }
+        if (!word.known || !word.text.startsWith('-')) break;
         const flag = rest.shift()!.text;
-        if (flag === '-u' || flag === '--unset' || flag === '-C' || flag === '--chdir') rest.shift();
+        if (flag === '-i' || flag === '--ignore-environment' || flag === '-') unsets.push('*');
+        else if (flag === '-u' || flag === '--unset') unsets.push(rest.shift()?.text ?? '*');
+        else if (flag.startsWith('--unset=')) unsets.push(flag.slice(8));
+        else if (/^-u./.test(flag)) unsets.push(flag.slice(2));
+        else if (flag === '-C' || flag === '--chdir') rest.shift();
         if (flag === '--') break;
       }
       continue;
@@ -344,6 +363,14 @@ function invocation(words: Word[]): Invocation {
         if (flag === '--') break;
       }
       continue;
+    }
+    if (name === 'script') {
+      // script -c CMD runs CMD under a pseudo-terminal: read CMD like bash -c.
+      const args = rest.slice(1);
+      const c = args.findIndex((a) => a.known && (/^-[a-z]*c$/.test(a.text) || a.text === '--command'));
+      const given = args.find((a) => a.known && a.text.startsWith('--command='));
+      const script = c >= 0 ? args[c + 1] : given && { ...given, text: given.text.slice(10) };
+      return { assignments, unsets, name: head, args, script: script ?? { text: '', known: false } };
     }
     if (['command', 'exec', 'nohup', 'builtin', 'stdbuf', 'time'].includes(name)) {
       rest = rest.slice(1);
@@ -368,13 +395,13 @@ function invocation(words: Word[]): Invocation {
   const [name, ...args] = rest;
   if (name?.known && /^(ba|z|da|k)?sh$/.test(name.text)) {
     const c = args.findIndex((a) => a.known && /^-[a-z]*c[a-z]*$/.test(a.text));
-    if (c >= 0) return { assignments, name, args, script: args[c + 1] ?? { text: '', known: false } };
+    if (c >= 0) return { assignments, unsets, name, args, script: args[c + 1] ?? { text: '', known: false } };
   }
   if (name?.known && name.text === 'eval') {
     const known = args.every((a) => a.known);
-    return { assignments, name, args, script: { text: args.map((a) => a.text).join(' '), known } };
+    return { assignments, unsets, name, args, script: { text: args.map((a) => a.text).join(' '), known } };
   }
-  return { assignments, name, args };
+  return { assignments, unsets, name, args };
 }
 
 /** Operands and options of a command, read the GNU way; `withValue` options take the next word. */
@@ -597,31 +624,42 @@ function sedWrites(args: Word[], how: string, add: Add) {
   for (const file of scriptGiven ? files : files.slice(1)) add(file, how);
 }
 
-function gitWrites(args: Word[], here: string | undefined, add: Add, unreadable: () => void) {
-  let base = here;
+/** git's own options before the subcommand: -C, -c and --config-env, and where the subcommand is. */
+interface GitCall {
+  dirs: Word[];
+  configs: string[];
+  sub: Word | undefined;
+  rest: Word[];
+}
+
+function gitCall(args: Word[]): GitCall {
+  const call: GitCall = { dirs: [], configs: [], sub: undefined, rest: [] };
   let n = 0;
   for (; n < args.length; n++) {
     const a = args[n]!;
     if (!a.known || !a.text.startsWith('-')) break;
-    if (a.text === '-C') {
-      const dir = args[++n];
-      base =
-        dir?.known && base !== undefined
-          ? path.posix.resolve(base, dir.text)
-          : dir?.known && path.posix.isAbsolute(dir.text)
-            ? dir.text
-            : undefined;
-    } else if (
-      a.text === '-c' ||
-      a.text === '--git-dir' ||
-      a.text === '--work-tree' ||
-      a.text === '--namespace'
-    )
-      n++;
+    if (a.text === '-C') call.dirs.push(args[++n] ?? { text: '', known: false });
+    else if (a.text === '-c' || a.text === '--config-env') call.configs.push(args[++n]?.text ?? '');
+    else if (a.text.startsWith('-c') && a.text.length > 2) call.configs.push(a.text.slice(2));
+    else if (a.text.startsWith('--config-env=')) call.configs.push(a.text.slice(13));
+    else if (a.text === '--git-dir' || a.text === '--work-tree' || a.text === '--namespace') n++;
   }
-  const sub = args[n];
+  call.sub = args[n];
+  call.rest = args.slice(n + 1);
+  return call;
+}
+
+function gitWrites(args: Word[], here: string | undefined, add: Add, unreadable: () => void) {
+  const { dirs, sub, rest } = gitCall(args);
+  let base = here;
+  for (const dir of dirs)
+    base =
+      dir.known && base !== undefined
+        ? path.posix.resolve(base, dir.text)
+        : dir.known && path.posix.isAbsolute(dir.text)
+          ? dir.text
+          : undefined;
   if (!sub?.known) return;
-  const rest = args.slice(n + 1);
   const put = (w: Word | undefined, how: string) => add(w, how, base);
   switch (sub.text) {
     case 'checkout': {
@@ -666,7 +704,9 @@ function gitWrites(args: Word[], here: string | undefined, add: Add, unreadable:
 // --- ways past the gate ---------------------------------------------------------------------
 
 const OUR_REFS = /refs\/consortium\/|refs\/notes\/consortium\b/;
-const OUR_REF_FILES = /(^|\/)\.git\/(refs\/consortium(\/|$)|refs\/notes\/consortium$|packed-refs$)/;
+/** Files of git and of the toolkit inside .git/: refs, hooks, configuration, approvals. */
+const GIT_INTERNALS =
+  /(^|\/)\.git\/(refs\/consortium(\/|$)|refs\/notes\/consortium$|packed-refs$|consortium\/|hooks(\/|$)|config$|info\/)/;
 
 export function gateBypasses(command: string): Bypass[] {
   const found: Bypass[] = [];
@@ -677,26 +717,52 @@ export function gateBypasses(command: string): Bypass[] {
 function scan(command: string, depth: number, found: Bypass[]) {
   const parsed = parse(command, depth);
   const push = (form: BypassForm, detail: string) => found.push({ form, detail: detail.slice(0, 80) });
+  // Claude Code sources CLAUDE_ENV_FILE before each command: a write there sets variables for all.
+  if (/CLAUDE_ENV_FILE/.test(command) && />/.test(command)) push('agent-env', 'a write to CLAUDE_ENV_FILE');
   for (const simple of parsed.commands) {
-    for (const r of simple.redirects)
-      if (/>/.test(r.op) && OUR_REF_FILES.test(r.target.text))
-        push('coordination-refs', `> ${r.target.text}`);
     const inv = invocation(simple.words);
     const assigned = [...inv.assignments];
-    if (inv.name?.known && /^(export|declare|typeset|local|readonly)$/.test(inv.name.text))
-      assigned.push(...inv.args.filter((a) => a.assigns));
+    if (inv.name?.known && /^(export|declare|typeset|local|readonly|read|unset)$/.test(inv.name.text)) {
+      for (const a of inv.args) {
+        // A quoted NAME=value is still an assignment to export and declare.
+        const name = /^([A-Za-z_][A-Za-z0-9_]*)(=|$)/.exec(a.text)?.[1];
+        if (!name) continue;
+        if (inv.name.text === 'unset') {
+          if (AGENT_VARIABLES.test(name)) push('agent-env', `unset ${name}`);
+        } else if (a.text.includes('=')) assigned.push({ ...a, assigns: name });
+        else if (name === 'CONSORTIUM_OVERRIDE') push('override-variable', `${inv.name.text} ${name}`);
+        else if (AGENT_VARIABLES.test(name) && inv.name.text !== 'read')
+          push('agent-env', `${inv.name.text} ${name}`);
+      }
+    }
     for (const a of assigned) variable(a, push);
+    for (const name of inv.unsets)
+      if (name === '*' || AGENT_VARIABLES.test(name))
+        push('agent-env', name === '*' ? 'env -i' : `env -u ${name}`);
     if (inv.script) {
       if (inv.script.known && depth < MAX_DEPTH) scan(inv.script.text, depth + 1, found);
       continue;
     }
     if (!inv.name?.known) continue;
     if (inv.name.text === 'git') gitBypasses(inv.args, push);
-    if (/^(rm|mv|cp|tee|truncate|touch)$/.test(inv.name.text))
-      for (const w of inv.args)
-        if (OUR_REF_FILES.test(w.text)) push('coordination-refs', `${inv.name.text} ${w.text}`);
+    const approving = inv.args.findIndex((a) => a.text === 'approve');
+    if (/(^|\/)git-consortium$|(^|\/)cli\.js$/.test(inv.name.text) && inv.args[0]?.text === 'approve')
+      push('approval', 'git consortium approve');
+    else if (
+      /^node(js)?$/.test(inv.name.text) &&
+      approving > 0 &&
+      /cli\.js$|git-consortium$/.test(inv.args[approving - 1]!.text)
+    )
+      push('approval', 'git consortium approve');
   }
+  // Whatever writes them: git's own files, hooks and config, and the toolkit's local state.
+  for (const write of fileWrites(command, '/').writes)
+    if (GIT_INTERNALS.test(write.path))
+      push('coordination-refs', `${write.how} ${write.path.replace(/^\//, '')}`);
 }
+
+/** The variables that turn the gate off or hide who pushes. */
+const AGENT_VARIABLES = /^(CLAUDECODE|AI_AGENT)$/;
 
 function variable(word: Word, push: (form: BypassForm, detail: string) => void) {
   const name = word.assigns!;
@@ -704,32 +770,25 @@ function variable(word: Word, push: (form: BypassForm, detail: string) => void) 
   if (name === 'CONSORTIUM_OVERRIDE') push('override-variable', 'CONSORTIUM_OVERRIDE=...');
   else if (name === 'HUSKY' && value === '0') push('husky-off', 'HUSKY=0');
   else if (name === 'CONSORTIUM' && value === '0') push('consortium-off', 'CONSORTIUM=0');
-  else if (name === 'GIT_CONFIG_PARAMETERS' && /hookspath/i.test(value)) push('hooks-path', `${name}=...`);
-  else if (/^GIT_CONFIG_KEY_\d+$/.test(name) && /^core\.hookspath$/i.test(value))
+  else if (name === 'CONSORTIUM_INTERNAL_PUSH') push('consortium-off', `${name}=...`);
+  else if (AGENT_VARIABLES.test(name)) push('agent-env', `${name}=${value}`);
+  else if (name === 'GIT_CONFIG_PARAMETERS' && /hookspath|alias\./i.test(value))
+    push('hooks-path', `${name}=...`);
+  else if (/^GIT_CONFIG_KEY_\d+$/.test(name) && /^(core\.hookspath|alias\.)/i.test(value))
     push('hooks-path', `${name}=${value}`);
+  else if (/^GIT_CONFIG_(GLOBAL|SYSTEM)$/.test(name) || name === 'GIT_DIR' || name === 'GIT_EXEC_PATH')
+    push('hooks-path', `${name}=...`);
 }
 
 function gitBypasses(args: Word[], push: (form: BypassForm, detail: string) => void) {
-  let n = 0;
-  for (; n < args.length; n++) {
-    const a = args[n]!;
-    if (!a.known || !a.text.startsWith('-')) break;
-    if (a.text === '-c') {
-      const setting = args[++n];
-      if (setting && /^core\.hookspath(=|$)/i.test(setting.text))
-        push('hooks-path', `git -c ${setting.text}`);
-    } else if (/^--config-env=core\.hookspath=/i.test(a.text)) push('hooks-path', `git ${a.text}`);
-    else if (
-      a.text === '-C' ||
-      a.text === '--git-dir' ||
-      a.text === '--work-tree' ||
-      a.text === '--namespace'
-    )
-      n++;
+  const { configs, sub, rest } = gitCall(args);
+  for (const setting of configs) {
+    if (/^core\.hookspath(=|$)/i.test(setting)) push('hooks-path', `git -c ${setting}`);
+    // An alias made on the spot can hide any of the forms below.
+    else if (/^alias\./i.test(setting)) push('hooks-path', `git -c ${setting.split('=')[0]}=...`);
   }
-  const sub = args[n];
   if (!sub?.known) return;
-  const rest = args.slice(n + 1);
+  if (sub.text === 'consortium' && rest[0]?.text === 'approve') push('approval', 'git consortium approve');
   const texts = rest.map((w) => w.text);
   switch (sub.text) {
     case 'push':
@@ -779,12 +838,17 @@ function pushBypasses(args: Word[], push: (form: BypassForm, detail: string) => 
       refspecs.push(...args.slice(n + 1).map((a) => a.text));
       break;
     }
-    if (t === '--no-verify') push('no-verify', 'git push --no-verify');
-    else if (t === '--mirror') push('coordination-refs', 'git push --mirror');
-    else if (/^--force(-with-lease|-if-includes)?(=|$)/.test(t)) force = true;
-    else if (t === '--delete') del = true;
-    else if (t === '-o' || t === '--push-option') option(args[++n]?.text ?? '', push);
-    else if (t.startsWith('--push-option=')) option(t.slice(14), push);
+    // git takes any unambiguous prefix of a long option: --no-verif is --no-verify.
+    const long = (name: string, shortest: number) =>
+      t.length >= shortest && name.startsWith(t.split('=')[0]!) && t.startsWith('--');
+    if (long('--no-verify', 8)) push('no-verify', 'git push --no-verify');
+    else if (long('--mirror', 4)) push('coordination-refs', 'git push --mirror');
+    else if (long('--force-with-lease', 8) || long('--force-if-includes', 8) || long('--force', 4))
+      force = true;
+    else if (long('--delete', 4)) del = true;
+    else if (t === '-o' || (long('--push-option', 4) && !t.includes('=')))
+      option(args[++n]?.text ?? '', push);
+    else if (long('--push-option', 4)) option(t.slice(t.indexOf('=') + 1), push);
     else if (/^-[a-zA-Z]+/.test(t) && !t.startsWith('--')) {
       const letters = t.slice(1);
       const o = letters.indexOf('o');

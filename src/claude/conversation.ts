@@ -1,8 +1,9 @@
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { isLive } from '../analysis/state.js';
 import { type Context, openContext } from '../context/context.js';
 import { ConsortiumError, EXIT } from '../core/errors.js';
+import { fromTop, realFile } from '../core/paths.js';
 import { conversationWorksIn, type Session } from '../store/sessions.js';
 
 /**
@@ -42,19 +43,11 @@ export async function contextAt(dir: string): Promise<Context | undefined> {
  * not exist yet (Write creates it): its nearest existing folder decides.
  */
 export async function fileInWorktree(file: string): Promise<{ ctx: Context; relative: string } | undefined> {
-  let dir = path.dirname(file);
-  const rest = [path.basename(file)];
-  while (!existsSync(dir)) {
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    rest.unshift(path.basename(dir));
-    dir = parent;
-  }
+  const real = realFile(file);
+  let dir = path.dirname(real);
+  while (!existsSync(dir)) dir = path.dirname(dir);
   const ctx = await contextAt(dir);
   if (!ctx) return undefined;
-  const real = path.join(realpathSync(dir), ...rest);
-  const relative = path.relative(ctx.repo.top, real).split(path.sep).join('/');
-  if (!relative || relative.startsWith('../') || relative === '..' || path.isAbsolute(relative))
-    return undefined;
-  return { ctx, relative };
+  const relative = fromTop(ctx.repo.top, real);
+  return relative ? { ctx, relative } : undefined;
 }

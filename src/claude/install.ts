@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import type { Researcher } from '../core/config.js';
 import { usageError } from '../core/errors.js';
-import { hasOurHooks, indentOf, mergeSettings, withoutOurHooks } from './settings.js';
+import { fileRunsOurHooks, hasOurHooks, indentOf, mergeSettings, withoutOurHooks } from './settings.js';
 
 /**
  * `init --claude`: the Claude Code files, at the top of the repository and in every
@@ -112,28 +112,30 @@ export function installWorktreeSettings(top: string): boolean {
 
 /** Whether a worktree's settings.local.json runs our hooks (so every folder of it does). */
 export function worktreeHasHooks(top: string): boolean {
-  try {
-    return hasOurHooks(JSON.parse(readFileSync(path.join(top, LOCAL_SETTINGS), 'utf8')));
-  } catch {
-    return false;
-  }
+  return fileRunsOurHooks(path.join(top, LOCAL_SETTINGS));
 }
 
 /**
  * `uninstall`: our hooks out of every settings file we merged them into, and our server out of
  * .mcp.json; everything else in those files stays. Returns the files changed.
  */
-export function uninstallClaude(top: string, workspaces: string[]): string[] {
+export function uninstallClaude(top: string, workspaces: string[], otherWorktrees: string[] = []): string[] {
   const changed: string[] = [];
-  const files = [
-    LOCAL_SETTINGS,
-    ...['.', ...workspaces].map((p) => path.join(p, '.claude', 'settings.json')),
+  const places = [
+    ...[LOCAL_SETTINGS, ...['.', ...workspaces].map((p) => path.join(p, '.claude', 'settings.json'))].map(
+      (file) => ({ top, file, shown: path.normalize(file) }),
+    ),
+    ...otherWorktrees.map((tree) => ({
+      top: tree,
+      file: LOCAL_SETTINGS,
+      shown: path.join(tree, LOCAL_SETTINGS),
+    })),
   ];
-  for (const file of files) {
-    const current = readJsonObject(top, file);
+  for (const place of places) {
+    const current = readJsonObject(place.top, place.file);
     if (!current || !hasOurHooks(current)) continue;
-    writeFileSync(path.join(top, file), `${JSON.stringify(withoutOurHooks(current), null, 2)}\n`);
-    changed.push(path.normalize(file));
+    writeFileSync(path.join(place.top, place.file), `${JSON.stringify(withoutOurHooks(current), null, 2)}\n`);
+    changed.push(place.shown);
   }
   const mcp = readJsonObject(top, '.mcp.json');
   const servers = mcp?.mcpServers as Record<string, unknown> | undefined;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { usageError } from '../core/errors.js';
 import type { EventName } from './event.js';
 
@@ -59,6 +60,15 @@ export function hasOurHooks(settings: unknown): boolean {
       Array.isArray(groups) &&
       groups.some((g) => isObject(g) && Array.isArray(g.hooks) && g.hooks.some(isOurs)),
   );
+}
+
+/** Whether the settings file at `file` runs our hooks (false when it is missing or unreadable). */
+export function fileRunsOurHooks(file: string): boolean {
+  try {
+    return hasOurHooks(JSON.parse(readFileSync(file, 'utf8')));
+  } catch {
+    return false;
+  }
 }
 
 /** `settings` without any hook of ours (for uninstall); other hooks and keys stay. */

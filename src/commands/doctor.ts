@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { LOCAL_SETTINGS } from '../claude/install.js';
-import { hasOurHooks } from '../claude/settings.js';
+import { fileRunsOurHooks } from '../claude/settings.js';
 import { parse } from '../core/args.js';
 import { checkGateOwners } from '../core/config.js';
 import { ConsortiumError } from '../core/errors.js';
@@ -165,13 +165,7 @@ async function repositoryChecks(repo: Repo, add: (name: string, level: Level, me
  * ignores the allow rules of the commands.
  */
 function claudeChecks(top: string, workspaces: string[]): Check[] {
-  const runsOurs = (file: string) => {
-    try {
-      return hasOurHooks(JSON.parse(readFileSync(path.join(top, file), 'utf8')));
-    } catch {
-      return false;
-    }
-  };
+  const runsOurs = (file: string) => fileRunsOurHooks(path.join(top, file));
   const starts = ['.', ...workspaces].filter((p) => runsOurs(path.join(p, '.claude', 'settings.json')));
   const local = runsOurs(LOCAL_SETTINGS);
   if (!local && starts.length === 0)

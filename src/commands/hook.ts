@@ -1,3 +1,4 @@
+import { agentEnvironment } from '../core/agent.js';
 import { EXIT, usageError } from '../core/errors.js';
 
 /**
@@ -19,7 +20,9 @@ export async function run(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined || !Object.hasOwn(HOOKS, name))
     throw usageError(`git consortium hook takes one of ${Object.keys(HOOKS).join(', ')}.`);
-  if (process.env.CONSORTIUM === '0' || process.env.HUSKY === '0') return EXIT.ok;
+  // Off when asked, except that an agent cannot turn the push gate off (SPEC section 7).
+  const off = process.env.CONSORTIUM === '0' || process.env.HUSKY === '0';
+  if (off && !(name === 'pre-push' && agentEnvironment())) return EXIT.ok;
   try {
     const handler = await HOOKS[name]!();
     return await handler.run(args);

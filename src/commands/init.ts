@@ -101,9 +101,7 @@ async function claude(
   for (const worktree of worktreesOf(repo))
     if (worktree !== repo.top && existsSync(worktree) && installWorktreeSettings(worktree))
       written.push(`wrote ${path.join(worktree, LOCAL_SETTINGS)}`);
-  if (excludeLocally(repo, '/.claude/settings.local.json'))
-    written.push('added .claude/settings.local.json to .git/info/exclude');
-  return written;
+  return [...written, ...(await localClaudeSettings(repo))];
 }
 
 /**
@@ -112,15 +110,13 @@ async function claude(
  * hooks active in every folder.
  */
 async function claudeLocal(repo: Repo): Promise<string[]> {
-  if (!existsSync(path.join(repo.top, '.claude', 'settings.json'))) return [];
-  const { hasOurHooks } = await import('../claude/settings.js');
-  let committed: unknown;
-  try {
-    committed = JSON.parse(readFileSync(path.join(repo.top, '.claude', 'settings.json'), 'utf8'));
-  } catch {
-    return [];
-  }
-  if (!hasOurHooks(committed)) return [];
+  const { fileRunsOurHooks } = await import('../claude/settings.js');
+  if (!fileRunsOurHooks(path.join(repo.top, '.claude', 'settings.json'))) return [];
+  return localClaudeSettings(repo);
+}
+
+/** The clone's own part of the Claude Code setup: local settings with our hooks, kept out of git. */
+async function localClaudeSettings(repo: Repo): Promise<string[]> {
   const { installWorktreeSettings, LOCAL_SETTINGS } = await import('../claude/install.js');
   const written = installWorktreeSettings(repo.top) ? [`wrote ${LOCAL_SETTINGS}`] : [];
   if (excludeLocally(repo, '/.claude/settings.local.json'))

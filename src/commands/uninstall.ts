@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { uninstallClaude } from '../claude/install.js';
 import { parse } from '../core/args.js';
 import { ConsortiumError } from '../core/errors.js';
@@ -5,7 +6,7 @@ import { loadConfig } from '../core/load-config.js';
 import { print, printJson } from '../core/output.js';
 import { researchersOf } from '../core/workspaces.js';
 import { openRepo } from '../git/repo.js';
-import { uninstallHooks } from '../services/install.js';
+import { uninstallHooks, worktreesOf } from '../services/install.js';
 
 /**
  * Puts back the hooks setup init found, and takes our Claude Code hooks and MCP server out of
@@ -22,7 +23,8 @@ export async function run(argv: string[]): Promise<number> {
     // An unreadable configuration still lets the files at the top be cleaned.
     if (!(error instanceof ConsortiumError)) throw error;
   }
-  for (const file of uninstallClaude(repo.top, workspaces))
+  const otherWorktrees = worktreesOf(repo).filter((w) => w !== repo.top && existsSync(w));
+  for (const file of uninstallClaude(repo.top, workspaces, otherWorktrees))
     changes.push(
       `removed the toolkit's Claude Code ${file === '.mcp.json' ? 'MCP server from' : 'hooks from'} ${file}`,
     );

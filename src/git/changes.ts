@@ -74,13 +74,19 @@ export function mergeBase(repo: Repo, a: string, b: string): string | undefined 
 
 /**
  * Files of the worktree that differ from commit `base`: committed since, staged, changed or
- * deleted in the working tree, and untracked files git does not ignore. `added`: not in `base`.
+ * deleted in the working tree, and untracked files git does not ignore; `pathspecs` limits the
+ * look to what matters. `added`: not in `base`.
  */
-export function worktreeChangedFiles(repo: Repo, base: string): { path: string; added: boolean }[] {
-  const tracked = git(['diff', '--name-status', '-z', '--no-renames', '--end-of-options', base, '--'], {
+export function worktreeChangedFiles(
+  repo: Repo,
+  base: string,
+  pathspecs: string[] = [],
+): { path: string; added: boolean }[] {
+  const limit = ['--', ...pathspecs];
+  const tracked = git(['diff', '--name-status', '-z', '--no-renames', '--end-of-options', base, ...limit], {
     cwd: repo.top,
   });
-  const untracked = git(['ls-files', '-z', '--others', '--exclude-standard'], { cwd: repo.top });
+  const untracked = git(['ls-files', '-z', '--others', '--exclude-standard', ...limit], { cwd: repo.top });
   const found = new Map<string, boolean>();
   if (tracked.status === 0) {
     const fields = tracked.stdout.split('\0');
@@ -91,4 +97,39 @@ export function worktreeChangedFiles(repo: Repo, base: string): { path: string; 
   return [...found]
     .map(([file, added]) => ({ path: file, added }))
     .sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+/**
+ * The commits of HEAD that no ref of `remote` holds, oldest last, with the files each changes
+ * (limited to `pathspecs`): what a push of this branch would carry, commit by commit.
+ */
+export function unpushedCommits(
+  repo: Repo,
+  remote: string,
+  pathspecs: string[] = [],
+): { sha: string; parent: string | null; files: string[] }[] {
+  const out = git(
+    [
+      'log',
+      '--no-renames',
+      '--name-only',
+      '-z',
+      '--format=%x01%H %P',
+      'HEAD',
+      '--not',
+      `--remotes=${remote}`,
+      '--',
+      ...pathspecs,
+    ],
+    { cwd: repo.top },
+  );
+  if (out.status !== 0) return [];
+  return out.stdout
+    .split('\x01')
+    .filter(Boolean)
+    .map((chunk) => {
+      const [head = '', ...files] = chunk.split('\0');
+      const [sha = '', parent] = head.replace(/\n.*$/s, '').split(' ');
+      return { sha, parent: parent ?? null, files: files.map((f) => f.replace(/^\n/, '')).filter(Boolean) };
+    });
 }

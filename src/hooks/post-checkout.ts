@@ -1,9 +1,7 @@
-import path from 'node:path';
 import { isLive } from '../analysis/state.js';
 import { type Context, openContext } from '../context/context.js';
 import { researcherOfBranch } from '../core/branches.js';
 import { warn } from '../core/output.js';
-import { realPath } from '../git/repo.js';
 import type { Agent } from '../store/sessions.js';
 
 /**
@@ -73,8 +71,10 @@ export async function run(args: string[]): Promise<number> {
  * untracked and so does not come with the checkout.
  */
 async function claudeSettingsForWorktree(ctx: Context): Promise<void> {
-  const main = realPath(path.dirname(ctx.repo.commonDir));
-  if (main === ctx.repo.top) return;
+  const { worktreesOf } = await import('../services/install.js');
+  // git lists the main worktree first (its folder need not hold the git dir: --separate-git-dir).
+  const main = worktreesOf(ctx.repo)[0];
+  if (!main || main === ctx.repo.top) return;
   const { installWorktreeSettings, worktreeHasHooks } = await import('../claude/install.js');
   if (worktreeHasHooks(main) && installWorktreeSettings(ctx.repo.top))
     warn('git-consortium: Claude Code hooks set up in this new worktree.');

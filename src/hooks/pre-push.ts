@@ -1,3 +1,5 @@
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
 import { blocking } from '../analysis/push.js';
 import { type Context, openContext } from '../context/context.js';
 import { agentEnvironment } from '../core/agent.js';
@@ -21,7 +23,7 @@ import { type Approval, takeApproval } from '../store/approvals.js';
 
 import { addNote, mergeFetchedNotes } from '../store/notes.js';
 
-import { LOCAL, MIRROR, NOTES_REF, sessionRef } from '../store/refs.js';
+import { LOCAL, NOTES_REF, sessionRef } from '../store/refs.js';
 
 import { pushRefs } from '../store/remote.js';
 
@@ -37,9 +39,9 @@ const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const MAX_NOTED = 50;
 
 export async function run(args: string[]): Promise<number> {
-  if (process.env.CONSORTIUM_INTERNAL_PUSH === '1') return 0;
   const [remote = '', url = ''] = args;
   const input = await readStdin();
+  // The toolkit's own pushes carry only its refs, which the loop below skips as well.
   const ctx = await openContext();
   if (!pushesToConfiguredRemote(ctx, remote, url)) return 0;
   const targets: PushTarget[] = [];
@@ -61,8 +63,10 @@ export async function run(args: string[]): Promise<number> {
       continue;
     }
     if (ZERO.test(localSha)) continue; // a deletion
-    if (remoteRef.startsWith(LOCAL) || remoteRef.startsWith(MIRROR) || remoteRef.startsWith('refs/notes/'))
-      continue;
+    // The toolkit's own refs (checked by the server's gate); anything else is work to check,
+    // wherever it is pushed to (a branch pushed as refs/notes/x carries commits all the same).
+    const ours = (ref: string) => ref.startsWith(LOCAL) || ref === NOTES_REF;
+    if (ours(localRef) && ours(remoteRef)) continue;
     const tip = git(['rev-parse', '--verify', '--quiet', `${localSha}^{commit}`], {
       cwd: ctx.repo.top,
     }).stdout.trim();
@@ -208,7 +212,25 @@ function pushesToConfiguredRemote(ctx: Context, remote: string, url: string): bo
   const configured = git(['config', '--get', `remote.${ctx.config.remote}.url`], {
     cwd: ctx.repo.top,
   }).stdout.trim();
-  return !!configured && (url === configured || remote === configured);
+  if (!configured) return false;
+  // The same remote spelled another way (file://, a trailing slash, ./, a relative path).
+  const same = sameLocation(ctx.repo.top, configured);
+  return same(url) || same(remote);
+}
+
+function sameLocation(top: string, configured: string): (other: string) => boolean {
+  const local = (u: string) => {
+    const p = u.replace(/^file:\/\//, '');
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p) || /^[^/]+:/.test(p)) return u.replace(/\/+$/, '');
+    const full = path.resolve(top, p);
+    try {
+      return realpathSync(full);
+    } catch {
+      return full.replace(/\/+$/, '');
+    }
+  };
+  const target = local(configured);
+  return (other) => !!other && local(other) === target;
 }
 
 async function readStdin(): Promise<string> {

@@ -8,8 +8,9 @@ import { resolveIdentity } from '../context/identity.js';
 import type { PolicyAction } from '../core/config.js';
 import { usageError } from '../core/errors.js';
 import { shown } from '../core/ids.js';
+import { fromTop, realFile } from '../core/paths.js';
 import { matchesAny } from '../core/patterns.js';
-import { defaultBranch, mergeBase, worktreeChangedFiles } from '../git/changes.js';
+import { defaultBranch, mergeBase, unpushedCommits, worktreeChangedFiles } from '../git/changes.js';
 import type { Session } from '../store/sessions.js';
 import { currentLeases } from './leases.js';
 
@@ -45,10 +46,8 @@ export interface EditVerdict {
  */
 export function repoPath(ctx: Context, file: string, base: string = ctx.repo.cwd): string {
   if (!file || /\0/.test(file)) throw usageError('Give the path of a file in the repository.');
-  const absolute = path.resolve(base, file);
-  const relative = path.relative(ctx.repo.top, absolute).split(path.sep).join('/');
-  if (!relative || relative === '..' || relative.startsWith('../') || path.isAbsolute(relative))
-    throw usageError(`${shown(file)} is not inside the repository ${ctx.repo.top}.`);
+  const relative = fromTop(ctx.repo.top, realFile(path.resolve(base, file)));
+  if (!relative) throw usageError(`${shown(file)} is not inside the repository ${ctx.repo.top}.`);
   return relative;
 }
 
@@ -159,14 +158,35 @@ export function leasedWrites(
   if (ctx.config.policy.lease !== 'block' || writes.length === 0) return [];
   const found: LeasedWrite[] = [];
   for (const write of writes) {
-    const relative = insideTop(ctx, write.path);
-    if (!relative) continue;
-    const verdict = editVerdict(ctx, relative, mine);
-    for (const reason of verdict.reasons)
-      if (reason.kind === 'lease' && reason.action === 'block')
-        found.push({ path: relative, how: write.how, message: reason.message });
+    const relative = fromTop(ctx.repo.top, realFile(write.path));
+    if (relative === undefined) continue;
+    // Removing, moving or checking out a folder writes every leased file below it.
+    const targets = FOLDER_WRITERS.test(write.how)
+      ? [relative === '' ? '**' : relative, ...(relative === '' ? [] : [`${relative}/**`])]
+      : [relative];
+    const seen = new Set<string>();
+    for (const target of targets)
+      for (const reason of editVerdict(ctx, target, mine).reasons)
+        if (reason.kind === 'lease' && reason.action === 'block' && !seen.has(reason.message)) {
+          seen.add(reason.message);
+          found.push({ path: relative || '.', how: write.how, message: reason.message });
+        }
   }
   return found;
+}
+
+const FOLDER_WRITERS = /^(rm|mv|cp|git checkout|git restore|git rm|git mv)$/;
+
+/**
+ * Files an agent never writes, whatever the leases: the configuration (it decides what agents
+ * may do) and git's own files. The reason, or undefined for any other path.
+ */
+export function protectedPath(ctx: Context, relative: string): string | undefined {
+  if (relative === '.git' || relative.startsWith('.git/'))
+    return `${relative} is one of git's own files (refs, hooks, configuration, the toolkit's state): an agent does not change it. Ask a person.`;
+  if (ctx.config.file && relative === ctx.config.file)
+    return `${relative} is the consortium's configuration, which decides what agents may do: a person changes it. Ask a person, and say what you would change.`;
+  return undefined;
 }
 
 /**
@@ -183,43 +203,55 @@ export interface LeasedChange {
   path: string;
   /** The file is new since the restore source: putting it back means removing it. */
   added: boolean;
+  /** The worktree's file differs from the restore source (else only commits changed it). */
+  differs: boolean;
+  /** Unpushed commits change it: the gate counts each commit, so they must be rewritten. */
+  committed: boolean;
   researcher: string;
   session: string;
   pattern: string;
   expiresAt: string;
 }
 
+export interface LeasedChanges {
+  base?: string;
+  /** The commit before the oldest unpushed one, when unpushed commits change a leased file. */
+  lastPushed?: string;
+  changes: LeasedChange[];
+}
+
 /**
  * After a command ran (Claude Code's PostToolUse on Bash): the files of this worktree that
- * differ from the restore source and that another session leases. Nothing to read when no
- * other session holds a lease.
+ * another session leases and that a push would carry, by the gate's own rule: changed in the
+ * working tree against the restore source, or by any unpushed commit. Nothing is read when no
+ * other session holds a lease; git looks only at the leased patterns.
  */
-export function leasedChanges(
-  ctx: Context,
-  mine: Session | undefined,
-): { base?: string; changes: LeasedChange[] } {
+export function leasedChanges(ctx: Context, mine: Session | undefined): LeasedChanges {
   if (ctx.config.policy.lease === 'off') return { changes: [] };
   const theirs = currentLeases(ctx).filter((l) => l.session !== mine?.id);
   if (theirs.length === 0) return { changes: [] };
   const base = restoreSource(ctx);
   if (!base) return { changes: [] };
+  // git's glob magic reads ** and * as minimatch does; braces it does not know: look at all then.
+  const patterns = theirs.map((l) => l.pattern);
+  const pathspecs = patterns.some((p) => /[{}]/.test(p)) ? [] : patterns.map((p) => `:(glob)${p}`);
+  const differing = new Map(worktreeChangedFiles(ctx.repo, base, pathspecs).map((f) => [f.path, f.added]));
+  const unpushed = unpushedCommits(ctx.repo, ctx.config.remote, pathspecs);
+  const committed = new Set(unpushed.flatMap((c) => c.files));
   const changes: LeasedChange[] = [];
-  for (const file of worktreeChangedFiles(ctx.repo, base))
-    for (const lease of leasesBlocking(theirs, file.path, mine?.id))
+  for (const file of [...new Set([...differing.keys(), ...committed])].sort())
+    for (const lease of leasesBlocking(theirs, file, mine?.id))
       changes.push({
-        path: file.path,
-        added: file.added,
+        path: file,
+        added: differing.get(file) ?? false,
+        differs: differing.has(file),
+        committed: committed.has(file),
         researcher: lease.researcher,
         session: lease.session,
         pattern: lease.pattern,
         expiresAt: lease.expiresAt,
       });
-  return { base, changes };
-}
-
-function insideTop(ctx: Context, absolute: string): string | undefined {
-  const relative = path.relative(ctx.repo.top, absolute).split(path.sep).join('/');
-  if (!relative || relative === '..' || relative.startsWith('../') || path.isAbsolute(relative))
-    return undefined;
-  return relative;
+  if (!changes.some((c) => c.committed)) return { base, changes };
+  const oldest = unpushedCommits(ctx.repo, ctx.config.remote).at(-1);
+  return { base, lastPushed: oldest?.parent ?? undefined, changes };
 }

@@ -101,29 +101,36 @@ test("Edit and Bash changes to another researcher's leased file never reach the 
     /PostToolUse:Bash[^\n]*this worktree now changes a file that another session leases/,
   );
   assert.match(feedback, `${SPEC} is leased by yuki-tanaka`);
-  assert.match(feedback, 'git restore --source=');
+  assert.match(feedback, / restore --source=[0-9a-f]{40} --staged --worktree -- protocol\/spec\.md/);
   assert.ok(push?.is_error || /blocked/.test(push!.content), 'the push was blocked');
   assert.match(push!.content, 'ask a person');
   assert.not.match(push!.content, 'CONSORTIUM_OVERRIDE="<reason>"');
   assert.not.ok(remoteHolds('sneaky change'), 'the leased change is not on the remote');
 });
 
-test('the restore the agent is told runs, and puts the leased file back', async () => {
+test('the way back the agent is told runs: the leased file and the unpushed commits are put right', async () => {
   const first = await cc.run(elena, { cwd: ELENA, prompt: 'Check.', steps: [{ tools: [bash('true')] }] });
-  const told = cc.api.sentText();
-  const restore = /git restore --source=[0-9a-f]+ --staged --worktree -- \S+/.exec(told)?.[0];
-  assert.ok(restore, told);
   assert.is(first.code, 0);
+  const told = cc.api.sentText();
+  // The change was committed (the push above was blocked): the file and the commit both need it.
+  const restore = /git -C \S+ restore --source=[0-9a-f]+ --staged --worktree -- \S+/.exec(told)?.[0];
+  const reset = /git -C \S+ reset --soft [0-9a-f]+/.exec(told)?.[0];
+  assert.ok(restore && reset, told);
   const run = await cc.run(elena, {
-    cwd: '.',
+    cwd: ELENA,
     prompt: 'Put it back.',
-    steps: [{ tools: [bash(`${restore} && git commit -qm "put the protocol back"`)] }],
+    steps: [{ tools: [bash(`${reset} && ${restore}`)] }, { tools: [bash('git status --porcelain')] }],
   });
   assert.is(run.code, 0, everything(run));
   assert.not.ok(results()[0]!.is_error, results()[0]!.content);
   assert.is(
     readFileSync(path.join(elena.dir, SPEC), 'utf8'),
     readFileSync(path.join(yuki.dir, SPEC), 'utf8'),
+  );
+  assert.not.match(
+    cc.api.sentText(),
+    'now changes a file that another session leases',
+    'nothing left to report',
   );
 });
 

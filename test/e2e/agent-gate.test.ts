@@ -11,7 +11,7 @@ import { consortium, json, must } from '../helpers/sandbox.js';
  * person and never shown the recipe, a person's approval lets one push through, and every
  * override records whether a person or an agent made it. Real `git push` to a bare remote.
  */
-const { m, cleanup } = consortium(['elena', 'yuki']);
+const { world, m, cleanup } = consortium(['elena', 'yuki']);
 const { elena, yuki } = m;
 test.after(cleanup);
 
@@ -63,6 +63,35 @@ test('under an agent the override is refused: the agent is told to ask a person,
   assert.match(r.stderr, `My push of ${YUKI_BRANCH} is blocked by protocol on protocol/spec.md`);
   assert.not.match(r.stderr, 'CONSORTIUM_OVERRIDE', 'no recipe for getting past the gate');
   assert.is.not(onRemote(), tip);
+});
+
+test('an agent cannot turn the gate off, spell the remote another way, or push to a ref the gate skips', () => {
+  const tip = must(yuki.git(['rev-parse', 'HEAD'])).stdout.trim();
+  const pushes: [string, string[], NodeJS.ProcessEnv][] = [
+    ['CONSORTIUM=0', ['push', 'origin', 'HEAD'], { CONSORTIUM: '0' }],
+    ['CONSORTIUM_INTERNAL_PUSH=1', ['push', 'origin', 'HEAD'], { CONSORTIUM_INTERNAL_PUSH: '1' }],
+    [
+      'the remote as a file:// URL',
+      ['push', `file://${world.remote}/`, `HEAD:refs/heads/${YUKI_BRANCH}`],
+      {},
+    ],
+    ['a notes ref', ['push', 'origin', 'HEAD:refs/notes/elsewhere'], {}],
+  ];
+  for (const [what, args, env] of pushes) {
+    const r = yuki.git(args, { env: { ...AGENT, ...env } });
+    assert.is(r.code, 1, `${what}: ${r.stderr}`);
+    assert.match(r.stderr, 'push blocked', what);
+  }
+  assert.is.not(onRemote(), tip);
+  assert.is(must(yuki.git(['ls-remote', 'origin', 'refs/notes/elsewhere'])).stdout, '');
+});
+
+test("the gate fails closed for an agent: a check that cannot run stops an agent's push", () => {
+  policy('sometimes');
+  const agent = yuki.git(['push', 'origin', 'HEAD'], { env: AGENT });
+  assert.is(agent.code, 1);
+  assert.match(agent.stderr, 'so this push under an agent stops here');
+  policy('block');
 });
 
 test("the same override from a person in their own terminal lands, recorded as a person's", () => {

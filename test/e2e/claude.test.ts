@@ -431,7 +431,7 @@ test('PostToolUse on Bash: a leased file changed by any command is reported with
     const told = answer(hook(elena, 'PostToolUse', bashTool('python3 tidy.py'), { cwd: ELENA_WS }));
     assert.is(told.decision, 'block');
     assert.match(told.reason, 'src/shared.py is leased by yuki-tanaka');
-    const restore = /git restore --source=([0-9a-f]{40}) --staged --worktree -- src\/shared\.py/.exec(
+    const restore = /git -C \S+ restore --source=([0-9a-f]{40}) --staged --worktree -- src\/shared\.py/.exec(
       told.reason,
     );
     assert.ok(restore, told.reason);

@@ -5,7 +5,7 @@ import { fileWrites, gateBypasses } from '../../src/analysis/shell.js';
 /** The Bash reader behind Claude Code's PreToolUse: which files a command writes, and ways past the gate. */
 const CWD = '/repo/sub';
 const writes = (command: string) => fileWrites(command, CWD).writes.map((w) => `${w.how} ${w.path}`);
-const forms = (command: string) => gateBypasses(command).map((b) => b.form);
+const forms = (command: string) => [...new Set(gateBypasses(command).map((b) => b.form))];
 
 test('redirections write their targets; descriptors and /dev/null do not', () => {
   assert.equal(writes('echo hi > out.txt'), ['redirection /repo/sub/out.txt']);
@@ -130,6 +130,39 @@ test('every way past the gate, in two spellings each', () => {
   assert.equal(forms('rm .git/refs/consortium/leases'), ['coordination-refs']);
 });
 
+test('the spellings a reviewer found: quoting, unset agents, abbreviations, aliases, internal pushes', () => {
+  assert.equal(forms('env -u CLAUDECODE -u AI_AGENT "CONSORTIUM_OVERRIDE=x" git push'), [
+    'override-variable',
+    'agent-env',
+  ]);
+  assert.equal(forms('export "CONSORTIUM_OVERRIDE=x"; git push'), ['override-variable']);
+  assert.equal(forms('read CONSORTIUM_OVERRIDE <<<x; export CONSORTIUM_OVERRIDE; git push'), [
+    'override-variable',
+  ]);
+  assert.equal(forms('unset CLAUDECODE AI_AGENT; git push'), ['agent-env']);
+  assert.equal(forms('env -i PATH=/usr/bin git push'), ['agent-env']);
+  assert.equal(forms('echo "export CONSORTIUM=0" >> "$CLAUDE_ENV_FILE"'), ['agent-env']);
+  assert.equal(forms('CONSORTIUM_INTERNAL_PUSH=1 git push origin HEAD'), ['consortium-off']);
+  assert.equal(forms('git push --no-verif'), ['no-verify']);
+  assert.equal(forms('git push --mirr backup'), ['coordination-refs']);
+  assert.equal(forms('git push --del origin refs/consortium/leases'), ['coordination-refs']);
+  assert.equal(forms('git push --push-opt=consortium.override=x'), ['push-option']);
+  assert.equal(forms('git -c alias.p="push --no-verify" p'), ['hooks-path']);
+  assert.equal(forms('git --config-env core.hooksPath=HOME push'), ['hooks-path']);
+  assert.equal(forms('GIT_CONFIG_GLOBAL=/tmp/cfg git push'), ['hooks-path']);
+  assert.equal(forms('echo "[core] hooksPath = /x" >> .git/config'), ['coordination-refs']);
+  assert.equal(forms("python3 -c 'x' && sed -i s/a/b/ .git/consortium/approvals.json"), [
+    'coordination-refs',
+  ]);
+  assert.equal(forms('chmod -x .git/hooks/pre-push; rm .git/hooks/pre-push'), ['coordination-refs']);
+  assert.equal(
+    forms('echo yes | env -u CLAUDECODE script -qec "git  consortium approve --reason ok" /dev/null'),
+    ['agent-env', 'approval'],
+  );
+  assert.equal(forms('git-consortium approve --reason ok'), ['approval']);
+  assert.equal(forms('node /x/dist/cli.js approve --reason ok'), ['approval']);
+});
+
 test('near misses are not ways past the gate', () => {
   for (const command of [
     'git push -n',
@@ -145,6 +178,11 @@ test('near misses are not ways past the gate', () => {
     'grep HUSKY=0 file',
     'git update-ref refs/heads/topic HEAD',
     'git push --force origin topic',
+    'git push --verbose origin main',
+    'env FOO=1 git push',
+    'git -c user.name=x commit -m y',
+    'cat .git/config',
+    'git consortium status',
   ])
     assert.equal(forms(command), [], command);
 });

@@ -1,4 +1,5 @@
 import { formatDuration } from '../../core/duration.js';
+import type { LeasedChange } from '../../services/edit-check.js';
 import { contextAt, fileInWorktree, sessionOfConversation } from '../conversation.js';
 import { type ClaudeEvent, type HookAnswer, silent, toolFile } from '../event.js';
 
@@ -33,15 +34,30 @@ async function postBash(event: ClaudeEvent): Promise<HookAnswer> {
   const ctx = await contextAt(event.cwd);
   if (!ctx) return silent;
   const { leasedChanges } = await import('../../services/edit-check.js');
-  const { base, changes } = leasedChanges(ctx, sessionOfConversation(ctx, event.sessionId));
+  const { base, lastPushed, changes } = leasedChanges(ctx, sessionOfConversation(ctx, event.sessionId));
   if (!base || changes.length === 0) return silent;
-  const files = [...new Set(changes.filter((c) => !c.added).map((c) => c.path))];
-  const added = [...new Set(changes.filter((c) => c.added).map((c) => c.path))];
+  const unique = (list: LeasedChange[]) => [...new Set(list.map((c) => quoted(c.path)))].join(' ');
+  const restore = changes.filter((c) => c.differs && !c.added);
+  const remove = changes.filter((c) => c.differs && c.added);
+  const top = quoted(ctx.repo.top);
   const lines = changes.map(
     (c) =>
       `- ${c.path} is leased by ${c.researcher} (session ${c.session}, pattern ${c.pattern}) ` +
       `for ${formatDuration(Math.max(0, Date.parse(c.expiresAt) - ctx.nowMs))} more.`,
   );
+  const steps: string[] = [];
+  if (restore.length)
+    steps.push(`  git -C ${top} restore --source=${base} --staged --worktree -- ${unique(restore)}`);
+  if (remove.length)
+    steps.push(
+      `  git -C ${top} rm -q -f --cached --ignore-unmatch -- ${unique(remove)} && (cd ${top} && rm -f -- ${unique(remove)})`,
+    );
+  if (changes.some((c) => c.committed))
+    steps.push(
+      lastPushed
+        ? `Your unpushed commits change it too, and the gate counts every commit: take them apart with git -C ${top} reset --soft ${lastPushed}, put the file back as above, and commit your own work again.`
+        : 'Your unpushed commits change it too, and the gate counts every commit: rewrite them without that change.',
+    );
   // Claude Code gives a PostToolUse "block" reason to the model: the command has already run.
   return {
     output: {
@@ -50,15 +66,8 @@ async function postBash(event: ClaudeEvent): Promise<HookAnswer> {
         `git-consortium: this worktree now changes ${changes.length === 1 ? 'a file' : 'files'} that another session leases:`,
         ...lines,
         'Only the holder changes a leased file, and a push with this change is blocked. Put it back now:',
-        ...(files.length
-          ? [`  git restore --source=${base} --staged --worktree -- ${files.map(quoted).join(' ')}`]
-          : []),
-        ...(added.length
-          ? [
-              `  git rm -q --cached --ignore-unmatch -- ${added.map(quoted).join(' ')} && rm -f -- ${added.map(quoted).join(' ')}`,
-            ]
-          : []),
-        'and if you had committed the change, commit that restore. Then leave the file alone until the lease ends or its holder releases it; ask them if you need it changed.',
+        ...steps,
+        'Then leave the file alone until the lease ends or its holder releases it; ask them if you need it changed.',
       ].join('\n'),
     },
     code: 0,

@@ -1,7 +1,14 @@
-import { type BypassForm, fileWrites, gateBypasses } from '../../analysis/shell.js';
+import { type Bypass, type BypassForm, fileWrites, gateBypasses } from '../../analysis/shell.js';
 import type { Context } from '../../context/context.js';
 import { personAttends } from '../../core/agent.js';
-import { editVerdict, type LeasedWrite, leasedChanges, leasedWrites } from '../../services/edit-check.js';
+import { fromTop, realFile } from '../../core/paths.js';
+import {
+  editVerdict,
+  type LeasedWrite,
+  leasedChanges,
+  leasedWrites,
+  protectedPath,
+} from '../../services/edit-check.js';
 import type { Session } from '../../store/sessions.js';
 import { contextAt, fileInWorktree, sessionOfConversation } from '../conversation.js';
 import { type ClaudeEvent, type HookAnswer, silent, specific, toolFile } from '../event.js';
@@ -23,6 +30,8 @@ export async function preToolUse(event: ClaudeEvent): Promise<HookAnswer> {
   const where = await fileInWorktree(file);
   if (!where) return silent;
   const { ctx, relative } = where;
+  const guarded = protectedPath(ctx, relative);
+  if (guarded) return deny(`git-consortium: ${guarded}`);
   const verdict = editVerdict(ctx, relative, sessionOfConversation(ctx, event.sessionId));
   const blocking = verdict.reasons.filter((r) => r.action === 'block');
   if (blocking.length) return deny(blocking.map((r) => r.message).join('\n'));
@@ -34,8 +43,7 @@ export async function preToolUse(event: ClaudeEvent): Promise<HookAnswer> {
 async function preBash(event: ClaudeEvent): Promise<HookAnswer> {
   const command = event.toolInput?.command;
   if (typeof command !== 'string' || !command.trim()) return silent;
-  const bypasses: Stop[] = gateBypasses(command);
-  if (APPROVE.test(command)) bypasses.push({ form: 'approval', detail: 'git consortium approve' });
+  const bypasses = gateBypasses(command);
   const writes = fileWrites(command, event.cwd).writes;
   // The common command writes nothing and pushes nothing: no context to open.
   if (bypasses.length === 0 && writes.length === 0) return silent;
@@ -45,6 +53,11 @@ async function preBash(event: ClaudeEvent): Promise<HookAnswer> {
     const answer = bypassAnswer(bypasses, ctx.config.policy.agentOverride);
     if (answer) return answer;
   }
+  const guarded = writes
+    .map((w) => fromTop(ctx.repo.top, realFile(w.path)))
+    .map((relative) => (relative === undefined ? undefined : protectedPath(ctx, relative)))
+    .find(Boolean);
+  if (guarded) return deny(`git-consortium: ${guarded} Nothing was run.`);
   const mine = sessionOfConversation(ctx, event.sessionId);
   const leased = leasedWrites(ctx, writes, mine).filter((w) => !puttingBack(ctx, command, w, mine));
   if (leased.length === 0) return silent;
@@ -66,16 +79,12 @@ function puttingBack(ctx: Context, command: string, write: LeasedWrite, mine: Se
   const { base, changes } = leasedChanges(ctx, mine);
   const change = changes.find((c) => c.path === write.path);
   if (!base || !change) return false;
-  return restores ? !change.added && command.includes(base) : change.added;
+  // The restore PostToolUse gave: from the branch's starting point exactly, not any source.
+  const fromBase = new RegExp(`(--source[= ]|\\s-s\\s*|\\scheckout\\s+)${base}(\\s|$)`);
+  return restores ? !change.added && fromBase.test(command) : change.added;
 }
 
-/** What sends a command to a person: a way past the gate, or a person's own approval. */
-type Stop = { form: BypassForm | 'approval'; detail: string };
-
-/** `git consortium approve` is a person's act: never run by the agent it approves. */
-const APPROVE = /(^|[\s;&|(`])git[ -]consortium\s+approve\b/;
-
-const FORMS: Record<Stop['form'], string> = {
+const FORMS: Record<BypassForm, string> = {
   'override-variable': 'CONSORTIUM_OVERRIDE lets a push through the blocked gate',
   'push-option': 'a consortium push option asks the server to let the push through',
   'no-verify': '--no-verify skips the pre-push gate',
@@ -84,6 +93,7 @@ const FORMS: Record<Stop['form'], string> = {
   'hooks-path': 'a core.hooksPath override turns the git hooks off',
   'coordination-refs': "writing the coordination refs by hand rewrites everyone's shared state",
   approval: "git consortium approve is a person's decision about their agent's push",
+  'agent-env': 'it hides from the gate that an agent runs the push',
 };
 
 /**
@@ -91,7 +101,7 @@ const FORMS: Record<Stop['form'], string> = {
  * override itself may go to the gate (which records it as an agent's); everything else, and
  * the override under block or ask (where the gate refuses an agent anyway), goes to a person.
  */
-function bypassAnswer(bypasses: Stop[], policy: 'block' | 'ask' | 'allow'): HookAnswer | undefined {
+function bypassAnswer(bypasses: Bypass[], policy: 'block' | 'ask' | 'allow'): HookAnswer | undefined {
   const overrides = new Set(['override-variable', 'push-option']);
   const relevant = bypasses.filter((b) => !(policy === 'allow' && overrides.has(b.form)));
   if (relevant.length === 0) return undefined;

@@ -55,7 +55,13 @@ export async function sessionStart(event: ClaudeEvent): Promise<HookAnswer> {
     // A session the researcher started by hand here (git consortium start, or a checkout of a
     // session branch) is the one this conversation works in: bind it rather than add a second
     // session on the same worktree and branch.
-    const adoptable = here.find((s) => s.researcher === researcher && s.agent.kind === 'human');
+    // One conversation at a time: a second one in the same folder gets a session of its own.
+    const adoptable = here.find(
+      (s) =>
+        s.researcher === researcher &&
+        s.agent.kind === 'human' &&
+        (!s.conversation || s.conversation.sessionId === event.sessionId),
+    );
     if (adoptable) {
       session = bind(ctx, adoptable, event.sessionId);
       action =
