@@ -4,8 +4,8 @@ import { environmentError, usageError } from '../core/errors.js';
 import { shown } from '../core/ids.js';
 import { matchesAny } from '../core/patterns.js';
 import { defaultBranch } from '../git/changes.js';
+import { refExists } from '../git/refs.js';
 import { resolveCommit } from '../git/repo.js';
-import { git } from '../git/run.js';
 import { type CiReport, levelOf, type ReportConflict, reportMarkdown } from '../render/ci-report.js';
 import { conflictJson } from '../render/json.js';
 import { gatesMermaid } from '../render/mermaid.js';
@@ -172,9 +172,7 @@ function branchOf(ctx: Context, head: string | undefined, env: NodeJS.ProcessEnv
   for (const prefix of ['refs/heads/', remote, `${ctx.config.remote}/`]) {
     if (head.startsWith(prefix)) return head.slice(prefix.length);
   }
-  const isBranch =
-    git(['show-ref', '--verify', '--quiet', `refs/heads/${head}`], { cwd: ctx.repo.top }).status === 0 ||
-    git(['show-ref', '--verify', '--quiet', `${remote}${head}`], { cwd: ctx.repo.top }).status === 0;
+  const isBranch = refExists(ctx.repo, `refs/heads/${head}`) || refExists(ctx.repo, `${remote}${head}`);
   return isBranch ? head : undefined;
 }
 

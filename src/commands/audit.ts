@@ -4,8 +4,9 @@ import { now } from '../core/clock.js';
 import { durationArg } from '../core/duration.js';
 import { usageError } from '../core/errors.js';
 import { print, printJson } from '../core/output.js';
+import { recordHistory } from '../git/history.js';
+import { allNotes } from '../git/notes.js';
 import type { Repo } from '../git/repo.js';
-import { git } from '../git/run.js';
 import { gateEventCommits } from '../store/gates.js';
 import { parseNote } from '../store/notes.js';
 import { parseMessage } from '../store/records.js';
@@ -88,15 +89,9 @@ function history(
   repo: Repo,
   globs: string[],
 ): { commit: string; at: string; subject: string; body: unknown }[] {
-  const result = git(['log', '--format=%H%x00%aI%x00%B%x1e', ...globs.map((g) => `--glob=${g}`), '--'], {
-    cwd: repo.top,
-  });
-  if (result.status !== 0) return [];
   const found = [];
-  for (const chunk of result.stdout.split('\x1e')) {
-    const [commit, at, message] = chunk.replace(/^\n/, '').split('\0');
-    if (!commit || !at || !message) continue;
-    const parsed = parseMessage('commit', message.trimEnd());
+  for (const { sha: commit, at, message } of recordHistory(repo, globs)) {
+    const parsed = parseMessage('commit', message);
     if ('reason' in parsed) continue;
     found.push({ commit, at: utc(at), subject: parsed.subject, body: parsed.body });
   }
@@ -182,26 +177,7 @@ function noteEvents(repo: Repo): AuditEvent[] {
   const events: AuditEvent[] = [];
   const seen = new Set<string>();
   for (const ref of [NOTES_REF, NOTES_MIRROR]) {
-    const list = git(['notes', `--ref=${ref}`, 'list'], { cwd: repo.top });
-    if (list.status !== 0 || !list.stdout.trim()) continue;
-    const pairs = list.stdout
-      .trim()
-      .split('\n')
-      .map((l) => l.split(' ') as [string, string]);
-    const blobs = git(['cat-file', '--batch'], {
-      cwd: repo.top,
-      input: `${pairs.map(([b]) => b).join('\n')}\n`,
-    });
-    if (blobs.status !== 0) continue;
-    // Sizes in the batch headers count bytes: walk the output as bytes (notes are UTF-8 text).
-    const out = Buffer.from(blobs.stdout, 'utf8');
-    let at = 0;
-    for (const [, commit] of pairs) {
-      const eol = out.indexOf(10, at);
-      if (eol < 0) break;
-      const size = Number(out.subarray(at, eol).toString().split(' ')[2]);
-      const text = Number.isFinite(size) ? out.subarray(eol + 1, eol + 1 + size).toString('utf8') : '';
-      at = Number.isFinite(size) ? eol + 1 + size + 1 : eol + 1;
+    for (const { commit, text } of allNotes(repo, ref)) {
       for (const entry of parseNote(text)) {
         if (entry.type !== 'override') continue;
         const key = `${commit}\0${JSON.stringify(entry)}`;

@@ -2,7 +2,8 @@ import { openContext } from '../context/context.js';
 import { parse, RESEARCHER_FLAG } from '../core/args.js';
 import { refusal, usageError } from '../core/errors.js';
 import { colors, print, printJson, warn } from '../core/output.js';
-import { git } from '../git/run.js';
+import { revisionsOf } from '../git/refs.js';
+import { resolveCommit } from '../git/repo.js';
 import { conflictJson } from '../render/json.js';
 
 import { conflictLine } from '../render/text.js';
@@ -62,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
 
 /** What `git push` of the current branch would send: its commits not on the remote. */
 function currentBranchTarget(ctx: Awaited<ReturnType<typeof openContext>>): PushTarget {
-  const tip = git(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd: ctx.repo.top }).stdout.trim();
+  const tip = resolveCommit(ctx.repo, 'HEAD');
   if (!tip) throw refusal('There is nothing to check: this repository has no commit yet.');
   const branch = ctx.branch;
   return {
@@ -74,10 +75,9 @@ function currentBranchTarget(ctx: Awaited<ReturnType<typeof openContext>>): Push
 
 /** A revision range as git reads it (A..B, A...B, B ^A, or one revision: its unpushed commits). */
 function rangeTarget(ctx: Awaited<ReturnType<typeof openContext>>, range: string): PushTarget {
-  const parsed = git(['rev-parse', '--revs-only', '--end-of-options', range], { cwd: ctx.repo.top });
-  const revs = parsed.stdout.split('\n').filter(Boolean);
+  const revs = revisionsOf(ctx.repo, range) ?? [];
   const positive = revs.find((r) => !r.startsWith('^'));
-  if (parsed.status !== 0 || !positive)
+  if (!positive)
     throw usageError(`${JSON.stringify(range)} is not a revision range git knows (try main..HEAD).`);
   const single = revs.length === 1;
   return {

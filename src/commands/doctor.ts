@@ -9,8 +9,9 @@ import { ConsortiumError } from '../core/errors.js';
 import { loadConfig } from '../core/load-config.js';
 import { colors, print, printJson } from '../core/output.js';
 import { researchersOf } from '../core/workspaces.js';
+import { configValues } from '../git/config.js';
+import { probeRemote } from '../git/remote.js';
 import { gitVersion, openRepo, type Repo } from '../git/repo.js';
-import { git, gitNetwork } from '../git/run.js';
 import {
   findLeftovers,
   hooksDir,
@@ -114,7 +115,7 @@ async function repositoryChecks(repo: Repo, add: (name: string, level: Level, me
     );
   }
 
-  const rewrite = git(['config', '--get-all', 'notes.rewriteRef'], { cwd: repo.top }).stdout.split('\n');
+  const rewrite = configValues(repo, 'notes.rewriteRef');
   add(
     'notes settings',
     rewrite.includes(NOTES_REF) ? 'ok' : 'warn',
@@ -127,7 +128,7 @@ async function repositoryChecks(repo: Repo, add: (name: string, level: Level, me
   if (!hasRemote(repo, remote))
     add('remote', 'warn', `there is no remote named ${remote}: nothing is shared`);
   else {
-    const r = await gitNetwork(['ls-remote', '--heads', remote], { cwd: repo.top, timeoutMs: 5000 });
+    const r = await probeRemote(repo, remote, 5000);
     add(
       'remote',
       r.status === 0 ? 'ok' : 'warn',

@@ -3,7 +3,7 @@ import { requireIdentity } from '../context/identity.js';
 import { parse } from '../core/args.js';
 import { usageError } from '../core/errors.js';
 import { colors, print, printJson, warn } from '../core/output.js';
-import { git } from '../git/run.js';
+import { validBranchName } from '../git/refs.js';
 import { handoffJson, sessionJson } from '../render/json.js';
 
 import { sessionLine } from '../render/text.js';
@@ -114,7 +114,7 @@ function agentOf(kind: string | undefined, sessionId: string | undefined): Agent
 }
 
 function checkBranchName(name: string, cwd: string): string {
-  if (name.startsWith('-') || git(['check-ref-format', '--branch', name], { cwd }).status !== 0) {
+  if (!validBranchName(cwd, name)) {
     throw usageError(`${JSON.stringify(name)} is not a valid branch name.`);
   }
   return name;

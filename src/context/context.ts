@@ -3,8 +3,8 @@ import { now } from '../core/clock.js';
 import { type Config, checkGateOwners, type Researcher } from '../core/config.js';
 import { loadConfig } from '../core/load-config.js';
 import { researchersOf } from '../core/workspaces.js';
+import { configMatching } from '../git/config.js';
 import { currentBranch, openRepo, type Repo } from '../git/repo.js';
-import { git } from '../git/run.js';
 import { listSessions, type SessionList } from '../store/sessions.js';
 
 /**
@@ -75,13 +75,5 @@ export async function openContext(
 }
 
 function readSettings(repo: Repo): Map<string, string> {
-  const out = git(['config', '-z', '--get-regexp', '^(user\\.email|consortium\\..*)$'], {
-    cwd: repo.top,
-  }).stdout;
-  const settings = new Map<string, string>();
-  for (const entry of out.split('\0')) {
-    const split = entry.indexOf('\n');
-    if (split > 0) settings.set(entry.slice(0, split), entry.slice(split + 1));
-  }
-  return settings;
+  return configMatching(repo, '^(user\\.email|consortium\\..*)$');
 }

@@ -6,7 +6,9 @@ import { iso, now } from '../core/clock.js';
 import { warn } from '../core/output.js';
 import { matchesAny } from '../core/patterns.js';
 import { defaultBranch, headCommit } from '../git/changes.js';
-import { git } from '../git/run.js';
+import { commitIds, filesBetween } from '../git/history.js';
+import { resolveRef } from '../git/refs.js';
+import { resolveCommit } from '../git/repo.js';
 import { markMergedSessions } from '../services/merged.js';
 import { authorFor, refreshSession } from '../services/sessions.js';
 import { addNote } from '../store/notes.js';
@@ -24,19 +26,11 @@ export async function run(args: string[]): Promise<number> {
   if (args[0] === '1') return 0; // a squash merge: nothing was committed, HEAD did not move
   const ctx = await openContext();
   const head = headCommit(ctx.repo);
-  const orig = git(['rev-parse', '--verify', '--quiet', 'ORIG_HEAD^{commit}'], {
-    cwd: ctx.repo.top,
-  }).stdout.trim();
+  const orig = resolveCommit(ctx.repo, 'ORIG_HEAD');
   if (!head || !orig || orig === head) return 0;
-  const files = git(['diff', '--name-only', '-z', '--no-renames', orig, head], { cwd: ctx.repo.top })
-    .stdout.split('\0')
-    .filter(Boolean);
+  const files = filesBetween(ctx.repo, orig, head);
   const protocolFiles = files.filter((f) => matchesAny(f, ctx.config.protocol));
-  const broughtIn = new Set(
-    git(['rev-list', `${orig}..${head}`], { cwd: ctx.repo.top })
-      .stdout.split('\n')
-      .filter(Boolean),
-  );
+  const broughtIn = new Set(commitIds(ctx.repo, [head], [orig]) ?? []);
   const { sessions } = ctx.sessions();
   const brought = sessions.filter((s) => s.head && broughtIn.has(s.head));
   const current = findCurrentSession(ctx, { quiet: true });
@@ -90,14 +84,9 @@ export async function run(args: string[]): Promise<number> {
     // work back is nothing to be alerted about.
     const myHeads = ours
       .flatMap((s) => [s.head, s.branch && s.branch !== ctx.branch ? `refs/heads/${s.branch}` : null])
-      .filter(
-        (h): h is string =>
-          !!h && git(['rev-parse', '--verify', '--quiet', h], { cwd: ctx.repo.top }).status === 0,
-      );
-    const others = git(['rev-list', '-1', head, `^${orig}`, ...myHeads.map((h) => `^${h}`), '--', file], {
-      cwd: ctx.repo.top,
-    });
-    if (others.status === 0 && others.stdout.trim() === '') continue;
+      .filter((h): h is string => !!h && resolveRef(ctx.repo, h) !== undefined);
+    const others = commitIds(ctx.repo, [head], [orig, ...myHeads], { max: 1, paths: [file] });
+    if (others && others.length === 0) continue;
     const from = brought.filter((s) => s.changedFiles.includes(file) && !ours.some((o) => o.id === s.id));
     const by = from.length ? ` by ${from.map((s) => `${s.researcher} (session ${s.id})`).join(', ')}` : '';
     warn(

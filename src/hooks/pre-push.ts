@@ -6,7 +6,8 @@ import { agentEnvironment } from '../core/agent.js';
 import { iso, now } from '../core/clock.js';
 import { warn } from '../core/output.js';
 import { matchesAny } from '../core/patterns.js';
-import { git } from '../git/run.js';
+import { remoteUrl } from '../git/config.js';
+import { resolveCommit } from '../git/repo.js';
 import { conflictJson } from '../render/json.js';
 
 import {
@@ -67,9 +68,7 @@ export async function run(args: string[]): Promise<number> {
     // wherever it is pushed to (a branch pushed as refs/notes/x carries commits all the same).
     const ours = (ref: string) => ref.startsWith(LOCAL) || ref === NOTES_REF;
     if (ours(localRef) && ours(remoteRef)) continue;
-    const tip = git(['rev-parse', '--verify', '--quiet', `${localSha}^{commit}`], {
-      cwd: ctx.repo.top,
-    }).stdout.trim();
+    const tip = resolveCommit(ctx.repo, localSha);
     if (!tip) continue; // a tag of a tree or blob: no commits to check
     const known = ZERO.test(remoteSha) ? [] : [remoteSha];
     targets.push({
@@ -209,9 +208,7 @@ function localRefName(ctx: Context, localRef: string, remoteRef: string): string
 /** `git push origin` names the remote; `git push <url>` gives the url twice. */
 function pushesToConfiguredRemote(ctx: Context, remote: string, url: string): boolean {
   if (remote === ctx.config.remote) return true;
-  const configured = git(['config', '--get', `remote.${ctx.config.remote}.url`], {
-    cwd: ctx.repo.top,
-  }).stdout.trim();
+  const configured = remoteUrl(ctx.repo, ctx.config.remote);
   if (!configured) return false;
   // The same remote spelled another way (file://, a trailing slash, ./, a relative path).
   const same = sameLocation(ctx.repo.top, configured);

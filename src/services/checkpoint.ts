@@ -16,7 +16,7 @@ import { ConsortiumError, usageError } from '../core/errors.js';
 import { branchStamp, isSessionId, researcherIdProblem, shown } from '../core/ids.js';
 import { loadConfig } from '../core/load-config.js';
 import { researchersOf, workspaceFolderOf, workspaceOwner } from '../core/workspaces.js';
-import { git } from '../git/run.js';
+import { gitDirAt } from '../git/worktrees.js';
 import { type Session, updateSession } from '../store/sessions.js';
 import { authorFor } from './sessions.js';
 
@@ -79,9 +79,9 @@ export function branchWithoutGit(dotGit: string | null): string | null {
 /** What git says when asked about this folder: the reason the checkpoint was needed. */
 function probeGit(cwd: string): string {
   try {
-    const result = git(['rev-parse', '--git-dir'], { cwd });
-    if (result.status === 0) return 'git could read the repository when the checkpoint was written';
-    return `git failed: ${result.stderr.trim().split('\n')[0] ?? `exit ${result.status}`}`;
+    const found = gitDirAt(cwd);
+    if ('gitDir' in found) return 'git could read the repository when the checkpoint was written';
+    return `git failed: ${found.problem}`;
   } catch (error) {
     return error instanceof ConsortiumError ? error.message : 'git could not be started';
   }

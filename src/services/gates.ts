@@ -16,7 +16,8 @@ import { refusal, usageError } from '../core/errors.js';
 import { isGateId, shown } from '../core/ids.js';
 import { matchesAny } from '../core/patterns.js';
 import { defaultBranch } from '../git/changes.js';
-import { git } from '../git/run.js';
+import { authoredCommits } from '../git/history.js';
+import { resolveRef } from '../git/refs.js';
 import { appendGateEvent, newEventId, readGateEvents } from '../store/gates.js';
 import { type NetworkOutcome, pushRefs } from '../store/remote.js';
 import { authorFor } from './sessions.js';
@@ -177,7 +178,7 @@ interface Seen {
 
 function seenNow(ctx: Context, researcher: string): Seen {
   const tip = defaultBranch(ctx.repo, ctx.config).ref;
-  const sha = tip ? git(['rev-parse', '--verify', '--quiet', tip], { cwd: ctx.repo.top }).stdout.trim() : '';
+  const sha = (tip && resolveRef(ctx.repo, tip)) || '';
   const sessions: Record<string, string[]> = {};
   if (ctx.config.protocol.length)
     for (const s of ctx.sessions().sessions) {
@@ -257,22 +258,8 @@ export function alertsSinceLastLook(ctx: Context, researcher: string, mark: bool
 /** Commits that reached the default branch between two tips and changed protocol files, by others. */
 function protocolCommits(ctx: Context, from: string, to: string): Alert[] {
   const mine = ctx.userEmail;
-  const result = git(
-    [
-      'log',
-      '--format=%x1e%H%x00%an%x00%ae%x00%cI%x00%s',
-      '--name-only',
-      '--no-renames',
-      `${from}..${to}`,
-      '--',
-    ],
-    { cwd: ctx.repo.top },
-  );
-  if (result.status !== 0) return [];
   const alerts: Alert[] = [];
-  for (const chunk of result.stdout.split('\x1e')) {
-    const [header = '', ...names] = chunk.trim().split('\n');
-    const [sha, name, email, at, subject] = header.split('\0');
+  for (const { sha, name, email, at, subject, files: names } of authoredCommits(ctx.repo, from, to)) {
     if (!sha || email === mine) continue;
     const files = names.filter((f) => f && matchesAny(f, ctx.config.protocol));
     if (!files.length) continue;

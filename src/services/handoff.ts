@@ -3,7 +3,7 @@ import type { Context } from '../context/context.js';
 import { iso, now } from '../core/clock.js';
 import { matchesAny } from '../core/patterns.js';
 import { headCommit } from '../git/changes.js';
-import { git } from '../git/run.js';
+import { commitsBetween, countUnpushed, filesBetween } from '../git/history.js';
 import { type HandoffFacts, renderHandoff, splitSummary } from '../render/handoff.js';
 import { addNote, mergeFetchedNotes } from '../store/notes.js';
 import { NOTES_REF, sessionRef } from '../store/refs.js';
@@ -82,25 +82,9 @@ export function handoffFacts(ctx: Context, session: Session, given: HandoffInput
   let files: string[] = [];
   let unpushed = 0;
   if (head && start) {
-    const log = git(['log', '--format=%H%x00%s', '--end-of-options', `${start}..${head}`], {
-      cwd: ctx.repo.top,
-    });
-    if (log.status === 0)
-      for (const line of log.stdout.split('\n')) {
-        const [sha, subject = ''] = line.split('\0');
-        if (sha) commits.push({ sha, subject });
-      }
-    const diff = git(
-      ['diff', '--name-only', '-z', '--no-renames', '--end-of-options', `${start}...${head}`],
-      {
-        cwd: ctx.repo.top,
-      },
-    );
-    if (diff.status === 0) files = diff.stdout.split('\0').filter(Boolean).sort();
-    const ahead = git(['rev-list', '--count', head, '--not', start, `--remotes=${ctx.config.remote}`, '--'], {
-      cwd: ctx.repo.top,
-    });
-    if (ahead.status === 0) unpushed = Number(ahead.stdout.trim()) || 0;
+    commits.push(...commitsBetween(ctx.repo, start, head));
+    files = filesBetween(ctx.repo, start, head, true);
+    unpushed = countUnpushed(ctx.repo, head, start, ctx.config.remote);
   }
   const protocolFiles = files.filter((f) => matchesAny(f, ctx.config.protocol));
   const view = coordinationView(ctx);

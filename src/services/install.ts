@@ -14,8 +14,10 @@ import { fileURLToPath } from 'node:url';
 import husky from 'husky';
 import { iso, now } from '../core/clock.js';
 import { environmentError } from '../core/errors.js';
+import { addLocalConfig, configValues, setLocalConfig } from '../git/config.js';
+import { refNames, updateRefs } from '../git/refs.js';
 import { type Repo, realPath } from '../git/repo.js';
-import { git } from '../git/run.js';
+import { hooksPathAt, trackedFiles, worktreePaths } from '../git/worktrees.js';
 import { NOTES_REF } from '../store/refs.js';
 
 /**
@@ -86,19 +88,10 @@ export function readInstallRecord(repo: Repo): InstallRecord | undefined {
   }
 }
 
-const configAll = (repo: Repo, key: string): string[] => {
-  const r = git(['config', '--local', '--get-all', key], { cwd: repo.top });
-  return r.status === 0 ? r.stdout.split('\n').filter(Boolean) : [];
-};
+const configAll = (repo: Repo, key: string): string[] => configValues(repo, key, 'local');
 const configOne = (repo: Repo, key: string): string | null => configAll(repo, key).at(-1) ?? null;
 
-function setConfig(repo: Repo, key: string, value: string | null): void {
-  const args = value === null ? ['config', '--local', '--unset-all', key] : ['config', '--local', key, value];
-  const r = git(args, { cwd: repo.top });
-  // --unset-all of a key that is not there exits 5: nothing to do.
-  if (r.status !== 0 && !(value === null && r.status === 5))
-    throw environmentError(`git config ${key} failed: ${r.stderr.trim().split('\n')[0] ?? ''}`);
-}
+const setConfig = setLocalConfig;
 
 /** Writes a file only when its content differs; true when it wrote. */
 function writeIfChanged(file: string, content: string, mode: number): boolean {
@@ -220,7 +213,8 @@ export function installHooks(repo: Repo, options: InstallOptions = {}): string[]
     notesRewriteRebase: configOne(repo, 'notes.rewrite.rebase'),
   };
   if (!configAll(repo, 'notes.rewriteRef').includes(NOTES_REF)) {
-    must(git(['config', '--local', '--add', 'notes.rewriteRef', NOTES_REF], { cwd: repo.top }), 'notes');
+    if (!addLocalConfig(repo, 'notes.rewriteRef', NOTES_REF))
+      throw environmentError('git config (notes) failed: notes.rewriteRef could not be set.');
     changes.push(`set notes.rewriteRef = ${NOTES_REF}, so notes follow amend and rebase`);
   }
   for (const key of ['notes.rewrite.amend', 'notes.rewrite.rebase']) {
@@ -254,11 +248,6 @@ function runHusky(repo: Repo, dir: string): void {
   if (message) throw environmentError(`husky could not install the hooks: ${message.trim()}`);
 }
 
-function must(result: { status: number; stderr: string }, what: string) {
-  if (result.status !== 0)
-    throw environmentError(`git config (${what}) failed: ${result.stderr.trim().split('\n')[0] ?? ''}`);
-}
-
 /** Puts back what init changed in the hooks setup; returns what it did. */
 export function uninstallHooks(repo: Repo): string[] {
   const changes: string[] = [];
@@ -277,8 +266,7 @@ export function uninstallHooks(repo: Repo): string[] {
     const refs = configAll(repo, 'notes.rewriteRef');
     if (refs.includes(NOTES_REF) && !record.before.notesRewriteRef.includes(NOTES_REF)) {
       setConfig(repo, 'notes.rewriteRef', null);
-      for (const ref of refs.filter((r) => r !== NOTES_REF))
-        git(['config', '--local', '--add', 'notes.rewriteRef', ref], { cwd: repo.top });
+      for (const ref of refs.filter((r) => r !== NOTES_REF)) addLocalConfig(repo, 'notes.rewriteRef', ref);
       changes.push(`removed notes.rewriteRef = ${NOTES_REF}`);
     }
     for (const [key, value] of [
@@ -309,9 +297,9 @@ export interface WorktreeHooks {
 
 /** Whether the toolkit's hooks run in a worktree: the hooks folder git uses there is ours. */
 export function worktreeHooks(repo: Repo, worktree: string): WorktreeHooks {
-  const r = git(['rev-parse', '--git-path', 'hooks'], { cwd: worktree });
-  if (r.status !== 0) return { worktree, active: false, problem: 'git cannot read this worktree' };
-  const used = realPath(path.resolve(worktree, r.stdout.trim()));
+  const hooks = hooksPathAt(worktree);
+  if (hooks === undefined) return { worktree, active: false, problem: 'git cannot read this worktree' };
+  const used = realPath(path.resolve(worktree, hooks));
   const ours = path.join(hooksDir(repo), '_');
   if (used !== ours) {
     return {
@@ -345,14 +333,7 @@ export function unchainedHooks(repo: Repo): string[] {
 }
 
 /** Every worktree of the repository (main first), as git lists them. */
-export function worktreesOf(repo: Repo): string[] {
-  const out = git(['worktree', 'list', '--porcelain'], { cwd: repo.top }).stdout;
-  return out
-    .split('\n')
-    .filter((l) => l.startsWith('worktree '))
-    .map((l) => l.slice('worktree '.length))
-    .filter((w) => existsSync(w));
-}
+export const worktreesOf = (repo: Repo): string[] => worktreePaths(repo);
 
 /**
  * The consortium's old scripts left `.claude-session-*` lock files (at the top and in the
@@ -379,22 +360,15 @@ export function findLeftovers(repo: Repo, workspaces: string[]): Leftovers {
       if (name.startsWith('.claude-session-')) files.push(path.posix.join(folder, name));
   }
   const unique = [...new Set(files)].sort();
-  const tracked = unique.length
-    ? git(['ls-files', '-z', '--', ...unique], { cwd: repo.top })
-        .stdout.split('\0')
-        .filter(Boolean)
-    : [];
-  const refs = git(['for-each-ref', '--format=%(refname)', 'refs/claude/'], { cwd: repo.top })
-    .stdout.split('\n')
-    .filter((r) => r.startsWith('refs/claude/session-'));
+  const tracked = trackedFiles(repo, unique);
+  const refs = refNames(repo, ['refs/claude/']).filter((r) => r.startsWith('refs/claude/session-'));
   return { files: unique.filter((f) => !tracked.includes(f)), tracked, refs };
 }
 
 export function removeLeftovers(repo: Repo, leftovers: Leftovers): void {
   for (const file of leftovers.files) rmSync(path.join(repo.top, file), { force: true, recursive: true });
-  if (leftovers.refs.length)
-    git(['update-ref', '--stdin'], {
-      cwd: repo.top,
-      input: leftovers.refs.map((r) => `delete ${r}\n`).join(''),
-    });
+  updateRefs(
+    repo,
+    leftovers.refs.map((r) => `delete ${r}\n`),
+  );
 }

@@ -16,7 +16,7 @@ import { formatDuration } from '../core/duration.js';
 import { environmentError, refusal, usageError } from '../core/errors.js';
 import { isSessionId, shown } from '../core/ids.js';
 import { warn } from '../core/output.js';
-import { git } from '../git/run.js';
+import { resolveRef } from '../git/refs.js';
 import {
   fetchLeaseTable,
   LEASE_FORMAT,
@@ -266,10 +266,8 @@ function offerTable(
 }
 
 async function shareSessionIfUnknown(ctx: Context, session: Session) {
-  const mirrored = git(['rev-parse', '--verify', '--quiet', MIRRORED_SESSIONS + session.id], {
-    cwd: ctx.repo.top,
-  });
-  if (mirrored.status !== 0) await pushRefs(ctx.repo, ctx.config, [sessionRef(session.id)]);
+  if (!resolveRef(ctx.repo, MIRRORED_SESSIONS + session.id))
+    await pushRefs(ctx.repo, ctx.config, [sessionRef(session.id)]);
 }
 
 export interface Released {

@@ -1,6 +1,7 @@
 import type { Context } from '../context/context.js';
 import { iso, now } from '../core/clock.js';
-import { git } from '../git/run.js';
+import { authorEmails } from '../git/history.js';
+import { branchTips, isAncestor, resolveRef } from '../git/refs.js';
 import type { Author } from '../store/records.js';
 import { type Session, updateSession } from '../store/sessions.js';
 import { hostName } from './sessions.js';
@@ -16,16 +17,10 @@ export function markMergedSessions(
   ctx: Context,
   options: { targets: string[]; thisHostOnly: boolean; author?: Author },
 ): Session[] {
-  const targets = options.targets.filter(
-    (t) => git(['rev-parse', '--verify', '--quiet', t], { cwd: ctx.repo.top }).status === 0,
-  );
+  const targets = options.targets.filter((t) => resolveRef(ctx.repo, t) !== undefined);
   if (targets.length === 0) return [];
   const host = hostName();
-  const branches = new Map(
-    git(['for-each-ref', '--format=%(refname:lstrip=2) %(objectname)', 'refs/heads/'], { cwd: ctx.repo.top })
-      .stdout.split('\n')
-      .map((line) => line.split(' ') as [string, string]),
-  );
+  const branches = branchTips(ctx.repo);
   const marked: Session[] = [];
   for (const s of ctx.sessions().sessions) {
     if (s.state !== 'active' || !s.startCommit) continue;
@@ -33,9 +28,7 @@ export function markMergedSessions(
     if (options.thisHostOnly && !here) continue;
     const head = (here && s.branch ? branches.get(s.branch) : undefined) ?? s.head;
     if (!head || head === s.startCommit) continue;
-    const contained = targets.some(
-      (t) => git(['merge-base', '--is-ancestor', head, t], { cwd: ctx.repo.top }).status === 0,
-    );
+    const contained = targets.some((t) => isAncestor(ctx.repo, head, t));
     if (!contained) continue;
     if (!hasOwnWork(ctx, s, head)) continue;
     const updated = updateSession(
@@ -59,8 +52,6 @@ export function markMergedSessions(
  */
 function hasOwnWork(ctx: Context, s: Session, head: string): boolean {
   if (s.changedFiles.length || s.touchedFiles.length) return true;
-  const authors = git(['log', '--format=%ae', head, `^${s.startCommit}`, '--'], { cwd: ctx.repo.top });
-  if (authors.status !== 0) return false;
-  const emails = authors.stdout.split('\n').filter(Boolean);
-  return !!s.email && emails.includes(s.email);
+  const emails = authorEmails(ctx.repo, head, s.startCommit!);
+  return !!emails && !!s.email && emails.includes(s.email);
 }

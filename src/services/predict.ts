@@ -5,7 +5,8 @@ import { type MergeSide, mergeConflicts, overlappingPairs, type PredictedMerge }
 import type { Context } from '../context/context.js';
 import { changedFiles, defaultBranch } from '../git/changes.js';
 import { type CommitPair, existingCommits, isObjectId, mergeTrees } from '../git/merge-tree.js';
-import { git, gitNetwork } from '../git/run.js';
+import { refShas } from '../git/refs.js';
+import { fetchFrom } from '../git/remote.js';
 import { FETCH_TIMEOUT_MS, hasRemote, type NetworkOutcome } from '../store/remote.js';
 import type { Session } from '../store/sessions.js';
 import { hostName } from './sessions.js';
@@ -101,16 +102,11 @@ export async function fetchSessionBranches(
     return { ok: false, reason: 'no-remote', detail: `there is no remote named ${remote}` };
   const branches = [...new Set(sessions.map((s) => s.branch).filter(safeBranch))];
   if (branches.length === 0) return { ok: true };
-  const result = await gitNetwork(
-    [
-      'fetch',
-      '--quiet',
-      '--no-tags',
-      '--no-write-fetch-head',
-      remote,
-      ...branches.map((b) => `+refs/heads/${b}*:refs/remotes/${remote}/${b}*`),
-    ],
-    { cwd: ctx.repo.top, timeoutMs },
+  const result = await fetchFrom(
+    ctx.repo,
+    remote,
+    branches.map((b) => `+refs/heads/${b}*:refs/remotes/${remote}/${b}*`),
+    { timeoutMs, prune: false },
   );
   if (result.timedOut)
     return {
@@ -141,18 +137,11 @@ function sessionCandidates(ctx: Context, sessions: readonly Session[]): Candidat
   const branches = [...new Set(sessions.map((s) => s.branch).filter(safeBranch))];
   const refs = new Map<string, string>();
   if (branches.length) {
-    const out = git(
-      [
-        'for-each-ref',
-        '--format=%(objectname) %(refname)',
-        ...branches.flatMap((b) => [`refs/heads/${b}`, `refs/remotes/${remote}/${b}`]),
-      ],
-      { cwd: ctx.repo.top },
-    ).stdout;
-    for (const line of out.split('\n')) {
-      const space = line.indexOf(' ');
-      if (space > 0) refs.set(line.slice(space + 1), line.slice(0, space));
-    }
+    for (const [ref, sha] of refShas(
+      ctx.repo,
+      branches.flatMap((b) => [`refs/heads/${b}`, `refs/remotes/${remote}/${b}`]),
+    ))
+      refs.set(ref, sha);
   }
   const host = hostName();
   let base: string | undefined | null = null;

@@ -12,8 +12,9 @@ import type { Context } from '../context/context.js';
 import { findCurrentSession } from '../context/current-session.js';
 import { resolveIdentity } from '../context/identity.js';
 import type { ConflictKind, PolicyAction } from '../core/config.js';
+import { commitsWithFiles } from '../git/history.js';
 import { existingCommits } from '../git/merge-tree.js';
-import { git } from '../git/run.js';
+import { isAncestor } from '../git/refs.js';
 import { fetchCoordination } from '../store/remote.js';
 import type { Session } from '../store/sessions.js';
 import { currentLeases } from './leases.js';
@@ -171,20 +172,9 @@ function describeRef(ctx: Context, target: PushTarget, live: SessionView[]): Ref
   return { ref: target.ref, tip: target.tip, commits, files, session, researcher };
 }
 
-/** `git log` over the commits the remote does not have: each commit and its files (merges: none). */
+/** The commits the remote does not have (`walk`: git log revision arguments), each with its files. */
 export function pushedCommits(ctx: Context, walk: string[]): PushedCommit[] {
-  const result = git(['log', '--no-renames', '--name-only', '-z', '--format=%x01%H', ...walk], {
-    cwd: ctx.repo.top,
-  });
-  if (result.status !== 0) return [];
-  const commits: PushedCommit[] = [];
-  for (const chunk of result.stdout.split('\x01')) {
-    if (!chunk) continue;
-    const [sha = '', ...rest] = chunk.split('\0');
-    const files = rest.map((f) => f.replace(/^\n/, '')).filter(Boolean);
-    commits.push({ sha, files });
-  }
-  return commits;
+  return commitsWithFiles(ctx.repo, walk);
 }
 
 /**
@@ -194,12 +184,7 @@ export function pushedCommits(ctx: Context, walk: string[]): PushedCommit[] {
 function notContained(ctx: Context, ref: RefCheck, others: SessionView[]): SessionView[] {
   const candidates = protocolCandidates(ref.files, others, ctx.config.protocol);
   const contained = new Set(
-    candidates
-      .filter(
-        (s) =>
-          s.head && git(['merge-base', '--is-ancestor', s.head, ref.tip], { cwd: ctx.repo.top }).status === 0,
-      )
-      .map((s) => s.id),
+    candidates.filter((s) => s.head && isAncestor(ctx.repo, s.head, ref.tip)).map((s) => s.id),
   );
   return others.filter((s) => !contained.has(s.id));
 }

@@ -4,8 +4,9 @@ import type { Context } from '../context/context.js';
 import { resolveIdentity } from '../context/identity.js';
 import { now } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
+import { refExists, refShas } from '../git/refs.js';
 import { realPath } from '../git/repo.js';
-import { git } from '../git/run.js';
+import { worktreePaths } from '../git/worktrees.js';
 import { readLeaseTable } from '../store/leases.js';
 import { deleteRef, readRecords } from '../store/records.js';
 import { MIRRORED_SESSIONS, SESSIONS, sessionRef } from '../store/refs.js';
@@ -134,9 +135,7 @@ function abandoned(ctx: Context, olderThanMs: number): { session: Session; reaso
     worktrees ??= worktreesOf(ctx);
     if (!session.branch || !worktrees.has(session.worktree)) continue;
     const refs = [`refs/heads/${session.branch}`, `refs/remotes/${ctx.config.remote}/${session.branch}`];
-    if (
-      refs.every((ref) => git(['show-ref', '--verify', '--quiet', ref], { cwd: ctx.repo.top }).status !== 0)
-    )
+    if (refs.every((ref) => !refExists(ctx.repo, ref)))
       found.push({ session, reason: `its branch ${session.branch} is gone` });
   }
   return found;
@@ -144,13 +143,7 @@ function abandoned(ctx: Context, olderThanMs: number): { session: Session; reaso
 
 /** The real paths of this repository's worktrees. */
 function worktreesOf(ctx: Context): Set<string> {
-  const out = git(['worktree', 'list', '--porcelain'], { cwd: ctx.repo.top }).stdout;
-  return new Set(
-    out
-      .split('\n')
-      .filter((line) => line.startsWith('worktree '))
-      .map((line) => realPath(line.slice('worktree '.length))),
-  );
+  return new Set(worktreePaths(ctx.repo).map(realPath));
 }
 
 /** Lock files of killed processes under the toolkit's own refs. */
@@ -192,12 +185,8 @@ function staleLocks(ctx: Context, dryRun: boolean): RecoverAction[] {
 
 /** Temporary notes refs (refs/notes/consortium-tmp-<pid>-...) of processes that are gone. */
 function tempRefs(ctx: Context, dryRun: boolean): RecoverAction[] {
-  const out = git(['for-each-ref', '--format=%(refname) %(objectname)', 'refs/notes/'], {
-    cwd: ctx.repo.top,
-  });
   const actions: RecoverAction[] = [];
-  for (const line of out.stdout.split('\n')) {
-    const [ref, sha] = line.split(' ');
+  for (const [ref, sha] of refShas(ctx.repo, ['refs/notes/'])) {
     const pid = /^refs\/notes\/consortium-tmp-(\d+)-[0-9a-f]+$/.exec(ref ?? '')?.[1];
     if (!ref || !sha || !pid || alive(Number(pid))) continue;
     const action: RecoverAction = {
@@ -226,10 +215,7 @@ function alive(pid: number): boolean {
  * repository and in every workspace folder, once older than the staleness limit.
  */
 function oldSessionFiles(ctx: Context, options: RecoverOptions): RecoverAction[] {
-  const worktrees = git(['worktree', 'list', '--porcelain'], { cwd: ctx.repo.top })
-    .stdout.split('\n')
-    .filter((l) => l.startsWith('worktree '))
-    .map((l) => l.slice('worktree '.length));
+  const worktrees = worktreePaths(ctx.repo);
   const folders = new Set<string>();
   for (const top of worktrees) {
     folders.add(top);

@@ -8,8 +8,9 @@ import { iso, now } from '../core/clock.js';
 import { refusal, usageError } from '../core/errors.js';
 import { branchStamp, newSessionId, shown } from '../core/ids.js';
 import { changedFiles, defaultBranch, headCommit } from '../git/changes.js';
+import { refExists, resolveRef } from '../git/refs.js';
 import { currentBranch, realPath } from '../git/repo.js';
-import { git } from '../git/run.js';
+import { addWorktree, checkoutBranch, deleteBranch } from '../git/worktrees.js';
 import type { Author } from '../store/records.js';
 import { sessionRef } from '../store/refs.js';
 import { type PushResult, pushRefs, shareInBackground } from '../store/remote.js';
@@ -94,17 +95,13 @@ export async function startSession(ctx: Context, options: StartOptions): Promise
       ctx.repo.cwd,
       options.worktree || path.join('..', `${path.basename(ctx.repo.top)}-${name.replace(/\//g, '-')}`),
     );
-    const exists =
-      git(['show-ref', '--verify', '--quiet', `refs/heads/${name}`], { cwd: ctx.repo.top }).status === 0;
-    const args = exists
-      ? ['worktree', 'add', '--end-of-options', target, name]
-      : ['worktree', 'add', '-b', name, '--end-of-options', target, 'HEAD'];
+    const exists = refExists(ctx.repo, `refs/heads/${name}`);
     if (existsSync(target) && (!statSync(target).isDirectory() || readdirSync(target).length > 0))
       throw usageError(`${target} already exists: give --worktree a new folder (or an empty one).`);
-    const result = git(args, { cwd: ctx.repo.top, env });
+    const result = addWorktree(ctx.repo, target, name, { create: !exists, env });
     if (result.status !== 0) {
       // git may have created the branch before failing on the folder: bad input changes nothing.
-      if (!exists) git(['branch', '-q', '-D', '--end-of-options', name], { cwd: ctx.repo.top });
+      if (!exists) deleteBranch(ctx.repo, name);
       throw refusal(`Could not create the worktree ${target}: ${firstLine(result.stderr)}`);
     }
     worktree = realPath(target);
@@ -114,10 +111,8 @@ export async function startSession(ctx: Context, options: StartOptions): Promise
       options.branch === 'new'
         ? sessionBranchName(ctx.config.sessions.branchPrefix, options.researcher, branchStamp(stamp))
         : options.branch.name;
-    const exists =
-      git(['show-ref', '--verify', '--quiet', `refs/heads/${name}`], { cwd: ctx.repo.top }).status === 0;
-    const args = exists ? ['checkout', '--quiet', name, '--'] : ['checkout', '--quiet', '-b', name];
-    const result = git(args, { cwd: ctx.repo.top, env });
+    const exists = refExists(ctx.repo, `refs/heads/${name}`);
+    const result = checkoutBranch(ctx.repo.top, name, { create: !exists, env });
     if (result.status !== 0) throw refusal(`Could not check out ${shown(name)}: ${firstLine(result.stderr)}`);
     branch = currentBranch(ctx.repo) ?? name;
   }
@@ -165,9 +160,7 @@ export function workOf(
   session: Pick<SessionRecord, 'worktree' | 'branch'>,
 ): { head: string | null; changedFiles: string[] } {
   const tip = session.branch ? `refs/heads/${session.branch}` : undefined;
-  const head = tip
-    ? git(['rev-parse', '--verify', '--quiet', tip], { cwd: ctx.repo.top }).stdout.trim() || null
-    : null;
+  const head = (tip && resolveRef(ctx.repo, tip)) || null;
   if (!head) return { head: null, changedFiles: [] };
   return { head, changedFiles: changedFiles(ctx.repo, defaultBranch(ctx.repo, ctx.config).ref, head) };
 }

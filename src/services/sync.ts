@@ -9,9 +9,11 @@ import type { Config } from '../core/config.js';
 import { environmentError, usageError } from '../core/errors.js';
 import { matchesAny } from '../core/patterns.js';
 import { defaultBranch } from '../git/changes.js';
-import { git } from '../git/run.js';
+import { filesBetween } from '../git/history.js';
+import { checkedOutBranch, isAncestor, refNames, resolveRef } from '../git/refs.js';
+import { hasUncommittedChanges, rebaseOnto } from '../git/worktrees.js';
 import { readGateEvents } from '../store/gates.js';
-import { isAncestor, LEASES_REF } from '../store/leases.js';
+import { LEASES_REF } from '../store/leases.js';
 import { mergeFetchedNotes } from '../store/notes.js';
 import { backoff, compareAndSwap, readRecords } from '../store/records.js';
 import { LOCAL, MIRRORED_SESSIONS, mirrorOf, NOTES_MIRROR, NOTES_REF, SESSIONS } from '../store/refs.js';
@@ -72,9 +74,7 @@ const brief = (s: Session): SessionBrief => ({
   state: s.state,
 });
 
-const sha = (ctx: Context, ref: string) =>
-  git(['rev-parse', '--verify', '--quiet', '--end-of-options', ref], { cwd: ctx.repo.top }).stdout.trim() ||
-  undefined;
+const sha = (ctx: Context, ref: string) => resolveRef(ctx.repo, ref);
 
 export async function sync(ctx: Context, options: { remote?: string; rebase: boolean }): Promise<SyncReport> {
   const config: Config = options.remote ? { ...ctx.config, remote: options.remote } : ctx.config;
@@ -252,8 +252,7 @@ function reconcile(ctx: Context, author: ReturnType<typeof authorFor>): Plan {
     );
     plan.push.push(ref);
   }
-  const out = git(['for-each-ref', '--format=%(refname)', LOCAL], { cwd: ctx.repo.top }).stdout;
-  for (const ref of out.split('\n')) {
+  for (const ref of refNames(ctx.repo, [LOCAL])) {
     // The lease table changes only through its own compare-and-swap (services/leases.ts).
     if (!ref || ref.startsWith(SESSIONS) || ref === LEASES_REF) continue;
     plan.considered.push(ref);
@@ -283,12 +282,7 @@ function pushable(ctx: Context, refs: string[]): string[] {
 
 function protocolChanges(ctx: Context, from: string | undefined, to: string | undefined): string[] {
   if (!from || !to || from === to || ctx.config.protocol.length === 0) return [];
-  const result = git(['diff', '--name-only', '-z', '--no-renames', from, to, '--'], { cwd: ctx.repo.top });
-  if (result.status !== 0) return [];
-  return result.stdout
-    .split('\0')
-    .filter((f) => f && matchesAny(f, ctx.config.protocol))
-    .sort();
+  return filesBetween(ctx.repo, from, to).filter((f) => matchesAny(f, ctx.config.protocol));
 }
 
 /**
@@ -310,23 +304,19 @@ function rebaseMine(ctx: Context, branchName: string, tracking: string): RebaseO
   if (branch === branchName)
     return result('refused', `You are on ${branchName} itself: there is nothing to rebase.`);
   const cwd = session && session.worktree !== ctx.repo.top ? session.worktree : ctx.repo.top;
-  const checkedOut = git(['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd }).stdout.trim();
+  const checkedOut = checkedOutBranch(cwd);
   if (checkedOut !== branch)
     return result('refused', `${branch} is not checked out in ${cwd}; check it out to rebase it.`);
-  const dirty = git(['status', '--porcelain', '--untracked-files=no'], { cwd }).stdout.trim();
-  if (dirty)
+  if (hasUncommittedChanges(cwd))
     return result('refused', 'The worktree has uncommitted changes: commit them first; nothing was rebased.');
   const base = sha(ctx, onto);
   const head = sha(ctx, `refs/heads/${branch}`);
   if (!base || !head) return result('refused', `Cannot find ${onto} to rebase onto.`);
   if (isAncestor(ctx.repo, base, head)) return result('up-to-date', `${branch} already contains ${onto}.`);
   const env = { CONSORTIUM_STARTING: '1' };
-  const run = git(['rebase', '--quiet', '--no-autostash', onto], { cwd, env });
-  if (run.status === 0) return result('rebased', `Rebased ${branch} onto ${result('rebased', '').onto}.`);
-  const conflicts = git(['diff', '--name-only', '--diff-filter=U'], { cwd })
-    .stdout.split('\n')
-    .filter(Boolean);
-  git(['rebase', '--abort'], { cwd, env });
+  const run = rebaseOnto(cwd, onto, env);
+  if (run.ok) return result('rebased', `Rebased ${branch} onto ${result('rebased', '').onto}.`);
+  const conflicts = run.conflicts;
   return result(
     'conflict',
     `Rebasing ${branch} onto ${onto.replace(/^refs\/(remotes|heads)\//, '')} conflicts${conflicts.length ? ` in ${conflicts.join(', ')}` : ''}; it was aborted and everything is as it was.`,

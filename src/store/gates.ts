@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type GateEvent, isGateEvent, mergeEvents } from '../analysis/gates.js';
 import { refusal } from '../core/errors.js';
+import { setLocalConfig } from '../git/config.js';
+import { recordHistory } from '../git/history.js';
+import { refContents } from '../git/refs.js';
 import { gitConfigValue, type Repo } from '../git/repo.js';
-import { git } from '../git/run.js';
 import {
   type Author,
   backoff,
@@ -52,7 +54,7 @@ export function writerId(repo: Repo): string {
       .replace(/^-+|-+$/g, '')
       .slice(0, 40) || 'clone';
   const id = `${host}-${randomBytes(3).toString('hex')}`;
-  git(['config', 'consortium.writer', id], { cwd: repo.top });
+  setLocalConfig(repo, 'consortium.writer', id);
   return id;
 }
 
@@ -133,14 +135,8 @@ interface Tip {
 }
 
 function readTips(repo: Repo, refs: string[]): Map<string, Tip> {
-  const out = git(
-    ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)%00%(contents)%00', ...refs],
-    { cwd: repo.top },
-  ).stdout;
   const tips = new Map<string, Tip>();
-  for (const chunk of out.split('\0\n')) {
-    if (!chunk) continue;
-    const [ref = '', sha = '', type = '', message = ''] = chunk.split('\0');
+  for (const { ref, sha, type, message } of refContents(repo, refs)) {
     if (!refs.includes(ref)) continue;
     const parsed = parseMessage(type, message);
     const events = 'reason' in parsed ? [] : (eventsOf(parsed.body) ?? []);
@@ -154,17 +150,10 @@ function readTips(repo: Repo, refs: string[]): Map<string, Tip> {
  * each commit added, with its commit id. One `git log` over both namespaces.
  */
 export function gateEventCommits(repo: Repo): { event: GateEvent; commit: string }[] {
-  const result = git(
-    ['log', '--format=%H%x00%B%x1e', `--glob=${GATES}*`, `--glob=${MIRRORED_GATES}*`, '--'],
-    { cwd: repo.top },
-  );
-  if (result.status !== 0) return [];
   const seen = new Set<string>();
   const found: { event: GateEvent; commit: string }[] = [];
-  for (const chunk of result.stdout.split('\x1e')) {
-    const [sha, message] = chunk.replace(/^\n/, '').split('\0');
-    if (!sha || !message) continue;
-    const parsed = parseMessage('commit', message.trimEnd());
+  for (const { sha, message } of recordHistory(repo, [`${GATES}*`, `${MIRRORED_GATES}*`])) {
+    const parsed = parseMessage('commit', message);
     if ('reason' in parsed) continue;
     const body = parsed.body as Partial<GatesRecord>;
     const events = eventsOf(body);

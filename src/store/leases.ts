@@ -1,7 +1,8 @@
 import type { LeaseRecord } from '../analysis/leases.js';
 import type { Config } from '../core/config.js';
+import { isAncestor, resolveRef } from '../git/refs.js';
+import { pushLeased } from '../git/remote.js';
 import type { Repo } from '../git/repo.js';
-import { git, gitNetwork } from '../git/run.js';
 import { type Author, compareAndSwap, readRecords, writeRecordCommit, ZERO } from './records.js';
 import { LOCAL, MIRROR } from './refs.js';
 import {
@@ -136,24 +137,19 @@ export async function pushLeaseTable(
   expected: string | undefined,
   timeoutMs = PUSH_TIMEOUT_MS,
 ): Promise<PushOutcome> {
-  const result = await gitNetwork(
-    [
-      'push',
-      '--no-verify',
-      '--porcelain',
-      config.remote,
-      `--force-with-lease=${LEASES_REF}:${expected ?? ''}`,
-      `${commit}:${LEASES_REF}`,
-    ],
-    { cwd: repo.top, timeoutMs, env: { CONSORTIUM_INTERNAL_PUSH: '1' } },
+  const result = await pushLeased(
+    repo,
+    config.remote,
+    [{ src: commit, dst: LEASES_REF, expected: expected ?? '' }],
+    timeoutMs,
   );
   if (result.timedOut) return { ok: false, reason: 'timeout', detail: noAnswer(config, timeoutMs) };
-  const line = result.stdout.split('\n').find((l) => l.includes(`:${LEASES_REF}\t`));
-  if (line && !line.startsWith('!')) {
+  const answer = result.refs.find((r) => r.dst === LEASES_REF);
+  if (answer && !answer.rejected) {
     adopt(repo, commit);
     return { ok: true };
   }
-  if (line) return { ok: false, reason: 'moved', detail: firstLine(line.split('\t').at(-1) ?? '') };
+  if (answer) return { ok: false, reason: 'moved', detail: firstLine(answer.reason) };
   return { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) };
 }
 
@@ -161,14 +157,10 @@ export async function pushLeaseTable(
 export function adopt(repo: Repo, commit: string): void {
   for (const ref of [LEASES_MIRROR, LEASES_REF]) {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const current = git(['rev-parse', '--verify', '--quiet', ref], { cwd: repo.top }).stdout.trim();
+      const current = resolveRef(repo, ref) ?? '';
       if (current === commit) break;
       if (current && isAncestor(repo, commit, current)) break;
       if (compareAndSwap(repo, ref, commit, current || ZERO)) break;
     }
   }
-}
-
-export function isAncestor(repo: Repo, ancestor: string, descendant: string): boolean {
-  return git(['merge-base', '--is-ancestor', ancestor, descendant], { cwd: repo.top }).status === 0;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { appendNote, mergeNotes } from '../git/notes.js';
+import { deleteRef, isAncestor, resolveRef, updateRef } from '../git/refs.js';
 import type { Repo } from '../git/repo.js';
-import { git } from '../git/run.js';
 import { type Author, backoff, compareAndSwap, identityEnv, ZERO } from './records.js';
 import { NOTES_MIRROR, NOTES_REF } from './refs.js';
 
@@ -17,10 +18,7 @@ export interface NoteEntry {
   [key: string]: unknown;
 }
 
-const refSha = (repo: Repo, ref: string) => {
-  const r = git(['rev-parse', '--verify', '--quiet', ref], { cwd: repo.top });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-};
+const refSha = (repo: Repo, ref: string) => resolveRef(repo, ref);
 
 /** Runs `git notes` on a private copy of the notes ref and lands the result by compare-and-swap. */
 function withNotesCopy(repo: Repo, author: Author, edit: (tmpRef: string) => boolean): boolean {
@@ -29,13 +27,13 @@ function withNotesCopy(repo: Repo, author: Author, edit: (tmpRef: string) => boo
     const base = refSha(repo, NOTES_REF);
     const tmp = `refs/notes/consortium-tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
     try {
-      if (base) git(['update-ref', tmp, base], { cwd: repo.top });
+      if (base) updateRef(repo, tmp, base);
       if (!edit(tmp)) return false;
       const next = refSha(repo, tmp);
       if (!next || next === base) return true;
       if (compareAndSwap(repo, NOTES_REF, next, base ?? ZERO)) return true;
     } finally {
-      git(['update-ref', '-d', tmp], { cwd: repo.top, env });
+      deleteRef(repo, tmp, undefined, env);
     }
     backoff(attempt);
   }
@@ -45,14 +43,7 @@ function withNotesCopy(repo: Repo, author: Author, edit: (tmpRef: string) => boo
 /** Adds one entry to the note of `commit`, keeping every line already there. */
 export function addNote(repo: Repo, commit: string, entry: NoteEntry, author: Author): boolean {
   const line = JSON.stringify(entry);
-  return withNotesCopy(repo, author, (tmp) => {
-    const result = git(['notes', `--ref=${tmp}`, 'append', '--file=-', commit], {
-      cwd: repo.top,
-      input: line,
-      env: identityEnv(author),
-    });
-    return result.status === 0;
-  });
+  return withNotesCopy(repo, author, (tmp) => appendNote(repo, tmp, commit, line, identityEnv(author)));
 }
 
 export function parseNote(text: string): NoteEntry[] {
@@ -79,15 +70,6 @@ export function mergeFetchedNotes(repo: Repo, author: Author): boolean {
   const ours = refSha(repo, NOTES_REF);
   if (!ours) return compareAndSwap(repo, NOTES_REF, theirs, ZERO);
   if (ours === theirs) return false;
-  if (git(['merge-base', '--is-ancestor', theirs, ours], { cwd: repo.top }).status === 0) return false;
-  return withNotesCopy(repo, author, (tmp) => {
-    const result = git(
-      ['notes', `--ref=${tmp}`, 'merge', '--quiet', '--strategy=cat_sort_uniq', NOTES_MIRROR],
-      {
-        cwd: repo.top,
-        env: identityEnv(author),
-      },
-    );
-    return result.status === 0;
-  });
+  if (isAncestor(repo, theirs, ours)) return false;
+  return withNotesCopy(repo, author, (tmp) => mergeNotes(repo, tmp, NOTES_MIRROR, identityEnv(author)));
 }

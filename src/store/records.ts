@@ -2,8 +2,10 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { now } from '../core/clock.js';
+import { environmentError } from '../core/errors.js';
+import { writeObject } from '../git/objects.js';
+import { deleteRef as deleteGitRef, refContents, updateRef } from '../git/refs.js';
 import type { Repo } from '../git/repo.js';
-import { git, gitOut } from '../git/run.js';
 
 /**
  * Coordination records are commits whose message is a subject line and one JSON document,
@@ -28,17 +30,9 @@ export interface BadRecord {
 
 /** Reads every record under the given ref prefixes in one git process. */
 export function readRecords(repo: Repo, prefixes: string[]): { records: StoredRecord[]; bad: BadRecord[] } {
-  const out = gitOut(
-    ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)%00%(contents)%00', ...prefixes],
-    {
-      cwd: repo.top,
-    },
-  );
   const records: StoredRecord[] = [];
   const bad: BadRecord[] = [];
-  for (const chunk of out.split('\0\n')) {
-    if (!chunk) continue;
-    const [ref = '', commit = '', type = '', message = ''] = chunk.split('\0');
+  for (const { ref, sha: commit, type, message } of contentsOf(repo, prefixes)) {
     const parsed = parseMessage(type, message);
     if ('reason' in parsed) bad.push({ ref, commit, reason: parsed.reason });
     else records.push({ ref, commit, ...parsed });
@@ -81,7 +75,7 @@ export function writeRecordCommit(
     !emptyTreeWritten &&
     !existsSync(path.join(repo.commonDir, 'objects', EMPTY_TREE.slice(0, 2), EMPTY_TREE.slice(2)))
   ) {
-    gitOut(['hash-object', '-w', '-t', 'tree', '--stdin'], { cwd: repo.top, input: '' });
+    writeObject(repo, 'tree', '');
   }
   emptyTreeWritten = true;
   const stamp = `${Math.floor(now().getTime() / 1000)} +0000`;
@@ -93,7 +87,7 @@ export function writeRecordCommit(
     `committer ${who}`,
   ];
   const text = `${header.join('\n')}\n\n${clean(subject)}\n\n${JSON.stringify(body, null, 1)}\n`;
-  return gitOut(['hash-object', '-w', '-t', 'commit', '--stdin'], { cwd: repo.top, input: text }).trim();
+  return writeObject(repo, 'commit', text);
 }
 
 const clean = (s: string) => s.replace(/[<>\n\r\0]/g, ' ').trim() || 'unknown';
@@ -104,11 +98,20 @@ const clean = (s: string) => s.replace(/[<>\n\r\0]/g, ' ').trim() || 'unknown';
  * removes those.
  */
 export function compareAndSwap(repo: Repo, ref: string, commit: string, expected: string): boolean {
-  return git(['update-ref', '-m', 'git-consortium', ref, commit, expected], { cwd: repo.top }).status === 0;
+  return updateRef(repo, ref, commit, expected);
 }
 
 export function deleteRef(repo: Repo, ref: string, expected: string): boolean {
-  return git(['update-ref', '-d', ref, expected], { cwd: repo.top }).status === 0;
+  return deleteGitRef(repo, ref, expected);
+}
+
+/** Every ref under the prefixes with its content; a failure to read is an environment error. */
+function contentsOf(repo: Repo, prefixes: string[]) {
+  try {
+    return refContents(repo, prefixes);
+  } catch (error) {
+    throw environmentError((error as Error).message);
+  }
 }
 
 /** A short random pause before retrying a lost compare-and-swap, so racers spread out. */

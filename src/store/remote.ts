@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { Config } from '../core/config.js';
 import { CLI_PATH } from '../core/process.js';
+import { remoteUrl } from '../git/config.js';
+import { deleteRef, refShas, updateRefs } from '../git/refs.js';
+import { fetchFrom, pushLeased } from '../git/remote.js';
 import type { Repo } from '../git/repo.js';
-import { git, gitNetwork } from '../git/run.js';
 import { readRecords } from './records.js';
 import { LOCAL, localOf, MIRROR, mirrorOf, NOTES_MIRROR, NOTES_REF } from './refs.js';
 
@@ -15,7 +17,7 @@ export const PUSH_TIMEOUT_MS = 4000;
 export const FETCH_TIMEOUT_MS = 5000;
 
 export function hasRemote(repo: Repo, remote: string): boolean {
-  return git(['config', '--get', `remote.${remote}.url`], { cwd: repo.top }).status === 0;
+  return remoteUrl(repo, remote) !== undefined;
 }
 
 export type NetworkOutcome =
@@ -60,7 +62,7 @@ function forgetPruned(repo: Repo, known: Map<string, string>) {
   );
   for (const [mirror, sha] of gone) {
     const local = localOf(mirror);
-    if (finished.has(`${local}\0${sha}`)) git(['update-ref', '-d', local, sha], { cwd: repo.top });
+    if (finished.has(`${local}\0${sha}`)) deleteRef(repo, local, sha);
   }
 }
 
@@ -88,20 +90,7 @@ export async function fetchRefspecs(
 ): Promise<NetworkOutcome> {
   if (!hasRemote(repo, config.remote))
     return { ok: false, reason: 'no-remote', detail: `there is no remote named ${config.remote}` };
-  const result = await gitNetwork(
-    [
-      'fetch',
-      '--quiet',
-      '--no-tags',
-      '--no-write-fetch-head',
-      // git's own maintenance belongs to the user's git commands, not to a bounded coordination fetch.
-      '--no-auto-maintenance',
-      '--prune',
-      config.remote,
-      ...refspecs,
-    ],
-    { cwd: repo.top, timeoutMs },
-  );
+  const result = await fetchFrom(repo, config.remote, refspecs, { timeoutMs, prune: true });
   if (result.timedOut) return { ok: false, reason: 'timeout', detail: noAnswer(config, timeoutMs) };
   if (result.status !== 0) return { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) };
   return { ok: true };
@@ -137,10 +126,12 @@ export async function pushRefs(
     };
   }
   const known = mirrorShas(repo, refs);
-  const args = ['push', '--no-verify', '--porcelain', config.remote];
-  for (const ref of refs) args.push(`--force-with-lease=${ref}:${known.get(ref) ?? ''}`);
-  args.push(...refs.map((ref) => `${ref}:${ref}`));
-  const result = await gitNetwork(args, { cwd: repo.top, timeoutMs, env: { CONSORTIUM_INTERNAL_PUSH: '1' } });
+  const result = await pushLeased(
+    repo,
+    config.remote,
+    refs.map((ref) => ({ src: ref, dst: ref, expected: known.get(ref) ?? '' })),
+    timeoutMs,
+  );
   if (result.timedOut) {
     return {
       outcome: { ok: false, reason: 'timeout', detail: noAnswer(config, timeoutMs) },
@@ -148,14 +139,8 @@ export async function pushRefs(
       rejected: [],
     };
   }
-  const accepted: string[] = [];
-  const rejected: string[] = [];
-  for (const line of result.stdout.split('\n')) {
-    const match = /^(.)\t([^:]+):([^\t]+)\t/.exec(line);
-    if (!match) continue;
-    const [, flag, , dst] = match as unknown as [string, string, string, string];
-    (flag === '!' ? rejected : accepted).push(dst);
-  }
+  const accepted = result.refs.filter((r) => !r.rejected).map((r) => r.dst);
+  const rejected = result.refs.filter((r) => r.rejected).map((r) => r.dst);
   if (accepted.length === 0 && rejected.length === 0 && result.status !== 0) {
     return {
       outcome: { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) },
@@ -171,19 +156,13 @@ export async function pushRefs(
 function updateMirrors(repo: Repo, refs: string[]) {
   if (refs.length === 0) return;
   const shas = localShas(repo, refs);
-  const lines = refs.filter((r) => shas.has(r)).map((r) => `update ${mirrorOf(r)} ${shas.get(r)}\n`);
-  if (lines.length) git(['update-ref', '--stdin'], { cwd: repo.top, input: lines.join('') });
+  updateRefs(
+    repo,
+    refs.filter((r) => shas.has(r)).map((r) => `update ${mirrorOf(r)} ${shas.get(r)}\n`),
+  );
 }
 
-function shasOf(repo: Repo, refs: string[]): Map<string, string> {
-  const out = git(['for-each-ref', '--format=%(refname) %(objectname)', ...refs], { cwd: repo.top }).stdout;
-  const map = new Map<string, string>();
-  for (const line of out.split('\n')) {
-    const [ref, sha] = line.split(' ');
-    if (ref && sha) map.set(ref, sha);
-  }
-  return map;
-}
+const shasOf = (repo: Repo, refs: string[]) => refShas(repo, refs);
 
 const localShas = (repo: Repo, refs: string[]) => shasOf(repo, refs);
 
@@ -224,22 +203,20 @@ export async function pushDeletions(
   timeoutMs = PUSH_TIMEOUT_MS,
 ): Promise<{ outcome: NetworkOutcome; deleted: string[]; rejected: string[] }> {
   if (refs.size === 0) return { outcome: { ok: true }, deleted: [], rejected: [] };
-  const args = ['push', '--no-verify', '--porcelain', config.remote];
-  for (const [ref, sha] of refs) args.push(`--force-with-lease=${ref}:${sha}`);
-  args.push(...[...refs.keys()].map((ref) => `:${ref}`));
-  const result = await gitNetwork(args, { cwd: repo.top, timeoutMs, env: { CONSORTIUM_INTERNAL_PUSH: '1' } });
+  const result = await pushLeased(
+    repo,
+    config.remote,
+    [...refs].map(([ref, sha]) => ({ src: '', dst: ref, expected: sha })),
+    timeoutMs,
+  );
   if (result.timedOut)
     return {
       outcome: { ok: false, reason: 'timeout', detail: `${config.remote} did not answer in time` },
       deleted: [],
       rejected: [],
     };
-  const deleted: string[] = [];
-  const rejected: string[] = [];
-  for (const line of result.stdout.split('\n')) {
-    const match = /^(.)\t(?:\(delete\))?:([^\t]+)\t/.exec(line);
-    if (match) (match[1] === '!' ? rejected : deleted).push(match[2]!);
-  }
+  const deleted = result.refs.filter((r) => !r.rejected).map((r) => r.dst);
+  const rejected = result.refs.filter((r) => r.rejected).map((r) => r.dst);
   if (deleted.length === 0 && rejected.length === 0 && result.status !== 0)
     return {
       outcome: { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) },

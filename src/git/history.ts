@@ -1,0 +1,137 @@
+import type { Repo } from './repo.js';
+import { git } from './run.js';
+
+/**
+ * Reading history: commits of a range, the files they change, who wrote them, and the record
+ * commits of the toolkit's refs. Revisions come from git or from the toolkit's records, and go
+ * after --end-of-options where git could read one as an option.
+ */
+
+/** The files that differ between two commits (`symmetric`: from their merge base, a...b). */
+export function filesBetween(repo: Repo, from: string, to: string, symmetric = false): string[] {
+  const range = symmetric ? [`${from}...${to}`] : [from, to];
+  const r = git(['diff', '--name-only', '-z', '--no-renames', '--end-of-options', ...range, '--'], {
+    cwd: repo.top,
+  });
+  return r.status === 0 ? r.stdout.split('\0').filter(Boolean).sort() : [];
+}
+
+/** The commits of `from..to`, newest first, with their subjects. */
+export function commitsBetween(repo: Repo, from: string, to: string): { sha: string; subject: string }[] {
+  const r = git(['log', '--format=%H%x00%s', '--end-of-options', `${from}..${to}`], { cwd: repo.top });
+  if (r.status !== 0) return [];
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [sha = '', subject = ''] = line.split('\0');
+      return { sha, subject };
+    });
+}
+
+/** The ids of the commits reachable from `include` and from none of `exclude`, limited to `paths`. */
+export function commitIds(
+  repo: Repo,
+  include: string[],
+  exclude: string[] = [],
+  options: { max?: number; paths?: string[] } = {},
+): string[] | undefined {
+  const r = git(
+    [
+      'rev-list',
+      ...(options.max ? [`--max-count=${options.max}`] : []),
+      '--end-of-options',
+      ...include,
+      ...exclude.map((e) => `^${e}`),
+      '--',
+      ...(options.paths ?? []),
+    ],
+    { cwd: repo.top },
+  );
+  return r.status === 0 ? r.stdout.split('\n').filter(Boolean) : undefined;
+}
+
+/** How many commits of `head` neither `start` nor any ref of `remote` holds. */
+export function countUnpushed(repo: Repo, head: string, start: string, remote: string): number {
+  const r = git(
+    ['rev-list', '--count', '--end-of-options', head, '--not', start, `--remotes=${remote}`, '--'],
+    {
+      cwd: repo.top,
+    },
+  );
+  return r.status === 0 ? Number(r.stdout.trim()) || 0 : 0;
+}
+
+/** The author emails of the commits of `head` past `since`. */
+export function authorEmails(repo: Repo, head: string, since: string): string[] | undefined {
+  const r = git(['log', '--format=%ae', '--end-of-options', head, `^${since}`, '--'], { cwd: repo.top });
+  return r.status === 0 ? r.stdout.split('\n').filter(Boolean) : undefined;
+}
+
+/** A commit pushed and the files it changes (none for a merge). */
+export interface CommitFiles {
+  sha: string;
+  files: string[];
+}
+
+/** `git log` over revision arguments (`walk`, such as tip --not --remotes=origin): each commit and its files. */
+export function commitsWithFiles(repo: Repo, walk: string[]): CommitFiles[] {
+  const result = git(['log', '--no-renames', '--name-only', '-z', '--format=%x01%H', ...walk], {
+    cwd: repo.top,
+  });
+  if (result.status !== 0) return [];
+  const commits: CommitFiles[] = [];
+  for (const chunk of result.stdout.split('\x01')) {
+    if (!chunk) continue;
+    const [sha = '', ...rest] = chunk.split('\0');
+    commits.push({ sha, files: rest.map((f) => f.replace(/^\n/, '')).filter(Boolean) });
+  }
+  return commits;
+}
+
+/** A commit of `from..to` with its author, time, subject and files. */
+export interface AuthoredCommit {
+  sha: string;
+  name: string;
+  email: string;
+  at: string;
+  subject: string;
+  files: string[];
+}
+
+export function authoredCommits(repo: Repo, from: string, to: string): AuthoredCommit[] {
+  const r = git(
+    [
+      'log',
+      '--format=%x1e%H%x00%an%x00%ae%x00%cI%x00%s',
+      '--name-only',
+      '--no-renames',
+      '--end-of-options',
+      `${from}..${to}`,
+      '--',
+    ],
+    { cwd: repo.top },
+  );
+  if (r.status !== 0) return [];
+  const commits: AuthoredCommit[] = [];
+  for (const chunk of r.stdout.split('\x1e')) {
+    const [header = '', ...names] = chunk.trim().split('\n');
+    const [sha, name = '', email = '', at = '', subject = ''] = header.split('\0');
+    if (sha) commits.push({ sha, name, email, at, subject, files: names.filter(Boolean) });
+  }
+  return commits;
+}
+
+/** Every commit in the history of the refs matching `globs`: id, author time and message. */
+export function recordHistory(repo: Repo, globs: string[]): { sha: string; at: string; message: string }[] {
+  const r = git(['log', '--format=%H%x00%aI%x00%B%x1e', ...globs.map((g) => `--glob=${g}`), '--'], {
+    cwd: repo.top,
+  });
+  if (r.status !== 0) return [];
+  const found: { sha: string; at: string; message: string }[] = [];
+  for (const chunk of r.stdout.split('\x1e')) {
+    const [sha, at, message] = chunk.replace(/^\n/, '').split('\0');
+    if (sha && at && message) found.push({ sha, at, message: message.trimEnd() });
+  }
+  return found;
+}

@@ -1,0 +1,128 @@
+import type { Repo } from './repo.js';
+import { git } from './run.js';
+
+/**
+ * Refs: resolving, listing, reading record commits in bulk, and writing by compare-and-swap.
+ * Every ref name here comes from the toolkit or was checked by the caller; revisions a user
+ * typed go after --end-of-options.
+ */
+
+/** The object a ref or revision names, or undefined. */
+export function resolveRef(repo: Repo, ref: string, cwd = repo.top): string | undefined {
+  const r = git(['rev-parse', '--verify', '--quiet', '--end-of-options', ref], { cwd });
+  return r.status === 0 ? r.stdout.trim() || undefined : undefined;
+}
+
+/** Whether a full ref name exists. */
+export function refExists(repo: Repo, ref: string): boolean {
+  return git(['show-ref', '--verify', '--quiet', ref], { cwd: repo.top }).status === 0;
+}
+
+/** Whether `ancestor` is reachable from `descendant`. */
+export function isAncestor(repo: Repo, ancestor: string, descendant: string): boolean {
+  return (
+    git(['merge-base', '--is-ancestor', '--end-of-options', ancestor, descendant], { cwd: repo.top })
+      .status === 0
+  );
+}
+
+/** The sha of every ref matching the patterns (for-each-ref patterns: prefixes or globs). */
+export function refShas(repo: Repo, patterns: string[]): Map<string, string> {
+  const out = git(['for-each-ref', '--format=%(refname) %(objectname)', ...patterns], {
+    cwd: repo.top,
+  }).stdout;
+  const map = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const [ref, sha] = line.split(' ');
+    if (ref && sha) map.set(ref, sha);
+  }
+  return map;
+}
+
+/** The names of the refs matching the patterns. */
+export const refNames = (repo: Repo, patterns: string[]): string[] => [...refShas(repo, patterns).keys()];
+
+/** Local branches and their tips. */
+export function branchTips(repo: Repo): Map<string, string> {
+  const tips = new Map<string, string>();
+  for (const [ref, sha] of refShas(repo, ['refs/heads/'])) tips.set(ref.slice('refs/heads/'.length), sha);
+  return tips;
+}
+
+/** What a ref holds, read in bulk: its object, the object's type, and a commit's message. */
+export interface RefContent {
+  ref: string;
+  sha: string;
+  type: string;
+  message: string;
+}
+
+/** Every ref under the prefixes with its content, in one git process whatever their number. */
+export function refContents(repo: Repo, prefixes: string[]): RefContent[] {
+  const result = git(
+    ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)%00%(contents)%00', ...prefixes],
+    { cwd: repo.top },
+  );
+  if (result.status !== 0) {
+    const detail = result.stderr.trim().split('\n')[0] ?? '';
+    throw new Error(`git for-each-ref failed${detail ? `: ${detail}` : '.'}`);
+  }
+  const contents: RefContent[] = [];
+  for (const chunk of result.stdout.split('\0\n')) {
+    if (!chunk) continue;
+    const [ref = '', sha = '', type = '', message = ''] = chunk.split('\0');
+    contents.push({ ref, sha, type, message });
+  }
+  return contents;
+}
+
+/** Moves `ref` to `sha` if it holds `expected` (40 zeros: must not exist); false when it did not. */
+export function updateRef(
+  repo: Repo,
+  ref: string,
+  sha: string,
+  expected?: string,
+  env?: NodeJS.ProcessEnv,
+): boolean {
+  const args = [
+    'update-ref',
+    '-m',
+    'git-consortium',
+    ref,
+    sha,
+    ...(expected === undefined ? [] : [expected]),
+  ];
+  return git(args, { cwd: repo.top, env }).status === 0;
+}
+
+/** Deletes `ref` (only if it holds `expected`, when given); false when it did not. */
+export function deleteRef(repo: Repo, ref: string, expected?: string, env?: NodeJS.ProcessEnv): boolean {
+  return (
+    git(['update-ref', '-d', ref, ...(expected === undefined ? [] : [expected])], { cwd: repo.top, env })
+      .status === 0
+  );
+}
+
+/** Several ref changes as one transaction (update-ref --stdin lines); all or nothing. */
+export function updateRefs(repo: Repo, lines: string[]): boolean {
+  if (lines.length === 0) return true;
+  return git(['update-ref', '--stdin'], { cwd: repo.top, input: lines.join('') }).status === 0;
+}
+
+/** The branch checked out in a worktree (short name), or undefined on a detached HEAD. */
+export function checkedOutBranch(cwd: string): string | undefined {
+  return git(['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd }).stdout.trim() || undefined;
+}
+
+/** Whether git accepts `name` as a branch name. */
+export function validBranchName(cwd: string, name: string): boolean {
+  return !name.startsWith('-') && git(['check-ref-format', '--branch', name], { cwd }).status === 0;
+}
+
+/** The revisions a range names (rev-parse --revs-only), or undefined when it names none. */
+export function revisionsOf(repo: Repo, range: string): string[] | undefined {
+  const r = git(['rev-parse', '--revs-only', '--end-of-options', range], { cwd: repo.top });
+  if (r.status !== 0) return undefined;
+  const revs = r.stdout.split('\n').filter(Boolean);
+  return revs.length ? revs : undefined;
+}

@@ -1,0 +1,74 @@
+import type { Repo } from './repo.js';
+import { gitNetwork } from './run.js';
+
+/**
+ * What the toolkit asks of the remote: bounded fetches into the mirror namespace, pushes that
+ * are compare-and-swap on the server (--force-with-lease), and a reachability probe. The
+ * toolkit's own pushes skip the pre-push hook (--no-verify) and say so to it.
+ */
+export interface NetworkRun {
+  timedOut: boolean;
+  status: number;
+  stderr: string;
+}
+
+/** A bounded fetch of `refspecs`; `prune` drops what the remote no longer has under them. */
+export async function fetchFrom(
+  repo: Repo,
+  remote: string,
+  refspecs: string[],
+  options: { timeoutMs: number; prune: boolean },
+): Promise<NetworkRun> {
+  return gitNetwork(
+    [
+      'fetch',
+      '--quiet',
+      '--no-tags',
+      '--no-write-fetch-head',
+      // git's own maintenance belongs to the user's git commands, not to a bounded coordination fetch.
+      '--no-auto-maintenance',
+      ...(options.prune ? ['--prune'] : []),
+      remote,
+      ...refspecs,
+    ],
+    { cwd: repo.top, timeoutMs: options.timeoutMs },
+  );
+}
+
+/** One ref to push: `src` to `dst` (src '' deletes), if the remote's `dst` is still `expected` ('' : absent). */
+export interface LeasedUpdate {
+  src: string;
+  dst: string;
+  expected: string;
+}
+
+/** How the remote answered one ref of a push (git push --porcelain). */
+export interface PushedRef {
+  dst: string;
+  rejected: boolean;
+  /** The remote's reason, for a rejected ref. */
+  reason: string;
+}
+
+export async function pushLeased(
+  repo: Repo,
+  remote: string,
+  updates: LeasedUpdate[],
+  timeoutMs: number,
+): Promise<NetworkRun & { refs: PushedRef[] }> {
+  const args = ['push', '--no-verify', '--porcelain', remote];
+  for (const u of updates) args.push(`--force-with-lease=${u.dst}:${u.expected}`);
+  args.push(...updates.map((u) => `${u.src}:${u.dst}`));
+  const result = await gitNetwork(args, { cwd: repo.top, timeoutMs, env: { CONSORTIUM_INTERNAL_PUSH: '1' } });
+  const refs: PushedRef[] = [];
+  for (const line of result.stdout.split('\n')) {
+    const match = /^(.)\t([^\t]*):([^\t]+)\t(.*)$/.exec(line);
+    if (match) refs.push({ dst: match[3]!, rejected: match[1] === '!', reason: match[4] ?? '' });
+  }
+  return { ...result, refs };
+}
+
+/** Whether the remote answers, within `timeoutMs`. */
+export async function probeRemote(repo: Repo, remote: string, timeoutMs: number): Promise<NetworkRun> {
+  return gitNetwork(['ls-remote', '--heads', remote], { cwd: repo.top, timeoutMs });
+}

@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs';
+import type { Repo } from './repo.js';
+import { type GitResult, git } from './run.js';
+
+/** Worktrees, branches and the working-tree operations the toolkit itself runs. */
+
+/** Every worktree of the repository that still exists, the main one first (as git lists them). */
+export function worktreePaths(repo: Repo): string[] {
+  const out = git(['worktree', 'list', '--porcelain'], { cwd: repo.top }).stdout;
+  return out
+    .split('\n')
+    .filter((l) => l.startsWith('worktree '))
+    .map((l) => l.slice('worktree '.length))
+    .filter((w) => existsSync(w));
+}
+
+/** A new linked worktree at `target` on `branch`, created from `start` when it does not exist yet. */
+export function addWorktree(
+  repo: Repo,
+  target: string,
+  branch: string,
+  options: { create: boolean; start?: string; env?: NodeJS.ProcessEnv },
+): GitResult {
+  const args = options.create
+    ? ['worktree', 'add', '-b', branch, '--end-of-options', target, options.start ?? 'HEAD']
+    : ['worktree', 'add', '--end-of-options', target, branch];
+  return git(args, { cwd: repo.top, env: options.env });
+}
+
+/** Checks out `branch` in the worktree at `cwd`, creating it from `start` when asked. */
+export function checkoutBranch(
+  cwd: string,
+  branch: string,
+  options: { create: boolean; start?: string; env?: NodeJS.ProcessEnv },
+): GitResult {
+  const args = options.create
+    ? ['checkout', '--quiet', '-b', branch, ...(options.start ? ['--end-of-options', options.start] : [])]
+    : ['checkout', '--quiet', branch, '--'];
+  return git(args, { cwd, env: options.env });
+}
+
+export function deleteBranch(repo: Repo, branch: string): boolean {
+  return git(['branch', '-q', '-D', '--end-of-options', branch], { cwd: repo.top }).status === 0;
+}
+
+/** Whether tracked files of the worktree at `cwd` have changes not committed. */
+export function hasUncommittedChanges(cwd: string): boolean {
+  return git(['status', '--porcelain', '--untracked-files=no'], { cwd }).stdout.trim() !== '';
+}
+
+/** Rebases the branch checked out at `cwd` onto `onto`; on a conflict, the files and an abort. */
+export function rebaseOnto(
+  cwd: string,
+  onto: string,
+  env?: NodeJS.ProcessEnv,
+): { ok: true } | { ok: false; conflicts: string[] } {
+  if (git(['rebase', '--quiet', '--no-autostash', '--end-of-options', onto], { cwd, env }).status === 0)
+    return { ok: true };
+  const conflicts = git(['diff', '--name-only', '--diff-filter=U'], { cwd })
+    .stdout.split('\n')
+    .filter(Boolean);
+  git(['rebase', '--abort'], { cwd, env });
+  return { ok: false, conflicts };
+}
+
+/** The git dir of the folder `cwd`, or what git said when it could not tell. */
+export function gitDirAt(cwd: string): { gitDir: string } | { problem: string } {
+  const r = git(['rev-parse', '--git-dir'], { cwd });
+  return r.status === 0
+    ? { gitDir: r.stdout.trim() }
+    : { problem: r.stderr.trim().split('\n')[0] || `exit ${r.status}` };
+}
+
+/** Where git looks for the hooks of the worktree at `worktree`. */
+export function hooksPathAt(worktree: string): string | undefined {
+  const r = git(['rev-parse', '--git-path', 'hooks'], { cwd: worktree });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/** Which of `files` git tracks. */
+export function trackedFiles(repo: Repo, files: string[]): string[] {
+  if (files.length === 0) return [];
+  return git(['ls-files', '-z', '--', ...files], { cwd: repo.top })
+    .stdout.split('\0')
+    .filter(Boolean);
+}
