@@ -81,6 +81,19 @@ try {
     'PostToolUse Edit, file already recorded (no write)',
     timeHook('PostToolUse', conversation, edit('consortium/elena/notes.md')),
   );
+  const bashTool = (command) => ({ tool_name: 'Bash', tool_input: { command }, tool_use_id: 'toolu_bench' });
+  add(
+    'PreToolUse Bash, writes nothing (no git, no context)',
+    timeHook('PreToolUse', conversation, bashTool('ls -la && git status')),
+  );
+  add(
+    'PreToolUse Bash, writes a leased file (deny)',
+    timeHook('PreToolUse', conversation, bashTool("sed -i 's/a/b/' ../../src/locked.py")),
+  );
+  add(
+    'PostToolUse Bash, a lease held, nothing changed',
+    timeHook('PostToolUse', conversation, bashTool('true')),
+  );
   add('PreCompact (handoff written, shared)', timeHook('PreCompact', conversation, { trigger: 'auto' }, 7));
 
   // SessionStart of a new conversation and SessionEnd each need a fresh session per run.

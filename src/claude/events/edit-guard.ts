@@ -1,0 +1,133 @@
+import type { Bypass, BypassForm, FileWrite } from '../../analysis/shell.js';
+import type { Context } from '../../context/context.js';
+import { personAttends } from '../../core/agent.js';
+import { fromTop, realFile } from '../../core/paths.js';
+import {
+  editVerdict,
+  type LeasedWrite,
+  leasedChanges,
+  leasedWrites,
+  protectedPath,
+} from '../../services/edit-check.js';
+import type { Session } from '../../store/sessions.js';
+import { contextAt, fileInWorktree, sessionOfConversation } from '../conversation.js';
+import { type ClaudeEvent, type HookAnswer, silent, specific, toolFile } from '../event.js';
+
+/**
+ * What PreToolUse decides once it must look at the coordination (pre-tool-use.ts reads the
+ * event and a Bash command first, so that the common command costs no more than that).
+ * - An edit gets the verdict the MCP server's may_edit gives: a block (a lease of another
+ *   session, under policy.lease block) denies it with the holder and how to ask; a warning
+ *   (protocol files other live sessions changed, another researcher's files) becomes context.
+ * - A Bash command that plainly writes a file another session leases is denied the same way,
+ *   and one that would push past the gate (SPEC section 9) is sent to a person: `ask` where a
+ *   person attends, `deny` where none can answer (headless runs).
+ * Anything else: no answer, and the tool goes on.
+ */
+export async function guardEdit(event: ClaudeEvent): Promise<HookAnswer> {
+  const file = toolFile(event);
+  if (!file) return silent;
+  const where = await fileInWorktree(file);
+  if (!where) return silent;
+  const { ctx, relative } = where;
+  const guarded = protectedPath(ctx, relative);
+  if (guarded) return deny(`git-consortium: ${guarded}`);
+  const verdict = editVerdict(ctx, relative, sessionOfConversation(ctx, event.sessionId));
+  const blocking = verdict.reasons.filter((r) => r.action === 'block');
+  if (blocking.length) return deny(blocking.map((r) => r.message).join('\n'));
+  if (verdict.reasons.length === 0) return silent;
+  const notes = verdict.reasons.map((r) => r.message).join('\n');
+  return { output: specific('PreToolUse', { additionalContext: `git-consortium: ${notes}` }), code: 0 };
+}
+
+/** A Bash command that the reader found writing files or going past the gate. */
+export async function guardBash(
+  event: ClaudeEvent,
+  command: string,
+  bypasses: Bypass[],
+  writes: FileWrite[],
+): Promise<HookAnswer> {
+  const ctx = await contextAt(event.cwd);
+  if (!ctx) return silent;
+  if (bypasses.length) {
+    const answer = bypassAnswer(bypasses, ctx.config.policy.agentOverride);
+    if (answer) return answer;
+  }
+  const guarded = writes
+    .map((w) => fromTop(ctx.repo.top, realFile(w.path)))
+    .map((relative) => (relative === undefined ? undefined : protectedPath(ctx, relative)))
+    .find(Boolean);
+  if (guarded) return deny(`git-consortium: ${guarded} Nothing was run.`);
+  const mine = sessionOfConversation(ctx, event.sessionId);
+  const leased = leasedWrites(ctx, writes, mine).filter((w) => !puttingBack(ctx, command, w, mine));
+  if (leased.length === 0) return silent;
+  return deny(
+    `git-consortium: this command would change ${leased.map((l) => `${l.path} (${l.how})`).join(', ')}, ` +
+      `leased by another session:\n${leased.map((l) => `- ${l.message}`).join('\n')}\nNothing was run.`,
+  );
+}
+
+/**
+ * Whether a write to a leased file puts back this worktree's own change to it, as PostToolUse
+ * told the agent to: a restore from the branch's starting point, or the removal of a file the
+ * worktree added. Checked only for those commands, so other writes cost nothing more.
+ */
+function puttingBack(ctx: Context, command: string, write: LeasedWrite, mine: Session | undefined): boolean {
+  const restores = /^git (restore|checkout)$/.test(write.how);
+  const removes = write.how === 'rm' || write.how === 'git rm';
+  if (!restores && !removes) return false;
+  const { base, changes } = leasedChanges(ctx, mine);
+  const change = changes.find((c) => c.path === write.path);
+  if (!base || !change) return false;
+  // The restore PostToolUse gave: from the branch's starting point exactly, not any source.
+  const fromBase = new RegExp(`(--source[= ]|\\s-s\\s*|\\scheckout\\s+)${base}(\\s|$)`);
+  return restores ? !change.added && fromBase.test(command) : change.added;
+}
+
+const FORMS: Record<BypassForm, string> = {
+  'override-variable': 'CONSORTIUM_OVERRIDE lets a push through the blocked gate',
+  'push-option': 'a consortium push option asks the server to let the push through',
+  'no-verify': '--no-verify skips the pre-push gate',
+  'husky-off': 'HUSKY=0 turns the git hooks off',
+  'consortium-off': 'CONSORTIUM=0 turns the git hooks off',
+  'hooks-path': 'a core.hooksPath override turns the git hooks off',
+  'coordination-refs': "writing the coordination refs by hand rewrites everyone's shared state",
+  approval: "git consortium approve is a person's decision about their agent's push",
+  'agent-env': 'it hides from the gate that an agent runs the push',
+};
+
+/**
+ * The answer to a command that would go past the gate. Under policy.agentOverride allow, the
+ * override itself may go to the gate (which records it as an agent's); everything else, and
+ * the override under block or ask (where the gate refuses an agent anyway), goes to a person.
+ */
+function bypassAnswer(bypasses: Bypass[], policy: 'block' | 'ask' | 'allow'): HookAnswer | undefined {
+  const overrides = new Set(['override-variable', 'push-option']);
+  const relevant = bypasses.filter((b) => !(policy === 'allow' && overrides.has(b.form)));
+  if (relevant.length === 0) return undefined;
+  const what = [...new Set(relevant.map((b) => `${b.detail}: ${FORMS[b.form]}`))].join('; ');
+  // A person clicking "allow" cannot help where the gate refuses an agent's override anyway.
+  const gateRefuses = relevant.every((b) => overrides.has(b.form) || b.form === 'approval');
+  if (personAttends() && !gateRefuses)
+    return {
+      output: specific('PreToolUse', {
+        permissionDecision: 'ask',
+        permissionDecisionReason:
+          `git-consortium: this command goes past the consortium's push gate (${what}). ` +
+          'Allow it only if you, a person, have decided that this push should land without the check.',
+      }),
+      code: 0,
+    };
+  return deny(
+    `git-consortium: this command would go past the consortium's push gate (${what}). An agent may not do that. ` +
+      'Stop and ask a person to decide: tell them what the push meets (git consortium check shows it). ' +
+      'If it should land, a person does it from their own terminal.',
+  );
+}
+
+function deny(reason: string): HookAnswer {
+  return {
+    output: specific('PreToolUse', { permissionDecision: 'deny', permissionDecisionReason: reason }),
+    code: 0,
+  };
+}
