@@ -86,14 +86,15 @@ compaction or the end of a day calls. The next start and orient show that handof
     name: 'handoff',
     usage: [
       'handoff [--summary-file F | -] [--next TEXT]... [--session ID] [--json]',
-      'handoff --show [--researcher ID] [--json]',
+      'handoff show [--researcher ID] [--json]   (also: handoff --show)',
     ],
     summary: 'write or show the structured handoff of a session',
     details: `Writes a Markdown handoff for the current session: what changed since it started, protocol
 impact, gates, open conflicts and leases, the summary given and next steps. The summary comes
 from --summary-file F, or from stdin with - ; a "Next steps" section in it, and each --next,
 become the Next steps. It is stored with the session and as a note on its head commit.
---show prints the latest handoff of a researcher (you, or --researcher ID).`,
+Without a summary of its own, a handoff keeps the summary and next steps of the session's last
+one, and says so. handoff show prints the latest handoff of a researcher (you, or --researcher ID).`,
   },
   {
     name: 'sync',

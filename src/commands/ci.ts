@@ -5,6 +5,7 @@ import { openContext } from '../context/context.js';
 import { parse } from '../core/args.js';
 import { EXIT, environmentError, usageError } from '../core/errors.js';
 import { print, printJson } from '../core/output.js';
+import { listVerbs } from './verbs.js';
 
 /**
  * `ci report` and `ci post` (SPEC section 11): what the GitHub workflow runs. The report is
@@ -14,10 +15,10 @@ export async function run(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   if (verb === 'report') return report(rest);
   if (verb === 'post') return post(rest);
+  // A bare noun lists what it does (docs/cli.md).
+  if (verb === undefined) return listVerbs('ci');
   throw usageError(
-    verb === undefined
-      ? 'git consortium ci needs report or post. See git consortium help ci.'
-      : `git consortium ci takes report or post, not ${JSON.stringify(verb)}. See git consortium help ci.`,
+    `git consortium ci takes report or post, not ${JSON.stringify(verb)}. See git consortium help ci.`,
   );
 }
 

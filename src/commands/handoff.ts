@@ -20,6 +20,8 @@ export const SUMMARY_OPTIONS = {
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
+  // `handoff show` is the grammar's verb (docs/cli.md); `handoff --show` keeps working.
+  if (argv[0] === 'show') argv = ['--show', ...argv.slice(1)];
   const { values, positionals } = parse(
     'handoff',
     argv,

@@ -3,6 +3,7 @@ import { EXIT, usageError } from '../core/errors.js';
 import { colors, print, printJson } from '../core/output.js';
 import type { HealthReport, ServerHealth } from '../mcp/health.js';
 import type { McpSyncResult } from '../mcp/sync.js';
+import { listVerbs } from './verbs.js';
 
 /**
  * `mcp health | sync | serve` (SPEC section 10). The MCP SDK is loaded only here, and only
@@ -21,11 +22,11 @@ export async function run(argv: string[]): Promise<number> {
       await serve();
       return EXIT.ok;
     }
+    case undefined:
+      return listVerbs('mcp');
     default:
       throw usageError(
-        verb === undefined
-          ? 'git consortium mcp needs health, sync or serve. See git consortium help mcp.'
-          : `git consortium mcp takes health, sync or serve, not ${JSON.stringify(verb)}. See git consortium help mcp.`,
+        `git consortium mcp takes health, sync or serve, not ${JSON.stringify(verb)}. See git consortium help mcp.`,
       );
   }
 }

@@ -1,7 +1,8 @@
 import { blockedBy, type GateStatus } from '../analysis/gates.js';
 import { openContext } from '../context/context.js';
-import { requireIdentity } from '../context/identity.js';
+import { type Identity, requireIdentity } from '../context/identity.js';
 import { parse } from '../core/args.js';
+import { ConsortiumError, EXIT } from '../core/errors.js';
 import { type Colors, colors, print, printJson } from '../core/output.js';
 import { orientationJson } from '../render/json.js';
 
@@ -20,12 +21,22 @@ export async function run(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
   });
   const ctx = await openContext();
-  const o = orientationOf(ctx, requireIdentity(ctx, values.researcher));
+  // orient always exits 0 (SPEC section 6): without an identity it says how to give one.
+  let identity: Identity;
+  try {
+    identity = requireIdentity(ctx, values.researcher);
+  } catch (error) {
+    if (!(error instanceof ConsortiumError) || error.exitCode !== EXIT.usage) throw error;
+    if (values.json) printJson({ researcher: null, problem: error.message });
+    else print(error.message);
+    return 0;
+  }
+  const o = orientationOf(ctx, identity);
   if (values.json) {
     printJson(orientationJson(o));
     return 0;
   }
-  const { identity, me, workspace, context, gates, my, mine, others, handoff, news, conflicts } = o;
+  const { me, workspace, context, gates, my, mine, others, handoff, news, conflicts } = o;
   const id = identity.id;
   const c = colors();
   print(`You are ${c.bold(me?.name ? `${me.name} (${id})` : id)} (known from ${identity.source}).`);

@@ -117,6 +117,23 @@ test('usage errors: unknown command, unknown option, bad session id', () => {
   assert.is(sid.code, 2);
 });
 
+test('the grammar as docs/cli.md states it: bare nouns list, handoff show, orient always exits 0', () => {
+  for (const noun of ['ci', 'mcp']) {
+    const r = elena.gc([noun]);
+    assert.is(r.code, 0, `${noun}: ${r.stderr}`);
+    assert.match(r.stdout, `usage: git consortium ${noun} `);
+  }
+  assert.is(elena.gc(['ci', 'nonsense']).code, 2);
+  const show = elena.gc(['handoff', 'show', '-r', 'elena-vasquez']);
+  assert.is(show.code, 0, show.stderr);
+  assert.match(show.stdout, 'No handoff from elena-vasquez yet.');
+  assert.is(elena.gc(['handoff', '--show', '-r', 'elena-vasquez']).stdout, show.stdout);
+  const nobody = elena.gc(['orient']);
+  assert.is(nobody.code, 0, 'orient exits 0 without an identity');
+  assert.match(nobody.stdout, 'Cannot tell which researcher you are');
+  assert.equal(JSON.parse(elena.gc(['orient', '--json']).stdout).researcher, null);
+});
+
 test('help: general, per command, -h, and --help of a command', () => {
   const general = must(elena.gc(['help']));
   assert.match(general.stdout, /start\s+register a session/);
