@@ -47,3 +47,19 @@ export function list(items: string[], max = 6): string {
     ? items.join(', ')
     : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
 }
+
+/** The post-merge alert: a merge brought protocol changes to a file my live sessions change too. */
+export function mergeAlert(alert: {
+  file: string;
+  from: { researcher: string; session: string }[];
+  mine: string[];
+  orig: string;
+}): string {
+  const by = alert.from.length
+    ? ` by ${alert.from.map((f) => `${f.researcher} (session ${f.session})`).join(', ')}`
+    : '';
+  return (
+    `ALERT: this merge brought changes${by} to the protocol file ${alert.file}, which your session ` +
+    `${alert.mine.join(', ')} also changes. Review them together: git diff ${alert.orig.slice(0, 12)} HEAD -- ${alert.file}`
+  );
+}

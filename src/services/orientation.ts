@@ -17,13 +17,14 @@ import { coordinationView } from './view.js';
  */
 const EXCERPT_LINES = 12;
 
-export function orientationOf(ctx: Context, identity: Identity) {
+export function orientationOf(ctx: Context, identity: Identity, options: { markLooked?: boolean } = {}) {
   const id = identity.id;
   const me = ctx.researchers.get(id);
   const view = coordinationView(ctx);
   const { gates } = gatesView(ctx);
   return {
     identity,
+    view,
     me,
     workspace: me?.workspace ?? ctx.config.workspaces.replace('*', id),
     context: me?.context ? excerpt(path.join(ctx.repo.top, me.context)) : undefined,
@@ -33,7 +34,8 @@ export function orientationOf(ctx: Context, identity: Identity) {
     others: view.live.filter((s) => s.researcher !== id),
     handoff: latestHandoff(ctx, id),
     conflicts: view.conflicts.filter((c) => c.researchers.includes(id)),
-    news: alertsSinceLastLook(ctx, id, true),
+    // SessionStart reads without marking them seen: the researcher's own orient still shows them.
+    news: alertsSinceLastLook(ctx, id, options.markLooked ?? true),
   };
 }
 

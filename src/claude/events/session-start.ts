@@ -4,16 +4,16 @@ import type { Context } from '../../context/context.js';
 import { resolveIdentity } from '../../context/identity.js';
 import { iso, now } from '../../core/clock.js';
 import { ConsortiumError } from '../../core/errors.js';
-import { handoffOf, latestHandoff } from '../../services/handoff.js';
+import { agentOrientation } from '../../render/orientation.js';
+import { handoffOf } from '../../services/handoff.js';
 import { worktreeHooks } from '../../services/install.js';
+import { orientationOf } from '../../services/orientation.js';
 import { authorFor, refreshSession, sessionsOn, startSession } from '../../services/sessions.js';
-import { coordinationView } from '../../services/view.js';
 import { sessionRef } from '../../store/refs.js';
 import { fetchCoordination, shareInBackground } from '../../store/remote.js';
 import { type Session, updateSession } from '../../store/sessions.js';
 import { contextAt, sessionOfConversation } from '../conversation.js';
 import { type ClaudeEvent, type HookAnswer, silent, specific } from '../event.js';
-import { orientationText } from '../orientation.js';
 
 /** How long SessionStart waits for the remote: an offline laptop starts 3 s later at most. */
 const FETCH_MS = 3000;
@@ -99,18 +99,21 @@ export async function sessionStart(event: ClaudeEvent): Promise<HookAnswer> {
   // Claude Code's own worktrees (.claude/worktrees/) must run the git hooks like any other.
   const hooks = worktreeHooks(ctx.repo, ctx.repo.top);
   if (!hooks.active) warnings.push(`the git hooks do not run in this worktree (${hooks.problem}).`);
-  const view = coordinationView(ctx);
+  const orientation = orientationOf(
+    ctx,
+    { id: session.researcher, source: `your session ${session.id}` },
+    { markLooked: false },
+  );
   // After compaction, this conversation's own handoff (PreCompact wrote it) comes first.
-  const found =
-    (event.source === 'compact' ? handoffOf(session) : undefined) ?? latestHandoff(ctx, session.researcher);
+  const found = (event.source === 'compact' ? handoffOf(session) : undefined) ?? orientation.handoff;
   const handoff = found && { text: found.markdown, session: found.session, at: found.at };
-  const text = orientationText(ctx, {
-    researcher: session.researcher,
+  const text = agentOrientation(orientation, {
     session,
     action,
-    view,
     handoff,
     warnings,
+    protocol: ctx.config.protocol,
+    nowMs: ctx.nowMs,
   });
   return { output: specific('SessionStart', { additionalContext: text }), code: 0 };
 }

@@ -1,0 +1,134 @@
+import { blocking } from '../analysis/push.js';
+import type { Context } from '../context/context.js';
+import { agentEnvironment } from '../core/agent.js';
+import { iso, now } from '../core/clock.js';
+import { matchesAny } from '../core/patterns.js';
+import { conflictJson } from '../render/json.js';
+import { type Approval, takeApproval } from '../store/approvals.js';
+import { addNote, mergeFetchedNotes } from '../store/notes.js';
+import { NOTES_REF, sessionRef } from '../store/refs.js';
+import { pushRefs } from '../store/remote.js';
+import type { OverrideUsed, PushCheck, WayOut } from './push-check.js';
+import { authorFor, hostName, refreshSession } from './sessions.js';
+
+/**
+ * What follows the gate's verdict on a push (the pre-push hook asks, and prints): who may let
+ * a blocked push through, and what a push that goes ahead leaves for everyone (its provenance
+ * notes, the override note, the pushing session's record).
+ */
+
+/** Commits that each get their own provenance note; a longer push notes its tip with the count. */
+const MAX_NOTED = 50;
+
+/**
+ * Who may let a blocked push through (SPEC section 7). A person, with CONSORTIUM_OVERRIDE.
+ * Under an agent (the push's environment, not the session's kind) policy.agentOverride
+ * decides: `allow` as for a person, `ask` only with a person's approval for the session
+ * (git consortium approve), `block` never.
+ */
+export function decideOverride(ctx: Context, check: PushCheck): { override?: GateOverride; way: WayOut } {
+  const reason = process.env.CONSORTIUM_OVERRIDE?.trim() || undefined;
+  const agent = agentEnvironment();
+  const recipe: WayOut = { kind: 'recipe', command: 'git push' };
+  if (!check.blocked) return { way: recipe };
+  if (!agent) return { override: reason ? { reason, actor: 'person' } : undefined, way: recipe };
+  const policy = ctx.config.policy.agentOverride;
+  if (policy === 'allow') return { override: reason ? { reason, actor: 'agent' } : undefined, way: recipe };
+  const pushed = check.refs.find((r) => r.session) ?? check.refs[0];
+  const session = pushed?.session?.id ?? null;
+  const way: WayOut = {
+    kind: 'person',
+    agent: agent.name,
+    policy,
+    session,
+    branch: pushed?.ref.replace(/^refs\/heads\//, '') ?? 'this branch',
+  };
+  if (policy === 'ask' && session) {
+    const approval = takeApproval(ctx.repo, session, ctx.nowMs);
+    if (approval)
+      return {
+        override: { reason: approval.reason, actor: 'agent', approvedBy: approval.by, approval },
+        way,
+      };
+  }
+  return { way };
+}
+
+export type GateOverride = OverrideUsed & { approval?: Approval };
+
+/**
+ * Notes (provenance, override) and the pushing session's record, sent along with the push.
+ * Returns what to tell the pusher when they could not be shared now (the next sync shares them).
+ */
+export async function recordPush(
+  ctx: Context,
+  check: PushCheck,
+  override: GateOverride | undefined,
+): Promise<string | undefined> {
+  const researcher = check.refs.find((r) => r.researcher)?.researcher ?? 'unknown';
+  const author = authorFor(ctx, researcher);
+  // Our notes must contain the remote's before ours go on top, or pushing them would drop theirs.
+  if (check.fetched) mergeFetchedNotes(ctx.repo, author);
+  const at = iso(now());
+  const refs: string[] = [];
+  let noted = false;
+  if (check.blocked && override) {
+    const conflicts = blocking(check.conflicts).map(conflictJson);
+    const agent = agentEnvironment();
+    for (const ref of check.refs) {
+      noted =
+        addNote(
+          ctx.repo,
+          ref.tip,
+          {
+            type: 'override',
+            at,
+            by: ref.researcher ?? researcher,
+            // A person or an agent, as the push's environment says; an agent's approver too.
+            actor: override.actor,
+            ...(agent && { agent: agent.name }),
+            ...(override.approval && {
+              approvedBy: override.approval.by,
+              approval: { by: override.approval.by, user: override.approval.user, at: override.approval.at },
+            }),
+            session: ref.session?.id ?? null,
+            ref: ref.ref,
+            reason: override.reason,
+            conflicts,
+            offline: check.offline?.action === 'block' ? check.offline.detail : undefined,
+          },
+          author,
+        ) || noted;
+    }
+  }
+  for (const ref of check.refs) {
+    const commits = ref.commits.slice(0, MAX_NOTED);
+    for (const commit of commits) {
+      const protocolFiles = commit.files.filter((f) => matchesAny(f, ctx.config.protocol));
+      const entry = {
+        type: 'provenance',
+        at,
+        session: ref.session?.id ?? null,
+        researcher: ref.researcher ?? null,
+        branch: ref.ref.replace(/^refs\/heads\//, ''),
+        protocolFiles,
+        ...(commit.sha === ref.tip && ref.commits.length > MAX_NOTED ? { commits: ref.commits.length } : {}),
+      };
+      noted = addNote(ctx.repo, commit.sha, entry, author) || noted;
+    }
+    if (ref.session && ref.session.host === hostName()) {
+      refreshSession(ctx, ref.session, { force: true });
+      refs.push(sessionRef(ref.session.id));
+    }
+  }
+  if (noted) refs.push(NOTES_REF);
+  // A remote that did not answer the fetch gets no second wait: the next sync shares them.
+  if (check.offline)
+    return refs.length
+      ? `the session record and notes will reach ${ctx.config.remote} with the next sync.`
+      : undefined;
+  const pushed = await pushRefs(ctx.repo, ctx.config, [...new Set(refs)]);
+  if (!pushed.outcome.ok && pushed.outcome.reason !== 'no-remote')
+    return `the session record and notes will reach ${ctx.config.remote} with the next sync (${pushed.outcome.detail}).`;
+  return undefined;
+}
