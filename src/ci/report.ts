@@ -45,25 +45,17 @@ export async function buildReport(ctx: Context, options: ReportOptions): Promise
 
   // The gate decides whose push it is from the identity when no session record names the
   // branch; on a CI runner that identity is the branch's researcher.
-  const restore = process.env.CONSORTIUM_RESEARCHER;
-  if (!restore && named) process.env.CONSORTIUM_RESEARCHER = named;
-  let check: Awaited<ReturnType<typeof checkPush>>;
-  try {
-    check = await checkPush(
-      ctx,
-      [
-        {
-          ref: branch ? `refs/heads/${branch}` : headArg,
-          tip: headCommit,
-          walk: [headCommit, '--not', base.commit],
-        },
-      ],
-      { fetch: options.fetch },
-    );
-  } finally {
-    if (restore === undefined) delete process.env.CONSORTIUM_RESEARCHER;
-    else process.env.CONSORTIUM_RESEARCHER = restore;
-  }
+  const check = await checkPush(
+    ctx,
+    [
+      {
+        ref: branch ? `refs/heads/${branch}` : headArg,
+        tip: headCommit,
+        walk: [headCommit, '--not', base.commit],
+      },
+    ],
+    { fetch: options.fetch, researcher: named },
+  );
   const ref = check.refs[0]!;
   const session = ref.session ?? (branch ? newestOnBranch(ctx, branch) : undefined);
   const researcher = session?.researcher ?? named ?? ref.researcher ?? null;

@@ -96,7 +96,12 @@ const KIND_SOURCES: KindSource[] = [
 export async function checkPush(
   ctx: Context,
   targets: PushTarget[],
-  options: { fetch: boolean; timeoutMs?: number } = { fetch: true },
+  options: {
+    fetch: boolean;
+    timeoutMs?: number;
+    /** Whose push it is when no session names the branch and the caller's identity says nothing (CI). */
+    researcher?: string;
+  } = { fetch: true },
 ): Promise<PushCheck> {
   let offline: PushCheck['offline'];
   let fetched = false;
@@ -112,7 +117,7 @@ export async function checkPush(
   const refs: RefCheck[] = [];
   const conflicts: PushConflict[] = [];
   for (const target of targets) {
-    const ref = describeRef(ctx, target, live);
+    const ref = describeRef(ctx, target, live, options.researcher);
     refs.push(ref);
     if (ref.files.length === 0) continue;
     const others = notContained(
@@ -146,7 +151,7 @@ function liveSessions(ctx: Context, leases: LeaseView[]): SessionView[] {
 }
 
 /** The commits of a target, the files they change, and whose work it is. */
-function describeRef(ctx: Context, target: PushTarget, live: SessionView[]): RefCheck {
+function describeRef(ctx: Context, target: PushTarget, live: SessionView[], fallback?: string): RefCheck {
   const commits = pushedCommits(ctx, target.walk);
   const files = [...new Set(commits.flatMap((c) => c.files))].sort();
   const branch = target.ref.startsWith('refs/heads/') ? target.ref.slice('refs/heads/'.length) : undefined;
@@ -164,7 +169,7 @@ function describeRef(ctx: Context, target: PushTarget, live: SessionView[]): Ref
   let researcher = session?.researcher;
   if (!researcher) {
     try {
-      researcher = resolveIdentity(ctx)?.id;
+      researcher = (process.env.CONSORTIUM_RESEARCHER ? undefined : fallback) ?? resolveIdentity(ctx)?.id;
     } catch {
       // an invalid CONSORTIUM_RESEARCHER: the push is nobody's in particular
     }

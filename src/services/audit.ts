@@ -1,0 +1,172 @@
+import type { Context } from '../context/context.js';
+import { now } from '../core/clock.js';
+import { recordHistory } from '../git/history.js';
+import { allNotes } from '../git/notes.js';
+import type { Repo } from '../git/repo.js';
+import { gateEventCommits } from '../store/gates.js';
+import { parseNote } from '../store/notes.js';
+import { parseMessage } from '../store/records.js';
+import { MIRROR, MIRRORED_SESSIONS, NOTES_MIRROR, NOTES_REF, SESSIONS } from '../store/refs.js';
+
+/**
+ * The audit trail for external validation (SPEC section 6 `audit`): every session change,
+ * push override, forced lease, gate change, handoff and folded checkpoint of the period, read
+ * from the records' own history (the commits of the coordination refs, and the notes), each
+ * with the commit id a reviewer can check with `git show`. Reading only: nothing is written.
+ */
+export interface AuditEvent {
+  at: string;
+  kind: 'session' | 'handoff' | 'checkpoint' | 'gate' | 'override' | 'lease';
+  action: string;
+  by: string;
+  session: string | null;
+  what: string;
+  /** The record commit (or, for a note, the commit the note is about). */
+  commit: string;
+  /** Overrides: whether a person or an agent made it. */
+  actor?: 'person' | 'agent';
+}
+
+export interface AuditTrail {
+  since: string | null;
+  until: string;
+  events: AuditEvent[];
+}
+
+/** Every event of the period (all of it without `sinceMs`), oldest first. */
+export function auditTrail(ctx: Context, sinceMs?: number): AuditTrail {
+  const until = now().toISOString();
+  const since = sinceMs === undefined ? null : new Date(now().getTime() - sinceMs).toISOString();
+  const events = [
+    ...sessionEvents(ctx.repo),
+    ...gateEvents(ctx.repo),
+    ...noteEvents(ctx.repo),
+    ...leaseEvents(ctx.repo),
+  ]
+    .filter((e) => (!since || e.at >= since) && e.at <= until)
+    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.commit < b.commit ? -1 : 1));
+  return { since, until, events };
+}
+
+const utc = (date: string) => {
+  const t = Date.parse(date);
+  return Number.isNaN(t) ? date : new Date(t).toISOString();
+};
+
+/** Commits of a set of record refs: id, author time, subject, body (one git process). */
+function history(
+  repo: Repo,
+  globs: string[],
+): { commit: string; at: string; subject: string; body: unknown }[] {
+  const found = [];
+  for (const { sha: commit, at, message } of recordHistory(repo, globs)) {
+    const parsed = parseMessage('commit', message);
+    if ('reason' in parsed) continue;
+    found.push({ commit, at: utc(at), subject: parsed.subject, body: parsed.body });
+  }
+  return found;
+}
+
+function sessionEvents(repo: Repo): AuditEvent[] {
+  const events: AuditEvent[] = [];
+  for (const c of history(repo, [`${SESSIONS}*`, `${MIRRORED_SESSIONS}*`])) {
+    const match = /^session (\S+): (.+)$/.exec(c.subject);
+    const body = c.body as Record<string, unknown> | null;
+    if (!match || !body || typeof body.researcher !== 'string') continue;
+    const [, id = '', full = ''] = match;
+    // "start (elena-vasquez)": the researcher is its own column.
+    const action = full.replace(/ \([^)]*\)$/, '');
+    // Heartbeats are liveness, not events a reviewer needs: they would drown the trail.
+    if (action === 'heartbeat') continue;
+    const extra = (body.extra ?? {}) as Record<string, unknown>;
+    const kind = action === 'handoff' ? 'handoff' : action === 'checkpoint' ? 'checkpoint' : 'session';
+    let what = `${body.branch ? `on ${body.branch}` : 'no branch'}${body.intent ? `: ${body.intent}` : ''}`;
+    // Record commits carry whole seconds; the record's own times are exact.
+    const stamp = (value: unknown) =>
+      typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? utc(value) : c.at;
+    let at = action === 'start' ? stamp(body.startedAt) : action === 'end' ? stamp(body.endedAt) : c.at;
+    if (kind === 'handoff') {
+      const h = extra.handoff as { head?: string; summary?: string } | undefined;
+      what = `handoff at ${h?.head?.slice(0, 10) ?? '(no head)'}${h?.summary ? `: ${h.summary.split('\n')[0]}` : ''}`;
+      at = stamp((h as { at?: unknown } | undefined)?.at);
+    }
+    if (kind === 'checkpoint') {
+      const list = Array.isArray(extra.checkpoints)
+        ? (extra.checkpoints as { id?: string; message?: string; foldedAt?: string }[])
+        : [];
+      const last = list.at(-1);
+      at = stamp(last?.foldedAt);
+      what = `emergency checkpoint ${last?.id ?? ''} folded${last?.message ? `: ${last.message.split('\n')[0]}` : ''}`;
+    }
+    events.push({ at, kind, action, by: body.researcher, session: id, what, commit: c.commit });
+  }
+  return events;
+}
+
+function gateEvents(repo: Repo): AuditEvent[] {
+  return gateEventCommits(repo).map(({ event: e, commit }) => ({
+    at: e.at,
+    kind: 'gate',
+    action: e.forced ? `${e.action} (forced)` : e.action,
+    by: e.by,
+    session: e.session,
+    what: `${e.gate}${e.overrode.length ? ` overriding ${e.overrode.join(', ')}` : ''}${e.note ? `: ${e.note}` : ''}`,
+    commit,
+  }));
+}
+
+function leaseEvents(repo: Repo): AuditEvent[] {
+  const events: AuditEvent[] = [];
+  // A glob without a wildcard means everything *below* it, so name the one lease ref as a glob.
+  for (const c of history(repo, ['refs/consortium/lease[s]', `${MIRROR}lease[s]`])) {
+    const change = (c.body as { change?: Record<string, unknown> } | null)?.change;
+    if (!change || typeof change !== 'object') continue;
+    const broke = Array.isArray(change.broke)
+      ? (change.broke as { pattern?: string; researcher?: string }[])
+      : [];
+    if (change.action !== 'force' && broke.length === 0) continue;
+    events.push({
+      at: typeof change.at === 'string' ? change.at : c.at,
+      kind: 'lease',
+      action: 'forced',
+      by: typeof change.researcher === 'string' ? change.researcher : 'unknown',
+      session: typeof change.session === 'string' ? change.session : null,
+      what:
+        `${Array.isArray(change.patterns) ? change.patterns.join(', ') : ''}` +
+        `${broke.length ? `, breaking ${broke.map((b) => `${b.pattern} of ${b.researcher}`).join(', ')}` : ''}` +
+        `${typeof change.reason === 'string' ? `: ${change.reason}` : ''}`,
+      commit: c.commit,
+    });
+  }
+  return events;
+}
+
+/** Overrides are notes on the pushed commits: every note, local and fetched, read in bulk. */
+function noteEvents(repo: Repo): AuditEvent[] {
+  const events: AuditEvent[] = [];
+  const seen = new Set<string>();
+  for (const ref of [NOTES_REF, NOTES_MIRROR]) {
+    for (const { commit, text } of allNotes(repo, ref)) {
+      for (const entry of parseNote(text)) {
+        if (entry.type !== 'override') continue;
+        const key = `${commit}\0${JSON.stringify(entry)}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        // Older notes carry no actor: they were all made through CONSORTIUM_OVERRIDE by hand.
+        const actor = entry.actor === 'agent' ? 'agent' : 'person';
+        const approved = typeof entry.approvedBy === 'string' ? `, approved by ${entry.approvedBy}` : '';
+        events.push({
+          at: utc(entry.at),
+          kind: 'override',
+          action: `push override by ${actor === 'agent' ? `an agent${typeof entry.agent === 'string' ? ` (${entry.agent})` : ''}` : 'a person'}${approved}`,
+          actor,
+          by: typeof entry.by === 'string' ? entry.by : 'unknown',
+          session: typeof entry.session === 'string' ? entry.session : null,
+          what: `${typeof entry.ref === 'string' ? `${entry.ref}: ` : ''}${typeof entry.reason === 'string' ? entry.reason : ''}`,
+          commit,
+        });
+      }
+    }
+  }
+  return events;
+}
