@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { CONFIG_PLACES, type Config, resolveConfig } from './config.js';
 import { usageError } from './errors.js';
+import { readJson, writeJson } from './local-state.js';
 
 /**
  * Finds and loads the configuration with cosmiconfig, searching only the top of the worktree
@@ -59,23 +60,12 @@ function candidatesStamp(top: string): string {
 }
 
 function readCache(dir: string, stamp: string): CachedConfig | undefined {
-  try {
-    const cached = JSON.parse(readFileSync(path.join(dir, CACHE_FILE), 'utf8')) as CachedConfig;
-    return cached.stamp === stamp ? cached : undefined;
-  } catch {
-    return undefined;
-  }
+  const cached = readJson<CachedConfig>(path.join(dir, CACHE_FILE));
+  return cached?.stamp === stamp ? cached : undefined;
 }
 
 function writeCache(dir: string, cached: CachedConfig): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-    const tmp = path.join(dir, `${CACHE_FILE}.${process.pid}.tmp`);
-    writeFileSync(tmp, JSON.stringify(cached));
-    renameSync(tmp, path.join(dir, CACHE_FILE));
-  } catch {
-    // a cache that cannot be written only costs the next command some time
-  }
+  writeJson(path.join(dir, CACHE_FILE), cached);
 }
 
 /** Only what survives JSON unchanged can be cached (YAML may also give dates). */

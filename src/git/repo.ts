@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { environmentError } from '../core/errors.js';
+import { localStateFile, readJson, writeJson } from '../core/local-state.js';
 import { git, gitOut } from './run.js';
 
 /** Where a command runs: the worktree that is checked out, and its git folders. */
@@ -37,7 +38,7 @@ export function openRepo(cwd = process.cwd()): Repo {
     throw environmentError('This is a bare repository: git consortium needs a checked-out worktree.');
   const realCwd = realpathSync(cwd);
   const commonDir = path.resolve(realCwd, common);
-  checkGitVersion(cwd, path.join(commonDir, 'consortium', 'git-version.json'));
+  checkGitVersion(cwd, localStateFile(commonDir, 'git-version.json'));
   return { top: realpathSync(top), gitDir, commonDir, cwd: realCwd };
 }
 
@@ -76,24 +77,10 @@ function gitOnPath(): string | undefined {
   return undefined;
 }
 
-function readMemo(file: string): string | undefined {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')).git;
-  } catch {
-    return undefined;
-  }
-}
+const readMemo = (file: string): string | undefined => readJson<{ git?: string }>(file)?.git;
 
-function writeMemo(file: string, binary: string) {
-  try {
-    mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ git: binary }));
-    renameSync(tmp, file);
-  } catch {
-    // not writable: the check simply runs again next time
-  }
-}
+/** Not writable: the check simply runs again next time. */
+const writeMemo = (file: string, binary: string) => writeJson(file, { git: binary });
 
 /** The checked-out branch (`refs/heads/` stripped), or undefined on a detached HEAD. */
 export function currentBranch(repo: Repo): string | undefined {

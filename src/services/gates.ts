@@ -1,5 +1,3 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import {
   dependents,
   describeRefusal,
@@ -14,6 +12,7 @@ import { findCurrentSession } from '../context/current-session.js';
 import { iso, now } from '../core/clock.js';
 import { refusal, usageError } from '../core/errors.js';
 import { isGateId, shown } from '../core/ids.js';
+import { localStateFile, readJson, writeJson } from '../core/local-state.js';
 import { matchesAny } from '../core/patterns.js';
 import { defaultBranch } from '../git/changes.js';
 import { authoredCommits } from '../git/history.js';
@@ -148,15 +147,11 @@ export interface Alert {
   commit?: string;
 }
 
-const lookFile = (ctx: Context) => path.join(ctx.repo.commonDir, 'consortium', 'last-look.json');
+const lookFile = (ctx: Context) => localStateFile(ctx.repo.commonDir, 'last-look.json');
 
 function readLooks(ctx: Context): Record<string, Look> {
-  try {
-    const parsed = JSON.parse(readFileSync(lookFile(ctx), 'utf8'));
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {};
-  } catch {
-    return {};
-  }
+  const parsed = readJson<Record<string, Look>>(lookFile(ctx));
+  return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {};
 }
 
 export function lastLook(ctx: Context, researcher: string): Look | undefined {
@@ -201,14 +196,8 @@ export function markLooked(ctx: Context, researcher: string, seen: Seen = seenNo
     tip: seen.tip,
     sessions: seen.sessions,
   };
-  try {
-    mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(looks)}\n`);
-    renameSync(tmp, file);
-  } catch {
-    // Alerts then repeat next time: better than failing the command that looked.
-  }
+  // Not writable: alerts then repeat next time, better than failing the command that looked.
+  writeJson(file, looks);
 }
 
 /**

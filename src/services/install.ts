@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import husky from 'husky';
 import { iso, now } from '../core/clock.js';
 import { environmentError } from '../core/errors.js';
+import { localStateFile, readJson, writeJson } from '../core/local-state.js';
 import { addLocalConfig, configValues, setLocalConfig } from '../git/config.js';
 import { refNames, updateRefs } from '../git/refs.js';
 import { type Repo, realPath } from '../git/repo.js';
@@ -75,17 +76,13 @@ export interface InstallRecord {
   };
 }
 
-export const consortiumDir = (repo: Repo) => path.join(realPath(repo.commonDir), 'consortium');
+export const consortiumDir = (repo: Repo) => localStateFile(realPath(repo.commonDir), '');
 export const hooksDir = (repo: Repo) => path.join(consortiumDir(repo), 'hooks');
-const recordFile = (repo: Repo) => path.join(consortiumDir(repo), 'install.json');
+const recordFile = (repo: Repo) => localStateFile(realPath(repo.commonDir), 'install.json');
 
 export function readInstallRecord(repo: Repo): InstallRecord | undefined {
-  try {
-    const record = JSON.parse(readFileSync(recordFile(repo), 'utf8')) as InstallRecord;
-    return record && record.format === 1 && record.before ? record : undefined;
-  } catch {
-    return undefined;
-  }
+  const record = readJson<InstallRecord>(recordFile(repo));
+  return record && record.format === 1 && record.before ? record : undefined;
 }
 
 const configAll = (repo: Repo, key: string): string[] => configValues(repo, key, 'local');
@@ -225,7 +222,10 @@ export function installHooks(repo: Repo, options: InstallOptions = {}): string[]
   }
   if (!record) {
     const fresh: InstallRecord = { format: 1, installedAt: iso(now()), hooksDir: dir, before };
-    writeFileSync(recordFile(repo), `${JSON.stringify(fresh, null, 2)}\n`);
+    if (!writeJson(recordFile(repo), fresh, { pretty: true }))
+      throw environmentError(
+        `${recordFile(repo)} could not be written: uninstall would not know what to put back.`,
+      );
   }
   return changes;
 }

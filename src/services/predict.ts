@@ -1,8 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { type Conflict, workOfSession } from '../analysis/conflicts.js';
 import { type MergeSide, mergeConflicts, overlappingPairs, type PredictedMerge } from '../analysis/merge.js';
 import type { Context } from '../context/context.js';
+import { localStateFile, readJson, writeJson } from '../core/local-state.js';
 import { changedFiles, defaultBranch } from '../git/changes.js';
 import { type CommitPair, existingCommits, isObjectId, mergeTrees } from '../git/merge-tree.js';
 import { refShas } from '../git/refs.js';
@@ -229,17 +228,14 @@ class MergeCache {
   ) {}
 
   static open(commonDir: string): MergeCache {
-    const file = path.join(commonDir, 'consortium', 'merge-cache.json');
+    const file = localStateFile(commonDir, 'merge-cache.json');
     const entries = new Map<string, string[]>();
-    try {
-      const data = JSON.parse(readFileSync(file, 'utf8')) as { format?: unknown; merges?: unknown };
-      if (data.format === CACHE_FORMAT && data.merges && typeof data.merges === 'object') {
-        for (const [key, paths] of Object.entries(data.merges as Record<string, unknown>)) {
-          if (Array.isArray(paths) && paths.every((p) => typeof p === 'string')) entries.set(key, paths);
-        }
+    // No cache yet, or an unreadable one: start empty.
+    const data = readJson<{ format?: unknown; merges?: unknown }>(file);
+    if (data?.format === CACHE_FORMAT && data.merges && typeof data.merges === 'object') {
+      for (const [key, paths] of Object.entries(data.merges as Record<string, unknown>)) {
+        if (Array.isArray(paths) && paths.every((p) => typeof p === 'string')) entries.set(key, paths);
       }
-    } catch {
-      // no cache yet, or an unreadable one: start empty
     }
     return new MergeCache(file, entries);
   }
@@ -269,13 +265,7 @@ class MergeCache {
     const ordered = [...this.entries].filter(([k]) => !this.used.has(k));
     for (const key of this.used) ordered.push([key, this.entries.get(key)!]);
     const kept = ordered.slice(-MAX_ENTRIES);
-    try {
-      mkdirSync(path.dirname(this.file), { recursive: true });
-      const temp = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(temp, JSON.stringify({ format: CACHE_FORMAT, merges: Object.fromEntries(kept) }));
-      renameSync(temp, this.file);
-    } catch {
-      // a read-only repository: the merges are simply done again next time
-    }
+    // A read-only repository: the merges are simply done again next time.
+    writeJson(this.file, { format: CACHE_FORMAT, merges: Object.fromEntries(kept) });
   }
 }

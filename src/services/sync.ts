@@ -1,5 +1,3 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type { GateEvent } from '../analysis/gates.js';
 import type { Context } from '../context/context.js';
 import { findCurrentSession } from '../context/current-session.js';
@@ -7,6 +5,7 @@ import { resolveIdentity } from '../context/identity.js';
 import { iso, now } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import { environmentError, usageError } from '../core/errors.js';
+import { localStateFile, readJson, writeJson } from '../core/local-state.js';
 import { matchesAny } from '../core/patterns.js';
 import { defaultBranch } from '../git/changes.js';
 import { filesBetween } from '../git/history.js';
@@ -332,33 +331,19 @@ interface LastSync {
   tips: Record<string, string>;
 }
 
-const lastSyncFile = (ctx: Context) => path.join(ctx.repo.commonDir, 'consortium', 'last-sync.json');
+const lastSyncFile = (ctx: Context) => localStateFile(ctx.repo.commonDir, 'last-sync.json');
 
+/** What the last sync here saw; none yet, or unreadable: measure from what is known. */
 function readLastSync(ctx: Context): LastSync | undefined {
-  try {
-    const value = JSON.parse(readFileSync(lastSyncFile(ctx), 'utf8'));
-    if (
-      value &&
-      typeof value.sessions === 'object' &&
-      Array.isArray(value.gates) &&
-      typeof value.tips === 'object'
-    )
-      return value as LastSync;
-  } catch {
-    // none yet, or unreadable: measure from what is known
-  }
-  return undefined;
+  const value = readJson<Partial<LastSync>>(lastSyncFile(ctx));
+  return value &&
+    typeof value.sessions === 'object' &&
+    Array.isArray(value.gates) &&
+    typeof value.tips === 'object'
+    ? (value as LastSync)
+    : undefined;
 }
 
-/** Written to a temporary file and renamed, so a killed sync never leaves half a file. */
 function writeLastSync(ctx: Context, value: LastSync): void {
-  const file = lastSyncFile(ctx);
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(tmp, JSON.stringify(value));
-    renameSync(tmp, file);
-  } catch {
-    rmSync(tmp, { force: true });
-  }
+  writeJson(lastSyncFile(ctx), value);
 }

@@ -1,5 +1,5 @@
+import { localStateFile, readJson, writeJson } from '../core/local-state.js';
 import type { Repo } from '../git/repo.js';
-import { localFile, readLocalJson, writeLocalJson } from './local.js';
 
 /**
  * A person's approval for an agent's session to push past the gate once (policy.agentOverride
@@ -19,13 +19,13 @@ export interface Approval {
 const FILE = 'approvals.json';
 
 export function listApprovals(repo: Repo): Approval[] {
-  const all = readLocalJson<{ approvals?: Approval[] }>(localFile(repo, FILE))?.approvals;
+  const all = readJson<{ approvals?: Approval[] }>(localStateFile(repo.commonDir, FILE))?.approvals;
   return Array.isArray(all) ? all : [];
 }
 
 export function addApproval(repo: Repo, approval: Approval): void {
   const kept = listApprovals(repo).filter((a) => a.session !== approval.session);
-  writeLocalJson(localFile(repo, FILE), { approvals: [...kept, approval] });
+  writeJson(localStateFile(repo.commonDir, FILE), { approvals: [...kept, approval] });
 }
 
 /** Takes the session's approval that still holds at `nowMs`, removing it (and expired ones). */
@@ -34,6 +34,7 @@ export function takeApproval(repo: Repo, session: string, nowMs: number): Approv
   const holds = (a: Approval) => Date.parse(a.expiresAt) > nowMs;
   const found = all.find((a) => a.session === session && holds(a));
   const left = all.filter((a) => a !== found && holds(a));
-  if (found || left.length !== all.length) writeLocalJson(localFile(repo, FILE), { approvals: left });
+  if (found || left.length !== all.length)
+    writeJson(localStateFile(repo.commonDir, FILE), { approvals: left });
   return found;
 }
