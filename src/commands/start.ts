@@ -4,11 +4,10 @@ import { parse } from '../core/args.js';
 import { usageError } from '../core/errors.js';
 import { colors, print, printJson, warn } from '../core/output.js';
 import { validBranchName } from '../git/refs.js';
+import { foldedLine } from '../render/checkpoint.js';
 import { handoffJson, sessionJson } from '../render/json.js';
-
 import { sessionLine } from '../render/text.js';
-
-import { foldCheckpoints, foldedLine } from '../services/checkpoint.js';
+import { foldCheckpoints } from '../services/checkpoint-fold.js';
 
 import { latestHandoff } from '../services/handoff.js';
 

@@ -2,8 +2,9 @@ import { type Context, openContext } from '../context/context.js';
 import { findCurrentSession } from '../context/current-session.js';
 import { parse, RESEARCHER_FLAG } from '../core/args.js';
 import { colors, print, printJson, warn } from '../core/output.js';
+import { foldedLine } from '../render/checkpoint.js';
 import { list } from '../render/text.js';
-import { foldCheckpoints, foldedLine } from '../services/checkpoint.js';
+import { foldCheckpoints } from '../services/checkpoint-fold.js';
 import { type SessionBrief, sync } from '../services/sync.js';
 
 export async function run(argv: string[]): Promise<number> {

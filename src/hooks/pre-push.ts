@@ -5,7 +5,8 @@ import { warn } from '../core/output.js';
 import { remoteUrl } from '../git/config.js';
 import { resolveCommit } from '../git/repo.js';
 
-import { checkPush, gateReport, type PushTarget } from '../services/push-check.js';
+import { gateReport } from '../render/gate.js';
+import { checkPush, type PushTarget } from '../services/push-check.js';
 import { decideOverride, recordPush } from '../services/push-record.js';
 import { LOCAL, NOTES_REF } from '../store/refs.js';
 
