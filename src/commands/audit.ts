@@ -19,7 +19,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.json && values.format === 'markdown')
     throw usageError('--json and --format markdown contradict each other.');
   const sinceMs = values.since === undefined ? undefined : durationArg('--since', values.since);
-  const trail = auditTrail(await openContext(), sinceMs);
+  const trail = await auditTrail(await openContext(), sinceMs);
   if (format === 'json') printJson(trail);
   else print(auditMarkdown(trail));
   return 0;

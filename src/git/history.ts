@@ -1,3 +1,4 @@
+import { gitAsync } from './engine.js';
 import type { Repo } from './repo.js';
 import { git } from './run.js';
 

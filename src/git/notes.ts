@@ -1,3 +1,4 @@
+import { gitAsync } from './engine.js';
 import type { Repo } from './repo.js';
 import { git } from './run.js';
 
@@ -28,8 +29,8 @@ export function mergeNotes(repo: Repo, notesRef: string, from: string, env: Node
 }
 
 /** Every note on `notesRef`: the commit it is about and its text (two git processes, whatever the count). */
-export function allNotes(repo: Repo, notesRef: string): { commit: string; text: string }[] {
-  const list = git(['notes', `--ref=${notesRef}`, 'list'], { cwd: repo.top });
+export async function allNotes(repo: Repo, notesRef: string): Promise<{ commit: string; text: string }[]> {
+  const list = await gitAsync(['notes', `--ref=${notesRef}`, 'list'], { cwd: repo.top });
   if (list.status !== 0 || !list.stdout.trim()) return [];
   const pairs = list.stdout
     .trim()

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { gitAsync } from './engine.js';
 import type { Repo } from './repo.js';
 import { type GitResult, git } from './run.js';
 
@@ -20,11 +21,11 @@ export function addWorktree(
   target: string,
   branch: string,
   options: { create: boolean; start?: string; env?: NodeJS.ProcessEnv },
-): GitResult {
+): Promise<GitResult> {
   const args = options.create
     ? ['worktree', 'add', '-b', branch, '--end-of-options', target, options.start ?? 'HEAD']
     : ['worktree', 'add', '--end-of-options', target, branch];
-  return git(args, { cwd: repo.top, env: options.env });
+  return gitAsync(args, { cwd: repo.top, env: options.env });
 }
 
 /** Checks out `branch` in the worktree at `cwd`, creating it from `start` when asked. */
@@ -32,20 +33,20 @@ export function checkoutBranch(
   cwd: string,
   branch: string,
   options: { create: boolean; start?: string; env?: NodeJS.ProcessEnv },
-): GitResult {
+): Promise<GitResult> {
   const args = options.create
     ? ['checkout', '--quiet', '-b', branch, ...(options.start ? ['--end-of-options', options.start] : [])]
     : ['checkout', '--quiet', branch, '--'];
-  return git(args, { cwd, env: options.env });
+  return gitAsync(args, { cwd, env: options.env });
 }
 
-export function deleteBranch(repo: Repo, branch: string): boolean {
-  return git(['branch', '-q', '-D', '--end-of-options', branch], { cwd: repo.top }).status === 0;
+export async function deleteBranch(repo: Repo, branch: string): Promise<boolean> {
+  return (await gitAsync(['branch', '-q', '-D', '--end-of-options', branch], { cwd: repo.top })).status === 0;
 }
 
 /** Whether tracked files of the worktree at `cwd` have changes not committed. */
-export function hasUncommittedChanges(cwd: string): boolean {
-  return git(['status', '--porcelain', '--untracked-files=no'], { cwd }).stdout.trim() !== '';
+export async function hasUncommittedChanges(cwd: string): Promise<boolean> {
+  return (await gitAsync(['status', '--porcelain', '--untracked-files=no'], { cwd })).stdout.trim() !== '';
 }
 
 /** Rebases the branch checked out at `cwd` onto `onto`; on a conflict, the files and an abort. */

@@ -34,15 +34,17 @@ export interface AuditTrail {
 }
 
 /** Every event of the period (all of it without `sinceMs`), oldest first. */
-export function auditTrail(ctx: Context, sinceMs?: number): AuditTrail {
+export async function auditTrail(ctx: Context, sinceMs?: number): Promise<AuditTrail> {
   const until = now().toISOString();
   const since = sinceMs === undefined ? null : new Date(now().getTime() - sinceMs).toISOString();
-  const events = [
-    ...sessionEvents(ctx.repo),
-    ...gateEvents(ctx.repo),
-    ...noteEvents(ctx.repo),
-    ...leaseEvents(ctx.repo),
-  ]
+  const parts = await Promise.all([
+    sessionEvents(ctx.repo),
+    gateEvents(ctx.repo),
+    noteEvents(ctx.repo),
+    leaseEvents(ctx.repo),
+  ]);
+  const events = parts
+    .flat()
     .filter((e) => (!since || e.at >= since) && e.at <= until)
     .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.commit < b.commit ? -1 : 1));
   return { since, until, events };
@@ -54,12 +56,12 @@ const utc = (date: string) => {
 };
 
 /** Commits of a set of record refs: id, author time, subject, body (one git process). */
-function history(
+async function history(
   repo: Repo,
   globs: string[],
-): { commit: string; at: string; subject: string; body: unknown }[] {
+): Promise<{ commit: string; at: string; subject: string; body: unknown }[]> {
   const found = [];
-  for (const { sha: commit, at, message } of recordHistory(repo, globs)) {
+  for (const { sha: commit, at, message } of await recordHistory(repo, globs)) {
     const parsed = parseMessage('commit', message);
     if ('reason' in parsed) continue;
     found.push({ commit, at: utc(at), subject: parsed.subject, body: parsed.body });
@@ -67,9 +69,9 @@ function history(
   return found;
 }
 
-function sessionEvents(repo: Repo): AuditEvent[] {
+async function sessionEvents(repo: Repo): Promise<AuditEvent[]> {
   const events: AuditEvent[] = [];
-  for (const c of history(repo, [`${SESSIONS}*`, `${MIRRORED_SESSIONS}*`])) {
+  for (const c of await history(repo, [`${SESSIONS}*`, `${MIRRORED_SESSIONS}*`])) {
     const match = /^session (\S+): (.+)$/.exec(c.subject);
     const body = c.body as Record<string, unknown> | null;
     if (!match || !body || typeof body.researcher !== 'string') continue;
@@ -103,8 +105,8 @@ function sessionEvents(repo: Repo): AuditEvent[] {
   return events;
 }
 
-function gateEvents(repo: Repo): AuditEvent[] {
-  return gateEventCommits(repo).map(({ event: e, commit }) => ({
+async function gateEvents(repo: Repo): Promise<AuditEvent[]> {
+  return (await gateEventCommits(repo)).map(({ event: e, commit }) => ({
     at: e.at,
     kind: 'gate',
     action: e.forced ? `${e.action} (forced)` : e.action,
@@ -115,10 +117,10 @@ function gateEvents(repo: Repo): AuditEvent[] {
   }));
 }
 
-function leaseEvents(repo: Repo): AuditEvent[] {
+async function leaseEvents(repo: Repo): Promise<AuditEvent[]> {
   const events: AuditEvent[] = [];
   // A glob without a wildcard means everything *below* it, so name the one lease ref as a glob.
-  for (const c of history(repo, ['refs/consortium/lease[s]', `${MIRROR}lease[s]`])) {
+  for (const c of await history(repo, ['refs/consortium/lease[s]', `${MIRROR}lease[s]`])) {
     const change = (c.body as { change?: Record<string, unknown> } | null)?.change;
     if (!change || typeof change !== 'object') continue;
     const broke = Array.isArray(change.broke)
@@ -142,11 +144,11 @@ function leaseEvents(repo: Repo): AuditEvent[] {
 }
 
 /** Overrides are notes on the pushed commits: every note, local and fetched, read in bulk. */
-function noteEvents(repo: Repo): AuditEvent[] {
+async function noteEvents(repo: Repo): Promise<AuditEvent[]> {
   const events: AuditEvent[] = [];
   const seen = new Set<string>();
   for (const ref of [NOTES_REF, NOTES_MIRROR]) {
-    for (const { commit, text } of allNotes(repo, ref)) {
+    for (const { commit, text } of await allNotes(repo, ref)) {
       for (const entry of parseNote(text)) {
         if (entry.type !== 'override') continue;
         const key = `${commit}\0${JSON.stringify(entry)}`;

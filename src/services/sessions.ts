@@ -98,10 +98,10 @@ export async function startSession(ctx: Context, options: StartOptions): Promise
     const exists = refExists(ctx.repo, `refs/heads/${name}`);
     if (existsSync(target) && (!statSync(target).isDirectory() || readdirSync(target).length > 0))
       throw usageError(`${target} already exists: give --worktree a new folder (or an empty one).`);
-    const result = addWorktree(ctx.repo, target, name, { create: !exists, env });
+    const result = await addWorktree(ctx.repo, target, name, { create: !exists, env });
     if (result.status !== 0) {
       // git may have created the branch before failing on the folder: bad input changes nothing.
-      if (!exists) deleteBranch(ctx.repo, name);
+      if (!exists) await deleteBranch(ctx.repo, name);
       throw refusal(`Could not create the worktree ${target}: ${firstLine(result.stderr)}`);
     }
     worktree = realPath(target);
@@ -112,7 +112,7 @@ export async function startSession(ctx: Context, options: StartOptions): Promise
         ? sessionBranchName(ctx.config.sessions.branchPrefix, options.researcher, branchStamp(stamp))
         : options.branch.name;
     const exists = refExists(ctx.repo, `refs/heads/${name}`);
-    const result = checkoutBranch(ctx.repo.top, name, { create: !exists, env });
+    const result = await checkoutBranch(ctx.repo.top, name, { create: !exists, env });
     if (result.status !== 0) throw refusal(`Could not check out ${shown(name)}: ${firstLine(result.stderr)}`);
     branch = currentBranch(ctx.repo) ?? name;
   }

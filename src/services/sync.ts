@@ -181,7 +181,7 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
     gates,
     rebase: null,
   };
-  if (options.rebase) report.rebase = rebaseMine(ctx, branch, tracking);
+  if (options.rebase) report.rebase = await rebaseMine(ctx, branch, tracking);
   return report;
 }
 
@@ -288,7 +288,7 @@ function protocolChanges(ctx: Context, from: string | undefined, to: string | un
  * `sync --rebase`: rebases the current session's branch onto the default branch, in its
  * worktree. When that conflicts (or cannot start), everything is put back as it was.
  */
-function rebaseMine(ctx: Context, branchName: string, tracking: string): RebaseOutcome {
+async function rebaseMine(ctx: Context, branchName: string, tracking: string): Promise<RebaseOutcome> {
   const session = findCurrentSession(ctx, { quiet: true });
   const branch = session?.branch ?? ctx.branch;
   const onto = sha(ctx, tracking) ? tracking : `refs/heads/${branchName}`;
@@ -306,14 +306,14 @@ function rebaseMine(ctx: Context, branchName: string, tracking: string): RebaseO
   const checkedOut = checkedOutBranch(cwd);
   if (checkedOut !== branch)
     return result('refused', `${branch} is not checked out in ${cwd}; check it out to rebase it.`);
-  if (hasUncommittedChanges(cwd))
+  if (await hasUncommittedChanges(cwd))
     return result('refused', 'The worktree has uncommitted changes: commit them first; nothing was rebased.');
   const base = sha(ctx, onto);
   const head = sha(ctx, `refs/heads/${branch}`);
   if (!base || !head) return result('refused', `Cannot find ${onto} to rebase onto.`);
   if (isAncestor(ctx.repo, base, head)) return result('up-to-date', `${branch} already contains ${onto}.`);
   const env = { CONSORTIUM_STARTING: '1' };
-  const run = rebaseOnto(cwd, onto, env);
+  const run = await rebaseOnto(cwd, onto, env);
   if (run.ok) return result('rebased', `Rebased ${branch} onto ${result('rebased', '').onto}.`);
   const conflicts = run.conflicts;
   return result(

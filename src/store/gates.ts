@@ -149,10 +149,10 @@ function readTips(repo: Repo, refs: string[]): Map<string, Tip> {
  * Every gate record commit in the history of every writer (for the audit trail): the event
  * each commit added, with its commit id. One `git log` over both namespaces.
  */
-export function gateEventCommits(repo: Repo): { event: GateEvent; commit: string }[] {
+export async function gateEventCommits(repo: Repo): Promise<{ event: GateEvent; commit: string }[]> {
   const seen = new Set<string>();
   const found: { event: GateEvent; commit: string }[] = [];
-  for (const { sha, message } of recordHistory(repo, [`${GATES}*`, `${MIRRORED_GATES}*`])) {
+  for (const { sha, message } of await recordHistory(repo, [`${GATES}*`, `${MIRRORED_GATES}*`])) {
     const parsed = parseMessage('commit', message);
     if ('reason' in parsed) continue;
     const body = parsed.body as Partial<GatesRecord>;
