@@ -1,85 +1,78 @@
+import type { Octokit } from '@octokit/rest';
 import { version } from '../version.js';
 
 /**
- * The few GitHub REST calls `ci post` makes, with Node's own fetch: every request bounded in
- * time, pages followed through the Link header (bounded too), and failures kept as the HTTP
- * status so the caller can tell "this token cannot write" (403) from the rest.
+ * The GitHub REST API as `ci post` uses it, through Octokit (loaded only here): routes with
+ * their parameters, pagination, and retries of what may pass (5xx, rate limits), each request
+ * bounded in time. A failure is kept as the HTTP status, so the caller can tell "this token
+ * cannot write" (403) from the rest.
  */
 export class GitHubError extends Error {
   constructor(
     readonly status: number,
-    readonly method: string,
-    readonly path: string,
+    readonly route: string,
     detail: string,
   ) {
-    super(`GitHub answered ${status} to ${method} ${path}${detail ? `: ${detail}` : ''}`);
+    super(`GitHub answered ${status || 'nothing'} to ${route}${detail ? `: ${detail}` : ''}`);
   }
 }
 
 const REQUEST_TIMEOUT_MS = 20_000;
-const MAX_PAGES = 20;
+/** Retries stay short: the job waits on them, and a failure is reported, not hidden. */
+const RETRIES = 2;
+const RETRY_BASE_MS = 250;
+
+type Params = Record<string, unknown>;
 
 export class GitHub {
-  constructor(
-    private readonly apiUrl: string,
-    private readonly token: string,
-  ) {}
+  private constructor(private readonly octokit: Octokit) {}
 
-  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-    const { data } = await this.send<T>(method, this.url(path), body);
-    return data;
+  static async connect(apiUrl: string, token: string): Promise<GitHub> {
+    const [{ Octokit }, { retry }] = await Promise.all([
+      import('@octokit/rest'),
+      import('@octokit/plugin-retry'),
+    ]);
+    const Retrying = Octokit.plugin(retry);
+    const octokit = new Retrying({
+      auth: token,
+      baseUrl: apiUrl.replace(/\/+$/, ''),
+      userAgent: `git-consortium/${version}`,
+      retry: {
+        retries: RETRIES,
+        retryAfterBaseValue: RETRY_BASE_MS,
+        doNotRetry: [400, 401, 403, 404, 409, 422],
+      },
+      request: {
+        fetch: (url: string, init: RequestInit) =>
+          fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }),
+      },
+      log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+    });
+    return new GitHub(octokit as unknown as Octokit);
   }
 
-  /** Every item of a listing, following `Link: <...>; rel="next"`. */
-  async all<T = unknown>(path: string): Promise<T[]> {
-    const items: T[] = [];
-    let next: string | undefined = this.url(path);
-    for (let page = 0; next && page < MAX_PAGES; page++) {
-      const answer: { data: T[]; link?: string } = await this.send<T[]>('GET', next);
-      const { data, link } = answer;
-      if (!Array.isArray(data)) break;
-      items.push(...data);
-      next = /<([^>]+)>;\s*rel="next"/.exec(link ?? '')?.[1];
-    }
-    return items;
-  }
-
-  private url(path: string): string {
-    return `${this.apiUrl.replace(/\/+$/, '')}${path}`;
-  }
-
-  private async send<T>(method: string, url: string, body?: unknown): Promise<{ data: T; link?: string }> {
-    const path = url.startsWith(this.apiUrl) ? url.slice(this.apiUrl.replace(/\/+$/, '').length) : url;
-    let response: Response;
+  /** One request: `route` like 'PATCH /repos/{owner}/{repo}/issues/{issue_number}'. */
+  async request<T = unknown>(route: string, params: Params = {}): Promise<T> {
     try {
-      response = await fetch(url, {
-        method,
-        headers: {
-          accept: 'application/vnd.github+json',
-          authorization: `Bearer ${this.token}`,
-          'x-github-api-version': '2022-11-28',
-          'user-agent': `git-consortium/${version}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
+      return (await this.octokit.request(route, params)).data as T;
     } catch (error) {
-      const cause = (error as { cause?: { message?: string } }).cause?.message;
-      throw new GitHubError(0, method, path, cause ?? (error as Error).message);
+      throw failure(error, route);
     }
-    const text = await response.text();
-    let data: unknown = null;
-    try {
-      data = text ? JSON.parse(text) : null;
-    } catch {
-      data = text;
-    }
-    if (!response.ok) {
-      const message = (data as { message?: unknown } | null)?.message;
-      const detail = typeof message === 'string' ? message : text.slice(0, 200);
-      throw new GitHubError(response.status, method, path, detail);
-    }
-    return { data: data as T, link: response.headers.get('link') ?? undefined };
   }
+
+  /** Every item of a listing, page after page. */
+  async all<T = unknown>(route: string, params: Params = {}): Promise<T[]> {
+    try {
+      return (await this.octokit.paginate(route, { per_page: 100, ...params })) as T[];
+    } catch (error) {
+      throw failure(error, route);
+    }
+  }
+}
+
+function failure(error: unknown, route: string): GitHubError {
+  const e = error as { status?: unknown; message?: unknown; response?: { data?: { message?: unknown } } };
+  const status = typeof e.status === 'number' ? e.status : 0;
+  const message = e.response?.data?.message ?? e.message;
+  return new GitHubError(status, route, typeof message === 'string' ? message.split('\n')[0]! : '');
 }

@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { usageError } from '../core/errors.js';
 import { type CiReport, code, type Level } from '../render/ci-report.js';
 import { GitHub, GitHubError } from './github.js';
@@ -43,10 +43,11 @@ interface GitHubEnv {
   api: GitHub;
   repo: string;
   owner: string;
+  name: string;
   event: GitHubEvent;
 }
 
-function githubEnv(env: NodeJS.ProcessEnv): GitHubEnv {
+async function githubEnv(env: NodeJS.ProcessEnv): Promise<GitHubEnv> {
   const token = env.GITHUB_TOKEN;
   const repo = env.GITHUB_REPOSITORY;
   if (!token)
@@ -65,10 +66,12 @@ function githubEnv(env: NodeJS.ProcessEnv): GitHubEnv {
       );
     }
   }
+  const [owner, name] = repo.split('/') as [string, string];
   return {
-    api: new GitHub(apiUrl, token),
+    api: await GitHub.connect(apiUrl, token),
     repo,
-    owner: repo.split('/')[0]!,
+    owner,
+    name,
     event: event && typeof event === 'object' ? event : {},
   };
 }
@@ -77,7 +80,7 @@ export async function postReport(
   report: PostedReport,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<PostOutcome> {
-  const gh = githubEnv(env);
+  const gh = await githubEnv(env);
   const outcome: PostOutcome = { pullRequest: null, comment: null, issue: null, readOnly: null };
   try {
     outcome.pullRequest = await pullRequestOf(gh, report.branch);
@@ -90,10 +93,13 @@ export async function postReport(
       `The token of this run cannot write to ${gh.repo} (${error.message})` +
       (isFork(gh) ? ': this pull request comes from a fork, whose runs get a read-only token.' : '.') +
       ' The coordination report is in this job summary instead.';
-    writeSummaryNote(env, outcome.readOnly, report.markdown);
+    await writeSummaryNote(env, outcome.readOnly, report.markdown);
   }
   return outcome;
 }
+
+/** The repository's route parameters. */
+const where = (gh: GitHubEnv) => ({ owner: gh.owner, repo: gh.name });
 
 const isFork = (gh: GitHubEnv) => {
   const head = gh.event?.pull_request?.head?.repo?.full_name;
@@ -105,11 +111,12 @@ async function pullRequestOf(gh: GitHubEnv, branch: string | null): Promise<numb
   const fromEvent = gh.event?.pull_request?.number;
   if (typeof fromEvent === 'number' && Number.isInteger(fromEvent)) return fromEvent;
   if (!branch) return null;
-  const head = encodeURIComponent(`${gh.owner}:${branch}`);
-  const open = await gh.api.request<{ number?: unknown }[]>(
-    'GET',
-    `/repos/${gh.repo}/pulls?state=open&head=${head}&per_page=1`,
-  );
+  const open = await gh.api.request<{ number?: unknown }[]>('GET /repos/{owner}/{repo}/pulls', {
+    ...where(gh),
+    state: 'open',
+    head: `${gh.owner}:${branch}`,
+    per_page: 1,
+  });
   const number = Array.isArray(open) ? open[0]?.number : undefined;
   return typeof number === 'number' && Number.isInteger(number) ? number : null;
 }
@@ -120,14 +127,23 @@ async function upsertComment(
   report: PostedReport,
 ): Promise<NonNullable<PostOutcome['comment']>> {
   const body = `${COMMENT_MARKER}\n${report.markdown}`;
-  const comments = await gh.api.all<Comment>(`/repos/${gh.repo}/issues/${number}/comments?per_page=100`);
+  const comments = await gh.api.all<Comment>('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+    ...where(gh),
+    issue_number: number,
+  });
   const mine = comments.find((c) => typeof c?.body === 'string' && c.body.includes(COMMENT_MARKER));
   if (mine) {
     if (mine.body === body) return { action: 'unchanged', id: mine.id };
-    await gh.api.request('PATCH', `/repos/${gh.repo}/issues/comments/${mine.id}`, { body });
+    await gh.api.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', {
+      ...where(gh),
+      comment_id: mine.id,
+      body,
+    });
     return { action: 'updated', id: mine.id };
   }
-  const created = await gh.api.request<Comment>('POST', `/repos/${gh.repo}/issues/${number}/comments`, {
+  const created = await gh.api.request<Comment>('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+    ...where(gh),
+    issue_number: number,
     body,
   });
   return { action: 'created', id: created?.id };
@@ -141,9 +157,11 @@ async function syncIssue(
   markdown: string,
 ): Promise<PostOutcome['issue']> {
   const marker = issueMarker(branch);
-  const open = await gh.api.all<Issue>(
-    `/repos/${gh.repo}/issues?state=open&labels=${ISSUE_LABEL}&per_page=100`,
-  );
+  const open = await gh.api.all<Issue>('GET /repos/{owner}/{repo}/issues', {
+    ...where(gh),
+    state: 'open',
+    labels: ISSUE_LABEL,
+  });
   const mine = open.filter((i) => !i?.pull_request && typeof i?.body === 'string' && i.body.includes(marker));
   if (level === 'high') {
     const title = `Session coordination: high-severity conflicts on ${branch}`;
@@ -153,7 +171,8 @@ async function syncIssue(
       markdown;
     const [first] = mine;
     if (!first) {
-      const created = await gh.api.request<Issue>('POST', `/repos/${gh.repo}/issues`, {
+      const created = await gh.api.request<Issue>('POST /repos/{owner}/{repo}/issues', {
+        ...where(gh),
         title,
         body,
         labels: [ISSUE_LABEL],
@@ -161,15 +180,24 @@ async function syncIssue(
       return { action: 'opened', number: created?.number };
     }
     if (first.body === body && first.title === title) return { action: 'unchanged', number: first.number };
-    await gh.api.request('PATCH', `/repos/${gh.repo}/issues/${first.number}`, { title, body });
+    await gh.api.request('PATCH /repos/{owner}/{repo}/issues/{issue_number}', {
+      ...where(gh),
+      issue_number: first.number,
+      title,
+      body,
+    });
     return { action: 'updated', number: first.number };
   }
   let closed: PostOutcome['issue'] = null;
   for (const issue of mine) {
-    await gh.api.request('POST', `/repos/${gh.repo}/issues/${issue.number}/comments`, {
+    await gh.api.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+      ...where(gh),
+      issue_number: issue.number,
       body: `The coordination level of this branch dropped to **${level}**: closing.`,
     });
-    await gh.api.request('PATCH', `/repos/${gh.repo}/issues/${issue.number}`, {
+    await gh.api.request('PATCH /repos/{owner}/{repo}/issues/{issue_number}', {
+      ...where(gh),
+      issue_number: issue.number,
       state: 'closed',
       state_reason: 'completed',
     });
@@ -179,7 +207,7 @@ async function syncIssue(
 }
 
 /** Adds the note (and the report, unless `ci report` already put it there) to the job summary. */
-function writeSummaryNote(env: NodeJS.ProcessEnv, note: string, markdown: string): void {
+async function writeSummaryNote(env: NodeJS.ProcessEnv, note: string, markdown: string): Promise<void> {
   const file = env.GITHUB_STEP_SUMMARY;
   if (!file) {
     process.stderr.write(`${note}\n`);
@@ -191,7 +219,8 @@ function writeSummaryNote(env: NodeJS.ProcessEnv, note: string, markdown: string
   } catch {
     // not written yet
   }
-  appendFileSync(file, `\n> [!NOTE]\n> ${note}\n\n${current.includes(markdown) ? '' : markdown}`);
+  const { summary } = await import('@actions/core');
+  await summary.addRaw(`\n> [!NOTE]\n> ${note}\n\n${current.includes(markdown) ? '' : markdown}`).write();
 }
 
 /** Reads a report written by `ci report --format json --output F`. */

@@ -1,4 +1,4 @@
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { annotations, buildReport, type CiReport } from '../ci/report.js';
 import { openContext } from '../context/context.js';
@@ -42,16 +42,23 @@ async function report(argv: string[]): Promise<number> {
   if (values.output !== undefined) writeOut(values.output, text);
   else if (format === 'json') printJson(result);
   else process.stdout.write(text);
-  publishToActions(result);
+  await publishToActions(result);
   return EXIT.ok;
 }
 
-/** In a GitHub Actions job: the job summary, the `level` step output, and file annotations. */
-function publishToActions(r: CiReport): void {
+/**
+ * In a GitHub Actions job: the job summary and the `level` step output, through @actions/core
+ * (loaded only here), and the file annotations. @actions/core writes workflow commands to
+ * stdout, which is the report's own channel (`ci report --json`), so the annotations go to
+ * stderr, where the runner reads workflow commands too.
+ */
+async function publishToActions(r: CiReport): Promise<void> {
   const env = process.env;
-  if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, `${r.markdown}\n`);
-  if (env.GITHUB_OUTPUT) appendFileSync(env.GITHUB_OUTPUT, `level=${r.level}\n`);
-  // The runner reads workflow commands on stderr too; stdout stays the report's.
+  if (env.GITHUB_STEP_SUMMARY || env.GITHUB_OUTPUT) {
+    const core = await import('@actions/core');
+    if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(r.markdown, true).write();
+    if (env.GITHUB_OUTPUT) core.setOutput('level', r.level);
+  }
   if (env.GITHUB_ACTIONS === 'true') for (const line of annotations(r)) process.stderr.write(`${line}\n`);
 }
 

@@ -1,4 +1,3 @@
-import { gitAsync } from './engine.js';
 import type { Repo } from './repo.js';
 import { git } from './run.js';
 
