@@ -24,6 +24,22 @@ const main = new Map<Machine, string>();
 const extra = new Map<Machine, string[]>(machines.map((x) => [x, []]));
 const log: string[] = [];
 
+/**
+ * The random choices (which command, when to kill, the process or its group) come from one
+ * seeded generator, printed here, so that a failure can be replayed: FAULT_SEED=<n> npm test faults.
+ * The kill moments still depend on how fast the machine runs the commands.
+ */
+const SEED = Number(process.env.FAULT_SEED) || Math.floor(Date.now() % 2 ** 31);
+console.log(`fault test seed: FAULT_SEED=${SEED}`);
+let state = SEED;
+/** mulberry32: small, fast, and good enough to spread choices evenly. */
+function random(): number {
+  state = (state + 0x6d2b79f5) | 0;
+  let t = Math.imul(state ^ (state >>> 15), 1 | state);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
 test.before(() => {
   main.set(m.north, json(m.north, ['start', '-r', 'elena-vasquez', '--no-branch']).id);
   main.set(m.south, json(m.south, ['start', '-r', 'yuki-tanaka', '--no-branch']).id);
@@ -32,7 +48,7 @@ test.before(() => {
 /** One random command for a machine, mostly sync and lease acquire. */
 function pick(machine: Machine, i: number): string[] {
   const session = ['--session', main.get(machine)!];
-  const r = Math.random();
+  const r = random();
   const file = ['protocol/spec.md', 'protocol/**', 'src/shared.py', 'src/*.py'][i % 4]!;
   if (r < 0.4) return ['sync'];
   if (r < 0.75) return ['lease', 'acquire', file, ...session];
@@ -57,7 +73,7 @@ function runAndKill(machine: Machine, args: string[], ms: number): Promise<strin
     child.stdout!.on('data', (d) => {
       out += d;
     });
-    const group = Math.random() < 0.5;
+    const group = random() < 0.5;
     const timer = setTimeout(() => {
       try {
         if (group) process.kill(-child.pid!, 'SIGKILL');
@@ -96,7 +112,7 @@ test(`${KILLS} commands killed at random moments leave every repository consiste
   const moment = (args: string[]) => {
     const seen = took.get(args[0]!) ?? [];
     const usual = seen.length ? seen.reduce((a, b) => a + b, 0) / seen.length : 400;
-    return Math.floor(Math.random() * usual);
+    return Math.floor(random() * usual);
   };
   for (let i = 0; killed < KILLS && i < KILLS * 2; i++) {
     const outcomes = await Promise.all(

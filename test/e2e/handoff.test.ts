@@ -20,7 +20,8 @@ const SUMMARY = `Tightened the confidence intervals in the protocol spec.
 let elenaSession = '';
 let yukiSession = '';
 
-test('setup: Yuki changes a protocol file in a live session that Elena can see', () => {
+// Setup: Yuki changes a protocol file in a live session that Elena can see (it asserts nothing of its own: a failure here stops the file).
+test.before(() => {
   yukiSession = json(yuki, ['start', '-r', 'yuki-tanaka', '--intent', 'latency budget']).id;
   yuki.commit('Latency budget in the spec', { 'protocol/spec.md': '# Protocol\n\nlatency: 5ms\n' });
   must(yuki.gc(['heartbeat']));

@@ -18,7 +18,8 @@ const BRANCH = 'claude-elena-vasquez-20261125-100000';
 const all = (cwd?: string) => json(elena, ['status', '--all'], { cwd }).sessions as any[];
 const ours = (stderr: string) => stderr.split('\n').filter((l) => /git-consortium[ :(]/.test(l));
 
-test('setup', () => {
+// Setup (it asserts nothing of its own: a failure here stops the file).
+test.before(() => {
   must(elena.gc(['init']));
 });
 

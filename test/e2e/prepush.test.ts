@@ -20,7 +20,8 @@ const YUKI_BRANCH = 'claude-yuki-tanaka-20261125-090100';
 const ARIA_BRANCH = 'claude-aria-blackwood-20261125-090200';
 const onRemote = (ref: string) => must(aria.git(['ls-remote', 'origin', ref])).stdout.trim();
 
-test('setup: init in every clone', () => {
+// Setup: init in every clone (it asserts nothing of its own: a failure here stops the file).
+test.before(() => {
   for (const machine of [elena, yuki, aria]) must(machine.gc(['init']));
 });
 

@@ -35,7 +35,8 @@ const { m, cleanup } = consortium(['elena', 'yuki']);
 const { elena, yuki } = m;
 test.after(cleanup);
 
-test('setup: two live sessions that change the same protocol file, a lease, a gate unlocked', () => {
+// Setup: two live sessions that change the same protocol file, a lease, a gate unlocked (it asserts nothing of its own: a failure here stops the file).
+test.before(() => {
   for (const machine of [elena, yuki]) must(machine.gc(['init']));
   must(elena.gc(['start', '-r', 'elena-vasquez', '--intent', 'statistics']));
   elena.commit('Protocol: stricter statistics', { 'protocol/spec.md': '# Protocol\n\nELENA\n' });
