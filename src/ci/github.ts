@@ -18,9 +18,12 @@ export class GitHubError extends Error {
 }
 
 const REQUEST_TIMEOUT_MS = 20_000;
-/** Retries stay short: the job waits on them, and a failure is reported, not hidden. */
-const RETRIES = 2;
+/** One retry of a read that may pass (a 5xx, a rate limit): the job waits on it. */
+const READ_RETRIES = 1;
 const RETRY_BASE_MS = 250;
+/** Octokit's own list of answers never worth retrying, and a conflict. */
+const DO_NOT_RETRY = [400, 401, 403, 404, 409, 410, 422, 451];
+const MAX_PAGES = 20;
 
 type Params = Record<string, unknown>;
 
@@ -37,11 +40,7 @@ export class GitHub {
       auth: token,
       baseUrl: apiUrl.replace(/\/+$/, ''),
       userAgent: `git-consortium/${version}`,
-      retry: {
-        retries: RETRIES,
-        retryAfterBaseValue: RETRY_BASE_MS,
-        doNotRetry: [400, 401, 403, 404, 409, 422],
-      },
+      retry: { retries: READ_RETRIES, retryAfterBaseValue: RETRY_BASE_MS, doNotRetry: DO_NOT_RETRY },
       request: {
         fetch: (url: string, init: RequestInit) =>
           fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }),
@@ -53,17 +52,31 @@ export class GitHub {
 
   /** One request: `route` like 'PATCH /repos/{owner}/{repo}/issues/{issue_number}'. */
   async request<T = unknown>(route: string, params: Params = {}): Promise<T> {
+    // A write is never retried: GitHub may have acted on it already (a second comment, a second issue).
+    const write = !route.startsWith('GET ');
     try {
-      return (await this.octokit.request(route, params)).data as T;
+      return (await this.octokit.request(route, write ? { ...params, request: { retries: 0 } } : params))
+        .data as T;
     } catch (error) {
       throw failure(error, route);
     }
   }
 
-  /** Every item of a listing, page after page. */
+  /** Every item of a listing, page after page (at most MAX_PAGES of them). */
   async all<T = unknown>(route: string, params: Params = {}): Promise<T[]> {
+    let pages = 0;
     try {
-      return (await this.octokit.paginate(route, { per_page: 100, ...params })) as T[];
+      const page = (response: { data: unknown }, done: () => void) => {
+        if (++pages >= MAX_PAGES) done();
+        return response.data as T[];
+      };
+      // The route is ours and checked by the tests; Octokit's types know each route by name.
+      const paginate = this.octokit.paginate as unknown as (
+        route: string,
+        params: Params,
+        map: typeof page,
+      ) => Promise<T[]>;
+      return await paginate(route, { per_page: 100, ...params }, page);
     } catch (error) {
       throw failure(error, route);
     }
@@ -71,8 +84,13 @@ export class GitHub {
 }
 
 function failure(error: unknown, route: string): GitHubError {
-  const e = error as { status?: unknown; message?: unknown; response?: { data?: { message?: unknown } } };
-  const status = typeof e.status === 'number' ? e.status : 0;
+  const e = error as {
+    status?: unknown;
+    message?: unknown;
+    response?: { data?: { message?: unknown } };
+  };
+  // Octokit reports a request that got no answer (refused, timed out) as a 500 without a response.
+  const status = typeof e.status === 'number' && e.response ? e.status : 0;
   const message = e.response?.data?.message ?? e.message;
   return new GitHubError(status, route, typeof message === 'string' ? message.split('\n')[0]! : '');
 }

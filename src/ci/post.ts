@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { usageError } from '../core/errors.js';
 import { type CiReport, code, type Level } from '../render/ci-report.js';
 import { GitHub, GitHubError } from './github.js';
+import { appendSummary } from './summary.js';
 
 /**
  * `ci post` (SPEC section 11): the report on GitHub. Exactly one report comment per pull
@@ -219,8 +220,7 @@ async function writeSummaryNote(env: NodeJS.ProcessEnv, note: string, markdown: 
   } catch {
     // not written yet
   }
-  const { summary } = await import('@actions/core');
-  await summary.addRaw(`\n> [!NOTE]\n> ${note}\n\n${current.includes(markdown) ? '' : markdown}`).write();
+  await appendSummary(`\n> [!NOTE]\n> ${note}\n\n${current.includes(markdown) ? '' : markdown}`);
 }
 
 /** Reads a report written by `ci report --format json --output F`. */

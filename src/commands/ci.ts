@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { annotations, buildReport, type CiReport } from '../ci/report.js';
+import { appendSummary, setStepOutput } from '../ci/summary.js';
 import { openContext } from '../context/context.js';
 import { parse } from '../core/args.js';
 import { EXIT, environmentError, usageError } from '../core/errors.js';
@@ -53,13 +54,10 @@ async function report(argv: string[]): Promise<number> {
  * stderr, where the runner reads workflow commands too.
  */
 async function publishToActions(r: CiReport): Promise<void> {
-  const env = process.env;
-  if (env.GITHUB_STEP_SUMMARY || env.GITHUB_OUTPUT) {
-    const core = await import('@actions/core');
-    if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(r.markdown, true).write();
-    if (env.GITHUB_OUTPUT) core.setOutput('level', r.level);
-  }
-  if (env.GITHUB_ACTIONS === 'true') for (const line of annotations(r)) process.stderr.write(`${line}\n`);
+  await appendSummary(`${r.markdown}\n`);
+  await setStepOutput('level', r.level);
+  if (process.env.GITHUB_ACTIONS === 'true')
+    for (const line of annotations(r)) process.stderr.write(`${line}\n`);
 }
 
 function writeOut(file: string, text: string): void {

@@ -7,7 +7,8 @@ import { gitEnv } from './run.js';
  * says where the line lies and why). Loaded on first use, so that a hook, which never calls
  * it, does not pay the 25 to 50 ms it costs to load. Every call answers like run.ts's git(): an
  * exit code and both outputs, never a rejection for a non-zero exit, since the callers read
- * git's answer (a missing ref is exit 1, not an error). Network operations stay on run.ts:
+ * git's answer (a missing ref is exit 1, not an error). Its callers give git no stdin unless they
+ * pass `input`: none of its operations reads stdin. Network operations stay on run.ts:
  * simple-git stops a timed-out git with SIGINT to that one process, which leaves its ssh or
  * git-remote-http helper running.
  */
@@ -29,7 +30,23 @@ export async function gitAsync(
     // Likewise the variables git itself sets for its subcommands (GIT_EXEC_PATH) and the
     // user's own editor, pager, ssh and configuration settings, which git would honour.
     unsafe: {
+      // git's own abbreviation rule, not a stricter one leaked to hooks (GIT_TEST_DISALLOW_ABBREVIATED_OPTIONS).
+      allowAbbreviatedOptions: true,
       allowUnsafeExec: true,
+      allowUnsafeAlias: true,
+      allowUnsafeCredentialHelper: true,
+      allowUnsafeUrlRewrite: true,
+      allowUnsafeInclude: true,
+      allowUnsafeHooksPath: true,
+      allowUnsafeFsMonitor: true,
+      allowUnsafeFilter: true,
+      allowUnsafeMergeDriver: true,
+      allowUnsafeProtocolOverride: true,
+      allowUnsafePack: true,
+      allowUnsafeGpgProgram: true,
+      allowUnsafeSubmodule: true,
+      allowUnsafeCommandBinaries: true,
+      allowUnsafeDiffTextConv: true,
       allowUnsafeConfigPaths: true,
       allowUnsafeConfigEnvCount: true,
       allowUnsafeEditor: true,
@@ -48,9 +65,16 @@ export async function gitAsync(
     },
     ...(options.input !== undefined && { input: () => options.input! }),
   }).env(env);
-  const stdout = await git.raw(args);
+  let stdout: string;
+  try {
+    stdout = await git.raw(args);
+  } catch (error) {
+    // A refusal of simple-git's own (a guard, a spawn failure) is answered as git's would be.
+    return { status: 128, stdout: '', stderr: error instanceof Error ? error.message : String(error) };
+  }
   return {
-    status: answer?.exitCode ?? 0,
+    // A git killed by a signal has no exit code: a failure, as run.ts reports it.
+    status: typeof answer?.exitCode === 'number' ? answer.exitCode : 128,
     stdout,
     stderr: answer ? Buffer.concat(answer.stdErr).toString('utf8') : '',
   };

@@ -1,3 +1,4 @@
+import { gitAsync } from './engine.js';
 import type { Repo } from './repo.js';
 import { git } from './run.js';
 
@@ -53,12 +54,11 @@ export function commitIds(
 
 /** How many commits of `head` neither `start` nor any ref of `remote` holds. */
 export function countUnpushed(repo: Repo, head: string, start: string, remote: string): number {
-  const r = git(
-    ['rev-list', '--count', '--end-of-options', head, '--not', start, `--remotes=${remote}`, '--'],
-    {
-      cwd: repo.top,
-    },
-  );
+  // The revisions are commit ids from the records: no --end-of-options, after which rev-list
+  // would read --not as a revision.
+  const r = git(['rev-list', '--count', head, '--not', start, `--remotes=${remote}`, '--'], {
+    cwd: repo.top,
+  });
   return r.status === 0 ? Number(r.stdout.trim()) || 0 : 0;
 }
 
@@ -123,10 +123,16 @@ export function authoredCommits(repo: Repo, from: string, to: string): AuthoredC
 }
 
 /** Every commit in the history of the refs matching `globs`: id, author time and message. */
-export function recordHistory(repo: Repo, globs: string[]): { sha: string; at: string; message: string }[] {
-  const r = git(['log', '--format=%H%x00%aI%x00%B%x1e', ...globs.map((g) => `--glob=${g}`), '--'], {
-    cwd: repo.top,
-  });
+export async function recordHistory(
+  repo: Repo,
+  globs: string[],
+): Promise<{ sha: string; at: string; message: string }[]> {
+  const r = await gitAsync(
+    ['log', '--format=%H%x00%aI%x00%B%x1e', ...globs.map((g) => `--glob=${g}`), '--'],
+    {
+      cwd: repo.top,
+    },
+  );
   if (r.status !== 0) return [];
   const found: { sha: string; at: string; message: string }[] = [];
   for (const chunk of r.stdout.split('\x1e')) {

@@ -35,7 +35,7 @@ export function checkoutBranch(
   options: { create: boolean; start?: string; env?: NodeJS.ProcessEnv },
 ): Promise<GitResult> {
   const args = options.create
-    ? ['checkout', '--quiet', '-b', branch, ...(options.start ? ['--end-of-options', options.start] : [])]
+    ? ['checkout', '--quiet', '-b', branch, ...(options.start ? [options.start, '--'] : [])]
     : ['checkout', '--quiet', branch, '--'];
   return gitAsync(args, { cwd, env: options.env });
 }
@@ -50,17 +50,20 @@ export async function hasUncommittedChanges(cwd: string): Promise<boolean> {
 }
 
 /** Rebases the branch checked out at `cwd` onto `onto`; on a conflict, the files and an abort. */
-export function rebaseOnto(
+export async function rebaseOnto(
   cwd: string,
   onto: string,
   env?: NodeJS.ProcessEnv,
-): { ok: true } | { ok: false; conflicts: string[] } {
-  if (git(['rebase', '--quiet', '--no-autostash', '--end-of-options', onto], { cwd, env }).status === 0)
+): Promise<{ ok: true } | { ok: false; conflicts: string[] }> {
+  if (
+    (await gitAsync(['rebase', '--quiet', '--no-autostash', '--end-of-options', onto], { cwd, env }))
+      .status === 0
+  )
     return { ok: true };
-  const conflicts = git(['diff', '--name-only', '--diff-filter=U'], { cwd })
-    .stdout.split('\n')
+  const conflicts = (await gitAsync(['diff', '--name-only', '--diff-filter=U'], { cwd })).stdout
+    .split('\n')
     .filter(Boolean);
-  git(['rebase', '--abort'], { cwd, env });
+  await gitAsync(['rebase', '--abort'], { cwd, env });
   return { ok: false, conflicts };
 }
 

@@ -1,3 +1,4 @@
+import { environmentError } from '../core/errors.js';
 import { localStateFile, readJson, writeJson } from '../core/local-state.js';
 import type { Repo } from '../git/repo.js';
 
@@ -25,7 +26,10 @@ export function listApprovals(repo: Repo): Approval[] {
 
 export function addApproval(repo: Repo, approval: Approval): void {
   const kept = listApprovals(repo).filter((a) => a.session !== approval.session);
-  writeJson(localStateFile(repo.commonDir, FILE), { approvals: [...kept, approval] });
+  if (!writeJson(localStateFile(repo.commonDir, FILE), { approvals: [...kept, approval] }))
+    throw environmentError(
+      `The approval could not be written to ${localStateFile(repo.commonDir, FILE)}: nothing was approved.`,
+    );
 }
 
 /** Takes the session's approval that still holds at `nowMs`, removing it (and expired ones). */

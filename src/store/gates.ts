@@ -54,7 +54,11 @@ export function writerId(repo: Repo): string {
       .replace(/^-+|-+$/g, '')
       .slice(0, 40) || 'clone';
   const id = `${host}-${randomBytes(3).toString('hex')}`;
-  setLocalConfig(repo, 'consortium.writer', id);
+  try {
+    setLocalConfig(repo, 'consortium.writer', id);
+  } catch {
+    // A held config lock: the id is new each time until it can be kept, as before.
+  }
   return id;
 }
 
@@ -136,7 +140,13 @@ interface Tip {
 
 function readTips(repo: Repo, refs: string[]): Map<string, Tip> {
   const tips = new Map<string, Tip>();
-  for (const { ref, sha, type, message } of refContents(repo, refs)) {
+  let contents: ReturnType<typeof refContents> = [];
+  try {
+    contents = refContents(repo, refs);
+  } catch {
+    // refs that cannot be read are no tips: the gates replay what there is
+  }
+  for (const { ref, sha, type, message } of contents) {
     if (!refs.includes(ref)) continue;
     const parsed = parseMessage(type, message);
     const events = 'reason' in parsed ? [] : (eventsOf(parsed.body) ?? []);

@@ -66,6 +66,11 @@ test('handoff from stdin: every section of SPEC 8, the summary, the protocol fil
   const r = elena.gc(['handoff', '-'], { input: SUMMARY });
   assert.is(r.code, 0, r.stderr);
   const md = r.stdout;
+  assert.match(
+    md,
+    /Push branch claude-elena-vasquez-\S+: 1 commit not on the remote/,
+    'the unpushed work is counted',
+  );
   let last = -1;
   for (const section of HANDOFF_SECTIONS) {
     const at = md.indexOf(`\n${section}\n`);

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -138,6 +138,19 @@ test('ten start --shared processes at once in one clone: ten sessions, none lost
     );
   assert.is(must(elena.git(['fsck', '--no-progress'])).code, 0);
   for (const id of ids) must(elena.gc(['end', '--session', id]));
+});
+
+test("start --worktree with the user's own git settings in the environment works as git would", () => {
+  // A credential helper given through GIT_CONFIG_*: git honours it, and so must the toolkit.
+  const r = yuki.gc(
+    ['start', '-r', 'yuki-tanaka', '--worktree', path.join(yuki.world.root, 'yuki-env-wt'), '--json'],
+    {
+      env: { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'credential.helper', GIT_CONFIG_VALUE_0: 'store' },
+    },
+  );
+  assert.is(r.code, 0, r.stderr);
+  assert.ok(existsSync(path.join(yuki.world.root, 'yuki-env-wt', '.git')));
+  must(yuki.gc(['end', '--session', JSON.parse(r.stdout).id]));
 });
 
 test('start --worktree into a folder that exists is refused with exit 2, leaving no branch behind', () => {

@@ -124,17 +124,43 @@ test('no import cycles, type-only imports included', () => {
 });
 
 test('git is started from src/git/ alone: every other file calls its named operations', () => {
-  const raw = (i: Import) => i.names.some((n) => n === 'git' || n === 'gitOut' || n === 'gitNetwork');
+  const raw = (i: Import) => i.names.some((n) => ['git', 'gitOut', 'gitNetwork', 'gitAsync'].includes(n));
   const callers = [
     ...new Set(
       IMPORTS.filter((i) => i.to === 'git/run.ts' && !i.from.startsWith('git/') && raw(i)).map((i) => i.from),
     ),
   ].sort();
   assert.equal(callers, [], 'files outside src/git/ that call the raw runner (git, gitOut, gitNetwork)');
+  // The sandboxes of the demo and the tests run git as another machine's user: gitAs, there only.
+  const sandbox = IMPORTS.filter((i) => i.names.some((n) => n === 'gitAs' || n === 'gitAsChild'));
+  assert.equal([...new Set(sandbox.map((i) => i.from))], ['demo/world.ts']);
   for (const file of FILES.filter((f) => !f.startsWith('git/') && f !== 'core/process.ts')) {
     const text = readFileSync(path.join(SRC, file), 'utf8');
-    assert.not.match(text, /\bspawn(Sync)?\(\s*'git'/, `${file} starts git itself`);
+    assert.not.match(
+      text,
+      /\b(spawn(Sync)?|runBounded|execFile(Sync)?)\(\s*['"`]git['"`]/,
+      `${file} starts git itself`,
+    );
   }
+});
+
+test('each well-kept library stays where its layer is: simple-git in git/, Octokit and @actions in ci/', () => {
+  const packages = new Map<string, string[]>();
+  for (const file of FILES) {
+    const text = readFileSync(path.join(SRC, file), 'utf8');
+    for (const m of text.matchAll(/(?:from\s+|import\()'((?:@[^'/]+\/)?[^'./][^']*)'/g))
+      packages.set(m[1]!, [...(packages.get(m[1]!) ?? []), file]);
+  }
+  const where = (name: RegExp) => [...packages].filter(([p]) => name.test(p)).flatMap(([, files]) => files);
+  assert.ok(
+    where(/^simple-git$/).every((f) => f === 'git/engine.ts'),
+    where(/^simple-git$/).join(', '),
+  );
+  assert.ok(
+    where(/^@(octokit|actions)\//).every((f) => f.startsWith('ci/')),
+    where(/^@(octokit|actions)\//).join(', '),
+  );
+  assert.ok(where(/^@modelcontextprotocol\//).every((f) => f.startsWith('mcp/')));
 });
 
 test.run();
