@@ -27,7 +27,11 @@ export function writeJson(file: string, value: unknown, options: { pretty?: bool
     renameSync(temp, file);
     return true;
   } catch {
-    rmSync(temp, { force: true });
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // the folder itself is not there or not a folder: nothing was left behind
+    }
     return false;
   }
 }
