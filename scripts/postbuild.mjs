@@ -4,7 +4,8 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 
 chmodSync(new URL('../dist/cli.js', import.meta.url), 0o755);
 
-const { COMMANDS, COMMON } = await import('../dist/help.js');
+const { COMMON } = await import('../dist/help.js');
+const COMMANDS = await (await import('../dist/commands/registry.js')).allCommands();
 const { version } = await import('../dist/version.js');
 const esc = (text) =>
   text

@@ -1,39 +1,11 @@
 #!/usr/bin/env node
+import { allCommands, COMMANDS } from './commands/registry.js';
 /**
  * Dispatch only: find the command, load its module (and nothing else), run it, and turn
  * errors into a plain message and an exit code. Never a stack trace.
  */
 import { ConsortiumError, EXIT } from './core/errors.js';
-import { commandHelp, findHelp, generalHelp } from './help.js';
-
-type CommandModule = { run(argv: string[]): Promise<number | undefined> };
-
-const COMMANDS: Record<string, () => Promise<CommandModule>> = {
-  init: () => import('./commands/init.js'),
-  orient: () => import('./commands/orient.js'),
-  start: () => import('./commands/start.js'),
-  status: () => import('./commands/status.js'),
-  heartbeat: () => import('./commands/heartbeat.js'),
-  end: () => import('./commands/end.js'),
-  compact: () => import('./commands/compact.js'),
-  handoff: () => import('./commands/handoff.js'),
-  sync: () => import('./commands/sync.js'),
-  lease: () => import('./commands/lease.js'),
-  approve: () => import('./commands/approve.js'),
-  check: () => import('./commands/check.js'),
-  gates: () => import('./commands/gates.js'),
-  recover: () => import('./commands/recover.js'),
-  audit: () => import('./commands/audit.js'),
-  uninstall: () => import('./commands/uninstall.js'),
-  checkpoint: () => import('./commands/checkpoint.js'),
-  doctor: () => import('./commands/doctor.js'),
-  demo: () => import('./commands/demo.js'),
-  hook: () => import('./commands/hook.js'),
-  'claude-hook': () => import('./commands/claude-hook.js'),
-  mcp: () => import('./commands/mcp.js'),
-  ci: () => import('./commands/ci.js'),
-  share: () => import('./commands/share.js'),
-};
+import { commandHelp, generalHelp } from './help.js';
 
 const wantsHelp = (argv: string[]) => {
   const end = argv.indexOf('--');
@@ -43,7 +15,7 @@ const wantsHelp = (argv: string[]) => {
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h') {
-    process.stdout.write(`${generalHelp()}\n`);
+    process.stdout.write(`${generalHelp(await allCommands())}\n`);
     return EXIT.ok;
   }
   if (name === '--version' || name === '-v') {
@@ -53,13 +25,14 @@ async function main(argv: string[]): Promise<number> {
   }
   if (name === 'help') {
     const topic = rest[0];
-    const help = topic === undefined ? undefined : findHelp(topic);
+    const load = topic !== undefined && Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic] : undefined;
+    const help = load && (await load()).command;
     if (topic !== undefined && !help)
       throw new ConsortiumError(
         `There is no command ${JSON.stringify(topic)}. Run git consortium help for the list.`,
         EXIT.usage,
       );
-    process.stdout.write(`${help ? commandHelp(help) : generalHelp()}\n`);
+    process.stdout.write(`${help ? commandHelp(help) : generalHelp(await allCommands())}\n`);
     return EXIT.ok;
   }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
@@ -69,11 +42,11 @@ async function main(argv: string[]): Promise<number> {
       EXIT.usage,
     );
   }
+  const command = await load();
   if (name !== 'hook' && name !== 'claude-hook' && wantsHelp(rest)) {
-    process.stdout.write(`${commandHelp(findHelp(name)!)}\n`);
+    process.stdout.write(`${commandHelp(command.command)}\n`);
     return EXIT.ok;
   }
-  const command = await load();
   return (await command.run(rest)) ?? EXIT.ok;
 }
 

@@ -4,12 +4,34 @@ import { openContext } from '../context/context.js';
 import { requireCurrentSession } from '../context/current-session.js';
 import { requireIdentity } from '../context/identity.js';
 import { agentEnvironment } from '../core/agent.js';
-import { parse, RESEARCHER_FLAG } from '../core/args.js';
+import { parse } from '../core/args.js';
 import { iso } from '../core/clock.js';
+import type { CommandSpec } from '../core/command.js';
 import { durationArg, formatDuration } from '../core/duration.js';
 import { refusal, usageError } from '../core/errors.js';
 import { print, printJson } from '../core/output.js';
 import { addApproval } from '../store/approvals.js';
+
+/** What `approve` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'approve',
+  usage: ['approve --reason TEXT [--session ID] [--ttl DURATION] [-r ID] [--json]'],
+  summary: "let your agent's next blocked push through (a person's decision)",
+  details: `Under policy.agentOverride ask, an agent's push that the gate blocks goes through only with a
+person's approval. Run this in your own terminal, after looking at what blocks the push (git
+consortium check): it lets the next blocked push of the session (the current one, or --session)
+go past the gate once, within --ttl (default 30m), and the override that push makes records you
+as its approver, with your reason, for everyone (git consortium audit). It asks you to type yes,
+and it refuses to run under an agent or without a terminal. Under policy.agentOverride block an
+agent never pushes past the gate: push it yourself; under allow agents need no approval.`,
+  options: {
+    session: { type: 'string' },
+    reason: { type: 'string' },
+    ttl: { type: 'string' },
+    json: { type: 'boolean' },
+    researcher: { type: 'string', short: 'r' },
+  },
+} as const satisfies CommandSpec;
 
 /**
  * `approve`: a person lets their agent's session push past the gate once (policy.agentOverride
@@ -19,13 +41,7 @@ import { addApproval } from '../store/approvals.js';
 const DEFAULT_TTL_MS = 30 * 60_000;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('approve', argv, {
-    session: { type: 'string' },
-    reason: { type: 'string' },
-    ttl: { type: 'string' },
-    json: { type: 'boolean' },
-    ...RESEARCHER_FLAG,
-  });
+  const { values } = parse(command.name, argv, command.options);
   const agent = agentEnvironment();
   if (agent)
     throw refusal(

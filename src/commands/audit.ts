@@ -1,18 +1,30 @@
 import { openContext } from '../context/context.js';
 import { parse } from '../core/args.js';
+import type { CommandSpec } from '../core/command.js';
 import { durationArg } from '../core/duration.js';
 import { usageError } from '../core/errors.js';
 import { print, printJson } from '../core/output.js';
 import { auditMarkdown } from '../render/audit.js';
 import { auditTrail } from '../services/audit.js';
 
-/** `audit`: the audit trail (services/audit.ts) as Markdown or JSON. Reading only. */
-export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('audit', argv, {
+/** What `audit` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'audit',
+  usage: ['audit [--since D] [--format markdown|json] [--json]'],
+  summary: 'the audit trail: sessions, overrides, forced leases, gate changes, handoffs',
+  details: `Prints every session change (heartbeats aside), push override, forced lease, gate change,
+handoff and folded checkpoint of the period (--since D: the last D; default all history), read
+from the records' own history, each with the commit id a reviewer can verify with git show.`,
+  options: {
     since: { type: 'string' },
     format: { type: 'string' },
     json: { type: 'boolean' },
-  });
+  },
+} as const satisfies CommandSpec;
+
+/** `audit`: the audit trail (services/audit.ts) as Markdown or JSON. Reading only. */
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(command.name, argv, command.options);
   const format = values.json ? 'json' : (values.format ?? 'markdown');
   if (format !== 'markdown' && format !== 'json')
     throw usageError(`--format takes markdown or json, not ${JSON.stringify(values.format)}.`);

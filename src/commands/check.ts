@@ -1,5 +1,6 @@
 import { openContext } from '../context/context.js';
-import { parse, RESEARCHER_FLAG } from '../core/args.js';
+import { parse } from '../core/args.js';
+import type { CommandSpec } from '../core/command.js';
 import { refusal, usageError } from '../core/errors.js';
 import { colors, print, printJson, warn } from '../core/output.js';
 import { revisionsOf } from '../git/refs.js';
@@ -10,6 +11,23 @@ import { conflictLine } from '../render/text.js';
 
 import { checkPush, type PushTarget } from '../services/push-check.js';
 
+/** What `check` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'check',
+  usage: ['check [-r ID] [--json] [--no-fetch] [REVISION-RANGE]'],
+  summary: 'the conflicts a push would meet, without pushing',
+  details: `Runs the pre-push analysis on the commits of REVISION-RANGE (default: what the current
+branch would push) against the other live sessions: leases, protocol files, predicted merges and
+other researchers' workspaces, each with what policy does with it (block or warn). Like the gate
+it first brings the coordination state from the remote, bounded in time; --no-fetch uses what is
+known here. Exits 1 when there are conflicts.`,
+  options: {
+    json: { type: 'boolean' },
+    'no-fetch': { type: 'boolean' },
+    researcher: { type: 'string', short: 'r' },
+  },
+} as const satisfies CommandSpec;
+
 /**
  * `check [REVISION-RANGE]`: exactly the pre-push gate's analysis, without pushing. Default:
  * what the current branch would push (its commits the remote does not have). Like the gate it
@@ -17,12 +35,7 @@ import { checkPush, type PushTarget } from '../services/push-check.js';
  * what is known here). Exit 1 when there are conflicts.
  */
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    'check',
-    argv,
-    { json: { type: 'boolean' }, 'no-fetch': { type: 'boolean' }, ...RESEARCHER_FLAG },
-    [0, 1],
-  );
+  const { values, positionals } = parse(command.name, argv, command.options, [0, 1]);
   const ctx = await openContext(undefined, { researcher: values.researcher });
   const target = positionals[0] === undefined ? currentBranchTarget(ctx) : rangeTarget(ctx, positionals[0]);
   const check = await checkPush(ctx, [target], { fetch: !values['no-fetch'] });

@@ -4,9 +4,42 @@ import { annotations, buildReport, type CiReport } from '../ci/report.js';
 import { appendSummary, setStepOutput } from '../ci/summary.js';
 import { openContext } from '../context/context.js';
 import { parse } from '../core/args.js';
+import { type CommandSpec, pick } from '../core/command.js';
 import { EXIT, environmentError, usageError } from '../core/errors.js';
 import { print, printJson } from '../core/output.js';
 import { listVerbs } from './verbs.js';
+
+/** What `ci` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'ci',
+  usage: [
+    'ci report [--base REF] [--head REF] [--format markdown|json | --json] [--output F] [--no-fetch]',
+    'ci post [--report F] [--json]',
+  ],
+  summary: 'the coordination report of a branch or pull request, for GitHub Actions',
+  details: `report: for the pushed branch or pull request (GITHUB_HEAD_REF, GITHUB_REF, else --head or the
+branch checked out), compared with --base (default: the pull request's base, else the default
+branch): its researcher and session, the protocol files it changes and who they affect, its
+conflicts with the other live sessions (the pre-push gate's analysis, after fetching the
+coordination state unless --no-fetch), the gate graph as Mermaid, and a level: the highest
+severity found, or none. With GITHUB_STEP_SUMMARY set it appends the report there, with
+GITHUB_OUTPUT it sets the step output level, and inside GitHub Actions it prints
+::warning file=...:: annotations for the conflicted files (on stderr).
+post: posts the report (F: written by ci report --format json --output F; else computed now)
+through the GitHub REST API (GITHUB_TOKEN, GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_EVENT_PATH):
+one comment per pull request, kept up to date; on level high one open issue labelled
+session-coordination for the branch, closed when the level drops. A token that cannot write
+(a pull request from a fork) leaves a note in the job summary instead of failing.`,
+  options: {
+    base: { type: 'string' },
+    head: { type: 'string' },
+    format: { type: 'string' },
+    output: { type: 'string' },
+    json: { type: 'boolean' },
+    'no-fetch': { type: 'boolean' },
+    report: { type: 'string' },
+  },
+} as const satisfies CommandSpec;
 
 /**
  * `ci report` and `ci post` (SPEC section 11): what the GitHub workflow runs. The report is
@@ -17,21 +50,18 @@ export async function run(argv: string[]): Promise<number> {
   if (verb === 'report') return report(rest);
   if (verb === 'post') return post(rest);
   // A bare noun lists what it does (docs/cli.md).
-  if (verb === undefined) return listVerbs('ci');
+  if (verb === undefined) return listVerbs(command);
   throw usageError(
     `git consortium ci takes report or post, not ${JSON.stringify(verb)}. See git consortium help ci.`,
   );
 }
 
 async function report(argv: string[]): Promise<number> {
-  const { values } = parse('ci', argv, {
-    base: { type: 'string' },
-    head: { type: 'string' },
-    format: { type: 'string' },
-    output: { type: 'string' },
-    json: { type: 'boolean' },
-    'no-fetch': { type: 'boolean' },
-  });
+  const { values } = parse(
+    command.name,
+    argv,
+    pick(command, ['base', 'head', 'format', 'output', 'json', 'no-fetch']),
+  );
   const format = values.json ? 'json' : (values.format ?? 'markdown');
   if (format !== 'markdown' && format !== 'json')
     throw usageError(`--format takes markdown or json, not ${JSON.stringify(format)}.`);
@@ -69,7 +99,7 @@ function writeOut(file: string, text: string): void {
 }
 
 async function post(argv: string[]): Promise<number> {
-  const { values } = parse('ci', argv, { report: { type: 'string' }, json: { type: 'boolean' } });
+  const { values } = parse(command.name, argv, pick(command, ['report', 'json']));
   const { postReport, readReport } = await import('../ci/post.js');
   const posted = values.report
     ? readReport(values.report)

@@ -6,8 +6,23 @@ import {
   isEventName,
   parseEvent,
 } from '../claude/event.js';
+import type { CommandSpec } from '../core/command.js';
 import { ConsortiumError } from '../core/errors.js';
-import { commandHelp, findHelp } from '../help.js';
+import { commandHelp } from '../help.js';
+
+/** What `claude-hook` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'claude-hook',
+  usage: ['claude-hook SessionStart|PreToolUse|PostToolUse|PreCompact|SessionEnd'],
+  summary: 'entry point of the Claude Code hooks (event JSON on stdin)',
+  details: `Called by the Claude Code hooks that init --claude installs, with Claude Code's event JSON on
+stdin; answers in Claude Code's hook output format on stdout. SessionStart registers or resumes the
+conversation's session and returns the orientation and latest handoff; PreToolUse denies an edit of a
+file another session leases; PostToolUse records the file touched; PreCompact writes a handoff;
+SessionEnd ends the session. Never exits 2 (which would block the agent): a problem, malformed event
+JSON included, is a message on stderr and exit 1. CONSORTIUM=0 turns it off.`,
+  options: {},
+} as const satisfies CommandSpec;
 
 /**
  * Entry point of the Claude Code hooks: `git consortium claude-hook <EventName>` with the event
@@ -27,7 +42,7 @@ const STDIN_LIMIT_MS = 10_000;
 export async function run(argv: string[]): Promise<number> {
   const name = argv[0];
   if (name === '--help' || name === '-h') {
-    process.stdout.write(`${commandHelp(findHelp('claude-hook')!)}\n`);
+    process.stdout.write(`${commandHelp(command)}\n`);
     return 0;
   }
   if (name === undefined || !isEventName(name)) {

@@ -1,6 +1,7 @@
 import { openContext } from '../context/context.js';
 import { requireCurrentSession } from '../context/current-session.js';
 import { parse } from '../core/args.js';
+import type { CommandSpec } from '../core/command.js';
 import { refusal } from '../core/errors.js';
 import { print, printJson, warn } from '../core/output.js';
 import { handoffJson } from '../render/json.js';
@@ -9,11 +10,26 @@ import { writeHandoff } from '../services/handoff.js';
 
 import { endSession } from '../services/sessions.js';
 
-import { readSummary, SUMMARY_OPTIONS } from './handoff.js';
+import { readSummary } from './handoff.js';
+
+/** What `compact` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'compact',
+  usage: ['compact [--summary-file F | -] [--next TEXT]... [--session ID] [--json]'],
+  summary: 'write the handoff, then end the session',
+  details: `Writes the handoff of the current session (as handoff does), then ends it: what an agent's
+compaction or the end of a day calls. The next start and orient show that handoff.`,
+  options: {
+    'summary-file': { type: 'string' },
+    next: { type: 'string', multiple: true },
+    session: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+} as const satisfies CommandSpec;
 
 /** "compact current session": the handoff the next session starts from, then the end. */
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('compact', argv, SUMMARY_OPTIONS, [0, 1]);
+  const { values, positionals } = parse(command.name, argv, command.options, [0, 1]);
   const summary = readSummary(values['summary-file'], positionals[0], 'compact');
   const ctx = await openContext();
   const session = requireCurrentSession(ctx, values.session);

@@ -1,14 +1,28 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from '../core/args.js';
+import type { CommandSpec } from '../core/command.js';
 import { environmentError, usageError } from '../core/errors.js';
 import { print } from '../core/output.js';
 import { CHAPTERS } from '../demo/chapters.js';
 import { Narrator } from '../demo/story.js';
 import { SAMPLE_FILES, World } from '../demo/world.js';
 
+/** What `demo` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'demo',
+  usage: ['demo [--dir D]'],
+  summary: 'build a sandbox consortium and play a short story in it',
+  details: `Builds a bare remote and three researchers' clones of a small sample consortium in a
+temporary folder (or D), plays a scripted story and prints every step. The sandbox is left for
+you to explore.`,
+  options: {
+    dir: { type: 'string' },
+  },
+} as const satisfies CommandSpec;
+
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('demo', argv, { dir: { type: 'string' } });
+  const { values } = parse(command.name, argv, command.options);
   const started = Date.now();
   const dir = values.dir === undefined ? undefined : path.resolve(values.dir);
   if (dir !== undefined && existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) {

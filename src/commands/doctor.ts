@@ -4,6 +4,7 @@ import path from 'node:path';
 import { LOCAL_SETTINGS } from '../claude/install.js';
 import { fileRunsOurHooks } from '../claude/settings.js';
 import { parse } from '../core/args.js';
+import type { CommandSpec } from '../core/command.js';
 import { checkGateOwners } from '../core/config.js';
 import { ConsortiumError } from '../core/errors.js';
 import { loadConfig } from '../core/load-config.js';
@@ -23,6 +24,17 @@ import {
 import { NOTES_REF } from '../store/refs.js';
 import { hasRemote } from '../store/remote.js';
 
+/** What `doctor` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'doctor',
+  usage: ['doctor [--json]'],
+  summary: 'check git, hooks, configuration, remote and Claude Code files',
+  details: `Checks the git version, the configuration, hooks installed and active in every worktree of the repository, repository hooks added since init, the toolkit reachable by the hooks, notes settings, the remote, the Claude Code files and leftovers of the old scripts. Exits 3 when a check fails.`,
+  options: {
+    json: { type: 'boolean' },
+  },
+} as const satisfies CommandSpec;
+
 /**
  * `doctor`: what stands between this repository and working coordination. Each check is ok,
  * warn or fail; exit 3 when one fails (an environment problem), 0 otherwise.
@@ -35,7 +47,7 @@ interface Check {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('doctor', argv, { json: { type: 'boolean' } });
+  const { values } = parse(command.name, argv, command.options);
   const checks: Check[] = [];
   const add = (name: string, level: Level, message: string) => checks.push({ name, level, message });
 

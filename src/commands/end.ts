@@ -1,6 +1,7 @@
 import { openContext } from '../context/context.js';
 import { requireCurrentSession } from '../context/current-session.js';
 import { parse } from '../core/args.js';
+import type { CommandSpec } from '../core/command.js';
 import { print, printJson, warn } from '../core/output.js';
 import { sessionJson } from '../render/json.js';
 
@@ -8,8 +9,20 @@ import { endSession } from '../services/sessions.js';
 
 import { viewOf } from '../services/view.js';
 
+/** What `end` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'end',
+  usage: ['end [--session ID] [--json]'],
+  summary: 'end the current session and release its leases',
+  details: `Ends the current session (or the one named) and releases its leases.`,
+  options: {
+    session: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+} as const satisfies CommandSpec;
+
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('end', argv, { session: { type: 'string' }, json: { type: 'boolean' } });
+  const { values } = parse(command.name, argv, command.options);
   const ctx = await openContext();
   const session = requireCurrentSession(ctx, values.session);
   const ended = await endSession(ctx, session);

@@ -2,6 +2,7 @@ import type { GateStatus } from '../analysis/gates.js';
 import { openContext } from '../context/context.js';
 import { requireIdentity } from '../context/identity.js';
 import { parse } from '../core/args.js';
+import type { CommandSpec } from '../core/command.js';
 import { usageError } from '../core/errors.js';
 import { type Colors, colors, print, printJson, warn } from '../core/output.js';
 import { gateJson } from '../render/json.js';
@@ -10,19 +11,31 @@ import { gatesMermaid } from '../render/mermaid.js';
 
 import { changeGate, gatesView } from '../services/gates.js';
 
+/** What `gates` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'gates',
+  usage: [
+    'gates [list] [--json | --mermaid]',
+    'gates unlock G [--note TEXT] [--force] [-r ID]',
+    'gates reopen G [--note TEXT] [--force] [-r ID]',
+  ],
+  summary: 'the gate-and-key framework: status, unlock, reopen',
+  details: `Lists every gate with its owner, requirements and status. Only the owner unlocks a gate, and
+only once every required gate is unlocked; reopening likewise needs the owner. --force overrides
+and is recorded with the rule it broke. Every change is kept (action, by, at, note, forced) and
+shared through sync; when machines disagree, the later change wins (ties by event id).
+--mermaid prints the dependency graph as a Mermaid flowchart for a pull request.`,
+  options: {
+    json: { type: 'boolean' },
+    mermaid: { type: 'boolean' },
+    note: { type: 'string' },
+    force: { type: 'boolean' },
+    researcher: { type: 'string', short: 'r' },
+  },
+} as const satisfies CommandSpec;
+
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    'gates',
-    argv,
-    {
-      json: { type: 'boolean' },
-      mermaid: { type: 'boolean' },
-      note: { type: 'string' },
-      force: { type: 'boolean' },
-      researcher: { type: 'string', short: 'r' },
-    },
-    [0, 2],
-  );
+  const { values, positionals } = parse(command.name, argv, command.options, [0, 2]);
   const [verb = 'list', gate] = positionals;
   if (verb === 'list') {
     if (gate !== undefined)

@@ -4,30 +4,43 @@ import { openContext } from '../context/context.js';
 import { requireCurrentSession } from '../context/current-session.js';
 import { requireIdentity } from '../context/identity.js';
 import { parse } from '../core/args.js';
+import type { CommandSpec } from '../core/command.js';
 import { usageError } from '../core/errors.js';
 import { print, printJson, warn } from '../core/output.js';
 import { handoffJson } from '../render/json.js';
 
 import { latestHandoff, writeHandoff } from '../services/handoff.js';
 
-const MAX_SUMMARY = 200_000;
+/** What `handoff` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'handoff',
+  usage: [
+    'handoff [--summary-file F | -] [--next TEXT]... [--session ID] [--json]',
+    'handoff show [--researcher ID] [--json]   (also: handoff --show)',
+  ],
+  summary: 'write or show the structured handoff of a session',
+  details: `Writes a Markdown handoff for the current session: what changed since it started, protocol
+impact, gates, open conflicts and leases, the summary given and next steps. The summary comes
+from --summary-file F, or from stdin with - ; a "Next steps" section in it, and each --next,
+become the Next steps. It is stored with the session and as a note on its head commit.
+Without a summary of its own, a handoff keeps the summary and next steps of the session's last
+one, and says so. handoff show prints the latest handoff of a researcher (you, or --researcher ID).`,
+  options: {
+    show: { type: 'boolean' },
+    researcher: { type: 'string', short: 'r' },
+    'summary-file': { type: 'string' },
+    next: { type: 'string', multiple: true },
+    session: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+} as const satisfies CommandSpec;
 
-export const SUMMARY_OPTIONS = {
-  'summary-file': { type: 'string' },
-  next: { type: 'string', multiple: true },
-  session: { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
+const MAX_SUMMARY = 200_000;
 
 export async function run(argv: string[]): Promise<number> {
   // `handoff show` is the grammar's verb (docs/cli.md); `handoff --show` keeps working.
   if (argv[0] === 'show') argv = ['--show', ...argv.slice(1)];
-  const { values, positionals } = parse(
-    'handoff',
-    argv,
-    { ...SUMMARY_OPTIONS, show: { type: 'boolean' }, researcher: { type: 'string', short: 'r' } },
-    [0, 1],
-  );
+  const { values, positionals } = parse(command.name, argv, command.options, [0, 1]);
   if (values.show) {
     if (values['summary-file'] !== undefined || positionals.length || values.next)
       throw usageError('--show prints the latest handoff; it takes no summary.');

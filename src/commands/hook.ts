@@ -1,5 +1,15 @@
 import { agentEnvironment } from '../core/agent.js';
+import type { CommandSpec } from '../core/command.js';
 import { EXIT, usageError } from '../core/errors.js';
+
+/** What `hook` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'hook',
+  usage: ['hook <name> [args...]'],
+  summary: 'entry point of the installed git hooks',
+  details: `Called by the git hooks that init installs (post-checkout, post-commit, pre-push, post-merge); not meant to be run by hand.`,
+  options: {},
+} as const satisfies CommandSpec;
 
 /**
  * Entry point of the installed git hooks (hooks/<name> calls `git-consortium hook <name>`).

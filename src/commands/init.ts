@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { parse } from '../core/args.js';
+import type { CommandSpec } from '../core/command.js';
 import type { Config, Researcher } from '../core/config.js';
 import { environmentError } from '../core/errors.js';
 import { loadConfig } from '../core/load-config.js';
@@ -10,18 +11,33 @@ import { researchersOf } from '../core/workspaces.js';
 import { openRepo, type Repo } from '../git/repo.js';
 import { findLeftovers, installHooks, removeLeftovers, worktreesOf } from '../services/install.js';
 
+/** What `init` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'init',
+  usage: ['init [--claude] [--github] [--force] [--json]'],
+  summary: 'set up this repository: configuration, git hooks, notes settings',
+  details: `Writes consortium.config.yaml (from the workspace folders it finds, keeping an existing
+configuration), installs the git hooks with husky in <git dir>/consortium/hooks (active in every
+worktree of the repository; hooks it already had in .git/hooks or .husky/ keep running), sets
+notes.rewriteRef so notes follow rebases and amends, and removes the old scripts' .claude-session-*
+lock files and refs/claude/session-* refs. --claude adds the Claude Code files, --github the
+GitHub Actions workflow; --force replaces files of the same name and reinstalls the hooks.
+Running it twice changes nothing the second time. The hooks are off with CONSORTIUM=0 or HUSKY=0.`,
+  options: {
+    claude: { type: 'boolean' },
+    github: { type: 'boolean' },
+    force: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+} as const satisfies CommandSpec;
+
 /**
  * `git consortium init`: configuration, hooks (with husky), notes settings, takeover from
  * the consortium's old scripts, and with --claude / --github the integration files. Each step
  * changes only what is not already as it should be, so a second run changes nothing.
  */
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('init', argv, {
-    claude: { type: 'boolean' },
-    github: { type: 'boolean' },
-    force: { type: 'boolean' },
-    json: { type: 'boolean' },
-  });
+  const { values } = parse(command.name, argv, command.options);
   const repo = openRepo();
   // An invalid configuration stops init before anything is written (exit 2, naming the key).
   const config = await loadConfig(repo.top);

@@ -1,10 +1,38 @@
 import { openContext } from '../context/context.js';
 import { requireCurrentSession } from '../context/current-session.js';
 import { parse } from '../core/args.js';
+import { type CommandSpec, pick } from '../core/command.js';
 import { durationArg } from '../core/duration.js';
 import { refusal, usageError } from '../core/errors.js';
 import { colors, print, printJson, warn } from '../core/output.js';
 import { acquireLeases, currentLeases, leasePattern, releaseLeases } from '../services/leases.js';
+
+/** What `lease` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'lease',
+  usage: [
+    'lease acquire PATH... [--ttl D] [--reason TEXT] [--force --reason TEXT] [--session ID] [--json]',
+    'lease release PATH... | --all [--session ID] [--json]',
+    'lease list [--json]',
+  ],
+  summary: 'exclusive advisory leases on files and patterns',
+  details: `A lease is held by a session on a path or a pattern (minimatch, from the top of the
+repository; a folder means everything below it), renewed by the session's heartbeats, and
+expires after --ttl (default sessions.leaseTtl); ending the session releases it. Overlapping
+leases of two sessions are never both granted, even from two machines at once: the remote
+decides. A refusal (exit 1) says who holds it, since when and until when. --force breaks
+another session's lease; it needs --reason, and who, when and why are recorded. Acquiring and
+releasing need the remote (exit 3 when it cannot be reached). list shows the leases known here
+(after the last sync).`,
+  options: {
+    ttl: { type: 'string' },
+    reason: { type: 'string' },
+    force: { type: 'boolean' },
+    session: { type: 'string' },
+    json: { type: 'boolean' },
+    all: { type: 'boolean' },
+  },
+} as const satisfies CommandSpec;
 
 /** `lease acquire|release|list`: argument handling and rendering only; services/leases.ts decides. */
 export async function run(argv: string[]): Promise<number> {
@@ -19,15 +47,9 @@ export async function run(argv: string[]): Promise<number> {
 
 async function acquire(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
-    'lease',
+    command.name,
     argv,
-    {
-      ttl: { type: 'string' },
-      reason: { type: 'string' },
-      force: { type: 'boolean' },
-      session: { type: 'string' },
-      json: { type: 'boolean' },
-    },
+    pick(command, ['ttl', 'reason', 'force', 'session', 'json']),
     [1, 256],
   );
   const ttlMs = values.ttl === undefined ? undefined : durationArg('--ttl', values.ttl);
@@ -62,9 +84,9 @@ async function acquire(argv: string[]): Promise<number> {
 
 async function release(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
-    'lease',
+    command.name,
     argv,
-    { all: { type: 'boolean' }, session: { type: 'string' }, json: { type: 'boolean' } },
+    pick(command, ['all', 'session', 'json']),
     [0, 256],
   );
   if (!values.all && positionals.length === 0)
@@ -90,7 +112,7 @@ async function release(argv: string[]): Promise<number> {
 }
 
 async function list(argv: string[]): Promise<number> {
-  const { values } = parse('lease', argv, { json: { type: 'boolean' } });
+  const { values } = parse(command.name, argv, pick(command, ['json']));
   const ctx = await openContext();
   const leases = currentLeases(ctx);
   if (values.json) {

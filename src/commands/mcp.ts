@@ -1,9 +1,30 @@
 import { parse } from '../core/args.js';
+import { type CommandSpec, pick } from '../core/command.js';
 import { EXIT, usageError } from '../core/errors.js';
 import { colors, print, printJson } from '../core/output.js';
 import type { HealthReport, ServerHealth } from '../mcp/health.js';
 import type { McpSyncResult } from '../mcp/sync.js';
 import { listVerbs } from './verbs.js';
+
+/** What `mcp` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'mcp',
+  usage: ['mcp health [--json]', 'mcp sync [--json]', 'mcp serve'],
+  summary: 'MCP health check, MCP-resilient sync, and the MCP server',
+  details: `health: a real MCP handshake (initialize, initialized, ping) with every server of .mcp.json
+(stdio and HTTP) within mcp.timeout; a server that does not answer in time is stopped. Prints
+each server's name, version, protocol and latency, and the mode: mcp (all healthy), hybrid
+(some), git (none, or none configured). Exits 0 when no server failed, 1 otherwise.
+sync: health, then git sync whatever the health; if git cannot be used either, an emergency
+checkpoint. Prints the mode and what it did; exits 0 when the sync or the checkpoint saved
+the state, 3 when neither could.
+serve: an MCP server over stdio for agents, with the tools status, orient, may_edit,
+lease_acquire, lease_release, handoff, sync and gates. Add it to .mcp.json as
+{"command": "git", "args": ["consortium", "mcp", "serve"]}.`,
+  options: {
+    json: { type: 'boolean' },
+  },
+} as const satisfies CommandSpec;
 
 /**
  * `mcp health | sync | serve` (SPEC section 10). The MCP SDK is loaded only here, and only
@@ -17,13 +38,13 @@ export async function run(argv: string[]): Promise<number> {
     case 'sync':
       return sync(rest);
     case 'serve': {
-      parse('mcp', rest, {});
+      parse(command.name, rest, pick(command, []));
       const { serve } = await import('../mcp/server.js');
       await serve();
       return EXIT.ok;
     }
     case undefined:
-      return listVerbs('mcp');
+      return listVerbs(command);
     default:
       throw usageError(
         `git consortium mcp takes health, sync or serve, not ${JSON.stringify(verb)}. See git consortium help mcp.`,
@@ -32,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 async function health(argv: string[]): Promise<number> {
-  const { values } = parse('mcp', argv, { json: { type: 'boolean' } });
+  const { values } = parse(command.name, argv, command.options);
   const [{ locateProject }, { readServers }, { checkHealth }] = await Promise.all([
     import('../mcp/sync.js'),
     import('../mcp/servers.js'),
@@ -47,7 +68,7 @@ async function health(argv: string[]): Promise<number> {
 }
 
 async function sync(argv: string[]): Promise<number> {
-  const { values } = parse('mcp', argv, { json: { type: 'boolean' } });
+  const { values } = parse(command.name, argv, command.options);
   const { mcpSync } = await import('../mcp/sync.js');
   const result = await mcpSync(process.cwd(), { json: !!values.json });
   if (values.json) printJson(result);

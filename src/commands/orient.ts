@@ -2,6 +2,7 @@ import { blockedBy, type GateStatus } from '../analysis/gates.js';
 import { openContext } from '../context/context.js';
 import { type Identity, requireIdentity } from '../context/identity.js';
 import { parse } from '../core/args.js';
+import type { CommandSpec } from '../core/command.js';
 import { ConsortiumError, EXIT } from '../core/errors.js';
 import { type Colors, colors, print, printJson } from '../core/output.js';
 import { orientationJson } from '../render/json.js';
@@ -10,16 +11,29 @@ import { sessionLine } from '../render/text.js';
 
 import { orientationOf } from '../services/orientation.js';
 
+/** What `orient` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'orient',
+  usage: ['orient [-r ID] [--json]'],
+  summary: 'who I am, my gates, sessions, latest handoff and alerts',
+  details: `Prints the researcher you are (and how that was decided), name, role, workspace, an excerpt
+of your context file, the gates you own (with status and whether they are ready), the gates you
+wait on and those waiting on you, your active sessions and everyone else's, your latest handoff,
+and alerts: conflicts involving you, and what changed since your last look here (gates unlocked
+or reopened by others, protocol files changed by others). Always exits 0.`,
+  options: {
+    researcher: { type: 'string', short: 'r' },
+    json: { type: 'boolean' },
+  },
+} as const satisfies CommandSpec;
+
 /**
  * Who I am and where things stand for me: identity, context excerpt, my gates, sessions, my
  * latest handoff and what changed since my last look. An agent reads --json at the start of a
  * conversation and after every compaction; a person reads the text.
  */
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('orient', argv, {
-    researcher: { type: 'string', short: 'r' },
-    json: { type: 'boolean' },
-  });
+  const { values } = parse(command.name, argv, command.options);
   const ctx = await openContext();
   // orient always exits 0 (SPEC section 6): without an identity it says how to give one.
   let identity: Identity;

@@ -1,8 +1,28 @@
 import { openContext } from '../context/context.js';
-import { parse, RESEARCHER_FLAG } from '../core/args.js';
+import { parse } from '../core/args.js';
+import type { CommandSpec } from '../core/command.js';
 import { durationArg } from '../core/duration.js';
 import { colors, print, printJson, warn } from '../core/output.js';
 import { type RecoverAction, recover } from '../services/recover.js';
+
+/** What `recover` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'recover',
+  usage: ['recover [-r ID] [--dry-run] [--older-than D] [--prune D] [--json]'],
+  summary: 'end stale and orphaned sessions, clear leftover locks',
+  details: `Ends sessions with no heartbeat for D (default sessions.staleAfter) and sessions of this
+machine whose worktree or branch is gone, releases their leases, removes lock files that killed
+processes left under the toolkit's refs and the old .claude-session-* files, and reports each
+thing it did. --prune D also deletes ended and merged sessions finished more than D ago, here
+and on the remote. --dry-run reports and changes nothing.`,
+  options: {
+    'dry-run': { type: 'boolean' },
+    'older-than': { type: 'string' },
+    prune: { type: 'string' },
+    json: { type: 'boolean' },
+    researcher: { type: 'string', short: 'r' },
+  },
+} as const satisfies CommandSpec;
 
 const VERB: Record<RecoverAction['action'], [done: string, planned: string]> = {
   'end-session': ['Ended session', 'Would end session'],
@@ -14,13 +34,7 @@ const VERB: Record<RecoverAction['action'], [done: string, planned: string]> = {
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('recover', argv, {
-    'dry-run': { type: 'boolean' },
-    'older-than': { type: 'string' },
-    prune: { type: 'string' },
-    json: { type: 'boolean' },
-    ...RESEARCHER_FLAG,
-  });
+  const { values } = parse(command.name, argv, command.options);
   const olderThan =
     values['older-than'] === undefined ? undefined : durationArg('--older-than', values['older-than']);
   const pruneMs = values.prune === undefined ? undefined : durationArg('--prune', values.prune);

@@ -1,6 +1,17 @@
 import { openContext } from '../context/context.js';
+import type { CommandSpec } from '../core/command.js';
 import { LOCAL, NOTES_REF } from '../store/refs.js';
 import { pushRefs } from '../store/remote.js';
+
+/** What `share` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'share',
+  usage: ['share REF...'],
+  summary: 'push coordination refs to the remote (used in the background)',
+  details: `Internal: pushes the named coordination refs, bounded in time.`,
+  hidden: true,
+  options: {},
+} as const satisfies CommandSpec;
 
 /** Internal: pushes coordination refs (run detached by hooks and heartbeats). */
 export async function run(argv: string[]): Promise<number> {

@@ -1,6 +1,7 @@
 import { openContext } from '../context/context.js';
 import { requireIdentity } from '../context/identity.js';
 import { parse } from '../core/args.js';
+import type { CommandSpec } from '../core/command.js';
 import { usageError } from '../core/errors.js';
 import { colors, print, printJson, warn } from '../core/output.js';
 import { validBranchName } from '../git/refs.js';
@@ -16,9 +17,22 @@ import { type StartOptions, startSession } from '../services/sessions.js';
 import { viewOf } from '../services/view.js';
 import type { Agent } from '../store/sessions.js';
 
-export async function run(argv: string[]): Promise<number> {
-  const { args, worktree } = takeWorktree(argv);
-  const { values } = parse('start', args, {
+/** What `start` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'start',
+  usage: [
+    'start [-r ID] [--intent TEXT] [--branch NAME | --no-branch] [--worktree [PATH]] [--shared] [--json]',
+    'start --agent claude-code --agent-session ID [options]',
+  ],
+  summary: 'register a session and create its branch',
+  details: `Registers a session for you, creates and checks out its branch
+<prefix><researcher>-<yyyymmdd-hhmmss> (UTC) unless --branch names one or --no-branch keeps the
+current branch, and shares it with the remote when the remote answers within a few seconds.
+Refuses (exit 1) when another active session already works on this worktree and branch, unless
+--shared. --worktree [PATH] starts the session in a new linked worktree.`,
+  options: {
+    // Its value is optional, which Node's parser cannot express: takeWorktree reads it first.
+    worktree: { type: 'string' },
     researcher: { type: 'string', short: 'r' },
     intent: { type: 'string' },
     branch: { type: 'string' },
@@ -27,7 +41,12 @@ export async function run(argv: string[]): Promise<number> {
     agent: { type: 'string' },
     'agent-session': { type: 'string' },
     json: { type: 'boolean' },
-  });
+  },
+} as const satisfies CommandSpec;
+
+export async function run(argv: string[]): Promise<number> {
+  const { args, worktree } = takeWorktree(argv);
+  const { values } = parse(command.name, args, command.options);
   if (values.branch !== undefined && values['no-branch'])
     throw usageError('--branch and --no-branch cannot be used together.');
   if (worktree !== undefined && values['no-branch'])

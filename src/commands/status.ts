@@ -1,7 +1,8 @@
 import { isLive } from '../analysis/state.js';
 import { openContext } from '../context/context.js';
 import { resolveIdentity } from '../context/identity.js';
-import { parse, RESEARCHER_FLAG } from '../core/args.js';
+import { parse } from '../core/args.js';
+import type { CommandSpec } from '../core/command.js';
 import { colors, print, printJson, warn } from '../core/output.js';
 import { sessionJson } from '../render/json.js';
 
@@ -12,13 +13,27 @@ import { fetchSessionBranches } from '../services/predict.js';
 import { coordinationView } from '../services/view.js';
 import { fetchCoordination } from '../store/remote.js';
 
-export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('status', argv, {
+/** What `status` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'status',
+  usage: ['status [-r ID] [--json] [--all] [--fetch]'],
+  summary: "every researcher's active sessions, leases and conflicts",
+  details: `Lists the active sessions of every researcher (all states with --all), the leases held and
+the conflicts between live sessions: lease, protocol, worktree, and merge (the committed work
+of two sessions that changed the same files, merged speculatively without touching any
+worktree: their pushed branches, or the heads their records hold, and your own branches).
+Reads local state only, unless --fetch first brings the remote's coordination state and the
+live sessions' pushed branches. Always exits 0.`,
+  options: {
     json: { type: 'boolean' },
     all: { type: 'boolean' },
     fetch: { type: 'boolean' },
-    ...RESEARCHER_FLAG,
-  });
+    researcher: { type: 'string', short: 'r' },
+  },
+} as const satisfies CommandSpec;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(command.name, argv, command.options);
   const ctx = await openContext(undefined, { researcher: values.researcher });
   if (values.fetch) {
     const fetched = await fetchCoordination(ctx.repo, ctx.config);

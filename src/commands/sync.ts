@@ -1,19 +1,35 @@
 import { type Context, openContext } from '../context/context.js';
 import { findCurrentSession } from '../context/current-session.js';
-import { parse, RESEARCHER_FLAG } from '../core/args.js';
+import { parse } from '../core/args.js';
+import type { CommandSpec } from '../core/command.js';
 import { colors, print, printJson, warn } from '../core/output.js';
 import { foldedLine } from '../render/checkpoint.js';
 import { list } from '../render/text.js';
 import { foldCheckpoints } from '../services/checkpoint-fold.js';
 import { type SessionBrief, sync } from '../services/sync.js';
 
-export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('sync', argv, {
+/** What `sync` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'sync',
+  usage: ['sync [-r ID] [--remote R] [--rebase] [--json]'],
+  summary: 'exchange coordination state with the remote and report what changed',
+  details: `Fetches and pushes the coordination refs and notes, merges notes written on other machines,
+fetches the default branch and reports what changed for you since the last sync: sessions
+started and ended elsewhere, sessions merged, protocol files changed upstream, gate changes.
+Marks sessions whose work the default branch contains as merged. An older copy of a session
+record never overwrites a newer one. --rebase also rebases your session branch on the default
+branch, leaving everything as it was if that conflicts (exit 1). Exits 3, changing nothing,
+when the remote cannot be reached.`,
+  options: {
     remote: { type: 'string' },
     rebase: { type: 'boolean' },
     json: { type: 'boolean' },
-    ...RESEARCHER_FLAG,
-  });
+    researcher: { type: 'string', short: 'r' },
+  },
+} as const satisfies CommandSpec;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(command.name, argv, command.options);
   const ctx = await openContext(undefined, { researcher: values.researcher });
   // Emergency checkpoints written while git was down go into their session records first
   // (no network needed), so this sync shares them too.

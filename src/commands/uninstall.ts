@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { uninstallClaude } from '../claude/install.js';
 import { parse } from '../core/args.js';
+import type { CommandSpec } from '../core/command.js';
 import { ConsortiumError } from '../core/errors.js';
 import { loadConfig } from '../core/load-config.js';
 import { print, printJson } from '../core/output.js';
@@ -8,12 +9,24 @@ import { researchersOf } from '../core/workspaces.js';
 import { openRepo } from '../git/repo.js';
 import { uninstallHooks, worktreesOf } from '../services/install.js';
 
+/** What `uninstall` is and takes: help, every --help, the man page and its argument parsing read this. */
+export const command = {
+  name: 'uninstall',
+  usage: ['uninstall [--json]'],
+  summary: "remove the toolkit's hooks and settings",
+  details: `Restores what init changed in the hooks setup (core.hooksPath, notes settings) as it was
+before the first init, and removes the hook bodies. The coordination refs and notes are left alone.`,
+  options: {
+    json: { type: 'boolean' },
+  },
+} as const satisfies CommandSpec;
+
 /**
  * Puts back the hooks setup init found, and takes our Claude Code hooks and MCP server out of
  * the files init --claude merged them into; the coordination refs and notes are left alone.
  */
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('uninstall', argv, { json: { type: 'boolean' } });
+  const { values } = parse(command.name, argv, command.options);
   const repo = openRepo();
   const changes = uninstallHooks(repo);
   let workspaces: string[] = [];

@@ -45,6 +45,3 @@ function plainly(error: unknown): string {
   if (unknown) return `Unknown option ${unknown}.`;
   return `${message.replace(/\.$/, '')}.`;
 }
-
-/** `-r, --researcher ID`: who the caller is, for every command that acts as or for a researcher. */
-export const RESEARCHER_FLAG = { researcher: { type: 'string', short: 'r' } } as const;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { COMMANDS } from '../../src/help.js';
+import { allCommands } from '../../src/commands/registry.js';
 import { consortium, json, must } from '../helpers/sandbox.js';
 
 /**
@@ -71,7 +71,7 @@ test('the packed package holds the CLI, the hook bodies, the templates and the m
   );
 });
 
-test('installed globally, git consortium works, and --help opens the man page made from the help text', () => {
+test('installed globally, git consortium works, and --help opens the man page made from the help text', async () => {
   npm(
     ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball],
     work,
@@ -83,7 +83,7 @@ test('installed globally, git consortium works, and --help opens the man page ma
   if (spawnSync('sh', ['-c', 'command -v man'], { encoding: 'utf8' }).status === 0) {
     assert.is(man.code, 0, man.stderr);
     assert.match(man.stdout, /GIT-CONSORTIUM\(1\)/);
-    for (const command of COMMANDS.filter((c) => !c.hidden))
+    for (const command of (await allCommands()).filter((c) => !c.hidden))
       assert.match(man.stdout, `git consortium ${command.name}`);
   }
   const page = readFileSync(path.join(prefix, 'share', 'man', 'man1', 'git-consortium.1'), 'utf8');
