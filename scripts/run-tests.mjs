@@ -1,4 +1,5 @@
-// Runs every test file in its own process (as many at a time as there are cores), reads uvu's
+// Runs every test file in its own process (one more at a time than there are cores: the tests
+// spend much of their time waiting on git processes), reads uvu's
 // summary of each, and ends with one plain `N passed, N failed` line. A file that crashes, or
 // never runs its suite, counts as a failure: uvu alone would pass it silently.
 // `--agents` runs the tests that drive the real Claude Code CLI (test/agents/) instead of the
@@ -60,7 +61,7 @@ const runFile = (file) =>
 const results = [];
 // The longest files first (their size is a fair guess), so that no core idles at the end.
 const queue = [...files].sort((a, b) => statSync(b).size - statSync(a).size);
-const workers = Array.from({ length: Math.min(availableParallelism(), queue.length) }, async () => {
+const workers = Array.from({ length: Math.min(availableParallelism() + 1, queue.length) }, async () => {
   while (queue.length) {
     const result = await runFile(queue.shift());
     results.push(result);

@@ -51,7 +51,7 @@ export async function buildReport(ctx: Context, options: ReportOptions): Promise
       {
         ref: branch ? `refs/heads/${branch}` : headArg,
         tip: headCommit,
-        walk: [headCommit, '--not', base.commit],
+        commits: { tip: headCommit, not: [base.commit] },
       },
     ],
     { fetch: options.fetch, researcher: named },

@@ -82,7 +82,7 @@ function currentBranchTarget(ctx: Awaited<ReturnType<typeof openContext>>): Push
   return {
     ref: branch ? `refs/heads/${branch}` : 'HEAD',
     tip,
-    walk: [tip, '--not', `--remotes=${ctx.config.remote}`],
+    commits: { tip, notOnRemote: ctx.config.remote },
   };
 }
 
@@ -96,6 +96,6 @@ function rangeTarget(ctx: Awaited<ReturnType<typeof openContext>>, range: string
   return {
     ref: range,
     tip: positive,
-    walk: single ? [positive, '--not', `--remotes=${ctx.config.remote}`] : ['--end-of-options', range],
+    commits: single ? { tip: positive, notOnRemote: ctx.config.remote } : { range },
   };
 }

@@ -74,11 +74,33 @@ export interface CommitFiles {
   files: string[];
 }
 
-/** `git log` over revision arguments (`walk`, such as tip --not --remotes=origin): each commit and its files. */
-export function commitsWithFiles(repo: Repo, walk: string[]): CommitFiles[] {
-  const result = git(['log', '--no-renames', '--name-only', '-z', '--format=%x01%H', ...walk], {
-    cwd: repo.top,
-  });
+/**
+ * Which commits to look at: those of `tip` that none of `not` holds (nor, with `notOnRemote`,
+ * any ref of that remote), or a range as the user typed it (A..B, A...B).
+ */
+export type CommitSelection =
+  | { tip: string; not?: string[]; notOnRemote?: string; ignoreMissing?: boolean }
+  | { range: string };
+
+function selectionArgs(selection: CommitSelection): string[] {
+  if ('range' in selection) return ['--end-of-options', selection.range];
+  return [
+    ...(selection.ignoreMissing ? ['--ignore-missing'] : []),
+    selection.tip,
+    '--not',
+    ...(selection.notOnRemote ? [`--remotes=${selection.notOnRemote}`] : []),
+    ...(selection.not ?? []),
+  ];
+}
+
+/** Each selected commit and the files it changes. */
+export function commitsWithFiles(repo: Repo, selection: CommitSelection): CommitFiles[] {
+  const result = git(
+    ['log', '--no-renames', '--name-only', '-z', '--format=%x01%H', ...selectionArgs(selection)],
+    {
+      cwd: repo.top,
+    },
+  );
   if (result.status !== 0) return [];
   const commits: CommitFiles[] = [];
   for (const chunk of result.stdout.split('\x01')) {

@@ -54,7 +54,7 @@ export async function run(args: string[]): Promise<number> {
     targets.push({
       ref: localRefName(ctx, localRef, remoteRef),
       tip,
-      walk: ['--ignore-missing', tip, '--not', `--remotes=${ctx.config.remote}`, ...known],
+      commits: { tip, not: known, notOnRemote: ctx.config.remote, ignoreMissing: true },
     });
   }
   if (targets.length === 0) return 0;

@@ -12,7 +12,7 @@ import type { Context } from '../context/context.js';
 import { findCurrentSession } from '../context/current-session.js';
 import { resolveIdentity } from '../context/identity.js';
 import type { ConflictKind, PolicyAction } from '../core/config.js';
-import { commitsWithFiles } from '../git/history.js';
+import { type CommitSelection, commitsWithFiles } from '../git/history.js';
 import { existingCommits } from '../git/merge-tree.js';
 import { isAncestor } from '../git/refs.js';
 import { fetchCoordination } from '../store/remote.js';
@@ -35,7 +35,7 @@ export interface PushTarget {
   /** The commit pushed. */
   tip: string;
   /** `git log` revision arguments selecting the commits the remote does not have. */
-  walk: string[];
+  commits: CommitSelection;
 }
 
 export interface PushedCommit {
@@ -152,7 +152,7 @@ function liveSessions(ctx: Context, leases: LeaseView[]): SessionView[] {
 
 /** The commits of a target, the files they change, and whose work it is. */
 function describeRef(ctx: Context, target: PushTarget, live: SessionView[], fallback?: string): RefCheck {
-  const commits = pushedCommits(ctx, target.walk);
+  const commits = pushedCommits(ctx, target.commits);
   const files = [...new Set(commits.flatMap((c) => c.files))].sort();
   const branch = target.ref.startsWith('refs/heads/') ? target.ref.slice('refs/heads/'.length) : undefined;
   let session: Session | undefined;
@@ -177,9 +177,9 @@ function describeRef(ctx: Context, target: PushTarget, live: SessionView[], fall
   return { ref: target.ref, tip: target.tip, commits, files, session, researcher };
 }
 
-/** The commits the remote does not have (`walk`: git log revision arguments), each with its files. */
-export function pushedCommits(ctx: Context, walk: string[]): PushedCommit[] {
-  return commitsWithFiles(ctx.repo, walk);
+/** The commits a push carries (those the remote does not have), each with its files. */
+export function pushedCommits(ctx: Context, selection: CommitSelection): PushedCommit[] {
+  return commitsWithFiles(ctx.repo, selection);
 }
 
 /**
