@@ -33,13 +33,13 @@ agent never pushes past the gate: push it yourself; under allow agents need no a
   },
 } as const satisfies CommandSpec;
 
+const DEFAULT_TTL_MS = 30 * 60_000;
+
 /**
  * `approve`: a person lets their agent's session push past the gate once (policy.agentOverride
  * `ask`). It is a person's decision, so it runs only at a terminal and never under an agent; the
  * override note of the push it lets through records who approved and why.
  */
-const DEFAULT_TTL_MS = 30 * 60_000;
-
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(command.name, argv, command.options);
   const agent = agentEnvironment();

@@ -1,8 +1,10 @@
 import { blocking, type PushConflict } from '../analysis/push.js';
 import type { OverrideUsed, PushCheck, WayOut } from '../services/push-check.js';
 
-/** The pre-push gate's verdict as the pusher reads it: a person, or an agent (no recipe for it). */
-/** How the gate reads on a terminal: one block per conflict, then what to do. */
+/**
+ * The pre-push gate's verdict as the pusher reads it on a terminal: one block per conflict, then
+ * what to do. A person is told how to push anyway; an agent is told to ask a person (no recipe).
+ */
 export function gateReport(check: PushCheck, options: { override?: OverrideUsed; way: WayOut }): string[] {
   const lines: string[] = [];
   if (check.offline && check.offline.action !== 'off') {

@@ -242,7 +242,6 @@ const stripExpiry = (l: LiveLease | LeaseRecord): LeaseRecord => ({
   reason: l.reason,
 });
 
-/** Other machines judge a lease by its holder's heartbeats: make sure they can see the holder. */
 /**
  * Writes the next version of the server's lease table (as last fetched) and offers it to the
  * server, which takes it only if it still holds that version: the compare-and-swap that makes
