@@ -29,7 +29,7 @@ export const command = {
   name: 'doctor',
   usage: ['doctor [--json]'],
   summary: 'check git, hooks, configuration, remote and Claude Code files',
-  details: `Checks the git version, the configuration, hooks installed and active in every worktree of the repository, repository hooks added since init, the toolkit reachable by the hooks, notes settings, the remote, the Claude Code files and leftovers of the old scripts. Exits 3 when a check fails.`,
+  details: `Checks the git version, the configuration, hooks installed and active in every worktree of the repository, repository hooks added since init, the toolkit reachable by the hooks, notes settings, the remote, who you are outside a workspace folder, the Claude Code files and leftovers of the old scripts. Exits 3 when a check fails.`,
   options: {
     json: { type: 'boolean' },
   },
@@ -150,6 +150,8 @@ async function repositoryChecks(repo: Repo, add: (name: string, level: Level, me
     );
   }
 
+  if (config) add('identity', ...identityCheck(repo, [...researchersOf(config, repo.top).keys()]));
+
   for (const check of claudeChecks(
     repo.top,
     config ? [...researchersOf(config, repo.top).values()].map((r) => r.workspace) : [],
@@ -169,6 +171,30 @@ async function repositoryChecks(repo: Repo, add: (name: string, level: Level, me
         `${count} leftover${count === 1 ? '' : 's'} of the old session scripts (.claude-session-* files, refs/claude/session-*): git consortium init removes them`,
       );
   }
+}
+
+/**
+ * Who you are taken for where no workspace folder says it (the top of the worktree, src/): a
+ * conversation started there registers no session unless CONSORTIUM_RESEARCHER or git config
+ * consortium.researcher names a researcher of the consortium.
+ */
+function identityCheck(repo: Repo, known: string[]): [Level, string] {
+  const fromEnv = process.env.CONSORTIUM_RESEARCHER;
+  const [configured] = configValues(repo, 'consortium.researcher').slice(-1);
+  const [id, source] = fromEnv
+    ? [fromEnv, 'CONSORTIUM_RESEARCHER']
+    : configured
+      ? [configured, 'git config consortium.researcher']
+      : [undefined, ''];
+  if (id === undefined)
+    return [
+      'warn',
+      'known only inside a workspace folder: a conversation or command started elsewhere (the top, src/) ' +
+        `cannot tell which researcher you are; name yourself with git config consortium.researcher YOUR-ID (one of ${known.join(', ')})`,
+    ];
+  if (!known.includes(id))
+    return ['warn', `${source} is ${JSON.stringify(id)}, which is not a researcher of this consortium`];
+  return ['ok', `${id} (${source}), wherever you start`];
 }
 
 /**

@@ -230,6 +230,18 @@ test('doctor names where a conversation would start without hooks, and an untrus
     ['warn'],
     'not set up yet',
   );
+  const identity = () =>
+    JSON.parse(carol.gc(['doctor', '--json']).stdout).checks.find((c: any) => c.name === 'identity');
+  assert.is(identity().level, 'warn', 'no researcher named outside the workspace folders');
+  assert.match(identity().message, 'git config consortium.researcher YOUR-ID (one of elena-vasquez');
+  must(carol.git(['config', 'consortium.researcher', 'nobody']));
+  assert.match(identity().message, 'git config consortium.researcher is "nobody", which is not a researcher');
+  must(carol.git(['config', 'consortium.researcher', 'elena-vasquez']));
+  assert.equal(
+    [identity().level, identity().message],
+    ['ok', 'elena-vasquez (git config consortium.researcher), wherever you start'],
+  );
+  must(carol.git(['config', '--unset', 'consortium.researcher']));
   must(carol.gc(['init', '--claude']));
   writeFileSync(path.join(home, '.claude.json'), JSON.stringify({ projects: {} }));
   const [hooks, trust] = doctor();
