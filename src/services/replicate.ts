@@ -1,0 +1,159 @@
+import type { Context } from '../context/context.js';
+import type { Config } from '../core/config.js';
+import { environmentError } from '../core/errors.js';
+import { isAncestor, refNames, resolveRef } from '../git/refs.js';
+import { LEASES_REF } from '../store/leases.js';
+import { mergeFetchedNotes } from '../store/notes.js';
+import { backoff, compareAndSwap, readRecords } from '../store/records.js';
+import { LOCAL, MIRRORED_SESSIONS, mirrorOf, NOTES_MIRROR, NOTES_REF, SESSIONS } from '../store/refs.js';
+import { fetchCoordination, type NetworkOutcome, pushRefs } from '../store/remote.js';
+import { updateSession, validSession } from '../store/sessions.js';
+import type { authorFor } from './sessions.js';
+
+/**
+ * The replication half of `sync`: with the remote's copy just fetched, fold it into ours without
+ * letting an older copy overwrite a newer one, and push what the remote lacks by compare-and-swap,
+ * fetching again when another machine got there first, while the remote answers quickly.
+ */
+const PUSH_ROUNDS = 4;
+const RETRY_BUDGET_MS = 10_000;
+
+export interface Replication {
+  /** Coordination refs the remote accepted from here. */
+  pushed: string[];
+  /** Refs still refused after every retry (another machine keeps moving them). */
+  rejected: string[];
+  /** Refs left alone because this copy and the remote's diverged in a way sync cannot merge. */
+  diverged: string[];
+  /** Whether a later round merged notes fetched again (the first round's are merged by the caller). */
+  notesMerged: boolean;
+}
+
+type Author = ReturnType<typeof authorFor>;
+
+const sha = (ctx: Context, ref: string) => resolveRef(ctx.repo, ref);
+
+export async function replicate(ctx: Context, config: Config, author: Author): Promise<Replication> {
+  const pushed = new Set<string>();
+  let rejected: string[] = [];
+  let diverged: string[] = [];
+  let notesMerged = false;
+  const since = Date.now();
+  for (let round = 0; round < PUSH_ROUNDS; round++) {
+    // Retrying a race is worth it only while the remote answers quickly.
+    if (round > 0 && Date.now() - since > RETRY_BUDGET_MS) break;
+    if (round > 0) {
+      backoff(round + 2);
+      const again = await fetchCoordination(ctx.repo, config);
+      if (!again.ok) throw offline(config, again, true);
+      ctx.invalidate();
+      notesMerged = mergeFetchedNotes(ctx.repo, author) || notesMerged;
+    }
+    const plan = reconcile(ctx, author);
+    diverged = plan.diverged;
+    ctx.invalidate();
+    const toPush = [...plan.push, ...pushable(ctx, plan.considered)];
+    const result = await pushRefs(ctx.repo, config, [...new Set(toPush)]);
+    if (!result.outcome.ok) throw offline(config, result.outcome, true);
+    for (const ref of result.accepted) pushed.add(ref);
+    rejected = result.rejected;
+    if (rejected.length === 0) break;
+  }
+  ctx.invalidate();
+  return { pushed: [...pushed].sort(), rejected, diverged, notesMerged };
+}
+
+/** `fetched`: whether the remote's copy was brought here before it stopped answering. */
+export function offline(config: Config, outcome: NetworkOutcome & { ok: false }, fetched = false) {
+  return environmentError(
+    `Cannot reach the remote ${config.remote} (${outcome.detail}); ` +
+      `${fetched ? 'what it had was fetched, but nothing here was shared' : 'nothing was exchanged'}. ` +
+      'Everything else keeps working here and is shared at the next sync.',
+  );
+}
+
+interface Plan {
+  /** Session refs to push. */
+  push: string[];
+  /** Other local refs (gates and later kinds) to weigh against their mirrors. */
+  considered: string[];
+  diverged: string[];
+}
+
+/**
+ * Sessions: one writer each, newest copy wins. A local record the fetched copy descends from
+ * is brought up to it; a local record that descends from the fetched copy (or was never
+ * pushed) is pushed; two copies that diverged (another machine ended or merged it while this
+ * one heartbeat) are merged into a commit with both as parents, where an end or a merge wins
+ * over a heartbeat, and that is pushed. An older local copy is never pushed over a newer one.
+ */
+function reconcile(ctx: Context, author: Author): Plan {
+  const { records } = readRecords(ctx.repo, [SESSIONS, MIRRORED_SESSIONS]);
+  const local = new Map<string, { commit: string; body: unknown }>();
+  const remote = new Map<string, { commit: string; body: unknown }>();
+  for (const r of records) {
+    if (r.ref.startsWith(SESSIONS)) local.set(r.ref.slice(SESSIONS.length), r);
+    else remote.set(r.ref.slice(MIRRORED_SESSIONS.length), r);
+  }
+  const plan: Plan = { push: [], considered: [], diverged: [] };
+  for (const [id, mine] of local) {
+    const ref = SESSIONS + id;
+    const theirs = remote.get(id);
+    if (!theirs) {
+      plan.push.push(ref);
+      continue;
+    }
+    if (theirs.commit === mine.commit) continue;
+    if (isAncestor(ctx.repo, mine.commit, theirs.commit)) {
+      compareAndSwap(ctx.repo, ref, theirs.commit, mine.commit);
+      continue;
+    }
+    if (isAncestor(ctx.repo, theirs.commit, mine.commit)) {
+      plan.push.push(ref);
+      continue;
+    }
+    if (!validSession(mine.body) || !validSession(theirs.body)) {
+      plan.diverged.push(ref);
+      continue;
+    }
+    const copies = [mine.body, theirs.body];
+    const terminal = copies.find((c) => c.state !== 'active');
+    updateSession(
+      ctx.repo,
+      id,
+      'merge the copies of two machines',
+      (record) =>
+        record.state === 'active' && terminal
+          ? { ...record, state: terminal.state, endedAt: terminal.endedAt }
+          : record,
+      author,
+    );
+    plan.push.push(ref);
+  }
+  for (const ref of refNames(ctx.repo, [LOCAL])) {
+    // The lease table changes only through its own compare-and-swap (services/leases.ts).
+    if (!ref || ref.startsWith(SESSIONS) || ref === LEASES_REF) continue;
+    plan.considered.push(ref);
+  }
+  plan.considered.push(NOTES_REF);
+  return plan;
+}
+
+/**
+ * Any other coordination ref (gate records, notes): pushed when it descends from what the
+ * remote has, fast-forwarded when the remote's descends from it, left alone otherwise.
+ */
+function pushable(ctx: Context, refs: string[]): string[] {
+  const out: string[] = [];
+  for (const ref of refs) {
+    const mine = sha(ctx, ref);
+    if (!mine) continue;
+    const mirror = ref === NOTES_REF ? NOTES_MIRROR : mirrorOf(ref);
+    const theirs = sha(ctx, mirror);
+    if (!theirs) out.push(ref);
+    else if (theirs === mine) continue;
+    else if (isAncestor(ctx.repo, theirs, mine)) out.push(ref);
+    else if (isAncestor(ctx.repo, mine, theirs)) compareAndSwap(ctx.repo, ref, theirs, mine);
+  }
+  return out;
+}
