@@ -61,9 +61,17 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (error instanceof ConsortiumError) {
-      process.stderr.write(`git-consortium: ${error.message}\n`);
       process.exitCode = error.exitCode;
-      return;
+      if (error.remedies.length === 0) return void process.stderr.write(`git-consortium: ${error.message}\n`);
+      // Only a refusal with ways out loads their wording, and words them for who runs this.
+      return Promise.all([import('./core/agent.js'), import('./render/remedies.js')]).then(
+        ([agent, render]) => {
+          const caller = { actor: agent.agentEnvironment() ? 'agent' : 'person', via: 'cli' } as const;
+          process.stderr.write(
+            `git-consortium: ${render.withRemedies(error.message, error.remedies, caller)}\n`,
+          );
+        },
+      );
     }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`git-consortium: unexpected error: ${message.split('\n')[0]}\n`);

@@ -6,7 +6,9 @@ import { findCurrentSession, requireCurrentSession } from '../context/current-se
 import { requireIdentity, resolveIdentity } from '../context/identity.js';
 import { durationArg } from '../core/duration.js';
 import { ConsortiumError } from '../core/errors.js';
-import { gateJson, handoffJson, orientationJson, sessionJson } from '../render/json.js';
+import type { Caller } from '../core/remedies.js';
+import { editVerdictJson, gateJson, handoffJson, orientationJson, sessionJson } from '../render/json.js';
+import { withRemedies } from '../render/remedies.js';
 
 import { editVerdict, repoPath } from '../services/edit-check.js';
 
@@ -21,6 +23,9 @@ import { sync } from '../services/sync.js';
 
 import { coordinationView } from '../services/view.js';
 import { version } from '../version.js';
+
+/** Whoever calls a tool is an agent, and reads the way out in tools, not commands. */
+const MCP_CALLER: Caller = { actor: 'agent', via: 'mcp' };
 
 /**
  * `mcp serve` (SPEC section 10): the toolkit as an MCP server over stdio, for agents. Every
@@ -106,12 +111,12 @@ export const TOOLS: Tool[] = [
       const file = str(args, 'path');
       if (!file) throw new ToolFailure('path is required.');
       const ctx = await openContext();
-      return editVerdict(
+      const verdict = editVerdict(
         ctx,
         repoPath(ctx, file, ctx.repo.top),
         findCurrentSession(ctx, { flag: str(args, 'session'), quiet: true }),
-        { via: 'mcp' },
       );
+      return editVerdictJson(verdict, MCP_CALLER);
     },
   },
   {
@@ -224,7 +229,9 @@ export async function callTool(name: string, args: Args): Promise<ToolResult> {
     const value = await tool.run(args ?? {});
     return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }] };
   } catch (error) {
-    if (error instanceof ToolFailure || error instanceof ConsortiumError) return failure(error.message);
+    if (error instanceof ConsortiumError)
+      return failure(withRemedies(error.message, error.remedies, MCP_CALLER));
+    if (error instanceof ToolFailure) return failure(error.message);
     return failure(`unexpected error: ${error instanceof Error ? error.message : String(error)}`);
   }
 }

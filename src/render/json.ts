@@ -1,9 +1,12 @@
 import type { GateStatus } from '../analysis/gates.js';
 import { blockedBy } from '../analysis/gates.js';
 import type { PushConflict } from '../analysis/push.js';
+import type { Caller } from '../core/remedies.js';
+import type { EditVerdict } from '../services/edit-check.js';
 import type { Handoff } from '../services/handoff.js';
 import type { Orientation } from '../services/orientation.js';
 import type { SessionView } from '../services/view.js';
+import { withRemedies } from './remedies.js';
 
 /**
  * The JSON projections of our `--json` outputs (SPEC section 6), in one place: each entry
@@ -110,4 +113,22 @@ export function orientationJson(o: Orientation) {
 function brief(g: GateStatus) {
   const { history, ...rest } = gateJson(g);
   return { ...rest, last: history.at(-1) ?? null };
+}
+
+/** MCP `may_edit`: the verdict, each reason worded for the caller with its way out. */
+export function editVerdictJson(v: EditVerdict, caller: Caller) {
+  return {
+    path: v.path,
+    decision: v.decision,
+    allowed: v.allowed,
+    session: v.session,
+    researcher: v.researcher,
+    reasons: v.reasons.map((r) => ({
+      kind: r.kind,
+      action: r.action,
+      sessions: r.sessions,
+      researchers: r.researchers,
+      message: withRemedies(r.facts, r.remedies, caller),
+    })),
+  };
 }

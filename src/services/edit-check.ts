@@ -10,6 +10,7 @@ import { usageError } from '../core/errors.js';
 import { shown } from '../core/ids.js';
 import { fromTop, realFile } from '../core/paths.js';
 import { matchesAny } from '../core/patterns.js';
+import type { Remedy } from '../core/remedies.js';
 import { defaultBranch, mergeBase, unpushedCommits, worktreeChangedFiles } from '../git/changes.js';
 import type { Session } from '../store/sessions.js';
 import { currentLeases } from './leases.js';
@@ -27,7 +28,9 @@ export interface EditReason {
   action: Exclude<PolicyAction, 'off'>;
   sessions: string[];
   researchers: string[];
-  message: string;
+  /** What stands in the way; the caller words the remedies after it (render/remedies.ts). */
+  facts: string;
+  remedies: Remedy[];
 }
 
 export interface EditVerdict {
@@ -52,17 +55,7 @@ export function repoPath(ctx: Context, file: string, base: string = ctx.repo.cwd
 }
 
 /** `target` is a path from the top of the repository; `mine` the session that would edit it. */
-export function editVerdict(
-  ctx: Context,
-  target: string,
-  mine: Session | undefined,
-  options: { via?: 'cli' | 'mcp' } = {},
-): EditVerdict {
-  // What the holder runs to release it, in the words of the caller's own interface.
-  const release = (pattern: string) =>
-    options.via === 'mcp'
-      ? `the lease_release tool with ${JSON.stringify(pattern)} in their session`
-      : `git consortium lease release ${pattern} in their session`;
+export function editVerdict(ctx: Context, target: string, mine: Session | undefined): EditVerdict {
   const me = mine?.researcher ?? identityOrNull(ctx);
   const reasons: EditReason[] = [];
   const { policy } = ctx.config;
@@ -74,10 +67,14 @@ export function editVerdict(
         action: policy.lease,
         sessions: [lease.session],
         researchers: [lease.researcher],
-        message:
+        facts:
           `${target} is leased by ${lease.researcher} (session ${lease.session}, pattern ${lease.pattern}) until ${lease.expiresAt}` +
-          `${lease.reason ? `: ${lease.reason}` : ''}. Ask ${lease.researcher} to release it ` +
-          `(${release(lease.pattern)}), or wait for it to expire; meanwhile work on something else.`,
+          `${lease.reason ? `: ${lease.reason}` : ''}.`,
+        remedies: [
+          { kind: 'ask-to-release', researchers: [lease.researcher], pattern: lease.pattern },
+          { kind: 'wait-for-expiry' },
+          { kind: 'work-elsewhere' },
+        ],
       });
     }
   }
@@ -97,9 +94,10 @@ export function editVerdict(
         action: 'warn',
         sessions: others.map((s) => s.id),
         researchers: [...new Set(others.map((s) => s.researcher))],
-        message:
-          `${target} is a protocol file that ${others.map((s) => `${s.researcher} (session ${s.id}, branch ${s.branch ?? 'detached'})`).join(', ')} also changed. ` +
-          'Every researcher depends on it: agree on one change with them before editing, or the push will meet a protocol conflict.',
+        facts: `${target} is a protocol file that ${others.map((s) => `${s.researcher} (session ${s.id}, branch ${s.branch ?? 'detached'})`).join(', ')} also changed, and every researcher depends on it.`,
+        remedies: [
+          { kind: 'agree', researchers: [...new Set(others.map((s) => s.researcher))], because: 'protocol' },
+        ],
       });
     }
   }
@@ -110,7 +108,8 @@ export function editVerdict(
       action: 'warn',
       sessions: [],
       researchers: [owner],
-      message: `${target} is in the workspace or owned paths of ${named(ctx, owner)}, not of ${me}: change another researcher's files only with their agreement.`,
+      facts: `${target} is in the workspace or owned paths of ${named(ctx, owner)}, not of ${me}.`,
+      remedies: [{ kind: 'agree', researchers: [owner], because: 'workspace' }],
     });
   }
   const decision = reasons.some((r) => r.action === 'block') ? 'deny' : reasons.length ? 'warn' : 'allow';
@@ -143,7 +142,7 @@ export interface LeasedWrite {
   /** From the top of the repository. */
   path: string;
   how: string;
-  message: string;
+  reason: EditReason;
 }
 
 /**
@@ -167,9 +166,9 @@ export function leasedWrites(
     const seen = new Set<string>();
     for (const target of targets)
       for (const reason of editVerdict(ctx, target, mine).reasons)
-        if (reason.kind === 'lease' && reason.action === 'block' && !seen.has(reason.message)) {
-          seen.add(reason.message);
-          found.push({ path: relative || '.', how: write.how, message: reason.message });
+        if (reason.kind === 'lease' && reason.action === 'block' && !seen.has(reason.facts)) {
+          seen.add(reason.facts);
+          found.push({ path: relative || '.', how: write.how, reason });
         }
   }
   return found;

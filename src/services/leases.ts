@@ -152,7 +152,8 @@ export async function acquireLeases(
   const agent = agentEnvironment();
   if (options.force && agent)
     throw refusal(
-      `Breaking another session's lease is a person's decision, and this runs under an agent (${agent.name}). Nothing was acquired: ask a person.`,
+      `Breaking another session's lease is a person's decision, and this runs under an agent (${agent.name}). Nothing was acquired.`,
+      [{ kind: 'ask-person' }],
     );
   const fetched = await fetchCoordination(ctx.repo, ctx.config);
   if (!fetched.ok) throw unreachable(ctx, fetched, 'Nothing was acquired.');
@@ -184,12 +185,18 @@ export async function acquireLeases(
       }
     if (blocking.size && !options.force) {
       const lines = [...blocking].map(([key, l]) => describe(l, ctx, wanted.get(key)));
-      const holders = [...new Set([...blocking.values()].map((l) => l.researcher))].join(', ');
-      // An agent is not shown how to break the lease: it would (SPEC section 7, agentOverride).
-      const force = agent ? '' : ', or break it with --force --reason TEXT (recorded)';
-      throw refusal(
-        `${lines.join('; ')}. Nothing was acquired: wait for it to expire, or ask ${holders} to release it${force}.`,
-      );
+      const held = [...blocking.values()];
+      const patterns = [...new Set(held.map((l) => l.pattern))];
+      throw refusal(`${lines.join('; ')}. Nothing was acquired.`, [
+        { kind: 'wait-for-expiry' },
+        ...patterns.map((pattern) => ({
+          kind: 'ask-to-release' as const,
+          researchers: [...new Set(held.filter((l) => l.pattern === pattern).map((l) => l.researcher))],
+          pattern,
+        })),
+        // Worded for a person only: an agent would take it (SPEC section 7, agentOverride).
+        { kind: 'break-lease' },
+      ]);
     }
     const mine: LeaseRecord[] = options.patterns.map((pattern) => ({
       pattern,

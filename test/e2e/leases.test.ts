@@ -98,6 +98,13 @@ test('three rounds of two machines racing overlapping patterns: exactly one gran
       refusal.includes(`overlaps ${pattern}, which is leased by ${researcher(winner)}`),
       `the refusal names the overlapping lease and its holder: ${refusal}`,
     );
+    // A person is told every way out; an agent, never the one that is a person's decision.
+    assert.match(refusal, `ask ${researcher(winner)} to release it (git consortium lease release ${pattern}`);
+    assert.match(refusal, 'break it with --force --reason TEXT');
+    const asAgent = loser.gc(['lease', 'acquire', pattern], { env: { CLAUDECODE: '1' } });
+    assert.is(asAgent.code, 1, asAgent.stderr);
+    assert.match(asAgent.stderr, `ask ${researcher(winner)} to release it`);
+    assert.not.match(asAgent.stderr, '--force');
     must(loser.gc(['sync']));
     const held = json(loser, ['lease', 'list']).leases.filter((l: any) => l.pattern === pattern);
     assert.equal(

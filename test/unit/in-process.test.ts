@@ -151,12 +151,14 @@ test('services: writes that meet a lease, through a symlink and through a folder
     'a redirection to a folder name writes no file below it',
   );
   assert.is(found('tee', 'src/shared.py').length, 0);
-  const reason: EditReason['kind'] | undefined = 'lease';
-  assert.match(
-    found('tee', 'protocol/spec.md')[0]!.message,
-    `leased by yuki-tanaka (session ${holder.id}`,
-    reason,
-  );
+  const reason: EditReason = found('tee', 'protocol/spec.md')[0]!.reason;
+  assert.is(reason.kind, 'lease');
+  assert.match(reason.facts, `leased by yuki-tanaka (session ${holder.id}`);
+  assert.equal(reason.remedies[0], {
+    kind: 'ask-to-release',
+    researchers: ['yuki-tanaka'],
+    pattern: 'protocol/spec.md',
+  });
 });
 
 test('services: who may let a blocked push through, by the environment and policy.agentOverride', async () => {

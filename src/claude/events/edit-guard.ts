@@ -2,7 +2,9 @@ import type { Bypass, BypassForm, FileWrite } from '../../analysis/shell.js';
 import type { Context } from '../../context/context.js';
 import { personAttends } from '../../core/agent.js';
 import { fromTop, realFile } from '../../core/paths.js';
+import { withRemedies } from '../../render/remedies.js';
 import {
+  type EditReason,
   editVerdict,
   type LeasedWrite,
   leasedChanges,
@@ -34,11 +36,14 @@ export async function guardEdit(event: ClaudeEvent): Promise<HookAnswer> {
   if (guarded) return deny(`git-consortium: ${guarded}`);
   const verdict = editVerdict(ctx, relative, sessionOfConversation(ctx, event.sessionId));
   const blocking = verdict.reasons.filter((r) => r.action === 'block');
-  if (blocking.length) return deny(blocking.map((r) => r.message).join('\n'));
+  if (blocking.length) return deny(blocking.map(worded).join('\n'));
   if (verdict.reasons.length === 0) return silent;
-  const notes = verdict.reasons.map((r) => r.message).join('\n');
+  const notes = verdict.reasons.map(worded).join('\n');
   return { output: specific('PreToolUse', { additionalContext: `git-consortium: ${notes}` }), code: 0 };
 }
+
+/** A reason in the words of the agent that asked: it runs git consortium through Bash. */
+const worded = (r: EditReason) => withRemedies(r.facts, r.remedies, { actor: 'agent', via: 'cli' });
 
 /** A Bash command that the reader found writing files or going past the gate. */
 export async function guardBash(
@@ -63,7 +68,7 @@ export async function guardBash(
   if (leased.length === 0) return silent;
   return deny(
     `git-consortium: this command would change ${leased.map((l) => `${l.path} (${l.how})`).join(', ')}, ` +
-      `leased by another session:\n${leased.map((l) => `- ${l.message}`).join('\n')}\nNothing was run.`,
+      `leased by another session:\n${leased.map((l) => `- ${worded(l.reason)}`).join('\n')}\nNothing was run.`,
   );
 }
 
