@@ -11,7 +11,8 @@ const esc = (text) =>
   text
     .replace(/\\/g, '\\e')
     .replace(/^([.'])/gm, '\\&$1')
-    .replace(/-/g, '\\-');
+    .replace(/-/g, '\\-')
+    .replace(/"/g, '\\(dq');
 const page = [
   `.TH GIT\\-CONSORTIUM 1 "" "git-consortium ${version}" "Git Manual"`,
   '.SH NAME',
@@ -31,6 +32,7 @@ const page = [
       i ? `.br\n.B ${esc(`git consortium ${u}`)}` : `.B ${esc(`git consortium ${u}`)}`,
     ),
     esc(`${c.summary}. ${c.details.replace(/\n/g, ' ')}`),
+    ...c.examples.flatMap((e) => ['.RS', '.TP', `.B ${esc(`git consortium ${e.run}`)}`, esc(e.says), '.RE']),
   ]),
   '.SH OPTIONS AND EXIT STATUS',
   esc(COMMON.replace(/\n/g, ' ')),

@@ -34,6 +34,44 @@ export function commandHelp(help: CommandSpec): string {
     '',
     help.details,
     '',
+    'Examples:',
+    ...help.examples.flatMap((e) => [`  git consortium ${e.run}`, `      ${e.says}`]),
+    '',
     COMMON,
+  ].join('\n');
+}
+
+export const REFERENCE_START =
+  '<!-- commands: made from src/commands/*.ts by `npm run docs`; edit those, not this -->';
+export const REFERENCE_END = '<!-- end of commands -->';
+
+/** The command reference of docs/cli.md, from the same declarations as help. */
+export function cliReference(commands: readonly CommandSpec[]): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  // Details are prose with file names in them: <git dir> and globs are not markup.
+  const prose = (text: string) => text.replace(/\n/g, ' ').replace(/([\\<*_`])/g, '\\$1');
+  const visible = commands.filter((c) => !c.hidden);
+  return [
+    REFERENCE_START,
+    '',
+    '| command | what it does |',
+    '|---|---|',
+    ...visible.map((c) => `| [\`${c.name}\`](#${c.name}) | ${cell(prose(c.summary))} |`),
+    ...visible.flatMap((c) => [
+      '',
+      `### ${c.name}`,
+      '',
+      '```',
+      ...c.usage.map((u) => `git consortium ${u}`),
+      '```',
+      '',
+      prose(c.details),
+      '',
+      '| example | what it does |',
+      '|---|---|',
+      ...c.examples.map((e) => `| \`git consortium ${cell(e.run)}\` | ${cell(prose(e.says))} |`),
+    ]),
+    '',
+    REFERENCE_END,
   ].join('\n');
 }

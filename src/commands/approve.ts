@@ -24,6 +24,16 @@ go past the gate once, within --ttl (default 30m), and the override that push ma
 as its approver, with your reason, for everyone (git consortium audit). It asks you to type yes,
 and it refuses to run under an agent or without a terminal. Under policy.agentOverride block an
 agent never pushes past the gate: push it yourself; under allow agents need no approval.`,
+  examples: [
+    {
+      run: 'approve --reason "the spec change was agreed at the meeting"',
+      says: "let your agent's next blocked push through (policy.agentOverride: ask)",
+    },
+    {
+      run: 'approve --reason "agreed with yuki" --ttl 10m --session 20261201-101500000-a1b2c3',
+      says: 'for one session, valid ten minutes',
+    },
+  ],
   options: {
     session: { type: 'string' },
     reason: { type: 'string' },

@@ -15,6 +15,10 @@ export const command = {
   details: `Prints every session change (heartbeats aside), push override, forced lease, gate change,
 handoff and folded checkpoint of the period (--since D: the last D; default all history), read
 from the records' own history, each with the commit id a reviewer can verify with git show.`,
+  examples: [
+    { run: 'audit --since 7d', says: 'who did what in the last week, as Markdown' },
+    { run: 'audit --format json', says: 'the whole trail as JSON' },
+  ],
   options: {
     since: { type: 'string' },
     format: { type: 'string' },

@@ -21,6 +21,11 @@ branch would push) against the other live sessions: leases, protocol files, pred
 other researchers' workspaces, each with what policy does with it (block or warn). Like the gate
 it first brings the coordination state from the remote, bounded in time; --no-fetch uses what is
 known here. Exits 1 when there are conflicts.`,
+  examples: [
+    { run: 'check', says: 'what a push of this branch would meet now' },
+    { run: 'check --no-fetch origin/main..HEAD', says: 'for a range of commits, from what is known here' },
+    { run: 'check --json', says: 'the verdict as JSON' },
+  ],
   options: {
     json: { type: 'boolean' },
     'no-fetch': { type: 'boolean' },

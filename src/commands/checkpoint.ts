@@ -13,6 +13,13 @@ export const command = {
 last known session from CONSORTIUM_SESSION, branch, the message), without needing git: it works
 with a broken repository or no git at all. The next start or sync folds pending checkpoints into
 the session record, says so once, and moves them to folded/.`,
+  examples: [
+    {
+      run: 'checkpoint --message "before the big refactor"',
+      says: 'write an emergency checkpoint, even with git broken',
+    },
+    { run: 'checkpoint --json', says: 'the same, saying where it was written as JSON' },
+  ],
   options: {
     message: { type: 'string', short: 'm' },
     researcher: { type: 'string', short: 'r' },

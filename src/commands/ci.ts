@@ -30,6 +30,10 @@ through the GitHub REST API (GITHUB_TOKEN, GITHUB_API_URL, GITHUB_REPOSITORY, GI
 one comment per pull request, kept up to date; on level high one open issue labelled
 session-coordination for the branch, closed when the level drops. A token that cannot write
 (a pull request from a fork) leaves a note in the job summary instead of failing.`,
+  examples: [
+    { run: 'ci report --base origin/main --head HEAD', says: 'the report of a pull request, as Markdown' },
+    { run: 'ci post --report report.json', says: "post it as the pull request's comment and check" },
+  ],
   options: {
     base: { type: 'string' },
     head: { type: 'string' },

@@ -21,6 +21,13 @@ conversation's session and returns the orientation and latest handoff; PreToolUs
 file another session leases; PostToolUse records the file touched; PreCompact writes a handoff;
 SessionEnd ends the session. Never exits 2 (which would block the agent): a problem, malformed event
 JSON included, is a message on stderr and exit 1. CONSORTIUM=0 turns it off.`,
+  examples: [
+    {
+      run: 'claude-hook PreToolUse',
+      says: 'what Claude Code runs before a tool call (reads the event on stdin)',
+    },
+    { run: 'claude-hook SessionStart', says: 'what it runs when a conversation starts' },
+  ],
   options: {},
 } as const satisfies CommandSpec;
 

@@ -19,6 +19,13 @@ export const command = {
   summary: 'write the handoff, then end the session',
   details: `Writes the handoff of the current session (as handoff does), then ends it: what an agent's
 compaction or the end of a day calls. The next start and orient show that handoff.`,
+  examples: [
+    {
+      run: 'compact --next "rerun the loss sweep"',
+      says: 'write a handoff before the conversation is compacted',
+    },
+    { run: 'compact --summary-file notes.md --json', says: 'the summary from a file, the result as JSON' },
+  ],
   options: {
     'summary-file': { type: 'string' },
     next: { type: 'string', multiple: true },

@@ -16,6 +16,10 @@ export const command = {
   details: `Builds a bare remote and three researchers' clones of a small sample consortium in a
 temporary folder (or D), plays a scripted story and prints every step. The sandbox is left for
 you to explore.`,
+  examples: [
+    { run: 'demo', says: 'three researchers in a temporary folder, a story in chapters' },
+    { run: 'demo --dir /tmp/consortium-demo', says: "keep the demo's repositories to look at afterwards" },
+  ],
   options: {
     dir: { type: 'string' },
   },

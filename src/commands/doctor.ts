@@ -30,6 +30,10 @@ export const command = {
   usage: ['doctor [--json]'],
   summary: 'check git, hooks, configuration, remote and Claude Code files',
   details: `Checks the git version, the configuration, hooks installed and active in every worktree of the repository, repository hooks added since init, the toolkit reachable by the hooks, notes settings, the remote, who you are outside a workspace folder, the Claude Code files and leftovers of the old scripts. Exits 3 when a check fails.`,
+  examples: [
+    { run: 'doctor', says: 'whether hooks, configuration, identity and remote are as they should be' },
+    { run: 'doctor --json', says: 'the same checks as JSON' },
+  ],
   options: {
     json: { type: 'boolean' },
   },

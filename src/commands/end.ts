@@ -15,6 +15,10 @@ export const command = {
   usage: ['end [--session ID] [--json]'],
   summary: 'end the current session and release its leases',
   details: `Ends the current session (or the one named) and releases its leases.`,
+  examples: [
+    { run: 'end', says: 'end this session: its leases are released and its end is shared' },
+    { run: 'end --json', says: 'the same, saying what was released as JSON' },
+  ],
   options: {
     session: { type: 'string' },
     json: { type: 'boolean' },

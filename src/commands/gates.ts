@@ -25,6 +25,11 @@ only once every required gate is unlocked; reopening likewise needs the owner. -
 and is recorded with the rule it broke. Every change is kept (action, by, at, note, forced) and
 shared through sync; when machines disagree, the later change wins (ties by event id).
 --mermaid prints the dependency graph as a Mermaid flowchart for a pull request.`,
+  examples: [
+    { run: 'gates', says: 'every gate with its owner, requirements and status' },
+    { run: 'gates unlock G3 --note "results reviewed"', says: 'unlock a gate you own' },
+    { run: 'gates --mermaid', says: 'the gates as a Mermaid graph' },
+  ],
   options: {
     json: { type: 'boolean' },
     mermaid: { type: 'boolean' },

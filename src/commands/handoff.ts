@@ -25,6 +25,14 @@ from --summary-file F, or from stdin with - ; a "Next steps" section in it, and 
 become the Next steps. It is stored with the session and as a note on its head commit.
 Without a summary of its own, a handoff keeps the summary and next steps of the session's last
 one, and says so. handoff show prints the latest handoff of a researcher (you, or --researcher ID).`,
+  examples: [
+    {
+      run: 'handoff --summary-file - --next "review PR 12"',
+      says: 'write a handoff, the summary read from stdin',
+    },
+    { run: 'handoff show', says: 'the latest handoff of each of your sessions' },
+    { run: 'handoff show --researcher elena-vasquez --json', says: "another researcher's, as JSON" },
+  ],
   options: {
     show: { type: 'boolean' },
     researcher: { type: 'string', short: 'r' },

@@ -11,6 +11,10 @@ export const command = {
   summary: 'refresh the current session (hooks call it)',
   details: `Refreshes the current session's heartbeat and changed files. Writes at most once per quarter
 of sessions.staleAfter unless something changed.`,
+  examples: [
+    { run: 'heartbeat', says: 'tell the others this session is still alive (the hooks do it for you)' },
+    { run: 'heartbeat --session 20261201-101500000-a1b2c3', says: 'for a session bound to another worktree' },
+  ],
   options: {
     session: { type: 'string' },
   },

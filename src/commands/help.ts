@@ -6,6 +6,10 @@ export const command = {
   usage: ['help [command]'],
   summary: 'show help for git consortium or one command',
   details: `git consortium --help opens the man page; git consortium help works without it.`,
+  examples: [
+    { run: 'help lease', says: "one command's usage, options and examples" },
+    { run: 'help', says: 'every command' },
+  ],
   options: {},
 } as const satisfies CommandSpec;
 

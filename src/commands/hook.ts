@@ -8,6 +8,13 @@ export const command = {
   usage: ['hook <name> [args...]'],
   summary: 'entry point of the installed git hooks',
   details: `Called by the git hooks that init installs (post-checkout, post-commit, pre-push, post-merge); not meant to be run by hand.`,
+  examples: [
+    {
+      run: 'hook pre-push origin git@example.org:tcp.git',
+      says: 'what husky runs before a push (reads the refs on stdin)',
+    },
+    { run: 'hook post-checkout HEAD@{1} HEAD 1', says: 'what husky runs after a checkout' },
+  ],
   options: {},
 } as const satisfies CommandSpec;
 

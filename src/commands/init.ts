@@ -23,6 +23,14 @@ notes.rewriteRef so notes follow rebases and amends, and removes the old scripts
 lock files and refs/claude/session-* refs. --claude adds the Claude Code files, --github the
 GitHub Actions workflow; --force replaces files of the same name and reinstalls the hooks.
 Running it twice changes nothing the second time. The hooks are off with CONSORTIUM=0 or HUSKY=0.`,
+  examples: [
+    { run: 'init', says: 'install the hooks in this clone (every clone runs it once)' },
+    { run: 'init --claude', says: 'also install the Claude Code hooks, slash commands and MCP server' },
+    {
+      run: 'init --github --json',
+      says: 'also write the GitHub Actions workflow, and say what changed as JSON',
+    },
+  ],
   options: {
     claude: { type: 'boolean' },
     github: { type: 'boolean' },

@@ -24,6 +24,14 @@ decides. A refusal (exit 1) says who holds it, since when and until when. --forc
 another session's lease; it needs --reason, and who, when and why are recorded. Acquiring and
 releasing need the remote (exit 3 when it cannot be reached). list shows the leases known here
 (after the last sync).`,
+  examples: [
+    {
+      run: 'lease acquire "protocol/**" --ttl 2h --reason "handshake rewrite"',
+      says: "lease a folder's files for two hours",
+    },
+    { run: 'lease release --all', says: 'give back every lease of this session' },
+    { run: 'lease list --json', says: 'the leases known here, as JSON' },
+  ],
   options: {
     ttl: { type: 'string' },
     reason: { type: 'string' },

@@ -21,6 +21,10 @@ the state, 3 when neither could.
 serve: an MCP server over stdio for agents, with the tools status, orient, may_edit,
 lease_acquire, lease_release, handoff, sync and gates. Add it to .mcp.json as
 {"command": "git", "args": ["consortium", "mcp", "serve"]}.`,
+  examples: [
+    { run: 'mcp health', says: 'whether the servers of .mcp.json answer a real handshake' },
+    { run: 'mcp sync', says: 'health, then sync, or an emergency checkpoint when git fails too' },
+  ],
   options: {
     json: { type: 'boolean' },
   },

@@ -21,6 +21,10 @@ of your context file, the gates you own (with status and whether they are ready)
 wait on and those waiting on you, your active sessions and everyone else's, your latest handoff,
 and alerts: conflicts involving you, and what changed since your last look here (gates unlocked
 or reopened by others, protocol files changed by others). Always exits 0.`,
+  examples: [
+    { run: 'orient', says: 'where things stand for you: your sessions, leases, conflicts, gates, handoffs' },
+    { run: 'orient -r yuki-tanaka --json', says: 'the same for another researcher, as JSON' },
+  ],
   options: {
     researcher: { type: 'string', short: 'r' },
     json: { type: 'boolean' },

@@ -15,6 +15,13 @@ machine whose worktree or branch is gone, releases their leases, removes lock fi
 processes left under the toolkit's refs and the old .claude-session-* files, and reports each
 thing it did. --prune D also deletes ended and merged sessions finished more than D ago, here
 and on the remote. --dry-run reports and changes nothing.`,
+  examples: [
+    { run: 'recover --dry-run', says: 'what would be cleaned up, changing nothing' },
+    {
+      run: 'recover --older-than 2d --prune 30d',
+      says: 'end sessions silent for two days; delete those finished thirty days ago',
+    },
+  ],
   options: {
     'dry-run': { type: 'boolean' },
     'older-than': { type: 'string' },

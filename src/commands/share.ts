@@ -10,6 +10,9 @@ export const command = {
   summary: 'push coordination refs to the remote (used in the background)',
   details: `Internal: pushes the named coordination refs, bounded in time.`,
   hidden: true,
+  examples: [
+    { run: 'share refs/consortium/leases', says: 'push coordination refs to the remote (the hooks call it)' },
+  ],
   options: {},
 } as const satisfies CommandSpec;
 

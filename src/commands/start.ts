@@ -30,6 +30,17 @@ export const command = {
 current branch, and shares it with the remote when the remote answers within a few seconds.
 Refuses (exit 1) when another active session already works on this worktree and branch, unless
 --shared. --worktree [PATH] starts the session in a new linked worktree.`,
+  examples: [
+    {
+      run: 'start --intent "congestion window experiments"',
+      says: 'start a session on a new session branch',
+    },
+    {
+      run: 'start --worktree ../tcp-window',
+      says: 'start it in a worktree of its own, so that it never shares a checkout',
+    },
+    { run: 'start --no-branch --shared', says: 'work on the branch checked out here, with others welcome' },
+  ],
   options: {
     // Its value is optional, which Node's parser cannot express: takeWorktree reads it first.
     worktree: { type: 'string' },

@@ -24,6 +24,11 @@ of two sessions that changed the same files, merged speculatively without touchi
 worktree: their pushed branches, or the heads their records hold, and your own branches).
 Reads local state only, unless --fetch first brings the remote's coordination state and the
 live sessions' pushed branches. Always exits 0.`,
+  examples: [
+    { run: 'status', says: 'every live session, lease and predicted conflict' },
+    { run: 'status --fetch', says: 'the same, after fetching what the other machines shared' },
+    { run: 'status --all --json', says: 'ended and merged sessions too, as JSON' },
+  ],
   options: {
     json: { type: 'boolean' },
     all: { type: 'boolean' },

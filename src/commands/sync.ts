@@ -20,6 +20,17 @@ Marks sessions whose work the default branch contains as merged. An older copy o
 record never overwrites a newer one. --rebase also rebases your session branch on the default
 branch, leaving everything as it was if that conflicts (exit 1). Exits 3, changing nothing,
 when the remote cannot be reached.`,
+  examples: [
+    {
+      run: 'sync',
+      says: 'exchange sessions, leases, gates and notes with the remote, and say what changed for you',
+    },
+    {
+      run: 'sync --rebase',
+      says: 'then rebase your session branch onto the default branch (or leave it as it was)',
+    },
+    { run: 'sync --json', says: 'the report as JSON' },
+  ],
   options: {
     remote: { type: 'string' },
     rebase: { type: 'boolean' },

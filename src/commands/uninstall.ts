@@ -16,6 +16,10 @@ export const command = {
   summary: "remove the toolkit's hooks and settings",
   details: `Restores what init changed in the hooks setup (core.hooksPath, notes settings) as it was
 before the first init, and removes the hook bodies. The coordination refs and notes are left alone.`,
+  examples: [
+    { run: 'uninstall', says: 'remove the hooks and put back what init changed; refs and notes stay' },
+    { run: 'uninstall --json', says: 'the same, saying what was removed as JSON' },
+  ],
   options: {
     json: { type: 'boolean' },
   },

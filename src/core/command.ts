@@ -1,7 +1,8 @@
 /**
  * A command declares itself once (each src/commands/<name>.ts exports `command`): its name,
- * usage, summary, details and options. Help, every --help, the man page and the argument
- * parser all read that one declaration, and a test checks that usage and options agree.
+ * usage, summary, details, examples and options. Help, every --help, the man page, the command
+ * table of docs/cli.md and the argument parser all read that one declaration, and a test checks
+ * that usage, examples and options agree.
  */
 export type OptionSpec = { type: 'string' | 'boolean'; short?: string; multiple?: boolean };
 
@@ -10,6 +11,8 @@ export interface CommandSpec {
   readonly usage: readonly string[];
   readonly summary: string;
   readonly details: string;
+  /** Two or three command lines, each with what it does: shown by help after the details. */
+  readonly examples: readonly { readonly run: string; readonly says: string }[];
   readonly hidden?: boolean;
   readonly options: Readonly<Record<string, OptionSpec>>;
 }

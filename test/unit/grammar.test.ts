@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { allCommands } from '../../src/commands/registry.js';
+import { cliReference, REFERENCE_END, REFERENCE_START } from '../../src/help.js';
 
 /**
  * Every command declares itself once (src/commands/<name>.ts `command`), and its usage lines
@@ -33,6 +37,37 @@ test('usage and options agree, both ways', () => {
         wrong.push(`${c.name}: --${flag} is in its usage but not taken`);
   }
   assert.equal(wrong, []);
+});
+
+/** A command line as a shell would split it (quotes only): what an example runs. */
+const words = (line: string) => [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+
+test('every visible command has two or three examples that its own parser takes', () => {
+  const wrong: string[] = [];
+  for (const c of commands.filter((c) => !c.hidden)) {
+    if (c.examples.length < 2 || c.examples.length > 3)
+      wrong.push(`${c.name}: ${c.examples.length} examples`);
+    for (const e of c.examples) {
+      const [name, ...args] = words(e.run);
+      if (name !== c.name) wrong.push(`${c.name}: example ${e.run} runs ${name}`);
+      if (c.name === 'hook' || c.name === 'claude-hook') continue; // git's and Claude Code's arguments
+      try {
+        parseArgs({ args, options: c.options, allowPositionals: true, strict: true });
+      } catch (error) {
+        wrong.push(`${c.name}: ${e.run}: ${(error as Error).message.split('\n')[0]}`);
+      }
+      if (!e.says || e.says.length > 100) wrong.push(`${c.name}: ${e.run} says too little or too much`);
+    }
+  }
+  assert.equal(wrong, []);
+});
+
+test('the command reference of docs/cli.md is the one the declarations make (npm run docs)', () => {
+  const doc = readFileSync(path.join(import.meta.dirname, '..', '..', 'docs', 'cli.md'), 'utf8');
+  const start = doc.indexOf(REFERENCE_START);
+  const end = doc.indexOf(REFERENCE_END);
+  assert.ok(start >= 0 && end > start, 'docs/cli.md holds the generated reference');
+  assert.fixture(doc.slice(start, end + REFERENCE_END.length), cliReference(commands));
 });
 
 test.run();
