@@ -54,7 +54,8 @@ export function parseMessage(
   }
 }
 
-let emptyTreeWritten = false;
+/** Repositories (by git folder) known to hold the empty tree, in this process. */
+const emptyTreeIn = new Set<string>();
 
 /** Who the record commits are written by: explicit, since a fresh machine has no identity. */
 export interface Author {
@@ -72,12 +73,12 @@ export function writeRecordCommit(
   // Records point at the empty tree, which must be stored for fsck and for pushes to carry it;
   // once written as a loose object it is seen without starting git.
   if (
-    !emptyTreeWritten &&
+    !emptyTreeIn.has(repo.commonDir) &&
     !existsSync(path.join(repo.commonDir, 'objects', EMPTY_TREE.slice(0, 2), EMPTY_TREE.slice(2)))
   ) {
     writeObject(repo, 'tree', '');
   }
-  emptyTreeWritten = true;
+  emptyTreeIn.add(repo.commonDir);
   const stamp = `${Math.floor(now().getTime() / 1000)} +0000`;
   const who = `${clean(author.name)} <${clean(author.email)}> ${stamp}`;
   const header = [

@@ -1,0 +1,129 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runIn } from '../helpers/in-process.js';
+import { consortium, must } from '../helpers/sandbox.js';
+
+/**
+ * Commands run in this process (test/helpers/in-process.ts) against real clones of a bare
+ * remote, with their output captured and "now" fixed: what a person reads, and the exit code,
+ * without a Node start per step. The hooks underneath are real processes.
+ */
+const { m, cleanup } = consortium(['elena', 'yuki', 'aria']);
+const { elena, yuki, aria } = m;
+test.before(() => {
+  for (const x of [elena, yuki]) must(x.gc(['init']));
+});
+test.after(cleanup);
+
+const T0 = '2026-12-01T10:00:00.000Z';
+const later = (minutes: number) => new Date(Date.parse(T0) + minutes * 60_000).toISOString();
+let elenaSession = '';
+
+test('bad usage: exit 2, one plain line on stderr, nothing on stdout', async () => {
+  for (const args of [['lease', 'frobnicate'], ['status', '--nope'], ['start', '--ttl'], ['nosuch']]) {
+    const r = await runIn(elena, args);
+    assert.is(r.code, 2, args.join(' '));
+    assert.is(r.stdout, '', args.join(' '));
+    assert.match(r.stderr, /^git-consortium: [^\n]+\n$/, args.join(' '));
+    assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('start, then status and status --json, at the clock given', async () => {
+  const start = await runIn(elena, ['start', '-r', 'elena-vasquez', '--intent', 'loss sweep', '--json'], {
+    clock: T0,
+  });
+  assert.is(start.code, 0, start.stderr);
+  const session = JSON.parse(start.stdout);
+  elenaSession = session.id;
+  assert.is(session.startedAt, T0);
+  assert.match(session.branch, /^claude-elena-vasquez-20261201-100000/);
+
+  const text = await runIn(elena, ['status'], { clock: later(5) });
+  assert.is(text.code, 0, text.stderr);
+  assert.match(text.stdout, `elena-vasquez  ${elenaSession}  active`);
+  assert.match(text.stdout, 'intent: loss sweep');
+  assert.match(text.stdout, 'heartbeat 5m ago');
+
+  // Two hours without a heartbeat, as the clock tells it: the session is stale, listed only with --all.
+  const stale = async (args: string[]) =>
+    JSON.parse((await runIn(elena, [...args, '--json'], { clock: later(120) })).stdout).sessions.find(
+      (s: any) => s.id === elenaSession,
+    );
+  assert.is(await stale(['status']), undefined);
+  assert.is((await stale(['status', '--all']))?.state, 'stale');
+});
+
+test("a lease: granted until the clock's time plus --ttl, listed, and refused to another researcher with every way out", async () => {
+  // The pre-push hook heartbeats the session (a lease lasts from the last heartbeat): at the same clock.
+  must(elena.git(['push', '-q', '-u', 'origin', 'HEAD'], { env: { CONSORTIUM_CLOCK: later(6) } }));
+  const got = await runIn(elena, ['lease', 'acquire', 'protocol/spec.md', '--ttl', '30m'], {
+    clock: later(6),
+  });
+  assert.is(got.code, 0, got.stderr);
+  assert.match(
+    got.stdout,
+    `Leased protocol/spec.md to session ${elenaSession} (elena-vasquez) until ${later(36)}`,
+  );
+
+  must(yuki.gc(['start', '-r', 'yuki-tanaka']));
+  const refused = await runIn(yuki, ['lease', 'acquire', 'protocol/**'], { clock: later(7) });
+  assert.is(refused.code, 1);
+  assert.is(refused.stdout, '');
+  assert.match(refused.stderr, 'protocol/** overlaps protocol/spec.md, which is leased by elena-vasquez');
+  assert.match(refused.stderr, 'Nothing was acquired.');
+  assert.match(refused.stderr, 'break it with --force --reason TEXT');
+
+  const agent = await runIn(yuki, ['lease', 'acquire', 'protocol/**'], {
+    clock: later(7),
+    env: { CLAUDECODE: '1' },
+  });
+  assert.is(agent.code, 1);
+  assert.match(
+    agent.stderr,
+    'ask elena-vasquez to release it (git consortium lease release protocol/spec.md',
+  );
+  assert.not.match(agent.stderr, '--force', 'an agent is not shown how to break it');
+
+  const list = JSON.parse((await runIn(yuki, ['lease', 'list', '--json'], { clock: later(8) })).stdout);
+  assert.equal(
+    list.leases.map((l: any) => [l.pattern, l.session, l.expiresAt]),
+    [['protocol/spec.md', elenaSession, later(36)]],
+  );
+  const released = await runIn(elena, ['lease', 'release', 'protocol/spec.md'], { clock: later(9) });
+  assert.is(released.code, 0, released.stderr);
+});
+
+test('orient: exits 0 and says how to give an identity when it cannot tell', async () => {
+  // A clone with no session, at its top, and no researcher configured: nobody to be.
+  const nobody = await runIn(aria, ['orient']);
+  assert.is(nobody.code, 0, nobody.stderr);
+  assert.match(nobody.stdout, '--researcher');
+  assert.not.match(nobody.stdout, 'You are');
+  const json = JSON.parse((await runIn(aria, ['orient', '--json'])).stdout);
+  assert.is(json.researcher, null);
+
+  const found = await runIn(aria, ['orient'], { cwd: 'consortium/elena-vasquez' });
+  assert.is(found.code, 0, found.stderr);
+  assert.match(found.stdout, 'You are Dr. Elena Vasquez (elena-vasquez) (known from');
+});
+
+test('help: every command prints its examples, the same with --help', async () => {
+  const help = await runIn(elena, ['help', 'lease']);
+  assert.is(help.code, 0);
+  assert.match(help.stdout, 'Examples:\n  git consortium lease acquire');
+  assert.is((await runIn(elena, ['lease', '--help'])).stdout, help.stdout);
+});
+
+test('handoff: written with the clock, then shown whole', async () => {
+  const written = await runIn(elena, ['handoff', '--next', 'rerun the sweep with seed 7', '--json'], {
+    clock: later(10),
+  });
+  assert.is(written.code, 0, written.stderr);
+  assert.is(JSON.parse(written.stdout).at, later(10));
+  const shown = await runIn(elena, ['handoff', 'show', '-r', 'elena-vasquez']);
+  assert.is(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, 'rerun the sweep with seed 7');
+});
+
+test.run();
