@@ -1,6 +1,7 @@
 import { allCommands, COMMANDS } from './commands/registry.js';
 import { ConsortiumError, EXIT } from './core/errors.js';
 import { commandHelp, generalHelp } from './help.js';
+import { reportError } from './report-error.js';
 
 const wantsHelp = (argv: string[]) => {
   const end = argv.indexOf('--');
@@ -54,23 +55,6 @@ export async function dispatch(argv: string[]): Promise<number> {
   try {
     return await main(argv);
   } catch (error) {
-    return report(error);
+    return reportError(error);
   }
-}
-
-async function report(error: unknown): Promise<number> {
-  if (error instanceof ConsortiumError) {
-    if (error.remedies.length === 0) process.stderr.write(`git-consortium: ${error.message}\n`);
-    else {
-      // Only a refusal with ways out loads their wording, and words them for who runs this.
-      const [agent, render] = await Promise.all([import('./core/agent.js'), import('./render/remedies.js')]);
-      const caller = { actor: agent.agentEnvironment() ? 'agent' : 'person', via: 'cli' } as const;
-      process.stderr.write(`git-consortium: ${render.withRemedies(error.message, error.remedies, caller)}\n`);
-    }
-    return error.exitCode;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`git-consortium: unexpected error: ${message.split('\n')[0]}\n`);
-  if (process.env.CONSORTIUM_DEBUG) process.stderr.write(`${error instanceof Error ? error.stack : ''}\n`);
-  return EXIT.environment;
 }

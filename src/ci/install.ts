@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../core/package-files.js';
 import { version as toolkitVersion } from '../version.js';
 
 /**
@@ -9,9 +9,7 @@ import { version as toolkitVersion } from '../version.js';
  * the toolkit pinned. Running it again changes nothing; a workflow the user has edited is kept
  * unless `force`.
  */
-export const TEMPLATE = fileURLToPath(
-  new URL('../../templates/github/claude-session-sync.yml', import.meta.url),
-);
+export const TEMPLATE = packageFile('templates', 'github', 'claude-session-sync.yml');
 export const WORKFLOW = '.github/workflows/claude-session-sync.yml';
 
 /** The shape `init` reads: files written, and files left alone because they are the user's. */

@@ -11,10 +11,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import type { Researcher } from '../core/config.js';
 import { usageError } from '../core/errors.js';
+import { packageFile } from '../core/package-files.js';
 import { fileRunsOurHooks, hasOurHooks, indentOf, mergeSettings, withoutOurHooks } from './settings.js';
 
 /**
@@ -28,7 +28,7 @@ import { fileRunsOurHooks, hasOurHooks, indentOf, mergeSettings, withoutOurHooks
  * A workspace's own .claude/settings.local.json is never touched. Files we wrote before are
  * updated; a file of the same name that is not ours is kept unless `force`.
  */
-export const TEMPLATES = fileURLToPath(new URL('../../templates/claude/', import.meta.url));
+export const TEMPLATES = `${packageFile('templates', 'claude')}${path.sep}`;
 export const COMMANDS = ['consortium-compact.md', 'mcp-resilient-sync.md', 'claude-orient-consortium.md'];
 export const SCRIPTS = ['claude-consortium-session', 'claude-orient-consortium'];
 /** Every file we write carries this line, so a later init knows it may update it. */

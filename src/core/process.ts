@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from './package-files.js';
 
 /**
  * Child processes that must never hang us: each runs in its own process group, and on time-out
@@ -61,8 +61,4 @@ export function runBounded(command: string, args: string[], options: BoundedOpti
 }
 
 /** The toolkit's own CLI; from src/ (tests through tsx) it is still the built one in dist/. */
-export const CLI_PATH = fileURLToPath(
-  import.meta.url.endsWith('.ts')
-    ? new URL('../../dist/cli.js', import.meta.url)
-    : new URL('../cli.js', import.meta.url),
-);
+export const CLI_PATH = packageFile('dist', 'cli.js');

@@ -15,6 +15,7 @@ import husky from 'husky';
 import { iso, now } from '../core/clock.js';
 import { environmentError } from '../core/errors.js';
 import { localStateFile, readJson, writeJson } from '../core/local-state.js';
+import { packageFile } from '../core/package-files.js';
 import { addLocalConfig, configValues, setLocalConfig } from '../git/config.js';
 import { refNames, updateRefs } from '../git/refs.js';
 import { type Repo, realPath } from '../git/repo.js';
@@ -61,7 +62,7 @@ const HUSKY_HOOKS = [
 const OTHER_HOOKS = ['reference-transaction', 'push-to-checkout', 'post-index-change', 'sendemail-validate'];
 
 /** The package's hook bodies (hooks/ at the top of the package). */
-const BODIES = fileURLToPath(new URL('../../hooks/', import.meta.url));
+const BODIES = `${packageFile('hooks')}${path.sep}`;
 
 export interface InstallRecord {
   format: 1;
