@@ -96,7 +96,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.json) printJson({ approval });
   else
     print(
-      `Approved: the next blocked push of session ${session.id} may go past the gate until ${expiresAt}; ` +
+      `Approved by ${me.id} (known from ${me.source}): the next blocked push of session ${session.id} may go past the gate until ${expiresAt}; ` +
         'the override it makes records you as its approver.',
     );
   return 0;

@@ -57,7 +57,8 @@ export async function run(argv: string[]): Promise<number> {
   if (values.note !== undefined && (values.note.length > 2000 || /\0/.test(values.note)))
     throw usageError('--note takes up to 2000 characters of text.');
   const ctx = await openContext();
-  const me = requireIdentity(ctx, values.researcher).id;
+  const identity = requireIdentity(ctx, values.researcher);
+  const me = identity.id;
   const before = gatesView(ctx).gates;
   const change = await changeGate(ctx, {
     gate,
@@ -84,7 +85,9 @@ export async function run(argv: string[]): Promise<number> {
     const done = verb === 'unlock' ? 'Unlocked' : 'Reopened';
     if (!change.event) print(`${gate} is already ${change.gate.status}; nothing changed.`);
     else {
-      print(`${done} ${c.bold(gate)}${change.gate.title ? ` (${change.gate.title})` : ''}.`);
+      print(
+        `${done} ${c.bold(gate)}${change.gate.title ? ` (${change.gate.title})` : ''} as ${me} (known from ${identity.source}).`,
+      );
       if (change.event.forced)
         print(
           c.yellow(

@@ -53,11 +53,12 @@ export async function run(argv: string[]): Promise<number> {
     if (values['summary-file'] !== undefined || positionals.length || values.next)
       throw usageError('--show prints the latest handoff; it takes no summary.');
     const ctx = await openContext();
-    const researcher = requireIdentity(ctx, values.researcher).id;
+    const identity = requireIdentity(ctx, values.researcher);
+    const researcher = identity.id;
     const latest = latestHandoff(ctx, researcher);
     if (values.json) printJson({ researcher, handoff: latest ? handoffJson(latest) : null });
     else if (latest) print(latest.markdown.trimEnd());
-    else print(`No handoff from ${researcher} yet.`);
+    else print(`No handoff from ${researcher} (known from ${identity.source}) yet.`);
     return 0;
   }
   if (values.researcher !== undefined)

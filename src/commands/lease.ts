@@ -5,19 +5,28 @@ import { type CommandSpec, pick } from '../core/command.js';
 import { durationArg } from '../core/duration.js';
 import { refusal, usageError } from '../core/errors.js';
 import { colors, print, printJson, warn } from '../core/output.js';
-import { acquireLeases, currentLeases, leasePattern, releaseLeases } from '../services/leases.js';
+import {
+  acquireLeases,
+  currentLeases,
+  leasePattern,
+  refuseMissing,
+  releaseLeases,
+} from '../services/leases.js';
 
 /** What `lease` is and takes: help, every --help, the man page and its argument parsing read this. */
 export const command = {
   name: 'lease',
   usage: [
-    'lease acquire PATH... [--ttl D] [--reason TEXT] [--force --reason TEXT] [--session ID] [--json]',
+    'lease acquire PATH... [--ttl D] [--reason TEXT] [--allow-missing] [--force --reason TEXT] [--session ID] [--json]',
     'lease release PATH... | --all [--session ID] [--json]',
     'lease list [--json]',
   ],
   summary: 'exclusive advisory leases on files and patterns',
-  details: `A lease is held by a session on a path or a pattern (minimatch, from the top of the
-repository; a folder means everything below it), renewed by the session's heartbeats, and
+  details: `A lease is held by a session on a path or a pattern (minimatch), read from the current
+folder as git reads paths (:/PATH reads it from the top of the repository); a folder means
+everything below it. A path that matches no tracked file and no file or folder is refused
+(exit 2), with the spelling that works from here when it was meant from the top; --allow-missing
+leases it before it exists. A lease is renewed by the session's heartbeats, and
 expires after --ttl (default sessions.leaseTtl); ending the session releases it. Overlapping
 leases of two sessions are never both granted, even from two machines at once: the remote
 decides. A refusal (exit 1) says who holds it, since when and until when. --force breaks
@@ -39,6 +48,7 @@ releasing need the remote (exit 3 when it cannot be reached). list shows the lea
     session: { type: 'string' },
     json: { type: 'boolean' },
     all: { type: 'boolean' },
+    'allow-missing': { type: 'boolean' },
   },
 } as const satisfies CommandSpec;
 
@@ -57,7 +67,7 @@ async function acquire(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     command.name,
     argv,
-    pick(command, ['ttl', 'reason', 'force', 'session', 'json']),
+    pick(command, ['ttl', 'reason', 'force', 'session', 'json', 'allow-missing']),
     [1, 256],
   );
   const ttlMs = values.ttl === undefined ? undefined : durationArg('--ttl', values.ttl);
@@ -68,7 +78,9 @@ async function acquire(argv: string[]): Promise<number> {
   if (values.force && !reason)
     throw usageError("--force breaks another session's lease and is recorded: say why with --reason TEXT.");
   const ctx = await openContext();
-  const patterns = [...new Set(positionals.map((p) => leasePattern(ctx, p)))];
+  const wanted = positionals.map((input) => ({ input, pattern: leasePattern(ctx, input) }));
+  if (!values['allow-missing']) refuseMissing(ctx, wanted);
+  const patterns = [...new Set(wanted.map((w) => w.pattern))];
   const session = requireCurrentSession(ctx, values.session);
   const result = await acquireLeases(ctx, session, {
     patterns,

@@ -90,7 +90,7 @@ export async function run(argv: string[]): Promise<number> {
     if (checkpoints.length) warn(foldedLine(checkpoints));
   } else {
     const c = colors();
-    print(`Started session ${c.bold(view.id)} for ${identity.id}.`);
+    print(`Started session ${c.bold(view.id)} for ${identity.id} (known from ${identity.source}).`);
     print(sessionLine(view, ctx.nowMs, c));
     if (worktree !== undefined) print(`Work in: ${view.worktree}`);
     if (checkpoints.length) print(foldedLine(checkpoints));

@@ -59,7 +59,8 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   const view = coordinationView(ctx);
-  const me = resolveIdentity(ctx)?.id ?? null;
+  const identity = resolveIdentity(ctx);
+  const me = identity?.id ?? null;
   const shown = values.all ? view.sessions : view.live;
   if (values.json) {
     printJson({
@@ -74,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   const title = values.all
     ? `${shown.length} session${shown.length === 1 ? '' : 's'}`
     : `${shown.length} active session${shown.length === 1 ? '' : 's'}`;
-  print(c.bold(title) + (me ? `  (you are ${me})` : ''));
+  print(c.bold(title) + (identity ? `  (you are ${identity.id}, known from ${identity.source})` : ''));
   for (const s of shown) print(sessionLine(s, ctx.nowMs, c));
   if (view.leases.length) {
     print('');

@@ -31,15 +31,25 @@ export function findCurrentSession(
     const mine = [...liveOnes, ...open].find((s) => conversationWorksIn(s, claude));
     if (mine) return mine;
   }
-  const branch = ctx.branch ?? null;
-  let here = liveOnes.filter((s) => s.worktree === ctx.repo.top && s.branch === branch);
-  if (here.length === 0) here = open.filter((s) => s.worktree === ctx.repo.top && s.branch === branch);
+  const here = sessionsHere(ctx);
   if (here.length <= 1) return here[0];
   if (options.quiet) return undefined;
   throw usageError(
     `${here.length} active sessions work on this worktree and branch: ${here.map((s) => `${s.id} (${s.researcher})`).join(', ')}. ` +
       'Name one with --session ID.',
   );
+}
+
+/**
+ * The sessions bound to this worktree and its checked-out branch: the live ones, else those
+ * still open (a stale session is still the one to resume here).
+ */
+export function sessionsHere(ctx: Context): Session[] {
+  const open = ctx.sessions().sessions.filter((s) => s.state === 'active');
+  const branch = ctx.branch ?? null;
+  const fits = open.filter((s) => s.worktree === ctx.repo.top && s.branch === branch);
+  const live = fits.filter((s) => isLive(s, ctx.nowMs, ctx.config.sessions.staleAfterMs));
+  return live.length ? live : fits;
 }
 
 export function requireCurrentSession(ctx: Context, flag?: string): Session {

@@ -4,12 +4,14 @@ import { usageError } from '../core/errors.js';
 import { checkResearcherId, shown } from '../core/ids.js';
 import { workspaceFolderOf, workspaceOwner } from '../core/workspaces.js';
 import type { Context } from './context.js';
-import { findCurrentSession } from './current-session.js';
+import { findCurrentSession, sessionsHere } from './current-session.js';
 
 /**
  * Which researcher the caller is (SPEC section 4), in this order: the flag, the
- * CONSORTIUM_RESEARCHER variable, the workspace folder around the current directory, the
- * researcher of the current session, a session branch checked out here, git config.
+ * CONSORTIUM_RESEARCHER variable, the researcher of the current session (when several live
+ * sessions fit this worktree and branch, only if they all belong to one researcher), the
+ * workspace folder around the current directory, a session branch checked out here, git
+ * config. So standing in a colleague's folder does not change who you are in your own session.
  */
 export interface Identity {
   id: string;
@@ -28,6 +30,8 @@ export function resolveIdentity(ctx: Context, flag?: string): Identity | undefin
     const id = known(ctx, checkResearcherId(fromEnv, 'CONSORTIUM_RESEARCHER'), 'CONSORTIUM_RESEARCHER');
     return { id, source: 'CONSORTIUM_RESEARCHER' };
   }
+  const mine = sessionResearcher(ctx);
+  if (mine) return mine;
   const relative = path.relative(ctx.repo.top, ctx.repo.cwd).split(path.sep).join('/');
   if (relative && !relative.startsWith('..')) {
     const owner = workspaceOwner(ctx.researchers, relative);
@@ -40,8 +44,6 @@ export function resolveIdentity(ctx: Context, flag?: string): Identity | undefin
       };
     }
   }
-  const session = findCurrentSession(ctx, { quiet: true });
-  if (session) return { id: session.researcher, source: `your session ${session.id}` };
   const branch = ctx.branch;
   if (branch) {
     const id = researcherOfBranch(branch, ctx.config.sessions.branchPrefix, ctx.researchers.keys());
@@ -58,6 +60,17 @@ export function resolveIdentity(ctx: Context, flag?: string): Identity | undefin
       source: 'git config consortium.researcher',
     };
   }
+  return undefined;
+}
+
+/** The researcher of the current session, or of every live session that fits here, if one. */
+function sessionResearcher(ctx: Context): Identity | undefined {
+  const session = findCurrentSession(ctx, { quiet: true });
+  if (session) return { id: session.researcher, source: `your session ${session.id}` };
+  const here = sessionsHere(ctx);
+  const researchers = new Set(here.map((s) => s.researcher));
+  if (here.length > 1 && researchers.size === 1)
+    return { id: here[0]!.researcher, source: `your ${here.length} sessions on this worktree and branch` };
   return undefined;
 }
 

@@ -81,6 +81,11 @@ export function hooksPathAt(worktree: string): string | undefined {
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
+/** Every file git tracks in this worktree, from its top. */
+export function allTrackedFiles(repo: Repo): string[] {
+  return git(['ls-files', '-z'], { cwd: repo.top }).stdout.split('\0').filter(Boolean);
+}
+
 /** Which of `files` git tracks. */
 export function trackedFiles(repo: Repo, files: string[]): string[] {
   if (files.length === 0) return [];

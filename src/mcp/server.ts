@@ -16,7 +16,7 @@ import { gatesView } from '../services/gates.js';
 
 import { writeHandoff } from '../services/handoff.js';
 
-import { acquireLeases, leasePattern, releaseLeases } from '../services/leases.js';
+import { acquireLeases, leasePattern, refuseMissing, releaseLeases } from '../services/leases.js';
 
 import { orientationOf } from '../services/orientation.js';
 import { sync } from '../services/sync.js';
@@ -134,6 +134,7 @@ export const TOOLS: Tool[] = [
         },
         ttl: { type: 'string', description: 'Time to live such as 30m or 2h.' },
         reason: { type: 'string' },
+        allow_missing: { type: 'boolean', description: 'Lease paths that do not exist yet.' },
         session: SESSION,
       },
       required: ['paths'],
@@ -145,8 +146,10 @@ export const TOOLS: Tool[] = [
       const reason = str(args, 'reason')?.trim() || null;
       const ctx = await openContext();
       const session = requireCurrentSession(ctx, str(args, 'session'));
+      const wanted = paths.map((input) => ({ input, pattern: leasePattern(ctx, input, ctx.repo.top) }));
+      if (args?.allow_missing !== true) refuseMissing(ctx, wanted, 'allow_missing: true');
       const result = await acquireLeases(ctx, session, {
-        patterns: [...new Set(paths.map((p) => leasePattern(ctx, p, ctx.repo.top)))],
+        patterns: [...new Set(wanted.map((w) => w.pattern))],
         ttlMs: ttl === undefined ? ctx.config.sessions.leaseTtlMs : durationArg('ttl', ttl),
         reason,
         force: false,

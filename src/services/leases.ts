@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { LeaseView } from '../analysis/leases.js';
 import {
@@ -16,7 +16,9 @@ import { formatDuration } from '../core/duration.js';
 import { environmentError, refusal, usageError } from '../core/errors.js';
 import { isSessionId, shown } from '../core/ids.js';
 import { warn } from '../core/output.js';
+import { matchesAny } from '../core/patterns.js';
 import { resolveRef } from '../git/refs.js';
+import { allTrackedFiles } from '../git/worktrees.js';
 import {
   fetchLeaseTable,
   LEASE_FORMAT,
@@ -80,15 +82,18 @@ export function currentLeases(ctx: Context): LeaseView[] {
 
 /**
  * A lease pattern as typed by the user, as a pattern from the top of the repository: relative
- * to the current folder, a folder meaning everything below it. Refused when it leaves the
- * repository or holds what no path could.
+ * to the current folder as git reads paths, or from the top after git's `:/`; a folder means
+ * everything below it. Refused when it leaves the repository or holds what no path could.
  */
 export function leasePattern(ctx: Context, input: string, base: string = ctx.repo.cwd): string {
   if (!input.trim() || input.length > 1024 || /[\0-\x1f\x7f]/.test(input))
     throw usageError(`${shown(input)} is not a path or pattern that can be leased.`);
   const top = ctx.repo.top;
   let relative = input.replace(/\\/g, '/');
-  if (path.isAbsolute(input)) relative = path.relative(top, input).split(path.sep).join('/');
+  if (relative.startsWith(':/')) {
+    relative = relative.slice(2);
+    if (!relative) throw usageError(':/ alone would lease the whole repository: name what to lease.');
+  } else if (path.isAbsolute(input)) relative = path.relative(top, input).split(path.sep).join('/');
   else {
     const here = path.relative(top, base).split(path.sep).join('/');
     if (here) relative = `${here}/${relative}`;
@@ -101,6 +106,37 @@ export function leasePattern(ctx: Context, input: string, base: string = ctx.rep
   let pattern = normalize(relative);
   if (!/[*?[\]{}]/.test(pattern) && isFolder(path.join(top, pattern))) pattern = `${pattern}/**`;
   return pattern;
+}
+
+/**
+ * Refuses (exit 2) a pattern that leases nothing there is: no tracked file matches it, and no
+ * file or folder of that name exists. A path typed from a subfolder that was meant from the
+ * top is the usual slip, so the refusal suggests the spelling that works from here.
+ */
+export function refuseMissing(
+  ctx: Context,
+  wanted: { input: string; pattern: string }[],
+  allowMissing = '--allow-missing',
+): void {
+  let tracked: string[] | undefined;
+  const matches = (pattern: string) => {
+    if (existsSync(path.join(ctx.repo.top, pattern.replace(/\/\*\*$/, '')))) return true;
+    tracked ??= allTrackedFiles(ctx.repo);
+    return tracked.some((f) => matchesAny(f, [pattern]));
+  };
+  const missing = wanted.filter((w) => !matches(w.pattern));
+  if (missing.length === 0) return;
+  const lines = missing.map(({ input, pattern }) => {
+    const fromTop =
+      input.startsWith(':/') || path.isAbsolute(input) ? undefined : leasePattern(ctx, `:/${input}`);
+    const suggestion =
+      fromTop && fromTop !== pattern && matches(fromTop) ? ` From the top it matches: write :/${input}.` : '';
+    return `${shown(input)} would lease ${pattern}, which matches no tracked file and no file or folder here.${suggestion}`;
+  });
+  throw usageError(
+    `${lines.join(' ')} Paths are read from the current folder, as git reads them (:/PATH reads from the top). ` +
+      `Nothing was acquired; give ${allowMissing} to lease a path before it exists.`,
+  );
 }
 
 function isFolder(p: string): boolean {

@@ -126,7 +126,7 @@ test('the grammar as docs/cli.md states it: bare nouns list, handoff show, orien
   assert.is(elena.gc(['ci', 'nonsense']).code, 2);
   const show = elena.gc(['handoff', 'show', '-r', 'elena-vasquez']);
   assert.is(show.code, 0, show.stderr);
-  assert.match(show.stdout, 'No handoff from elena-vasquez yet.');
+  assert.match(show.stdout, 'No handoff from elena-vasquez (known from the --researcher flag) yet.');
   assert.is(elena.gc(['handoff', '--show', '-r', 'elena-vasquez']).stdout, show.stdout);
   const nobody = elena.gc(['orient']);
   assert.is(nobody.code, 0, 'orient exits 0 without an identity');

@@ -116,7 +116,7 @@ test('three rounds of two machines racing overlapping patterns: exactly one gran
 
 test('six machines acquiring six different files at once: all granted, none lost on the one shared ref', async () => {
   const files = all.map((x) => `data/${x.name}.csv`);
-  const results = await Promise.all(all.map((x, i) => x.gcAsync(['lease', 'acquire', files[i]!, '--json'])));
+  const results = await Promise.all(all.map((x, i) => x.gcAsync(['lease', 'acquire', files[i]!, '--allow-missing', '--json'])));
   for (const r of results) assert.is(r.code, 0, r.stderr);
   must(m.aria2.gc(['sync']));
   const held = json(m.aria2, ['lease', 'list']).leases;
@@ -139,32 +139,32 @@ test('the leases show in status, on the holding session and in the lease list', 
 });
 
 test('a lease with a short --ttl is refused to others at once and granted once it expires', async () => {
-  const granted = json(m.elena2, ['lease', 'acquire', 'docs/short.md', '--ttl', '2s']);
+  const granted = json(m.elena2, ['lease', 'acquire', 'docs/short.md', '--allow-missing', '--ttl', '2s']);
   const until = Date.parse(granted.leases[0].expiresAt);
   assert.is(until - Date.parse(granted.leases[0].acquiredAt), 2000);
   // "At once": a second after it was taken (the clock is fixed there, whatever this machine's load).
   const oneSecondIn = new Date(Date.parse(granted.leases[0].acquiredAt) + 1000).toISOString();
-  const refused = m.yuki2.gc(['lease', 'acquire', 'docs/short.md'], {
+  const refused = m.yuki2.gc(['lease', 'acquire', 'docs/short.md', '--allow-missing'], {
     env: { CONSORTIUM_CLOCK: oneSecondIn },
   });
   assert.is(refused.code, 1);
   assert.match(refused.stderr, /docs\/short\.md is leased by elena-vasquez/);
   await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now() + 300)));
-  const later = json(m.yuki2, ['lease', 'acquire', 'docs/short.md']);
+  const later = json(m.yuki2, ['lease', 'acquire', 'docs/short.md', '--allow-missing']);
   assert.is(later.leases[0].session, session.get(m.yuki2));
 });
 
 test('heartbeats renew a lease; once they stop it expires a ttl after the last one', () => {
-  const granted = json(m.elena2, ['lease', 'acquire', 'docs/renewed.md', '--ttl', '1h']);
+  const granted = json(m.elena2, ['lease', 'acquire', 'docs/renewed.md', '--allow-missing', '--ttl', '1h']);
   const t0 = Date.parse(granted.leases[0].acquiredAt);
   const at = (minutes: number) => ({ CONSORTIUM_CLOCK: new Date(t0 + minutes * 60_000).toISOString() });
   must(m.elena2.gc(['heartbeat'], { env: at(50) }));
   must(m.elena2.gc(['sync'], { env: at(50) }));
-  const renewed = m.yuki2.gc(['lease', 'acquire', 'docs/renewed.md'], { env: at(70) });
+  const renewed = m.yuki2.gc(['lease', 'acquire', 'docs/renewed.md', '--allow-missing'], { env: at(70) });
   assert.is(renewed.code, 1, 'past its first hour, renewed by the heartbeat at 50 minutes');
   const until = new Date(t0 + 110 * 60_000).toISOString();
   assert.ok(renewed.stderr.includes(`until ${until}`), renewed.stderr);
-  const expired = json(m.yuki2, ['lease', 'acquire', 'docs/renewed.md'], { env: at(111) });
+  const expired = json(m.yuki2, ['lease', 'acquire', 'docs/renewed.md', '--allow-missing'], { env: at(111) });
   assert.is(expired.leases[0].session, session.get(m.yuki2));
   must(m.yuki2.gc(['lease', 'release', 'docs/renewed.md'], { env: at(111) }));
 });
@@ -297,7 +297,7 @@ test('a hand-edited lease table on the remote is reported, never a crash, and th
   assert.ok(Array.isArray(JSON.parse(listed.stdout).leases));
   const status = x.gc(['status', '--json']);
   assert.is(status.code, 0, 'status still works');
-  const granted = json(x, ['lease', 'acquire', 'src/after-repair.py']);
+  const granted = json(x, ['lease', 'acquire', 'src/after-repair.py', '--allow-missing']);
   assert.is(granted.leases[0].pattern, 'src/after-repair.py');
   assert.is(remoteTable() === garbage, false, 'the unreadable table was replaced');
   must(x.gc(['lease', 'release', 'src/after-repair.py']));
@@ -308,7 +308,7 @@ test('a lease needs the remote: offline, acquire and release exit 3 and nothing 
   const url = must(x.git(['remote', 'get-url', 'origin'])).stdout.trim();
   must(x.git(['remote', 'set-url', 'origin', `${world.root}/no-such-remote.git`]));
   try {
-    const acquire = x.gc(['lease', 'acquire', 'src/offline.py']);
+    const acquire = x.gc(['lease', 'acquire', 'src/offline.py', '--allow-missing']);
     assert.is(acquire.code, 3);
     assert.match(acquire.stderr, /A lease needs the remote, and origin cannot be reached/);
     const release = x.gc(['lease', 'release', '--all']);

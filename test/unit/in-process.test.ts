@@ -102,19 +102,44 @@ test('store: a record that is not a commit is reported, and never hides the othe
   must(elena.git(['update-ref', '-d', 'refs/consortium/sessions/20261201-100000000-bbbbbb']));
 });
 
-test('context: who am I, in the order of the flag, the variable, the workspace folder, the session, git config', async () => {
+test('context: who am I, in the order of the flag, the variable, the session, the workspace folder, git config', async () => {
   await withEnv({ CONSORTIUM_RESEARCHER: undefined }, async () => {
     must(elena.git(['config', 'consortium.researcher', 'aria-blackwood']));
     const top = await ctxAt();
     assert.equal(resolveIdentity(top, 'yuki-tanaka'), { id: 'yuki-tanaka', source: 'the --researcher flag' });
-    const inWorkspace = await ctxAt(ws());
-    assert.is(resolveIdentity(inWorkspace)?.id, 'elena-vasquez');
-    // At the top, the session of this worktree and branch (from the first test) comes before git config.
-    assert.is(resolveIdentity(top)?.source, 'your session 20261201-100000000-aaaaaa');
-    assert.is(resolveIdentity(top)?.id, 'elena-vasquez');
+    // The session of this worktree and branch (from the first test) is elena's, wherever she stands.
+    assert.equal(resolveIdentity(top), {
+      id: 'elena-vasquez',
+      source: 'your session 20261201-100000000-aaaaaa',
+    });
+    const yukisFolder = path.join(elena.dir, 'consortium', 'yuki-tanaka');
+    assert.is(
+      resolveIdentity(await ctxAt(yukisFolder))?.id,
+      'elena-vasquez',
+      "in yuki's folder, still elena",
+    );
     await withEnv({ CONSORTIUM_RESEARCHER: 'yuki-tanaka' }, async () => {
       assert.is(resolveIdentity(await ctxAt(ws()))?.source, 'CONSORTIUM_RESEARCHER');
     });
+
+    // Two live sessions of elena here: still elena. Add one of yuki's: the session says nothing,
+    // and the folder decides.
+    const second = createSession(top.repo, record('20261201-100000000-cccccc'), AUTHOR);
+    assert.equal(resolveIdentity(await ctxAt(yukisFolder)), {
+      id: 'elena-vasquez',
+      source: 'your 2 sessions on this worktree and branch',
+    });
+    const yukis = createSession(top.repo, record('20261201-100000000-dddddd', 'yuki-tanaka'), AUTHOR);
+    assert.equal(resolveIdentity(await ctxAt(yukisFolder)), {
+      id: 'yuki-tanaka',
+      source: 'the workspace folder you are in',
+    });
+    assert.equal(resolveIdentity(await ctxAt()), {
+      id: 'aria-blackwood',
+      source: 'git config consortium.researcher',
+    });
+    for (const s of [second, yukis])
+      must(elena.git(['update-ref', '-d', `refs/consortium/sessions/${s.id}`]));
     must(elena.git(['config', '--unset', 'consortium.researcher']));
   });
 });

@@ -1,0 +1,61 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { consortium, json, must } from '../helpers/sandbox.js';
+
+/**
+ * A day as a new user lives it, through the built CLI in real clones: the traps that would cost
+ * a researcher their protection, their notes or their sense of who they are.
+ */
+const { m, cleanup } = consortium(['elena', 'yuki']);
+const { elena, yuki } = m;
+test.before(() => {
+  for (const x of [elena, yuki]) must(x.gc(['init']));
+});
+test.after(cleanup);
+
+const YUKIS = 'consortium/yuki-tanaka';
+
+test("who you are does not change with the folder you stand in, inside your own session's clone", () => {
+  const session = json(elena, ['start', '-r', 'elena-vasquez']).id;
+  const orient = must(elena.gc(['orient'], { cwd: YUKIS })).stdout;
+  assert.match(orient, `You are Dr. Elena Vasquez (elena-vasquez) (known from your session ${session})`);
+  assert.match(
+    must(elena.gc(['status'], { cwd: YUKIS })).stdout,
+    'you are elena-vasquez, known from your session',
+  );
+  const lease = json(elena, ['lease', 'acquire', 'notes.md'], { cwd: YUKIS });
+  assert.is(lease.session, session, 'and the lease goes to that same session');
+  assert.equal(
+    lease.leases.map((l: any) => l.pattern),
+    [`${YUKIS}/notes.md`],
+  );
+  must(elena.gc(['lease', 'release', '--all']));
+});
+
+test('lease paths: from the current folder as git reads them, :/ from the top, and a path to nothing refused', () => {
+  const from = (args: string[]) => elena.gc(['lease', 'acquire', ...args], { cwd: YUKIS });
+  const slip = from(['TCP_SPECIFICATION.md']);
+  assert.is(slip.code, 2, slip.stderr);
+  assert.match(slip.stderr, `would lease ${YUKIS}/TCP_SPECIFICATION.md, which matches no tracked file`);
+  assert.match(slip.stderr, 'From the top it matches: write :/TCP_SPECIFICATION.md.');
+  assert.equal(json(elena, ['lease', 'list']).leases, [], 'nothing was leased');
+
+  const top = json(elena, ['lease', 'acquire', ':/TCP_SPECIFICATION.md'], { cwd: YUKIS });
+  assert.equal(
+    top.leases.map((l: any) => l.pattern),
+    ['TCP_SPECIFICATION.md'],
+  );
+  const nothing = from(['results/draft.csv']);
+  assert.is(nothing.code, 2);
+  assert.match(nothing.stderr, '--allow-missing');
+  assert.not.match(nothing.stderr, 'From the top', 'nothing to suggest');
+  const before = json(elena, ['lease', 'acquire', 'results/draft.csv', '--allow-missing'], { cwd: YUKIS });
+  assert.equal(
+    before.leases.map((l: any) => l.pattern),
+    [`${YUKIS}/results/draft.csv`],
+  );
+  assert.match(must(elena.gc(['help', 'lease'])).stdout, ':/PATH reads it from the top');
+  must(elena.gc(['lease', 'release', '--all']));
+});
+
+test.run();
