@@ -21,15 +21,18 @@ import type { Agent } from '../store/sessions.js';
 export const command = {
   name: 'start',
   usage: [
-    'start [-r ID] [--intent TEXT] [--branch NAME | --no-branch] [--worktree [PATH]] [--shared] [--json]',
+    'start [-r ID] [--intent TEXT] [--branch NAME | --no-branch] [--from REV] [--worktree [PATH]] [--shared] [--json]',
     'start --agent claude-code --agent-session ID [options]',
   ],
   summary: 'register a session and create its branch',
   details: `Registers a session for you, creates and checks out its branch
 <prefix><researcher>-<yyyymmdd-hhmmss> (UTC) unless --branch names one or --no-branch keeps the
 current branch, and shares it with the remote when the remote answers within a few seconds.
-Refuses (exit 1) when another active session already works on this worktree and branch, unless
---shared. --worktree [PATH] starts the session in a new linked worktree.`,
+A new branch starts from the remote's default branch (fetched first when the remote answers),
+never from the branch checked out here, unless --from REV says where. Refuses (exit 1) when
+another active session already works on this worktree and branch, unless --shared.
+--worktree [PATH] starts the session in a new linked worktree: at PATH (read from the current
+folder), by default beside the main worktree, whatever folder you run it in.`,
   examples: [
     {
       run: 'start --intent "congestion window experiments"',
@@ -39,7 +42,7 @@ Refuses (exit 1) when another active session already works on this worktree and 
       run: 'start --worktree ../tcp-window',
       says: 'start it in a worktree of its own, so that it never shares a checkout',
     },
-    { run: 'start --no-branch --shared', says: 'work on the branch checked out here, with others welcome' },
+    { run: 'start --from HEAD', says: 'a new session branch that carries on from what is checked out here' },
   ],
   options: {
     // Its value is optional, which Node's parser cannot express: takeWorktree reads it first.
@@ -47,6 +50,7 @@ Refuses (exit 1) when another active session already works on this worktree and 
     researcher: { type: 'string', short: 'r' },
     intent: { type: 'string' },
     branch: { type: 'string' },
+    from: { type: 'string' },
     'no-branch': { type: 'boolean' },
     shared: { type: 'boolean' },
     agent: { type: 'string' },
@@ -62,6 +66,8 @@ export async function run(argv: string[]): Promise<number> {
     throw usageError('--branch and --no-branch cannot be used together.');
   if (worktree !== undefined && values['no-branch'])
     throw usageError('--worktree needs a branch of its own: leave out --no-branch.');
+  if (values.from !== undefined && values['no-branch'])
+    throw usageError('--from says where a new branch starts: leave out --no-branch.');
   const agent = agentOf(values.agent, values['agent-session']);
   const ctx = await openContext();
   const identity = requireIdentity(ctx, values.researcher);
@@ -76,6 +82,7 @@ export async function run(argv: string[]): Promise<number> {
     shared: !!values.shared,
     agent,
     worktree,
+    from: values.from,
   });
   const view = viewOf(ctx, started.session);
   // Where the last session left off, and emergency checkpoints written while git was down.

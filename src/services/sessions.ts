@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import path from 'node:path';
@@ -10,10 +11,10 @@ import { branchStamp, newSessionId, shown } from '../core/ids.js';
 import { changedFiles, defaultBranch, headCommit } from '../git/changes.js';
 import { refExists, resolveRef } from '../git/refs.js';
 import { currentBranch, realPath } from '../git/repo.js';
-import { addWorktree, checkoutBranch, deleteBranch } from '../git/worktrees.js';
+import { addWorktree, checkoutBranch, deleteBranch, worktreePaths } from '../git/worktrees.js';
 import type { Author } from '../store/records.js';
 import { sessionRef } from '../store/refs.js';
-import { type PushResult, pushRefs, shareInBackground } from '../store/remote.js';
+import { fetchRefspecs, type PushResult, pushRefs, shareInBackground } from '../store/remote.js';
 import {
   type Agent,
   createSession,
@@ -40,8 +41,10 @@ export interface StartOptions {
   branch: 'new' | 'current' | { name: string };
   shared: boolean;
   agent: Agent;
-  /** Start in a new linked worktree at this path. */
+  /** Start in a new linked worktree at this path ('' for the default, beside the main worktree). */
   worktree?: string;
+  /** Where a new branch starts (a revision); by default the remote's default branch. */
+  from?: string;
   /**
    * 'wait' (default): push the record now, bounded in time. 'background': hand it to a
    * detached share, for the git hooks that register sessions and must not wait on the network.
@@ -86,19 +89,22 @@ export async function startSession(ctx: Context, options: StartOptions): Promise
   if (options.worktree !== undefined) {
     const name =
       options.branch === 'new'
-        ? sessionBranchName(ctx.config.sessions.branchPrefix, options.researcher, branchStamp(stamp))
+        ? freshBranchName(ctx, options.researcher, stamp)
         : typeof options.branch === 'object'
           ? options.branch.name
           : undefined;
     if (!name) throw usageError('--worktree needs a branch of its own: leave out --no-branch.');
-    const target = path.resolve(
-      ctx.repo.cwd,
-      options.worktree || path.join('..', `${path.basename(ctx.repo.top)}-${name.replace(/\//g, '-')}`),
-    );
+    // A path given is read from here, as git reads it; the default lies beside the main
+    // worktree, never inside the repository (where it would look like a workspace).
+    const main = worktreePaths(ctx.repo)[0] ?? ctx.repo.top;
+    const target = options.worktree
+      ? path.resolve(ctx.repo.cwd, options.worktree)
+      : path.join(path.dirname(main), `${path.basename(main)}-${name.replace(/\//g, '-')}`);
     const exists = refExists(ctx.repo, `refs/heads/${name}`);
     if (existsSync(target) && (!statSync(target).isDirectory() || readdirSync(target).length > 0))
       throw usageError(`${target} already exists: give --worktree a new folder (or an empty one).`);
-    const result = await addWorktree(ctx.repo, target, name, { create: !exists, env });
+    const start = exists ? undefined : await startPoint(ctx, options.from);
+    const result = await addWorktree(ctx.repo, target, name, { create: !exists, start, env });
     if (result.status !== 0) {
       // git may have created the branch before failing on the folder: bad input changes nothing.
       if (!exists) await deleteBranch(ctx.repo, name);
@@ -108,11 +114,10 @@ export async function startSession(ctx: Context, options: StartOptions): Promise
     branch = name;
   } else if (options.branch !== 'current') {
     const name =
-      options.branch === 'new'
-        ? sessionBranchName(ctx.config.sessions.branchPrefix, options.researcher, branchStamp(stamp))
-        : options.branch.name;
+      options.branch === 'new' ? freshBranchName(ctx, options.researcher, stamp) : options.branch.name;
     const exists = refExists(ctx.repo, `refs/heads/${name}`);
-    const result = await checkoutBranch(ctx.repo.top, name, { create: !exists, env });
+    const start = exists ? undefined : await startPoint(ctx, options.from);
+    const result = await checkoutBranch(ctx.repo.top, name, { create: !exists, start, env });
     if (result.status !== 0) throw refusal(`Could not check out ${shown(name)}: ${firstLine(result.stderr)}`);
     branch = currentBranch(ctx.repo) ?? name;
   }
@@ -153,6 +158,42 @@ export async function startSession(ctx: Context, options: StartOptions): Promise
   const pushed = await pushRefs(ctx.repo, ctx.config, [sessionRef(session.id)]);
   return { session, shared: pushed.outcome };
 }
+
+/**
+ * A new session branch's name, `<prefix><researcher>-<yyyymmdd-hhmmss>` (SPEC section 5), with a
+ * `-<suffix>` of four lowercase letters or digits when that name is already a branch here or
+ * on the remote as last fetched: two sessions started in one second never share a branch.
+ */
+function freshBranchName(ctx: Context, researcher: string, stamp: Date): string {
+  const name = sessionBranchName(ctx.config.sessions.branchPrefix, researcher, branchStamp(stamp));
+  const taken = (n: string) =>
+    refExists(ctx.repo, `refs/heads/${n}`) || refExists(ctx.repo, `refs/remotes/${ctx.config.remote}/${n}`);
+  if (!taken(name)) return name;
+  for (;;) {
+    const suffixed = `${name}-${randomBytes(3).readUIntBE(0, 3).toString(36).padStart(4, '0').slice(-4)}`;
+    if (!taken(suffixed)) return suffixed;
+  }
+}
+
+/**
+ * Where a new session branch starts: `from` when given; else the remote's default branch,
+ * fetched first when the remote answers within a few seconds, so that a new session never
+ * inherits the unmerged work of an earlier one; else the local default branch; else HEAD.
+ */
+async function startPoint(ctx: Context, from: string | undefined): Promise<string | undefined> {
+  if (from !== undefined) {
+    const commit = resolveRef(ctx.repo, `${from}^{commit}`);
+    if (!commit) throw usageError(`--from ${shown(from)} names no commit here.`);
+    return commit;
+  }
+  const name = defaultBranch(ctx.repo, ctx.config).name;
+  const tracking = `refs/remotes/${ctx.config.remote}/${name}`;
+  await fetchRefspecs(ctx.repo, ctx.config, [`+refs/heads/${name}:${tracking}`], START_FETCH_MS);
+  const ref = defaultBranch(ctx.repo, ctx.config).ref;
+  return ref ? resolveRef(ctx.repo, `${ref}^{commit}`) : undefined;
+}
+
+const START_FETCH_MS = 5_000;
 
 /** What the session's branch changes now, against the default branch. */
 export function workOf(

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { consortium, json, must } from '../helpers/sandbox.js';
@@ -56,6 +57,45 @@ test('lease paths: from the current folder as git reads them, :/ from the top, a
   );
   assert.match(must(elena.gc(['help', 'lease'])).stdout, ':/PATH reads it from the top');
   must(elena.gc(['lease', 'release', '--all']));
+});
+
+test('a new session starts from the default branch, not from the unmerged branch of the last one', () => {
+  const first = json(yuki, ['start', '-r', 'yuki-tanaka']);
+  yuki.commit('half done', { 'src/shared.py': '# shared code\n\nyuki, unfinished\n' });
+  const unmerged = must(yuki.git(['rev-parse', 'HEAD'])).stdout.trim();
+  must(yuki.gc(['compact', '--next', 'finish the timer'])); // writes the handoff and ends the session
+
+  const next = json(yuki, ['start', '-r', 'yuki-tanaka']);
+  assert.is.not(next.branch, first.branch);
+  assert.is(
+    must(yuki.git(['rev-parse', 'HEAD'])).stdout.trim(),
+    must(yuki.git(['rev-parse', 'origin/main'])).stdout.trim(),
+  );
+  assert.is(yuki.git(['merge-base', '--is-ancestor', unmerged, 'HEAD']).code, 1, 'the old work is not in it');
+  const mine = json(yuki, ['status']).sessions.find((x: any) => x.id === next.id);
+  assert.equal(mine.changedFiles, [], 'it shows no files it never touched');
+  assert.match(must(yuki.gc(['help', 'start'])).stdout, '--from REV');
+  must(yuki.gc(['end', '--session', next.id]));
+
+  // --from says otherwise, on purpose.
+  const onTop = json(yuki, ['start', '-r', 'yuki-tanaka', '--from', first.branch]);
+  assert.is(yuki.git(['merge-base', '--is-ancestor', unmerged, 'HEAD']).code, 0);
+  must(yuki.gc(['end', '--session', onTop.id]));
+  const bad = yuki.gc(['start', '-r', 'yuki-tanaka', '--from=--upload-pack=evil']);
+  assert.is(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, 'names no commit');
+});
+
+test('start --worktree from a workspace folder puts the worktree beside the main one, never inside', () => {
+  const s = json(yuki, ['start', '-r', 'yuki-tanaka', '--worktree'], { cwd: YUKIS });
+  const beside = path.join(path.dirname(yuki.dir), `${path.basename(yuki.dir)}-${s.branch}`);
+  assert.is(s.worktree, beside);
+  assert.is(must(yuki.git(['status', '--porcelain'])).stdout, '', 'nothing new in the main worktree');
+  assert.is(
+    must(yuki.git(['rev-parse', 'HEAD'], { cwd: beside })).stdout.trim(),
+    must(yuki.git(['rev-parse', 'origin/main'])).stdout.trim(),
+  );
+  must(yuki.gc(['end', '--session', s.id]));
 });
 
 test.run();

@@ -144,7 +144,7 @@ test('start shows the latest handoff; another machine sees it after sync', () =>
   const shown = json(aria, ['handoff', '--show', '-r', 'elena-vasquez']);
   assert.is(shown.handoff.session, elenaSession);
   const none = must(aria.gc(['handoff', '--show', '-r', 'aria-blackwood']));
-  assert.match(none.stdout, /No handoff from aria-blackwood yet/);
+  assert.match(none.stdout, /No handoff from aria-blackwood \(known from the --researcher flag\) yet/);
   must(elena.gc(['end']));
 });
 

@@ -116,7 +116,9 @@ test('three rounds of two machines racing overlapping patterns: exactly one gran
 
 test('six machines acquiring six different files at once: all granted, none lost on the one shared ref', async () => {
   const files = all.map((x) => `data/${x.name}.csv`);
-  const results = await Promise.all(all.map((x, i) => x.gcAsync(['lease', 'acquire', files[i]!, '--allow-missing', '--json'])));
+  const results = await Promise.all(
+    all.map((x, i) => x.gcAsync(['lease', 'acquire', files[i]!, '--allow-missing', '--json'])),
+  );
   for (const r of results) assert.is(r.code, 0, r.stderr);
   must(m.aria2.gc(['sync']));
   const held = json(m.aria2, ['lease', 'list']).leases;

@@ -56,9 +56,9 @@ test('start refuses a second session on the same worktree and branch, unless --s
   must(elena.gc(['end', '--session', shared.id]));
 });
 
-test('identity comes from the workspace folder, and a command that needs one says how to give it', () => {
-  const here = json(elena, ['orient'], { cwd: 'consortium/yuki-tanaka' });
-  assert.is(here.researcher, 'yuki-tanaka');
+test('identity comes from the workspace folder where no session says otherwise, and a command that needs one says how to give it', () => {
+  const here = json(yuki, ['orient'], { cwd: 'consortium/elena-vasquez' });
+  assert.is(here.researcher, 'elena-vasquez');
   const nobody = yuki.gc(['start']);
   assert.is(nobody.code, 2);
   assert.match(nobody.stderr, /--researcher/);

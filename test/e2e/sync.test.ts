@@ -162,7 +162,8 @@ test('sync reports protocol files changed upstream and gate changes', () => {
 test('sync --rebase rebases my session branch, and leaves everything untouched when that conflicts', () => {
   must(yuki.git(['checkout', '-q', 'main']));
   must(yuki.git(['reset', '-q', '--hard', 'origin/main~2']));
-  const s = json(yuki, ['start', '-r', 'yuki-tanaka']);
+  // A branch that starts behind the default branch, on purpose: --from says where.
+  const s = json(yuki, ['start', '-r', 'yuki-tanaka', '--from', 'HEAD']);
   yuki.commit('latency', { 'src/shared.py': '# shared code\n\nline 3 by yuki\n' });
   const report = json(yuki, ['sync', '--rebase']);
   assert.is(report.rebase.status, 'rebased', report.rebase.message);
