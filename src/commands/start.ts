@@ -9,8 +9,8 @@ import { foldedLine } from '../render/checkpoint.js';
 import { handoffJson, sessionJson } from '../render/json.js';
 import { sessionLine } from '../render/text.js';
 import { foldCheckpoints } from '../services/checkpoint-fold.js';
-
 import { latestHandoff } from '../services/handoff.js';
+import { inactiveHooks } from '../services/hooks-active.js';
 
 import { type StartOptions, startSession } from '../services/sessions.js';
 
@@ -70,6 +70,8 @@ export async function run(argv: string[]): Promise<number> {
     throw usageError('--from says where a new branch starts: leave out --no-branch.');
   const agent = agentOf(values.agent, values['agent-session']);
   const ctx = await openContext();
+  const unprotected = inactiveHooks(ctx);
+  if (unprotected) warn(unprotected);
   const identity = requireIdentity(ctx, values.researcher);
   let branch: StartOptions['branch'] = 'new';
   if (values['no-branch'] || (values.shared && values.branch === undefined && worktree === undefined))

@@ -5,8 +5,8 @@ import { parse } from '../core/args.js';
 import type { CommandSpec } from '../core/command.js';
 import { colors, print, printJson, warn } from '../core/output.js';
 import { sessionJson } from '../render/json.js';
-
 import { conflictLine, sessionLine } from '../render/text.js';
+import { inactiveHooks } from '../services/hooks-active.js';
 
 import { fetchSessionBranches } from '../services/predict.js';
 
@@ -40,6 +40,8 @@ live sessions' pushed branches. Always exits 0.`,
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(command.name, argv, command.options);
   const ctx = await openContext(undefined, { researcher: values.researcher });
+  const unprotected = inactiveHooks(ctx);
+  if (unprotected) warn(unprotected);
   if (values.fetch) {
     const fetched = await fetchCoordination(ctx.repo, ctx.config);
     if (!fetched.ok && fetched.reason !== 'no-remote')

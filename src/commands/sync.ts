@@ -6,6 +6,7 @@ import { colors, print, printJson, warn } from '../core/output.js';
 import { foldedLine } from '../render/checkpoint.js';
 import { list } from '../render/text.js';
 import { foldCheckpoints } from '../services/checkpoint-fold.js';
+import { inactiveHooks } from '../services/hooks-active.js';
 import { type SessionBrief, sync } from '../services/sync.js';
 
 /** What `sync` is and takes: help, every --help, the man page and its argument parsing read this. */
@@ -42,6 +43,8 @@ when the remote cannot be reached.`,
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(command.name, argv, command.options);
   const ctx = await openContext(undefined, { researcher: values.researcher });
+  const unprotected = inactiveHooks(ctx);
+  if (unprotected) warn(unprotected);
   // Emergency checkpoints written while git was down go into their session records first
   // (no network needed), so this sync shares them too.
   const folded = foldCheckpoints(ctx, currentOrNone(ctx)).folded;

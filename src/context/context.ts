@@ -31,10 +31,10 @@ export class Context {
   private settings?: Map<string, string>;
 
   /**
-   * A git config value this toolkit reads (user.email, consortium.*): all of them come from one
+   * A git config value this toolkit reads (user.email, core.hooksPath, consortium.*): all come from one
    * git process, on first use, since hooks pay for every process.
    */
-  gitConfig(key: 'user.email' | `consortium.${string}`): string | undefined {
+  gitConfig(key: 'user.email' | 'core.hooksPath' | `consortium.${string}`): string | undefined {
     this.settings ??= readSettings(this.repo);
     return this.settings.get(key.toLowerCase()) || undefined;
   }
@@ -75,5 +75,5 @@ export async function openContext(
 }
 
 function readSettings(repo: Repo): Map<string, string> {
-  return configMatching(repo, '^(user\\.email|consortium\\..*)$');
+  return configMatching(repo, '^(user\\.email|core\\.hookspath|consortium\\..*)$');
 }

@@ -134,7 +134,10 @@ test("under ask, the agent's blocked push names approve; a person's approval let
     { cwd: yuki.dir, env: yuki.env(), input: 'yes\n', encoding: 'utf8' },
   );
   assert.is(approved.status, 0, approved.stdout + approved.stderr);
-  assert.match(approved.stdout, 'Approved by yuki-tanaka (known from the --researcher flag): the next blocked push of session');
+  assert.match(
+    approved.stdout,
+    'Approved by yuki-tanaka (known from the --researcher flag): the next blocked push of session',
+  );
   const r = yuki.git(['push', 'origin', 'HEAD'], { env: AGENT });
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, 'override recorded (by an agent, approved by yuki-tanaka');

@@ -7,8 +7,8 @@ import { consortium, json, must } from '../helpers/sandbox.js';
  * A day as a new user lives it, through the built CLI in real clones: the traps that would cost
  * a researcher their protection, their notes or their sense of who they are.
  */
-const { m, cleanup } = consortium(['elena', 'yuki']);
-const { elena, yuki } = m;
+const { m, cleanup } = consortium(['elena', 'yuki', 'aria']);
+const { elena, yuki, aria } = m;
 test.before(() => {
   for (const x of [elena, yuki]) must(x.gc(['init']));
 });
@@ -96,6 +96,24 @@ test('start --worktree from a workspace folder puts the worktree beside the main
     must(yuki.git(['rev-parse', 'origin/main'])).stdout.trim(),
   );
   must(yuki.gc(['end', '--session', s.id]));
+});
+
+test('a clone without active hooks is told so by start, status and sync, with the command that fixes it', () => {
+  const warning = "the toolkit's git hooks are not active in this clone";
+  for (const args of [['start', '-r', 'aria-blackwood', '--json'], ['status'], ['sync']]) {
+    const r = aria.gc(args);
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stderr, warning, args[0]);
+    assert.match(r.stderr, 'Run git consortium init once in this clone', args[0]);
+    assert.is(r.stderr.split('\n').filter((l) => l.includes(warning)).length, 1, 'in one line');
+  }
+  must(aria.gc(['init']));
+  for (const args of [['status'], ['sync']]) assert.not.match(must(aria.gc(args)).stderr, warning, args[0]);
+  // A hooks path changed after init switches the protection off as surely.
+  must(aria.git(['config', 'core.hooksPath', '.git/hooks']));
+  assert.match(aria.gc(['status']).stderr, warning);
+  must(aria.gc(['init']));
+  must(aria.gc(['end']));
 });
 
 test.run();

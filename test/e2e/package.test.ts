@@ -50,11 +50,13 @@ const installedEnv = () => ({
 let tarball = '';
 
 test('the packed package holds the CLI, the hook bodies, the templates and the man page, and no sources', () => {
-  const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', work]))[0];
+  // The suite has just built it; packing must not rebuild dist/ under the other tests (prepare).
+  const packed = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work]))[0];
   tarball = path.join(work, packed.filename);
   const files: string[] = packed.files.map((f: { path: string }) => f.path);
   for (const needed of [
     'dist/cli.js',
+    'dist/hot-hooks.js',
     'hooks/pre-push',
     'hooks/post-checkout',
     'man/git-consortium.1',
