@@ -116,4 +116,25 @@ test('a clone without active hooks is told so by start, status and sync, with th
   must(aria.gc(['end']));
 });
 
+test('uninstall with live sessions says how many, and what will and will not happen to them', () => {
+  const s = json(aria, ['start', '-r', 'aria-blackwood']);
+  const r = must(aria.gc(['uninstall']));
+  assert.match(r.stdout, `1 session is still live in this clone (aria-blackwood): ${s.id}.`);
+  assert.match(r.stdout, 'They are not ended');
+  assert.match(r.stdout, 'no hook here heartbeats them');
+  assert.is(
+    json(aria, ['status']).sessions.find((x: any) => x.id === s.id)?.state,
+    'active',
+    'and it is not ended',
+  );
+  must(aria.gc(['init']));
+  const again = JSON.parse(must(aria.gc(['uninstall', '--json'])).stdout);
+  assert.equal(
+    again.liveSessions.map((x: any) => x.id),
+    [s.id],
+  );
+  must(aria.gc(['init']));
+  must(aria.gc(['end', '--session', s.id]));
+});
+
 test.run();
