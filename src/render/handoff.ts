@@ -38,8 +38,11 @@ export interface HandoffFacts {
   summary: string;
   /** The steps the agent or person gave (nextSteps adds the derived ones). */
   steps: string[];
-  /** Set when no new summary was given and an earlier handoff's summary and steps were kept. */
-  keptFrom: { session: string; at: string } | null;
+  /**
+   * What this handoff kept of an earlier one (the session's own last, or the one it carries on
+   * from), because nothing new replaced it: its summary, its steps, or both. Null: all new.
+   */
+  keptFrom: { session: string; at: string; summary: boolean; steps: boolean } | null;
   /** A line the toolkit adds, such as why the handoff was written (a compaction). */
   note: string | null;
   nextSteps: string[];
@@ -164,11 +167,18 @@ export function renderHandoff(f: HandoffFacts): string {
 
   out.push('## Summary', '');
   out.push(f.summary.trim() || 'No summary was given.');
-  if (f.keptFrom)
+  if (f.keptFrom) {
+    const { summary, steps, session, at } = f.keptFrom;
+    const from = `kept from the handoff of session ${session}, ${at}`;
     out.push(
       '',
-      `(No new summary was given: kept from the handoff of session ${f.keptFrom.session}, ${f.keptFrom.at}.)`,
+      summary && steps
+        ? `(The summary and the next steps are ${from}, since nothing new was given.)`
+        : summary
+          ? `(The summary is ${from}; the next steps are new.)`
+          : `(The next steps are ${from}; the summary is new.)`,
     );
+  }
   if (f.note) out.push('', f.note);
   out.push('');
 

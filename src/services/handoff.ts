@@ -28,9 +28,10 @@ export interface StoredHandoff {
 }
 
 /**
- * What the caller says in a handoff. A summary replaces what earlier handoffs said; without one,
- * the session's own last handoff (else `previous`, such as the handoff of the conversation's
- * earlier session) is kept, and the handoff says so.
+ * What the caller says in a handoff. Handoffs build on each other: a summary replaces the
+ * earlier summary and steps replace the earlier steps, each on its own; what is not replaced is
+ * kept from the session's own last handoff (else `previous`, such as the handoff of the
+ * conversation's earlier session), and the handoff says which it kept.
  */
 export interface HandoffInput {
   summary: string;
@@ -100,8 +101,11 @@ export function handoffFacts(ctx: Context, session: Session, given: HandoffInput
   const leases = view.leases.filter((l) => l.session === session.id);
   const conflicts = view.conflicts.filter((c) => c.sessions.includes(session.id));
   const split = splitSummary(given.summary);
-  const kept = given.summary.trim() || given.next.length ? undefined : (handoffOf(session) ?? given.previous);
-  const steps = kept ? (kept.steps ?? []) : [...split.steps, ...given.next];
+  const newSteps = [...split.steps, ...given.next];
+  const earlier = handoffOf(session) ?? given.previous;
+  const keepSummary = !!earlier && !split.summary.trim() && !!earlier.summary.trim();
+  const keepSteps = !!earlier && newSteps.length === 0 && (earlier.steps ?? []).length > 0;
+  const steps = keepSteps ? (earlier.steps ?? []) : newSteps;
   const derived: string[] = [];
   for (const c of conflicts) derived.push(`Resolve the ${c.kind} conflict: ${c.message}`);
   if (protocolFiles.length)
@@ -158,9 +162,12 @@ export function handoffFacts(ctx: Context, session: Session, given: HandoffInput
     },
     leases,
     conflicts,
-    summary: kept ? kept.summary : split.summary,
+    summary: keepSummary ? earlier.summary : split.summary,
     steps,
-    keptFrom: kept ? { session: kept.session, at: kept.at } : null,
+    keptFrom:
+      earlier && (keepSummary || keepSteps)
+        ? { session: earlier.session, at: earlier.at, summary: keepSummary, steps: keepSteps }
+        : null,
     note: given.note ?? null,
     nextSteps: [...steps, ...derived.filter((d) => !steps.includes(d))],
   };

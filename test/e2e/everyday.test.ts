@@ -57,6 +57,7 @@ test('lease paths: from the current folder as git reads them, :/ from the top, a
   );
   assert.match(must(elena.gc(['help', 'lease'])).stdout, ':/PATH reads it from the top');
   must(elena.gc(['lease', 'release', '--all']));
+  must(elena.gc(['end']));
 });
 
 test('a new session starts from the default branch, not from the unmerged branch of the last one', () => {
@@ -135,6 +136,25 @@ test('uninstall with live sessions says how many, and what will and will not hap
   );
   must(aria.gc(['init']));
   must(aria.gc(['end', '--session', s.id]));
+});
+
+test('handoffs build on each other: compact after handoff keeps the summary, and says what it kept', () => {
+  const s = json(elena, ['start', '-r', 'elena-vasquez']);
+  must(
+    elena.gc(['handoff', '--summary-file', '-', '--next', 'rerun the sweep with seed 7'], {
+      input: 'Loss sweep done for windows 1 to 8; 16 diverges.\n',
+    }),
+  );
+  const compacted = must(elena.gc(['compact', '--next', 'look at window 16 first'])).stdout;
+  assert.match(compacted, 'Loss sweep done for windows 1 to 8; 16 diverges.');
+  assert.not.match(compacted, 'No summary was given.');
+  assert.match(compacted, '- look at window 16 first');
+  assert.not.match(compacted, 'rerun the sweep with seed 7', 'the new steps replace the old');
+  assert.match(compacted, `The summary is kept from the handoff of session ${s.id}`);
+  assert.match(compacted, 'the next steps are new');
+  const shown = json(elena, ['handoff', 'show', '-r', 'elena-vasquez']).handoff;
+  assert.is(shown.session, s.id);
+  assert.match(shown.markdown, 'Loss sweep done');
 });
 
 test.run();
