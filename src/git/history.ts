@@ -1,4 +1,3 @@
-import { gitAsync } from './engine.js';
 import type { Repo } from './repo.js';
 import { git } from './run.js';
 
@@ -144,17 +143,14 @@ export function authoredCommits(repo: Repo, from: string, to: string): AuthoredC
   return commits;
 }
 
-/** Every commit in the history of the refs matching `globs`: id, author time and message. */
-export async function recordHistory(
-  repo: Repo,
-  globs: string[],
-): Promise<{ sha: string; at: string; message: string }[]> {
-  const r = await gitAsync(
-    ['log', '--format=%H%x00%aI%x00%B%x1e', ...globs.map((g) => `--glob=${g}`), '--'],
-    {
-      cwd: repo.top,
-    },
-  );
+/**
+ * Every commit in the history of the refs matching `globs`: id, author time and message. On the
+ * minimal runner: SessionStart reads the forced leases that concern its researcher.
+ */
+export function recordHistory(repo: Repo, globs: string[]): { sha: string; at: string; message: string }[] {
+  const r = git(['log', '--format=%H%x00%aI%x00%B%x1e', ...globs.map((g) => `--glob=${g}`), '--'], {
+    cwd: repo.top,
+  });
   if (r.status !== 0) return [];
   const found: { sha: string; at: string; message: string }[] = [];
   for (const chunk of r.stdout.split('\x1e')) {

@@ -1,4 +1,3 @@
-import { gitAsync } from './engine.js';
 import type { Repo } from './repo.js';
 import { git } from './run.js';
 
@@ -28,9 +27,12 @@ export function mergeNotes(repo: Repo, notesRef: string, from: string, env: Node
   );
 }
 
-/** Every note on `notesRef`: the commit it is about and its text (two git processes, whatever the count). */
-export async function allNotes(repo: Repo, notesRef: string): Promise<{ commit: string; text: string }[]> {
-  const list = await gitAsync(['notes', `--ref=${notesRef}`, 'list'], { cwd: repo.top });
+/**
+ * Every note on `notesRef`: the commit it is about and its text (two git processes, whatever
+ * the count). On the minimal runner: SessionStart reads the overrides that concern its researcher.
+ */
+export function allNotes(repo: Repo, notesRef: string): { commit: string; text: string }[] {
+  const list = git(['notes', `--ref=${notesRef}`, 'list'], { cwd: repo.top });
   if (list.status !== 0 || !list.stdout.trim()) return [];
   const pairs = list.stdout
     .trim()

@@ -1,12 +1,11 @@
 import type { Context } from '../context/context.js';
 import { now } from '../core/clock.js';
 import { recordHistory } from '../git/history.js';
-import { allNotes } from '../git/notes.js';
 import type { Repo } from '../git/repo.js';
+import { forcedLeaseEvents, overrideEvents } from '../store/events.js';
 import { gateEventCommits } from '../store/gates.js';
-import { parseNote } from '../store/notes.js';
 import { parseMessage } from '../store/records.js';
-import { MIRROR, MIRRORED_SESSIONS, NOTES_MIRROR, NOTES_REF, SESSIONS } from '../store/refs.js';
+import { MIRRORED_SESSIONS, SESSIONS } from '../store/refs.js';
 
 /**
  * The audit trail for external validation (SPEC section 6 `audit`): every session change,
@@ -117,58 +116,31 @@ async function gateEvents(repo: Repo): Promise<AuditEvent[]> {
   }));
 }
 
-async function leaseEvents(repo: Repo): Promise<AuditEvent[]> {
-  const events: AuditEvent[] = [];
-  // A glob without a wildcard means everything *below* it, so name the one lease ref as a glob.
-  for (const c of await history(repo, ['refs/consortium/lease[s]', `${MIRROR}lease[s]`])) {
-    const change = (c.body as { change?: Record<string, unknown> } | null)?.change;
-    if (!change || typeof change !== 'object') continue;
-    const broke = Array.isArray(change.broke)
-      ? (change.broke as { pattern?: string; researcher?: string }[])
-      : [];
-    if (change.action !== 'force' && broke.length === 0) continue;
-    events.push({
-      at: typeof change.at === 'string' ? change.at : c.at,
-      kind: 'lease',
-      action: 'forced',
-      by: typeof change.researcher === 'string' ? change.researcher : 'unknown',
-      session: typeof change.session === 'string' ? change.session : null,
-      what:
-        `${Array.isArray(change.patterns) ? change.patterns.join(', ') : ''}` +
-        `${broke.length ? `, breaking ${broke.map((b) => `${b.pattern} of ${b.researcher}`).join(', ')}` : ''}` +
-        `${typeof change.reason === 'string' ? `: ${change.reason}` : ''}`,
-      commit: c.commit,
-    });
-  }
-  return events;
+function leaseEvents(repo: Repo): AuditEvent[] {
+  return forcedLeaseEvents(repo).map((e) => ({
+    at: utc(e.at),
+    kind: 'lease',
+    action: 'forced',
+    by: e.by,
+    session: e.session,
+    what:
+      `${e.patterns.join(', ')}` +
+      `${e.broke.length ? `, breaking ${e.broke.map((b) => `${b.pattern} of ${b.researcher}`).join(', ')}` : ''}` +
+      `${e.reason !== null ? `: ${e.reason}` : ''}`,
+    commit: e.commit,
+  }));
 }
 
 /** Overrides are notes on the pushed commits: every note, local and fetched, read in bulk. */
-async function noteEvents(repo: Repo): Promise<AuditEvent[]> {
-  const events: AuditEvent[] = [];
-  const seen = new Set<string>();
-  for (const ref of [NOTES_REF, NOTES_MIRROR]) {
-    for (const { commit, text } of await allNotes(repo, ref)) {
-      for (const entry of parseNote(text)) {
-        if (entry.type !== 'override') continue;
-        const key = `${commit}\0${JSON.stringify(entry)}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        // Older notes carry no actor: they were all made through CONSORTIUM_OVERRIDE by hand.
-        const actor = entry.actor === 'agent' ? 'agent' : 'person';
-        const approved = typeof entry.approvedBy === 'string' ? `, approved by ${entry.approvedBy}` : '';
-        events.push({
-          at: utc(entry.at),
-          kind: 'override',
-          action: `push override by ${actor === 'agent' ? `an agent${typeof entry.agent === 'string' ? ` (${entry.agent})` : ''}` : 'a person'}${approved}`,
-          actor,
-          by: typeof entry.by === 'string' ? entry.by : 'unknown',
-          session: typeof entry.session === 'string' ? entry.session : null,
-          what: `${typeof entry.ref === 'string' ? `${entry.ref}: ` : ''}${typeof entry.reason === 'string' ? entry.reason : ''}`,
-          commit,
-        });
-      }
-    }
-  }
-  return events;
+function noteEvents(repo: Repo): AuditEvent[] {
+  return overrideEvents(repo).map((e) => ({
+    at: utc(e.at),
+    kind: 'override',
+    action: `push override by ${e.actor === 'agent' ? `an agent${e.agent ? ` (${e.agent})` : ''}` : 'a person'}${e.approvedBy ? `, approved by ${e.approvedBy}` : ''}`,
+    actor: e.actor,
+    by: e.by,
+    session: e.session,
+    what: `${e.ref ? `${e.ref}: ` : ''}${e.reason}`,
+    commit: e.commit,
+  }));
 }

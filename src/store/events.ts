@@ -1,0 +1,110 @@
+import { recordHistory } from '../git/history.js';
+import { allNotes } from '../git/notes.js';
+import type { Repo } from '../git/repo.js';
+import { parseNote } from './notes.js';
+import { parseMessage } from './records.js';
+import { MIRROR, NOTES_MIRROR, NOTES_REF } from './refs.js';
+
+/**
+ * The events that stay in the records' history rather than in their current state: push
+ * overrides (notes on the pushed commits) and forced leases (changes of the lease table). Read
+ * in bulk, local and fetched copies together, each once; the audit trail and "what changed for
+ * me" both read them here.
+ */
+export interface OverrideEvent {
+  /** The pushed commit the note is on. */
+  commit: string;
+  at: string;
+  by: string;
+  actor: 'person' | 'agent';
+  agent: string | null;
+  approvedBy: string | null;
+  session: string | null;
+  ref: string | null;
+  reason: string;
+  /** The blocking conflicts pushed over, with whose work each met. */
+  conflicts: { kind: string; paths: string[]; researchers: string[]; sessions: string[] }[];
+}
+
+export interface ForcedLeaseEvent {
+  /** The lease-table commit of the change. */
+  commit: string;
+  at: string;
+  by: string;
+  session: string | null;
+  patterns: string[];
+  reason: string | null;
+  broke: { pattern: string; researcher: string; session: string }[];
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+
+export function overrideEvents(repo: Repo): OverrideEvent[] {
+  const events: OverrideEvent[] = [];
+  const seen = new Set<string>();
+  for (const ref of [NOTES_REF, NOTES_MIRROR]) {
+    for (const { commit, text } of allNotes(repo, ref)) {
+      for (const entry of parseNote(text)) {
+        if (entry.type !== 'override') continue;
+        const key = `${commit}\0${JSON.stringify(entry)}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const conflicts = Array.isArray(entry.conflicts)
+          ? (entry.conflicts as Record<string, unknown>[])
+          : [];
+        events.push({
+          commit,
+          at: entry.at,
+          by: str(entry.by) ?? 'unknown',
+          // Older notes carry no actor: they were all made through CONSORTIUM_OVERRIDE by hand.
+          actor: entry.actor === 'agent' ? 'agent' : 'person',
+          agent: str(entry.agent),
+          approvedBy: str(entry.approvedBy),
+          session: str(entry.session),
+          ref: str(entry.ref),
+          reason: str(entry.reason) ?? '',
+          conflicts: conflicts
+            .filter((c) => c && typeof c === 'object')
+            .map((c) => ({
+              kind: str(c.kind) ?? 'conflict',
+              paths: strings(c.paths),
+              researchers: strings(c.researchers),
+              sessions: strings(c.sessions),
+            })),
+        });
+      }
+    }
+  }
+  return events;
+}
+
+export function forcedLeaseEvents(repo: Repo): ForcedLeaseEvent[] {
+  const events: ForcedLeaseEvent[] = [];
+  // A glob without a wildcard means everything *below* it, so name the one lease ref as a glob.
+  for (const { sha, at, message } of recordHistory(repo, ['refs/consortium/lease[s]', `${MIRROR}lease[s]`])) {
+    const parsed = parseMessage('commit', message);
+    if ('reason' in parsed) continue;
+    const change = (parsed.body as { change?: Record<string, unknown> } | null)?.change;
+    if (!change || typeof change !== 'object') continue;
+    const broke = (Array.isArray(change.broke) ? (change.broke as Record<string, unknown>[]) : []).map(
+      (b) => ({
+        pattern: str(b?.pattern) ?? '',
+        researcher: str(b?.researcher) ?? 'unknown',
+        session: str(b?.session) ?? '',
+      }),
+    );
+    if (change.action !== 'force' && broke.length === 0) continue;
+    events.push({
+      commit: sha,
+      at: str(change.at) ?? at,
+      by: str(change.researcher) ?? 'unknown',
+      session: str(change.session),
+      patterns: strings(change.patterns),
+      reason: str(change.reason),
+      broke,
+    });
+  }
+  return events;
+}
