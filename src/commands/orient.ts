@@ -20,7 +20,8 @@ export const command = {
 of your context file, the gates you own (with status and whether they are ready), the gates you
 wait on and those waiting on you, your active sessions and everyone else's, your latest handoff,
 and alerts: conflicts involving you, and what changed since your last look here (gates unlocked
-or reopened by others, protocol files changed by others). Always exits 0.`,
+or reopened by others, protocol files changed by others, pushes over your session or lease,
+forced leases that took yours, sessions that ended or were merged, handoffs that name you). Always exits 0.`,
   examples: [
     { run: 'orient', says: 'where things stand for you: your sessions, leases, conflicts, gates, handoffs' },
     { run: 'orient -r yuki-tanaka --json', says: 'the same for another researcher, as JSON' },
@@ -91,7 +92,7 @@ export async function run(argv: string[]): Promise<number> {
   if (news.length || conflicts.length) {
     print('');
     print(c.bold('Alerts'));
-    for (const a of news) print(`  ${a.kind === 'gate' ? 'gate' : 'protocol'}: ${a.message}`);
+    for (const a of news) print(`  ${a.kind}: ${a.message}`);
     for (const a of conflicts) print(`  ${a.kind}: ${a.message}`);
   }
   return 0;

@@ -16,7 +16,9 @@ export const command = {
   summary: 'exchange coordination state with the remote and report what changed',
   details: `Fetches and pushes the coordination refs and notes, merges notes written on other machines,
 fetches the default branch and reports what changed for you since the last sync: sessions
-started and ended elsewhere, sessions merged, protocol files changed upstream, gate changes.
+started and ended elsewhere, sessions merged, protocol files changed upstream, gate changes,
+and, under "For you", pushes that went over your session or lease (who, why, which files),
+forced leases that took your patterns, and handoffs whose next steps name you.
 Marks sessions whose work the default branch contains as merged. An older copy of a session
 record never overwrites a newer one. --rebase also rebases your session branch on the default
 branch, leaving everything as it was if that conflicts (exit 1). Exits 3, changing nothing,
@@ -76,12 +78,20 @@ export async function run(argv: string[]): Promise<number> {
     print(
       `  gate ${c.bold(g.gate)} ${g.action === 'unlock' ? 'unlocked' : 'reopened'} by ${g.by}${g.forced ? ' (forced)' : ''}`,
     );
+  // What concerns you that the lines above do not already say (sessions, gates, protocol files).
+  const forYou = (report.forYou?.news ?? []).filter((a) => !['gate', 'protocol', 'session'].includes(a.kind));
+  if (forYou.length) {
+    print(c.bold(`  For you (${report.forYou!.researcher}):`));
+    for (const a of forYou)
+      print(`    ${a.kind === 'override' || a.kind === 'lease' ? c.yellow(a.message) : a.message}`);
+  }
   if (
     !started.length &&
     !ended.length &&
     !merged.length &&
     !report.protocol.changed.length &&
-    !report.gates.length
+    !report.gates.length &&
+    !forYou.length
   )
     print('  Nothing changed for you since the last sync.');
   if (report.rejected.length)

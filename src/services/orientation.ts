@@ -3,7 +3,8 @@ import path from 'node:path';
 import { gatesOf } from '../analysis/gates.js';
 import type { Context } from '../context/context.js';
 import type { Identity } from '../context/identity.js';
-import { alertsSinceLastLook, gatesView } from './gates.js';
+import { newsFor } from './for-me.js';
+import { gatesView } from './gates.js';
 
 import { latestHandoff } from './handoff.js';
 
@@ -35,7 +36,7 @@ export function orientationOf(ctx: Context, identity: Identity, options: { markL
     handoff: latestHandoff(ctx, id),
     conflicts: view.conflicts.filter((c) => c.researchers.includes(id)),
     // SessionStart reads without marking them seen: the researcher's own orient still shows them.
-    news: alertsSinceLastLook(ctx, id, options.markLooked ?? true),
+    news: newsFor(ctx, id, options.markLooked ?? true),
   };
 }
 

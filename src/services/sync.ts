@@ -13,6 +13,7 @@ import { readGateEvents } from '../store/gates.js';
 import { mergeFetchedNotes } from '../store/notes.js';
 import { fetchCoordination, hasRemote } from '../store/remote.js';
 import { listSessions } from '../store/sessions.js';
+import { type Alert, newsFor } from './for-me.js';
 import { markMergedSessions } from './merged.js';
 import { type RebaseOutcome, rebaseMine } from './rebase.js';
 import { offline, replicate } from './replicate.js';
@@ -39,6 +40,8 @@ export interface SyncReport {
   sessions: { started: SessionBrief[]; ended: SessionBrief[]; merged: SessionBrief[] };
   protocol: { changed: string[]; from: string | null; to: string | null };
   gates: GateNews[];
+  /** What concerns the researcher running it since their last look (null: nobody known). */
+  forYou: { researcher: string; news: Alert[] } | null;
   rebase: RebaseOutcome | null;
 }
 
@@ -85,6 +88,9 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
   const gateEvents = readGateEvents(ctx.repo).events;
   const news = whatChanged({ sessions: before, gates: gatesBefore }, after, gateEvents, hostName());
   const tipAfter = sha(ctx, tracking);
+  // Told here, not again by the next orient: a sync is a look.
+  const me = resolveIdentity(ctx)?.id;
+  const forYou = me ? { researcher: me, news: newsFor(ctx, me, true) } : null;
   writeLastSync(ctx, {
     at: iso(now()),
     sessions: Object.fromEntries(after.map((s) => [s.id, s.state])),
@@ -105,6 +111,7 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
       to: tipAfter ?? null,
     },
     gates: news.gates,
+    forYou,
     rebase: null,
   };
   if (options.rebase) report.rebase = await rebaseMine(ctx, branch, tracking);

@@ -157,4 +157,83 @@ test('handoffs build on each other: compact after handoff keeps the summary, and
   assert.match(shown.markdown, 'Loss sweep done');
 });
 
+test('what changed for me: yuki hears at her next sync, orient and SessionStart who pushed over her lease, and why', () => {
+  const ys = json(yuki, ['start', '-r', 'yuki-tanaka']);
+  must(yuki.git(['push', '-q', '-u', 'origin', 'HEAD']));
+  must(yuki.gc(['lease', 'acquire', 'protocol/spec.md', '--reason', 'rewriting section 2']));
+  must(yuki.gc(['sync'])); // her baseline: from here on, news is what is new
+
+  // Elena pushes over the lease, says why, then shares it with her sync.
+  const es = json(elena, ['start', '-r', 'elena-vasquez']);
+  elena.commit('fix a typo', { 'protocol/spec.md': '# Protocol\n\nfixed\n' });
+  const push = elena.git(['push', '-q', '-u', 'origin', 'HEAD'], {
+    env: { CONSORTIUM_OVERRIDE: 'typo only, agreed at the meeting' },
+  });
+  assert.is(push.code, 0, push.stderr);
+  must(
+    elena.gc(['handoff', '--summary-file', '-', '--next', 'ask Yuki Tanaka to review the typo fix'], {
+      input: 'Typo in the protocol fixed.\n',
+    }),
+  );
+  must(elena.gc(['sync']));
+
+  const text = must(yuki.gc(['sync'])).stdout;
+  assert.match(text, 'For you (yuki-tanaka):');
+  assert.match(text, 'elena-vasquez pushed');
+  assert.match(text, 'over your lease on protocol/spec.md');
+  assert.match(text, '"typo only, agreed at the meeting"');
+  assert.match(
+    text,
+    `elena-vasquez's handoff (session ${es.id}) names you: "ask Yuki Tanaka to review the typo fix"`,
+  );
+  assert.not.match(text, 'Nothing changed for you');
+  // Told once: the next sync has nothing new of it.
+  assert.not.match(must(yuki.gc(['sync'])).stdout, 'pushed');
+
+  // Another clone of yuki's, with no look yet, hears it at SessionStart and at its first orient.
+  must(aria.gc(['status', '--fetch']));
+  const event = JSON.stringify({
+    session_id: 'conv-everyday',
+    transcript_path: '/dev/null',
+    cwd: aria.dir,
+    hook_event_name: 'SessionStart',
+    source: 'startup',
+  });
+  const started = must(
+    aria.gc(['claude-hook', 'SessionStart'], { input: event, env: { CONSORTIUM_RESEARCHER: 'yuki-tanaka' } }),
+  );
+  assert.match(
+    JSON.parse(started.stdout).hookSpecificOutput.additionalContext,
+    'over your lease on protocol/spec.md',
+  );
+  // SessionStart does not count as a look: orient, after it, still tells.
+  const json2 = JSON.parse(must(aria.gc(['orient', '-r', 'yuki-tanaka', '--json'])).stdout);
+  assert.ok(
+    json2.alerts.some((a: any) => a.kind === 'override' && a.reason === 'typo only, agreed at the meeting'),
+  );
+  must(aria.gc(['end']));
+  // Elena is not told of her own override.
+  assert.not.match(must(elena.gc(['sync'])).stdout, 'For you');
+  must(elena.gc(['end', '--session', es.id]));
+  must(yuki.gc(['end', '--session', ys.id]));
+});
+
+test('what changed for me: a forced lease that took my pattern, and sessions that ended', () => {
+  const ys = json(yuki, ['start', '-r', 'yuki-tanaka']);
+  must(yuki.gc(['lease', 'acquire', 'src/shared.py']));
+  const es = json(elena, ['start', '-r', 'elena-vasquez']);
+  must(yuki.gc(['orient'])); // her look
+  must(elena.gc(['lease', 'acquire', 'src/shared.py', '--force', '--reason', 'release blocker, yuki is away']));
+  must(elena.gc(['end', '--session', es.id]));
+  must(elena.gc(['sync']));
+  must(yuki.gc(['status', '--fetch']));
+  const orient = must(yuki.gc(['orient'])).stdout;
+  assert.match(orient, 'lease: elena-vasquez broke your lease on src/shared.py');
+  assert.match(orient, '"release blocker, yuki is away"');
+  assert.match(orient, `session: elena-vasquez's session ${es.id}`);
+  assert.match(orient, 'ended');
+  assert.not.match(must(yuki.gc(['orient'])).stdout, 'broke your lease', 'told once');
+  must(yuki.gc(['end', '--session', ys.id]));
+});
+
 test.run();
