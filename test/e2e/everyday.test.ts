@@ -223,7 +223,9 @@ test('what changed for me: a forced lease that took my pattern, and sessions tha
   must(yuki.gc(['lease', 'acquire', 'src/shared.py']));
   const es = json(elena, ['start', '-r', 'elena-vasquez']);
   must(yuki.gc(['orient'])); // her look
-  must(elena.gc(['lease', 'acquire', 'src/shared.py', '--force', '--reason', 'release blocker, yuki is away']));
+  must(
+    elena.gc(['lease', 'acquire', 'src/shared.py', '--force', '--reason', 'release blocker, yuki is away']),
+  );
   must(elena.gc(['end', '--session', es.id]));
   must(elena.gc(['sync']));
   must(yuki.gc(['status', '--fetch']));
@@ -234,6 +236,20 @@ test('what changed for me: a forced lease that took my pattern, and sessions tha
   assert.match(orient, 'ended');
   assert.not.match(must(yuki.gc(['orient'])).stdout, 'broke your lease', 'told once');
   must(yuki.gc(['end', '--session', ys.id]));
+});
+
+test('what changed for me: a session whose work was merged into the default branch', () => {
+  const es = json(elena, ['start', '-r', 'elena-vasquez']);
+  elena.commit('loss sweep results', { 'consortium/elena-vasquez/results.md': '# Results\n' });
+  must(elena.git(['push', '-q', '-u', 'origin', 'HEAD']));
+  must(yuki.gc(['status', '--fetch']));
+  must(yuki.gc(['orient', '-r', 'yuki-tanaka'])); // her look, with the session active
+  must(elena.git(['push', '-q', 'origin', 'HEAD:main']));
+  must(elena.gc(['sync'])); // marks it merged and shares that
+  must(yuki.gc(['status', '--fetch']));
+  const orient = must(yuki.gc(['orient', '-r', 'yuki-tanaka'])).stdout;
+  assert.match(orient, `session: elena-vasquez's session ${es.id}`);
+  assert.match(orient, 'was merged: its work is on the default branch');
 });
 
 test.run();
