@@ -5,7 +5,7 @@ import { remoteUrl } from '../git/config.js';
 import { deleteRef, refShas, updateRefs } from '../git/refs.js';
 import { fetchFrom, pushLeased } from '../git/remote.js';
 import type { Repo } from '../git/repo.js';
-import { readRecords } from './records.js';
+import { backoff, readRecords } from './records.js';
 import { LOCAL, localOf, MIRROR, mirrorOf, NOTES_MIRROR, NOTES_REF } from './refs.js';
 
 /**
@@ -90,7 +90,17 @@ export async function fetchRefspecs(
 ): Promise<NetworkOutcome> {
   if (!hasRemote(repo, config.remote))
     return { ok: false, reason: 'no-remote', detail: `there is no remote named ${config.remote}` };
-  const result = await fetchFrom(repo, config.remote, refspecs, { timeoutMs, prune: true });
+  const deadline = Date.now() + timeoutMs;
+  let result = await fetchFrom(repo, config.remote, refspecs, { timeoutMs, prune: true });
+  // Another process of ours (a background share, a hook) updated the same mirror ref while
+  // this fetch wrote it: git refuses the stale lock. The remote answered; fetch again.
+  for (let attempt = 1; attempt <= 2 && !result.timedOut && result.status !== 0; attempt++) {
+    if (!/cannot lock ref|unable to update local ref/.test(result.stderr)) break;
+    const left = deadline - Date.now();
+    if (left < 200) break;
+    backoff(attempt + 3);
+    result = await fetchFrom(repo, config.remote, refspecs, { timeoutMs: left, prune: true });
+  }
   if (result.timedOut) return { ok: false, reason: 'timeout', detail: noAnswer(config, timeoutMs) };
   if (result.status !== 0) return { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) };
   return { ok: true };

@@ -201,6 +201,35 @@ test('ten start --shared processes at once in one clone: ten sessions, none lost
   for (const id of ids) must(aria.gc(['end', '--session', id]));
 });
 
+test('two coordination fetches at once in one clone both succeed, however many refs they both update', async () => {
+  // Forty records change on the remote between rounds, so both fetches write the same forty
+  // mirror refs at the same moment: git refuses one of them its stale locks.
+  for (let round = 0; round < 3; round++) {
+    const commit = must(elena.git(['commit-tree', '-m', `round ${round}`, 'HEAD^{tree}'])).stdout.trim();
+    for (let i = 0; i < 40; i++) must(elena.git(['update-ref', `refs/consortium/race/r${i}`, commit]));
+    must(elena.git(['push', '-q', '-f', 'origin', 'refs/consortium/race/*:refs/consortium/race/*']));
+    const [a, b] = await Promise.all([
+      yuki.gcAsync(['status', '--fetch']),
+      yuki.gcAsync(['status', '--fetch']),
+    ]);
+    for (const r of [a, b]) {
+      assert.is(r.code, 0, r.stderr);
+      assert.not.match(r.stderr, 'could not fetch', `round ${round}`);
+    }
+    assert.is(must(yuki.git(['rev-parse', 'refs/consortium-remote/race/r39'])).stdout.trim(), commit);
+  }
+  must(
+    elena.git([
+      'push',
+      '-q',
+      'origin',
+      '--delete',
+      ...Array.from({ length: 40 }, (_, i) => `refs/consortium/race/r${i}`),
+    ]),
+  );
+  for (let i = 0; i < 40; i++) must(elena.git(['update-ref', '-d', `refs/consortium/race/r${i}`]));
+});
+
 async function withRemote(machine: Machine, url: string, body: () => Promise<void>) {
   const old = must(machine.git(['remote', 'get-url', 'origin'])).stdout.trim();
   must(machine.git(['remote', 'set-url', 'origin', url]));
