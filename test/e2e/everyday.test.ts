@@ -22,7 +22,7 @@ test("who you are does not change with the folder you stand in, inside your own 
   assert.match(orient, `You are Dr. Elena Vasquez (elena-vasquez) (known from your session ${session})`);
   assert.match(
     must(elena.gc(['status'], { cwd: YUKIS })).stdout,
-    'you are elena-vasquez, known from your session',
+    'You are elena-vasquez (known from your session',
   );
   const lease = json(elena, ['lease', 'acquire', 'notes.md'], { cwd: YUKIS });
   assert.is(lease.session, session, 'and the lease goes to that same session');

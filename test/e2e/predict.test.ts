@@ -81,7 +81,10 @@ test('a conflict is predicted before either side merges: status --fetch names th
   assert.not.ok(existsSync(path.join(yuki.dir, '.git', 'MERGE_HEAD')));
   // The text form says the same.
   const text = must(yuki.gc(['status'])).stdout;
-  assert.match(text, /MEDIUM merge: .*src\/shared\.py/);
+  const line = text.split('\n').find((l) => /MEDIUM +merge/.test(l)) ?? '';
+  assert.match(line, /MEDIUM +merge +src\/shared\.py +\S/, text);
+  assert.match(line, /yuki-tanaka [0-9a-f]{6}/, 'whose sessions, by short id');
+  assert.match(must(yuki.gc(['status', '--long'])).stdout, /MEDIUM merge: .*src\/shared\.py/);
 });
 
 test('a third session changing other lines of the same file gets no merge conflict', () => {

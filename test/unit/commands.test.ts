@@ -1,5 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { openRepo } from '../../src/git/repo.js';
+import { createSession } from '../../src/store/sessions.js';
 import { runIn } from '../helpers/in-process.js';
 import { consortium, must } from '../helpers/sandbox.js';
 
@@ -41,9 +43,18 @@ test('start, then status and status --json, at the clock given', async () => {
 
   const text = await runIn(elena, ['status'], { clock: later(5) });
   assert.is(text.code, 0, text.stderr);
-  assert.match(text.stdout, `elena-vasquez  ${elenaSession}  active`);
-  assert.match(text.stdout, 'intent: loss sweep');
-  assert.match(text.stdout, 'heartbeat 5m ago');
+  // One line for the session: marked as mine, its short id, 5 minutes since its heartbeat.
+  const line = text.stdout.split('\n').find((l) => l.startsWith('*'))!;
+  assert.match(
+    line,
+    new RegExp(`^\\* +${elenaSession.slice(-6)} +elena-vasquez +elena:.* +5m ago +0 files$`),
+    text.stdout,
+  );
+  assert.not.match(text.stdout, elenaSession, 'the full id is for --long and JSON');
+  const long = await runIn(elena, ['status', '--long'], { clock: later(5) });
+  assert.match(long.stdout, `elena-vasquez  ${elenaSession}  active`);
+  assert.match(long.stdout, 'intent: loss sweep');
+  assert.match(long.stdout, 'heartbeat 5m ago');
 
   // Two hours without a heartbeat, as the clock tells it: the session is stale, listed only with --all.
   const stale = async (args: string[]) =>
@@ -124,6 +135,58 @@ test('handoff: written with the clock, then shown whole', async () => {
   const shown = await runIn(elena, ['handoff', 'show', '-r', 'elena-vasquez']);
   assert.is(shown.code, 0, shown.stderr);
   assert.match(shown.stdout, 'rerun the sweep with seed 7');
+});
+
+test('status with 10 sessions and 7 conflicts fits in 30 lines of 100 columns, each conflict once', async () => {
+  const repo = openRepo(aria.dir);
+  const who = ['elena-vasquez', 'yuki-tanaka', 'aria-blackwood'];
+  const at = later(200);
+  for (let i = 0; i < 10; i++) {
+    const researcher = who[i % 3]!;
+    // Five worktrees shared by two sessions each; two protocol files changed by two researchers each.
+    const protocol = i < 2 ? ['protocol/spec.md'] : i < 4 ? ['TCP_SPECIFICATION.md'] : [];
+    createSession(
+      repo,
+      {
+        id: `20261201-133${i}00000-a${i}b${i}c${i}`,
+        researcher,
+        branch: `claude-${researcher}-20261201-13300${i}`,
+        worktree: `/home/lab/work/tcp-consortium-worktree-${Math.floor(i / 2)}`,
+        host: `lab-machine-${Math.floor(i / 2)}`,
+        user: researcher,
+        email: `${researcher}@example.org`,
+        agent: i % 2 ? { kind: 'claude-code', sessionId: `conv-${i}` } : { kind: 'human' },
+        intent: 'a long intent that status no longer prints on its one line per session, only with --long',
+        shared: false,
+        startedAt: at,
+        startCommit: null,
+        heartbeatAt: at,
+        endedAt: null,
+        state: 'active',
+        head: null,
+        changedFiles: [...protocol, 'src/a.py', 'src/b.py', `consortium/${researcher}/notes.md`],
+        touchedFiles: [],
+      },
+      { name: researcher, email: `${researcher}@example.org` },
+    );
+  }
+  const r = await runIn(aria, ['status', '-r', 'aria-blackwood'], { clock: at });
+  assert.is(r.code, 0, r.stderr);
+  const json = JSON.parse((await runIn(aria, ['status', '--json'], { clock: at })).stdout);
+  assert.ok(
+    json.sessions.length >= 10 && json.conflicts.length >= 7,
+    `${json.sessions.length} sessions, ${json.conflicts.length} conflicts`,
+  );
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.ok(lines.length <= 30, `${lines.length} lines:\n${r.stdout}`);
+  const wide = lines.filter((l) => l.length > 100);
+  assert.equal(wide, [], 'no line wider than 100 columns');
+  assert.is(
+    lines.filter((l) => /^ *(HIGH|MEDIUM|LOW) /.test(l)).length,
+    json.conflicts.length,
+    'one line per conflict',
+  );
+  assert.not.match(r.stdout, /\d{8}-\d{9}-/, 'no full session id');
 });
 
 test.run();
