@@ -27,7 +27,8 @@ const walk = (dir) => {
 walk(agents ? agentsDir : root);
 
 // A suite started from inside Claude Code must not look like an agent to the code it tests.
-const testEnv = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' };
+// Local times in text are read as UTC, whatever the machine's zone, so tests can name them.
+const testEnv = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', TZ: 'UTC' };
 for (const name of Object.keys(testEnv))
   if (name === 'CLAUDECODE' || name === 'AI_AGENT' || name.startsWith('CLAUDE_CODE_')) delete testEnv[name];
 

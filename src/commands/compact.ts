@@ -55,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
     print(written.handoff.markdown.trimEnd());
     print('');
     print(
-      `Handoff stored with session ${session.id}; the session has ended. The next session starts from it.`,
+      `Handoff stored with session ${ctx.shortId(session.id)}; the session has ended. The next session starts from it.`,
     );
   }
   if (!ended.shared.ok && ended.shared.reason !== 'no-remote')

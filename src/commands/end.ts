@@ -31,7 +31,7 @@ export async function run(argv: string[]): Promise<number> {
   const session = requireCurrentSession(ctx, values.session);
   const ended = await endSession(ctx, session);
   if (values.json) printJson(sessionJson(viewOf(ctx, ended.session)));
-  else print(`Ended session ${ended.session.id} of ${ended.session.researcher}.`);
+  else print(`Ended session ${ctx.shortId(ended.session.id)} of ${ended.session.researcher}.`);
   if (!ended.shared.ok && ended.shared.reason !== 'no-remote')
     warn(`Not shared with the remote yet (${ended.shared.detail}); the next sync will share it.`);
   return 0;

@@ -75,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
     print(written.handoff.markdown.trimEnd());
     print('');
     print(
-      `Handoff stored with session ${session.id}${written.noted ? ` and as a note on ${written.handoff.head?.slice(0, 10)}` : ''}.`,
+      `Handoff stored with session ${ctx.shortId(session.id)}${written.noted ? ` and as a note on ${written.handoff.head?.slice(0, 10)}` : ''}.`,
     );
   }
   if (!written.shared.ok && written.shared.reason !== 'no-remote')

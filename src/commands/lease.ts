@@ -5,6 +5,7 @@ import { type CommandSpec, pick } from '../core/command.js';
 import { durationArg } from '../core/duration.js';
 import { refusal, usageError } from '../core/errors.js';
 import { colors, print, printJson, warn } from '../core/output.js';
+import { aligned, until } from '../render/glance.js';
 import {
   acquireLeases,
   currentLeases,
@@ -94,10 +95,14 @@ async function acquire(argv: string[]): Promise<number> {
   }
   const c = colors();
   for (const b of result.broke)
-    print(c.yellow(`Broke the lease of ${b.researcher} (session ${b.session}) on ${b.pattern}: ${reason}`));
+    print(
+      c.yellow(
+        `Broke the lease of ${b.researcher} (session ${ctx.shortId(b.session)}) on ${b.pattern}: ${reason}`,
+      ),
+    );
   for (const l of result.leases)
     print(
-      `Leased ${c.bold(l.pattern)} to session ${session.id} (${session.researcher}) until ${l.expiresAt}.`,
+      `Leased ${c.bold(l.pattern)} to session ${ctx.shortId(session.id)} (${session.researcher}), ${until(l.expiresAt, ctx.nowMs)}.`,
     );
   return 0;
 }
@@ -125,8 +130,8 @@ async function release(argv: string[]): Promise<number> {
     printJson({ session: session.id, released: result.released, notHeld: result.notHeld });
     return 0;
   }
-  if (result.released.length === 0) print(`Session ${session.id} held no leases.`);
-  else print(`Released ${result.released.join(', ')} (session ${session.id}).`);
+  if (result.released.length === 0) print(`Session ${ctx.shortId(session.id)} held no leases.`);
+  else print(`Released ${result.released.join(', ')} (session ${ctx.shortId(session.id)}).`);
   if (result.notHeld.length) warn(`Not held by this session, so not released: ${result.notHeld.join(', ')}.`);
   return 0;
 }
@@ -144,11 +149,13 @@ async function list(argv: string[]): Promise<number> {
     return 0;
   }
   const c = colors();
-  for (const l of leases) {
-    print(`${c.bold(l.pattern)}  ${l.researcher}  session ${l.session}`);
-    print(
-      `    since ${l.acquiredAt} until ${l.expiresAt}${l.forced ? c.yellow(' (taken by force)') : ''}${l.reason ? `  reason: ${l.reason}` : ''}`,
-    );
-  }
+  const rows = leases.map((l) => [
+    c.bold(l.pattern),
+    l.researcher,
+    ctx.shortId(l.session),
+    until(l.expiresAt, ctx.nowMs),
+    `${l.forced ? c.yellow('taken by force') : ''}${l.forced && l.reason ? ': ' : ''}${l.reason ?? ''}`,
+  ]);
+  for (const line of aligned(rows, '')) print(line);
   return 0;
 }

@@ -5,9 +5,9 @@ import { parse } from '../core/args.js';
 import type { CommandSpec } from '../core/command.js';
 import { ConsortiumError, EXIT } from '../core/errors.js';
 import { type Colors, colors, print, printJson } from '../core/output.js';
+import { relative } from '../render/glance.js';
 import { orientationJson } from '../render/json.js';
-
-import { sessionLine } from '../render/text.js';
+import { sessionLines } from '../render/status.js';
 
 import { orientationOf } from '../services/orientation.js';
 
@@ -81,12 +81,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   print('');
   print(c.bold(`Your active sessions (${mine.length})`));
-  for (const s of mine) print(sessionLine(s, ctx.nowMs, c));
+  for (const line of sessionLines(mine, id, ctx.nowMs, c, (x) => ctx.shortId(x))) print(line);
   print(c.bold(`Other researchers' active sessions (${others.length})`));
-  for (const s of others) print(sessionLine(s, ctx.nowMs, c));
+  for (const line of sessionLines(others, id, ctx.nowMs, c, (x) => ctx.shortId(x))) print(line);
   print('');
   if (handoff) {
-    print(c.bold(`Your latest handoff (session ${handoff.session}, ${handoff.at})`));
+    print(
+      c.bold(
+        `Your latest handoff (session ${ctx.shortId(handoff.session)}, ${relative(handoff.at, ctx.nowMs)})`,
+      ),
+    );
     print(handoff.markdown.trimEnd().replace(/^/gm, '  '));
   } else print('No handoff from you yet.');
   if (news.length || conflicts.length) {

@@ -6,8 +6,8 @@ import { usageError } from '../core/errors.js';
 import { colors, print, printJson, warn } from '../core/output.js';
 import { validBranchName } from '../git/refs.js';
 import { foldedLine } from '../render/checkpoint.js';
+import { relative } from '../render/glance.js';
 import { handoffJson, sessionJson } from '../render/json.js';
-import { sessionLine } from '../render/text.js';
 import { foldCheckpoints } from '../services/checkpoint-fold.js';
 import { latestHandoff } from '../services/handoff.js';
 import { inactiveHooks } from '../services/hooks-active.js';
@@ -99,14 +99,25 @@ export async function run(argv: string[]): Promise<number> {
     if (checkpoints.length) warn(foldedLine(checkpoints));
   } else {
     const c = colors();
-    print(`Started session ${c.bold(view.id)} for ${identity.id} (known from ${identity.source}).`);
-    print(sessionLine(view, ctx.nowMs, c));
+    print(
+      `Started session ${c.bold(ctx.shortId(view.id))} for ${identity.id} (known from ${identity.source}), ` +
+        `on ${view.branch ? `branch ${view.branch}` : 'a detached HEAD'}.`,
+    );
     if (worktree !== undefined) print(`Work in: ${view.worktree}`);
     if (checkpoints.length) print(foldedLine(checkpoints));
     if (handoff) {
+      // Where the last session left off: its summary and steps; handoff show has the whole document.
       print('');
-      print(c.bold(`Latest handoff of ${identity.id} (session ${handoff.session}, ${handoff.at}):`));
-      print(handoff.markdown.trimEnd().replace(/^/gm, '  '));
+      print(
+        c.bold(
+          `Where you left off (session ${ctx.shortId(handoff.session)}, ${relative(handoff.at, ctx.nowMs)}):`,
+        ),
+      );
+      const summary = handoff.summary.trim().split('\n');
+      for (const line of summary.slice(0, 6)) print(`  ${line}`);
+      if (summary.length > 6) print('  ...');
+      for (const step of (handoff.steps ?? []).slice(0, 6)) print(`  - ${step}`);
+      print(c.dim(`  git consortium handoff show has all of it.`));
     }
   }
   if (!started.shared.ok && started.shared.reason !== 'no-remote') {

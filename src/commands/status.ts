@@ -96,6 +96,7 @@ export async function run(argv: string[]): Promise<number> {
     me: identity ?? null,
     all: !!values.all,
     nowMs: ctx.nowMs,
+    short: (id: string) => ctx.shortId(id),
   };
   for (const line of statusLines({ ...text, only: only?.label }, colors(), { long: !!values.long }))
     print(line);

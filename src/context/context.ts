@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { now } from '../core/clock.js';
 import { type Config, checkGateOwners, type Researcher } from '../core/config.js';
+import { shortIds } from '../core/ids.js';
 import { loadConfig } from '../core/load-config.js';
 import { researchersOf } from '../core/workspaces.js';
 import { configMatching } from '../git/config.js';
@@ -57,9 +58,18 @@ export class Context {
     return this.sessionList;
   }
 
+  /** A session id as text for people shows it: its shortest unique suffix among the sessions known here. */
+  shortId(id: string): string {
+    this.shortIdMap ??= shortIds(this.sessions().sessions.map((s) => s.id));
+    return this.shortIdMap.get(id) ?? shortIds([id, ...this.shortIdMap.keys()]).get(id)!;
+  }
+
+  private shortIdMap?: Map<string, string>;
+
   /** Forget the cached sessions after a write. */
   invalidate(): void {
     this.sessionList = undefined;
+    this.shortIdMap = undefined;
   }
 }
 

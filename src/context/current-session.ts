@@ -1,6 +1,6 @@
 import { isLive } from '../analysis/state.js';
 import { refusal, usageError } from '../core/errors.js';
-import { checkSessionId } from '../core/ids.js';
+import { isSessionId, shown } from '../core/ids.js';
 import { conversationWorksIn, type Session } from '../store/sessions.js';
 import type { Context } from './context.js';
 
@@ -17,10 +17,11 @@ export function findCurrentSession(
   const { sessions } = ctx.sessions();
   if (explicit !== undefined) {
     const source = options.flag !== undefined ? '--session' : 'CONSORTIUM_SESSION';
-    const id = checkSessionId(explicit, source);
-    const found = sessions.find((s) => s.id === id);
+    const found = sessionNamed(sessions, explicit, source);
     if (!found && !options.quiet)
-      throw usageError(`There is no session ${id} (from ${source}); git consortium status --all lists them.`);
+      throw usageError(
+        `There is no session ${shown(explicit)} (from ${source}); git consortium status --all lists them.`,
+      );
     return found;
   }
   // Live sessions first; a stale one (not ended) is still the one to resume here.
@@ -38,6 +39,27 @@ export function findCurrentSession(
     `${here.length} active sessions work on this worktree and branch: ${here.map((s) => `${s.id} (${s.researcher})`).join(', ')}. ` +
       'Name one with --session ID.',
   );
+}
+
+/**
+ * The session an id names: the whole id, or (as git takes abbreviated hashes) any unique prefix
+ * or suffix of it, such as the six characters status shows. Several: exit 2, listing them.
+ */
+function sessionNamed(sessions: Session[], given: string, source: string): Session | undefined {
+  if (isSessionId(given)) return sessions.find((s) => s.id === given);
+  if (!/^[0-9a-f-]{4,40}$/.test(given))
+    throw usageError(
+      `${shown(given)} from ${source} is not a session id (they look like 20261125-084428123-4f2a9c, or its last six characters).`,
+    );
+  const matches = sessions.filter((s) => s.id.startsWith(given) || s.id.endsWith(given));
+  if (matches.length > 1)
+    throw usageError(
+      `${shown(given)} from ${source} names ${matches.length} sessions: ${matches
+        .slice(0, 8)
+        .map((s) => `${s.id} (${s.researcher}, ${s.state})`)
+        .join(', ')}. Give more of the id.`,
+    );
+  return matches[0];
 }
 
 /**

@@ -33,15 +33,6 @@ export function checkResearcherId(id: string, source: string): string {
 export const isGateId = (id: string) => GATE_ID.test(id) && !id.includes('..') && !id.endsWith('.lock');
 export const isSessionId = (id: string) => SESSION_ID.test(id);
 
-export function checkSessionId(id: string, source: string): string {
-  if (!isSessionId(id)) {
-    throw usageError(
-      `${shown(id)} from ${source} is not a session id (they look like 20261125-084428123-4f2a9c).`,
-    );
-  }
-  return id;
-}
-
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
 /** `20261125-084428123-4f2a9c`: sorts by creation time, unique by its random tail. */
@@ -54,4 +45,16 @@ export function newSessionId(now: Date): string {
 /** `yyyymmdd-hhmmss` in UTC, the tail of a session branch name. */
 export function branchStamp(now: Date): string {
   return `${now.getUTCFullYear()}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}-${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}${pad(now.getUTCSeconds())}`;
+}
+
+/** The shortest suffix, of at least `min` characters, that tells each id from all the others (as git abbreviates). */
+export function shortIds(ids: Iterable<string>, min = 6): Map<string, string> {
+  const all = [...new Set(ids)];
+  const short = new Map<string, string>();
+  for (const id of all) {
+    let n = Math.min(min, id.length);
+    while (n < id.length && all.some((other) => other !== id && other.endsWith(id.slice(-n)))) n++;
+    short.set(id, id.slice(-n));
+  }
+  return short;
 }

@@ -1,22 +1,12 @@
 import { homedir } from 'node:os';
 import { formatDuration } from '../core/duration.js';
 
+export { shortIds } from '../core/ids.js';
+
 /**
  * What text for people reads at a glance, the same in every command: short session ids, times
  * relative and local, shortened paths. JSON and the audit trail keep full ids and ISO 8601 UTC.
  */
-
-/** The shortest suffix, of at least `min` characters, that tells each id from all the others (as git abbreviates). */
-export function shortIds(ids: Iterable<string>, min = 6): Map<string, string> {
-  const all = [...new Set(ids)];
-  const short = new Map<string, string>();
-  for (const id of all) {
-    let n = Math.min(min, id.length);
-    while (n < id.length && all.some((other) => other !== id && other.endsWith(id.slice(-n)))) n++;
-    short.set(id, id.slice(-n));
-  }
-  return short;
-}
 
 /** "4m ago", "just now", "in 1h58m". */
 export function relative(isoTime: string, nowMs: number): string {

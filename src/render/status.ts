@@ -2,7 +2,7 @@ import type { Conflict } from '../analysis/conflicts.js';
 import type { LeaseView } from '../analysis/leases.js';
 import type { Colors } from '../core/output.js';
 import type { SessionView } from '../services/view.js';
-import { aligned, relative, shortIds, shortPath, until } from './glance.js';
+import { aligned, relative, shortPath, until } from './glance.js';
 import { conflictLine, sessionLine } from './text.js';
 
 /**
@@ -19,11 +19,12 @@ export interface StatusText {
   nowMs: number;
   /** What the list was narrowed to (a researcher or a path), if anything. */
   only?: string;
+  /** A session id as people read it (Context.shortId): the same in every command. */
+  short: (id: string) => string;
 }
 
 export function statusLines(s: StatusText, c: Colors, options: { long?: boolean } = {}): string[] {
-  const ids = shortIds([...s.sessions.map((x) => x.id), ...s.leases.map((l) => l.session)]);
-  const short = (id: string) => ids.get(id) ?? id.slice(-6);
+  const { short } = s;
   const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   const researchers = new Set(s.sessions.map((x) => x.researcher));
   const summary = [
@@ -39,27 +40,7 @@ export function statusLines(s: StatusText, c: Colors, options: { long?: boolean 
   if (options.long) {
     for (const x of s.sessions) lines.push(sessionLine(x, s.nowMs, c));
   } else {
-    // Yours first, then by researcher; within one, the most recent heartbeat first.
-    const order = [...s.sessions].sort(
-      (a, b) =>
-        Number(b.researcher === s.me?.id) - Number(a.researcher === s.me?.id) ||
-        a.researcher.localeCompare(b.researcher) ||
-        b.heartbeatAt.localeCompare(a.heartbeatAt),
-    );
-    lines.push(
-      ...aligned(
-        order.map((x) => [
-          x.researcher === s.me?.id ? '*' : ' ',
-          c.bold(short(x.id)),
-          x.researcher,
-          `${x.host}:${shortPath(x.worktree, 30)}`,
-          `${relative(x.heartbeatAt, s.nowMs)}${x.effectiveState === 'active' ? '' : ` (${x.effectiveState})`}`,
-          plural(x.changedFiles.length, 'file'),
-          [x.agent.kind === 'claude-code' ? 'agent' : '', x.leases.join(' ')].filter(Boolean).join('  '),
-        ]),
-        '',
-      ),
-    );
+    lines.push(...sessionLines(s.sessions, s.me?.id, s.nowMs, c, short));
   }
   if (s.leases.length) {
     lines.push(c.bold('Leases'));
@@ -89,4 +70,34 @@ function conflictCells(x: Conflict, c: Colors, who: (id: string) => string): str
   const paths = x.kind === 'worktree' ? x.paths.map((p) => shortPath(p)) : x.paths;
   const files = paths.length <= 2 ? paths.join(', ') : `${paths.slice(0, 2).join(', ')} +${paths.length - 2}`;
   return [tag, x.kind, files, x.sessions.map(who).join(', ')];
+}
+
+/** One aligned line per session: grouped by researcher, `me` first and marked with a star. */
+export function sessionLines(
+  sessions: SessionView[],
+  me: string | undefined,
+  nowMs: number,
+  c: Colors,
+  short: (id: string) => string,
+): string[] {
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  // Yours first, then by researcher; within one, the most recent heartbeat first.
+  const order = [...sessions].sort(
+    (a, b) =>
+      Number(b.researcher === me) - Number(a.researcher === me) ||
+      a.researcher.localeCompare(b.researcher) ||
+      b.heartbeatAt.localeCompare(a.heartbeatAt),
+  );
+  return aligned(
+    order.map((x) => [
+      x.researcher === me ? '*' : ' ',
+      c.bold(short(x.id)),
+      x.researcher,
+      `${x.host}:${shortPath(x.worktree, 30)}`,
+      `${relative(x.heartbeatAt, nowMs)}${x.effectiveState === 'active' ? '' : ` (${x.effectiveState})`}`,
+      plural(x.changedFiles.length, 'file'),
+      [x.agent.kind === 'claude-code' ? 'agent' : '', x.leases.join(' ')].filter(Boolean).join('  '),
+    ]),
+    '',
+  );
 }

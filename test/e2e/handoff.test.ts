@@ -133,8 +133,12 @@ test('compact ends the session, and the next orient shows that handoff', () => {
 
 test('start shows the latest handoff; another machine sees it after sync', () => {
   const started = must(elena.gc(['start', '-r', 'elena-vasquez']));
-  assert.match(started.stdout, new RegExp(`Latest handoff of elena-vasquez \\(session ${elenaSession}`));
+  assert.match(started.stdout, `Where you left off (session ${elenaSession.slice(-6)}, `);
   assert.match(started.stdout, /Compacted: intervals done/);
+  // The summary and the steps, not the whole document: handoff show has that.
+  assert.not.match(started.stdout, '## Summary');
+  assert.ok(started.stdout.split('\n').length <= 20, started.stdout);
+  assert.match(started.stdout, 'git consortium handoff show has all of it.');
   const asJson = JSON.parse(
     must(elena.gc(['start', '-r', 'elena-vasquez', '--no-branch', '--shared', '--json'])).stdout,
   );

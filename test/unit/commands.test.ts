@@ -74,7 +74,7 @@ test("a lease: granted until the clock's time plus --ttl, listed, and refused to
   assert.is(got.code, 0, got.stderr);
   assert.match(
     got.stdout,
-    `Leased protocol/spec.md to session ${elenaSession} (elena-vasquez) until ${later(36)}`,
+    `Leased protocol/spec.md to session ${elenaSession.slice(-6)} (elena-vasquez), until 10:36, in 30m.`,
   );
 
   must(yuki.gc(['start', '-r', 'yuki-tanaka']));
@@ -187,6 +187,17 @@ test('status with 10 sessions and 7 conflicts fits in 30 lines of 100 columns, e
     'one line per conflict',
   );
   assert.not.match(r.stdout, /\d{8}-\d{9}-/, 'no full session id');
+
+  // --session takes what status shows: a unique suffix, or a prefix; an ambiguous one lists them.
+  const one = await runIn(aria, ['heartbeat', '--session', 'a5b5c5'], { clock: at });
+  assert.is(one.code, 0, one.stderr);
+  const many = await runIn(aria, ['heartbeat', '--session', '20261201-133'], { clock: at });
+  assert.is(many.code, 2);
+  assert.match(
+    many.stderr,
+    '"20261201-133" from --session names 10 sessions: 20261201-133000000-a0b0c0 (elena-vasquez, active)',
+  );
+  assert.match(many.stderr, 'Give more of the id.');
 });
 
 test.run();
