@@ -16,6 +16,8 @@ export interface Counterpart {
   session: string | null;
   researcher: string;
   branch: string | null;
+  /** For a lease: when it ends. */
+  leaseUntil?: string;
 }
 
 export interface PushConflict extends Conflict {
@@ -68,7 +70,14 @@ function leaseConflicts(input: PushInput, action: GateAction): PushConflict[] {
       paths,
       sessions: [lease.session],
       researchers: [lease.researcher],
-      with: [{ session: lease.session, researcher: lease.researcher, branch: other?.branch ?? null }],
+      with: [
+        {
+          session: lease.session,
+          researcher: lease.researcher,
+          branch: other?.branch ?? null,
+          leaseUntil: lease.expiresAt,
+        },
+      ],
       message:
         `${listed(paths)} ${paths.length > 1 ? 'are' : 'is'} leased by ${lease.researcher} (session ${lease.session}, ` +
         `lease ${lease.pattern} until ${lease.expiresAt}).`,

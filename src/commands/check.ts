@@ -2,14 +2,14 @@ import { openContext } from '../context/context.js';
 import { parse } from '../core/args.js';
 import type { CommandSpec } from '../core/command.js';
 import { refusal, usageError } from '../core/errors.js';
-import { colors, print, printJson, warn } from '../core/output.js';
+import { colors, print, printJson } from '../core/output.js';
 import { revisionsOf } from '../git/refs.js';
 import { resolveCommit } from '../git/repo.js';
+import { gateReport } from '../render/gate.js';
 import { conflictJson } from '../render/json.js';
 
-import { conflictLine } from '../render/text.js';
-
 import { checkPush, type PushTarget } from '../services/push-check.js';
+import { wayOutOf } from '../services/push-record.js';
 
 /** What `check` is and takes: help, every --help, the man page and its argument parsing read this. */
 export const command = {
@@ -61,20 +61,23 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     const c = colors();
     const ref = check.refs[0]!;
-    if (check.offline)
-      warn(
-        `warning: could not read the coordination state from ${ctx.config.remote} (${check.offline.detail}); checked against what is known here.`,
-      );
     print(
-      `${ref.commits.length} commit${ref.commits.length === 1 ? '' : 's'} to push from ${ref.ref}, changing ${ref.files.length} file${ref.files.length === 1 ? '' : 's'}` +
-        (ref.session ? ` (session ${ref.session.id} of ${ref.session.researcher})` : ''),
+      `${ref.commits.length} commit${ref.commits.length === 1 ? '' : 's'} to push from ${ref.ref.replace(/^refs\/heads\//, '')}, changing ${ref.files.length} file${ref.files.length === 1 ? '' : 's'}` +
+        (ref.session ? ` (session ${ctx.shortId(ref.session.id)} of ${ref.session.researcher})` : '') +
+        '.',
     );
+    // The gate's own words (its way out included, worded for a person or an agent), as a push would print them.
+    const words = {
+      way: wayOutOf(ctx, check),
+      c,
+      short: (id: string) => ctx.shortId(id),
+      nowMs: ctx.nowMs,
+      mode: 'check' as const,
+    };
+    for (const line of gateReport(check, words)) print(line);
     if (check.conflicts.length === 0) print(c.green('No conflicts: the push would go through.'));
-    for (const conflict of check.conflicts) print(`  ${conflictLine(conflict, c)} [${conflict.action}]`);
-    if (check.blocked)
-      print(
-        'The pre-push gate would block this push (CONSORTIUM_OVERRIDE="<reason>" git push overrides it).',
-      );
+    else if (!check.blocked)
+      print(c.green('Nothing blocks it: the push would go through, with the warnings above.'));
   }
   return check.conflicts.length > 0 || check.blocked ? 1 : 0;
 }

@@ -1,9 +1,16 @@
 import pc from 'picocolors';
 
-/** Colour only on a terminal, never with NO_COLOR, never in JSON. */
-export function colors(json = false) {
+/**
+ * Colour (SPEC section 6): on a terminal, or always with --color=always; never with NO_COLOR,
+ * --color=never or in JSON. `stream` is where the text goes: a hook writes to stderr.
+ */
+export function colors(json = false, stream: NodeJS.WriteStream = process.stdout) {
+  const chosen = process.env.CONSORTIUM_COLOR;
   const enabled =
-    !json && !!process.stdout.isTTY && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+    !json &&
+    !('NO_COLOR' in process.env) &&
+    chosen !== 'never' &&
+    (chosen === 'always' || (!!stream.isTTY && process.env.TERM !== 'dumb'));
   return pc.createColors(enabled);
 }
 

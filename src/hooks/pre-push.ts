@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { type Context, openContext } from '../context/context.js';
-import { warn } from '../core/output.js';
+import { colors, warn } from '../core/output.js';
 import { remoteUrl } from '../git/config.js';
 import { resolveCommit } from '../git/repo.js';
 
@@ -61,7 +61,14 @@ export async function run(args: string[]): Promise<number> {
 
   const check = await checkPush(ctx, targets, { fetch: true });
   const { override, way } = decideOverride(ctx, check);
-  for (const line of gateReport(check, { override, way })) warn(line);
+  const words = {
+    override,
+    way,
+    c: colors(false, process.stderr),
+    short: (id: string) => ctx.shortId(id),
+    nowMs: ctx.nowMs,
+  };
+  for (const line of gateReport(check, words)) warn(line);
   if (check.blocked && !override) return 1;
 
   const late = await recordPush(ctx, check, override);

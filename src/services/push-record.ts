@@ -28,21 +28,11 @@ const MAX_NOTED = 50;
  */
 export function decideOverride(ctx: Context, check: PushCheck): { override?: GateOverride; way: WayOut } {
   const reason = process.env.CONSORTIUM_OVERRIDE?.trim() || undefined;
-  const agent = agentEnvironment();
-  const recipe: WayOut = { kind: 'recipe', command: 'git push' };
-  if (!check.blocked) return { way: recipe };
-  if (!agent) return { override: reason ? { reason, actor: 'person' } : undefined, way: recipe };
-  const policy = ctx.config.policy.agentOverride;
-  if (policy === 'allow') return { override: reason ? { reason, actor: 'agent' } : undefined, way: recipe };
-  const pushed = check.refs.find((r) => r.session) ?? check.refs[0];
-  const session = pushed?.session?.id ?? null;
-  const way: WayOut = {
-    kind: 'person',
-    agent: agent.name,
-    policy,
-    session,
-    branch: pushed?.ref.replace(/^refs\/heads\//, '') ?? 'this branch',
-  };
+  const way = wayOutOf(ctx, check);
+  if (!check.blocked) return { way };
+  if (way.kind === 'recipe')
+    return { override: reason ? { reason, actor: agentEnvironment() ? 'agent' : 'person' } : undefined, way };
+  const { policy, session } = way;
   if (policy === 'ask' && session) {
     const approval = takeApproval(ctx.repo, session, ctx.nowMs);
     if (approval)
@@ -52,6 +42,25 @@ export function decideOverride(ctx: Context, check: PushCheck): { override?: Gat
       };
   }
   return { way };
+}
+
+/**
+ * The way out of a blocked push for whoever pushes: a person (or an agent under
+ * policy.agentOverride allow) may override; any other agent must ask a person. No side effect:
+ * `check` words the same way out without using up an approval.
+ */
+export function wayOutOf(ctx: Context, check: PushCheck): WayOut {
+  const agent = agentEnvironment();
+  const policy = ctx.config.policy.agentOverride;
+  if (!agent || policy === 'allow') return { kind: 'recipe', command: 'git push' };
+  const pushed = check.refs.find((r) => r.session) ?? check.refs[0];
+  return {
+    kind: 'person',
+    agent: agent.name,
+    policy,
+    session: pushed?.session?.id ?? null,
+    branch: pushed?.ref.replace(/^refs\/heads\//, '') ?? 'this branch',
+  };
 }
 
 export type GateOverride = OverrideUsed & { approval?: Approval };

@@ -67,8 +67,10 @@ test('a lease blocks another session push of that file, through the installed pr
   assert.ok(conflict.sessions.includes(holder.session));
   const push = other.git(['push', 'origin', 'HEAD']);
   assert.is.not(push.code, 0, 'the push was blocked');
-  assert.match(push.stderr, /lease: TCP_SPECIFICATION\.md/);
-  assert.match(push.stderr, new RegExp(`leased by ${holder.researcher} \\(session ${holder.session}`));
+  assert.match(
+    push.stderr,
+    `HIGH lease TCP_SPECIFICATION.md: held by ${holder.researcher} ${holder.session.slice(-6)}, leased until `,
+  );
   const branch = must(other.git(['branch', '--show-current'])).stdout.trim();
   assert.is(
     other.git(['ls-remote', '--exit-code', 'origin', `refs/heads/${branch}`]).code,

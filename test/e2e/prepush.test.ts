@@ -41,6 +41,19 @@ test("a push of a protocol file that another researcher's live session changed i
   assert.match(refused.stderr, new RegExp(ELENA_BRANCH));
   assert.match(refused.stderr, /CONSORTIUM_OVERRIDE="<reason>" git push/);
   assert.is(onRemote(`refs/heads/${YUKI_BRANCH}`), '', 'the blocked branch did not reach the remote');
+  // At a glance: the verdict first, then one line per conflict naming the file once, then the
+  // way out; all of it, git's and husky's lines included, in at most 12 lines.
+  const said = refused.stderr.trimEnd().split('\n');
+  assert.ok(said.length <= 12, refused.stderr);
+  assert.match(said[0]!, /^git-consortium: push blocked by \d+ conflicts? with others' live work:$/);
+  const conflicts = said.filter((l) => /^ {2}(HIGH|MEDIUM|LOW) /.test(l));
+  assert.ok(conflicts.length >= 1);
+  for (const line of conflicts) assert.is(line.split('protocol/spec.md').length - 1, 1, line);
+  assert.is(
+    refused.stderr.split('protocol/spec.md').length - 1,
+    conflicts.length,
+    'each file once per conflict',
+  );
 });
 
 test('check reports the same conflict without pushing', () => {
@@ -106,7 +119,7 @@ test("a change inside another researcher's workspace pushes with a warning namin
   aria.commit('A note for Elena', { 'consortium/elena-vasquez/from-aria.md': 'Please look at G1.\n' });
   const r = aria.git(['push', '-u', 'origin', 'HEAD']);
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stderr, /warning: foreign/);
+  assert.match(r.stderr, /warning: LOW foreign/);
   assert.match(r.stderr, /consortium\/elena-vasquez\/from-aria\.md/);
   assert.match(r.stderr, /elena-vasquez's workspace/);
 });
