@@ -3,7 +3,7 @@
 import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
-const { COMMON } = await import('../dist/help.js');
+const { COMMON, ENVIRONMENT } = await import('../dist/help.js');
 const COMMANDS = await (await import('../dist/commands/registry.js')).allCommands();
 const { version } = await import('../dist/version.js');
 const esc = (text) =>
@@ -31,10 +31,15 @@ const page = [
       i ? `.br\n.B ${esc(`git consortium ${u}`)}` : `.B ${esc(`git consortium ${u}`)}`,
     ),
     esc(`${c.summary}. ${c.details.replace(/\n/g, ' ')}`),
-    ...c.examples.flatMap((e) => ['.RS', '.TP', `.B ${esc(`git consortium ${e.run}`)}`, esc(e.says), '.RE']),
   ]),
   '.SH OPTIONS AND EXIT STATUS',
   esc(COMMON.replace(/\n/g, ' ')),
+  '.SH EXAMPLES',
+  ...COMMANDS.filter((c) => !c.hidden).flatMap((c) =>
+    c.examples.flatMap((e) => ['.TP', `.B ${esc(`git consortium ${e.run}`)}`, esc(e.says)]),
+  ),
+  '.SH ENVIRONMENT',
+  ...ENVIRONMENT.flatMap(([name, meaning]) => ['.TP', `.B ${esc(name)}`, esc(meaning)]),
   '.SH SEE ALSO',
   '.BR git (1),',
   '.BR git\\-notes (1),',

@@ -1,14 +1,49 @@
 import { allCommands, COMMANDS } from './commands/registry.js';
+import { closest } from './core/args.js';
 import { ConsortiumError, EXIT } from './core/errors.js';
 import { commandHelp, generalHelp } from './help.js';
 import { reportError } from './report-error.js';
+
+/**
+ * `--color=auto|always|never` (SPEC section 6), taken before the command reads its own
+ * options, and passed on as CONSORTIUM_COLOR so that the hooks a command sets off agree.
+ */
+function takeColor(argv: string[]): string[] {
+  const end = argv.indexOf('--');
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if ((end >= 0 && i >= end) || (arg !== '--color' && !arg.startsWith('--color='))) {
+      out.push(arg);
+      continue;
+    }
+    const value = arg === '--color' ? argv[++i] : arg.slice('--color='.length);
+    if (value !== 'auto' && value !== 'always' && value !== 'never')
+      throw new ConsortiumError(
+        `--color takes auto, always or never, not ${JSON.stringify(value ?? '')}.`,
+        EXIT.usage,
+      );
+    process.env.CONSORTIUM_COLOR = value;
+  }
+  return out;
+}
+
+/** An unknown command: exit 2, with the nearest one when it looks like a slip. */
+function noSuchCommand(name: string): ConsortiumError {
+  const near = closest(name, Object.keys(COMMANDS));
+  return new ConsortiumError(
+    `There is no command ${JSON.stringify(name)}.${near ? ` Did you mean ${near}?` : ''} Run git consortium help for the list.`,
+    EXIT.usage,
+  );
+}
 
 const wantsHelp = (argv: string[]) => {
   const end = argv.indexOf('--');
   return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
 };
 
-async function main(argv: string[]): Promise<number> {
+async function main(given: string[]): Promise<number> {
+  const argv = takeColor(given);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h') {
     process.stdout.write(`${generalHelp(await allCommands())}\n`);
@@ -23,20 +58,13 @@ async function main(argv: string[]): Promise<number> {
     const topic = rest[0];
     const load = topic !== undefined && Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic] : undefined;
     const help = load && (await load()).command;
-    if (topic !== undefined && !help)
-      throw new ConsortiumError(
-        `There is no command ${JSON.stringify(topic)}. Run git consortium help for the list.`,
-        EXIT.usage,
-      );
+    if (topic !== undefined && !help) throw noSuchCommand(topic);
     process.stdout.write(`${help ? commandHelp(help) : generalHelp(await allCommands())}\n`);
     return EXIT.ok;
   }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
-    throw new ConsortiumError(
-      `There is no command ${JSON.stringify(name)}. Run git consortium help for the list.`,
-      EXIT.usage,
-    );
+    throw noSuchCommand(name);
   }
   const command = await load();
   if (name !== 'hook' && name !== 'claude-hook' && wantsHelp(rest)) {

@@ -5,15 +5,55 @@ import type { CommandSpec } from './core/command.js';
  * make of themselves (src/commands/<name>.ts `command`). Help, every --help and the man page
  * (scripts/postbuild.mjs) are made from those, and a test checks usage against options.
  */
-export const COMMON = `Common options, where a command shows them: --json prints one JSON document on stdout;
--r, --researcher ID says who you are; --session ID names the session to act on. Exit codes: 0 success, 1 refused by the coordination
-state, 2 bad usage or input, 3 environment problem (not a repository, git too old, remote unreachable).`;
+export const COMMON = wrap(
+  'Common options, where a command shows them: --json prints one JSON document on stdout; ' +
+    '-r, --researcher ID says who you are; --session ID (or its last six characters) names the ' +
+    'session to act on; --quiet says only what went wrong; --color=auto|always|never. ' +
+    'Exit codes: 0 success, 1 refused by the coordination state, 2 bad usage or input, ' +
+    '3 environment problem (not a repository, git too old, remote unreachable).',
+);
+
+/** Text as lines of at most `width` columns, broken between words. */
+export function wrap(text: string, width = 80): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.join('\n');
+}
+
+/** The environment the toolkit reads: the man page, docs/cli.md and help list it from here. */
+export const ENVIRONMENT: readonly [string, string][] = [
+  ['CONSORTIUM_RESEARCHER', 'who you are'],
+  ['CONSORTIUM_SESSION', 'the session to act on'],
+  [
+    'CONSORTIUM=0, HUSKY=0',
+    'the git hooks do nothing (under an agent, CONSORTIUM=0 does not turn the push gate off)',
+  ],
+  [
+    'CONSORTIUM_OVERRIDE="reason"',
+    'let a blocked push through; recorded as a note (refused under an agent unless policy.agentOverride allows)',
+  ],
+  [
+    'CLAUDECODE, AI_AGENT',
+    "set by Claude Code for the commands it runs: the gate then treats the push as an agent's",
+  ],
+  ['NO_COLOR', 'no colour, whatever --color says'],
+  ['CONSORTIUM_COLOR', 'auto, always or never: what --color sets, for the hooks too'],
+  ['CONSORTIUM_CLOCK', 'a fixed ISO 8601 time for "now" (tests and the demo)'],
+  ['CONSORTIUM_HOST', "the host name recorded in sessions (default: the machine's)"],
+];
 
 export function generalHelp(commands: readonly CommandSpec[]): string {
   const visible = commands.filter((c) => !c.hidden);
   const width = Math.max(...visible.map((c) => c.name.length));
   return [
-    'git consortium: coordinate researchers and AI coding-agent sessions on one git repository.',
+    'git consortium: coordinate researchers and agent sessions on one git repository.',
     '',
     'usage: git consortium <command> [options]',
     '',
@@ -22,7 +62,7 @@ export function generalHelp(commands: readonly CommandSpec[]): string {
     '',
     COMMON,
     '',
-    "Run 'git consortium help <command>' for a command's options.",
+    "Run 'git consortium help <command>' for a command's options and examples.",
   ].join('\n');
 }
 
@@ -37,7 +77,7 @@ export function commandHelp(help: CommandSpec): string {
     'Examples:',
     ...help.examples.flatMap((e) => [`  git consortium ${e.run}`, `      ${e.says}`]),
     '',
-    COMMON,
+    'Common options and exit codes: git consortium help.',
   ].join('\n');
 }
 
@@ -57,6 +97,12 @@ export function cliReference(commands: readonly CommandSpec[]): string {
     '| command | what it does |',
     '|---|---|',
     ...visible.map((c) => `| [\`${c.name}\`](#${c.name}) | ${cell(prose(c.summary))} |`),
+    '',
+    '### Environment',
+    '',
+    '| variable | meaning |',
+    '|---|---|',
+    ...ENVIRONMENT.map(([name, meaning]) => `| \`${name}\` | ${cell(prose(meaning))} |`),
     ...visible.flatMap((c) => [
       '',
       `### ${c.name}`,

@@ -11,7 +11,7 @@ import { auditTrail } from '../services/audit.js';
 export const command = {
   name: 'audit',
   usage: ['audit [--since D] [--format markdown|json] [--json]'],
-  summary: 'the audit trail: sessions, overrides, forced leases, gate changes, handoffs',
+  summary: 'who did what: sessions, overrides, forced leases, gates, handoffs',
   details: `Prints every session change (heartbeats aside), push override, forced lease, gate change,
 handoff and folded checkpoint of the period (--since D: the last D; default all history), read
 from the records' own history, each with the commit id a reviewer can verify with git show.`,

@@ -16,7 +16,7 @@ export const command = {
     'ci report [--base REF] [--head REF] [--format markdown|json | --json] [--output F] [--no-fetch]',
     'ci post [--report F] [--json]',
   ],
-  summary: 'the coordination report of a branch or pull request, for GitHub Actions',
+  summary: 'the coordination report of a branch or pull request (GitHub)',
   details: `report: for the pushed branch or pull request (GITHUB_HEAD_REF, GITHUB_REF, else --head or the
 branch checked out), compared with --base (default: the pull request's base, else the default
 branch): its researcher and session, the protocol files it changes and who they affect, its

@@ -12,7 +12,7 @@ import { viewOf } from '../services/view.js';
 /** What `end` is and takes: help, every --help, the man page and its argument parsing read this. */
 export const command = {
   name: 'end',
-  usage: ['end [--session ID] [--json]'],
+  usage: ['end [--session ID] [--quiet | --json]'],
   summary: 'end the current session and release its leases',
   details: `Ends the current session (or the one named) and releases its leases.`,
   examples: [
@@ -22,6 +22,7 @@ export const command = {
   options: {
     session: { type: 'string' },
     json: { type: 'boolean' },
+    quiet: { type: 'boolean', short: 'q' },
   },
 } as const satisfies CommandSpec;
 
@@ -31,6 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   const session = requireCurrentSession(ctx, values.session);
   const ended = await endSession(ctx, session);
   if (values.json) printJson(sessionJson(viewOf(ctx, ended.session)));
+  else if (values.quiet) return 0;
   else print(`Ended session ${ctx.shortId(ended.session.id)} of ${ended.session.researcher}.`);
   if (!ended.shared.ok && ended.shared.reason !== 'no-remote')
     warn(`Not shared with the remote yet (${ended.shared.detail}); the next sync will share it.`);

@@ -18,8 +18,8 @@ import {
 export const command = {
   name: 'lease',
   usage: [
-    'lease acquire PATH... [--ttl D] [--reason TEXT] [--allow-missing] [--force --reason TEXT] [--session ID] [--json]',
-    'lease release PATH... | --all [--session ID] [--json]',
+    'lease acquire PATH... [--ttl D] [--reason TEXT] [--allow-missing] [--force --reason TEXT] [--session ID] [--quiet | --json]',
+    'lease release PATH... | --all [--session ID] [--quiet | --json]',
     'lease list [--json]',
   ],
   summary: 'exclusive advisory leases on files and patterns',
@@ -48,6 +48,7 @@ releasing need the remote (exit 3 when it cannot be reached). list shows the lea
     force: { type: 'boolean' },
     session: { type: 'string' },
     json: { type: 'boolean' },
+    quiet: { type: 'boolean', short: 'q' },
     all: { type: 'boolean' },
     'allow-missing': { type: 'boolean' },
   },
@@ -66,10 +67,10 @@ export async function run(argv: string[]): Promise<number> {
 
 async function acquire(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
-    command.name,
+    'lease acquire',
     argv,
-    pick(command, ['ttl', 'reason', 'force', 'session', 'json', 'allow-missing']),
-    [1, 256],
+    pick(command, ['ttl', 'reason', 'force', 'session', 'json', 'quiet', 'allow-missing']),
+    [1, 256, 'the PATH (or pattern) to lease'],
   );
   const ttlMs = values.ttl === undefined ? undefined : durationArg('--ttl', values.ttl);
   if (ttlMs === 0) throw usageError('--ttl must be longer than 0s.');
@@ -93,6 +94,7 @@ async function acquire(argv: string[]): Promise<number> {
     printJson({ session: session.id, leases: result.leases, broke: result.broke });
     return 0;
   }
+  if (values.quiet) return 0;
   const c = colors();
   for (const b of result.broke)
     print(
@@ -111,7 +113,7 @@ async function release(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     command.name,
     argv,
-    pick(command, ['all', 'session', 'json']),
+    pick(command, ['all', 'session', 'json', 'quiet']),
     [0, 256],
   );
   if (!values.all && positionals.length === 0)
@@ -130,6 +132,7 @@ async function release(argv: string[]): Promise<number> {
     printJson({ session: session.id, released: result.released, notHeld: result.notHeld });
     return 0;
   }
+  if (values.quiet) return 0;
   if (result.released.length === 0) print(`Session ${ctx.shortId(session.id)} held no leases.`);
   else print(`Released ${result.released.join(', ')} (session ${ctx.shortId(session.id)}).`);
   if (result.notHeld.length) warn(`Not held by this session, so not released: ${result.notHeld.join(', ')}.`);

@@ -35,6 +35,7 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   ci: () => import('./ci.js'),
   share: () => import('./share.js'),
   help: () => import('./help.js'),
+  version: () => import('./version.js'),
 };
 
 /** Every command's declaration, in the order of the general help (loads every module). */

@@ -21,7 +21,7 @@ import type { Agent } from '../store/sessions.js';
 export const command = {
   name: 'start',
   usage: [
-    'start [-r ID] [--intent TEXT] [--branch NAME | --no-branch] [--from REV] [--worktree [PATH]] [--shared] [--json]',
+    'start [-r ID] [--intent TEXT] [--branch NAME | --no-branch] [--from REV] [--worktree [PATH]] [--shared] [--quiet | --json]',
     'start --agent claude-code --agent-session ID [options]',
   ],
   summary: 'register a session and create its branch',
@@ -56,6 +56,7 @@ folder), by default beside the main worktree, whatever folder you run it in.`,
     agent: { type: 'string' },
     'agent-session': { type: 'string' },
     json: { type: 'boolean' },
+    quiet: { type: 'boolean', short: 'q' },
   },
 } as const satisfies CommandSpec;
 
@@ -97,7 +98,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(checkpoints.length ? { foldedCheckpoints: checkpoints } : {}),
     });
     if (checkpoints.length) warn(foldedLine(checkpoints));
-  } else {
+  } else if (!values.quiet) {
     const c = colors();
     print(
       `Started session ${c.bold(ctx.shortId(view.id))} for ${identity.id} (known from ${identity.source}), ` +

@@ -12,8 +12,8 @@ import { type SessionBrief, sync } from '../services/sync.js';
 /** What `sync` is and takes: help, every --help, the man page and its argument parsing read this. */
 export const command = {
   name: 'sync',
-  usage: ['sync [-r ID] [--remote R] [--rebase] [--json]'],
-  summary: 'exchange coordination state with the remote and report what changed',
+  usage: ['sync [-r ID] [--remote R] [--rebase] [--quiet | --json]'],
+  summary: 'exchange coordination state with the remote; say what changed',
   details: `Fetches and pushes the coordination refs and notes, merges notes written on other machines,
 fetches the default branch and reports what changed for you since the last sync: sessions
 started and ended elsewhere, sessions merged, protocol files changed upstream, gate changes,
@@ -38,6 +38,7 @@ when the remote cannot be reached.`,
     remote: { type: 'string' },
     rebase: { type: 'boolean' },
     json: { type: 'boolean' },
+    quiet: { type: 'boolean', short: 'q' },
     researcher: { type: 'string', short: 'r' },
   },
 } as const satisfies CommandSpec;
@@ -55,6 +56,14 @@ export async function run(argv: string[]): Promise<number> {
   if (values.json) {
     printJson(folded.length ? { ...report, foldedCheckpoints: folded } : report);
     if (folded.length) warn(foldedLine(folded));
+    return code;
+  }
+  // Quiet: only what went wrong (the warnings below) and a failed rebase.
+  if (values.quiet) {
+    if (report.rejected.length)
+      warn(`Not shared yet (the remote kept moving): ${list(report.rejected)}. Run sync again.`);
+    if (report.rebase && report.rebase.status !== 'rebased' && report.rebase.status !== 'up-to-date')
+      warn(report.rebase.message);
     return code;
   }
   const c = colors();

@@ -119,11 +119,41 @@ test('orient: exits 0 and says how to give an identity when it cannot tell', asy
   assert.match(found.stdout, 'You are Dr. Elena Vasquez (elena-vasquez) (known from');
 });
 
+test('a slip gets "did you mean", a missing argument is named, --color is checked', async () => {
+  const cases: [string[], string][] = [
+    [['leas'], 'There is no command "leas". Did you mean lease?'],
+    [['stauts'], 'Did you mean status?'],
+    [['status', '--lnog'], 'Unknown option --lnog. Did you mean --long?'],
+    [
+      ['lease', 'acquire'],
+      'git consortium lease acquire needs the PATH (or pattern) to lease. See git consortium help lease.',
+    ],
+    [['--color=sometimes', 'status'], '--color takes auto, always or never, not "sometimes".'],
+  ];
+  for (const [args, said] of cases) {
+    const r = await runIn(elena, args);
+    assert.is(r.code, 2, args.join(' '));
+    assert.match(r.stderr, said, args.join(' '));
+  }
+  assert.not.match((await runIn(elena, ['frobnicate'])).stderr, 'Did you mean', 'nothing near it');
+  const version = await runIn(elena, ['version', '--json']);
+  assert.equal(Object.keys(JSON.parse(version.stdout)), ['version', 'node', 'git']);
+  assert.match((await runIn(elena, ['version'])).stdout, /^git-consortium \d+\.\d+\.\d+\n$/);
+});
+
 test('help: every command prints its examples, the same with --help', async () => {
   const help = await runIn(elena, ['help', 'lease']);
   assert.is(help.code, 0);
   assert.match(help.stdout, 'Examples:\n  git consortium lease acquire');
   assert.is((await runIn(elena, ['lease', '--help'])).stdout, help.stdout);
+  // The common options and exit codes are said once, in the general help, within 80 columns.
+  assert.not.match(help.stdout, 'Exit codes:');
+  const general = (await runIn(elena, ['help'])).stdout;
+  assert.match(general, 'Exit codes:');
+  assert.equal(
+    general.split('\n').filter((l) => l.length > 80),
+    [],
+  );
 });
 
 test('handoff: written with the clock, then shown whole', async () => {
