@@ -107,7 +107,11 @@ export function handoffFacts(ctx: Context, session: Session, given: HandoffInput
   const keepSteps = !!earlier && newSteps.length === 0 && (earlier.steps ?? []).length > 0;
   const steps = keepSteps ? (earlier.steps ?? []) : newSteps;
   const derived: string[] = [];
-  for (const c of conflicts) derived.push(`Resolve the ${c.kind} conflict: ${c.message}`);
+  // Each conflict is told once, under Open conflicts; the step only points there.
+  if (conflicts.length)
+    derived.push(
+      `Resolve the ${conflicts.length === 1 ? 'open conflict' : `${conflicts.length} open conflicts`} listed under Open conflicts and leases.`,
+    );
   if (protocolFiles.length)
     derived.push(
       `Announce the protocol change (${protocolFiles.join(', ')}) to the other researchers before merging.`,

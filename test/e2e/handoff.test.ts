@@ -94,7 +94,12 @@ test('handoff from stdin: every section of SPEC 8, the summary, the protocol fil
     md,
     /## Next steps\n\n- Rerun the bootstrap with 10k samples\n- Ask Yuki to check the latency budget\n/,
   );
-  assert.match(md, /protocol conflict/i, 'the open protocol conflict with Yuki is listed');
+  assert.match(md, /\nOpen conflicts:\n- high protocol: /, 'the open protocol conflict with Yuki is listed');
+  // Each thing once: the conflict is described under Open conflicts, and the step points there.
+  const described = /\nOpen conflicts:\n- \S+ protocol: (.+)\n/.exec(md)?.[1] ?? '';
+  assert.ok(described.length > 20, md);
+  assert.is(md.split(described).length - 1, 1, 'the conflict is told once');
+  assert.match(md, '- Resolve the open conflict listed under Open conflicts and leases.');
 });
 
 test('the head commit carries a note naming the session', () => {
