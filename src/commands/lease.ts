@@ -5,6 +5,7 @@ import { type CommandSpec, pick } from '../core/command.js';
 import { durationArg } from '../core/duration.js';
 import { refusal, usageError } from '../core/errors.js';
 import { colors, print, printJson, warn } from '../core/output.js';
+import { withProgress } from '../core/progress.js';
 import { aligned, until } from '../render/glance.js';
 import {
   acquireLeases,
@@ -84,12 +85,17 @@ async function acquire(argv: string[]): Promise<number> {
   if (!values['allow-missing']) refuseMissing(ctx, wanted);
   const patterns = [...new Set(wanted.map((w) => w.pattern))];
   const session = requireCurrentSession(ctx, values.session);
-  const result = await acquireLeases(ctx, session, {
-    patterns,
-    ttlMs: ttlMs ?? ctx.config.sessions.leaseTtlMs,
-    reason,
-    force: !!values.force,
-  });
+  const result = await withProgress(
+    `Asking ${ctx.config.remote} for the lease`,
+    () =>
+      acquireLeases(ctx, session, {
+        patterns,
+        ttlMs: ttlMs ?? ctx.config.sessions.leaseTtlMs,
+        reason,
+        force: !!values.force,
+      }),
+    { quiet: !!values.json || !!values.quiet },
+  );
   if (values.json) {
     printJson({ session: session.id, leases: result.leases, broke: result.broke });
     return 0;
@@ -123,7 +129,13 @@ async function release(argv: string[]): Promise<number> {
   const ctx = await openContext();
   const patterns = values.all ? 'all' : [...new Set(positionals.map((p) => leasePattern(ctx, p)))];
   const session = requireCurrentSession(ctx, values.session);
-  const result = await releaseLeases(ctx, session, patterns);
+  const result = await withProgress(
+    `Releasing with ${ctx.config.remote}`,
+    () => releaseLeases(ctx, session, patterns),
+    {
+      quiet: !!values.json || !!values.quiet,
+    },
+  );
   if (patterns !== 'all' && result.released.length === 0)
     throw refusal(
       `Session ${session.id} holds no lease on ${result.notHeld.join(', ')}; nothing was released.`,

@@ -36,6 +36,7 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   share: () => import('./share.js'),
   help: () => import('./help.js'),
   version: () => import('./version.js'),
+  completion: () => import('./completion.js'),
 };
 
 /** Every command's declaration, in the order of the general help (loads every module). */

@@ -4,6 +4,7 @@ import { parse } from '../core/args.js';
 import type { CommandSpec } from '../core/command.js';
 import { usageError } from '../core/errors.js';
 import { colors, print, printJson, warn } from '../core/output.js';
+import { withProgress } from '../core/progress.js';
 import { validBranchName } from '../git/refs.js';
 import { foldedLine } from '../render/checkpoint.js';
 import { relative } from '../render/glance.js';
@@ -78,15 +79,20 @@ export async function run(argv: string[]): Promise<number> {
   if (values['no-branch'] || (values.shared && values.branch === undefined && worktree === undefined))
     branch = 'current';
   if (values.branch !== undefined) branch = { name: checkBranchName(values.branch, ctx.repo.top) };
-  const started = await startSession(ctx, {
-    researcher: identity.id,
-    intent: values.intent,
-    branch,
-    shared: !!values.shared,
-    agent,
-    worktree,
-    from: values.from,
-  });
+  const started = await withProgress(
+    `Starting the session and sharing it with ${ctx.config.remote}`,
+    () =>
+      startSession(ctx, {
+        researcher: identity.id,
+        intent: values.intent,
+        branch,
+        shared: !!values.shared,
+        agent,
+        worktree,
+        from: values.from,
+      }),
+    { quiet: !!values.json || !!values.quiet },
+  );
   const view = viewOf(ctx, started.session);
   // Where the last session left off, and emergency checkpoints written while git was down.
   const checkpoints = foldCheckpoints(ctx, started.session).folded;

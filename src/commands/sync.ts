@@ -3,6 +3,7 @@ import { findCurrentSession } from '../context/current-session.js';
 import { parse } from '../core/args.js';
 import type { CommandSpec } from '../core/command.js';
 import { colors, print, printJson, warn } from '../core/output.js';
+import { withProgress } from '../core/progress.js';
 import { foldedLine } from '../render/checkpoint.js';
 import { list } from '../render/text.js';
 import { foldCheckpoints } from '../services/checkpoint-fold.js';
@@ -51,7 +52,11 @@ export async function run(argv: string[]): Promise<number> {
   // Emergency checkpoints written while git was down go into their session records first
   // (no network needed), so this sync shares them too.
   const folded = foldCheckpoints(ctx, currentOrNone(ctx)).folded;
-  const report = await sync(ctx, { remote: values.remote, rebase: !!values.rebase });
+  const report = await withProgress(
+    `Syncing with ${values.remote ?? ctx.config.remote}`,
+    () => sync(ctx, { remote: values.remote, rebase: !!values.rebase }),
+    { quiet: !!values.json || !!values.quiet },
+  );
   const code = report.rebase && report.rebase.status === 'conflict' ? 1 : 0;
   if (values.json) {
     printJson(folded.length ? { ...report, foldedCheckpoints: folded } : report);

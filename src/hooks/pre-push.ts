@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { type Context, openContext } from '../context/context.js';
 import { colors, warn } from '../core/output.js';
+import { withProgress } from '../core/progress.js';
 import { remoteUrl } from '../git/config.js';
 import { resolveCommit } from '../git/repo.js';
 
@@ -59,7 +60,9 @@ export async function run(args: string[]): Promise<number> {
   }
   if (targets.length === 0) return 0;
 
-  const check = await checkPush(ctx, targets, { fetch: true });
+  const check = await withProgress('git-consortium: checking the push', (p) =>
+    checkPush(ctx, targets, { fetch: true, waiting: (what) => p.now(what) }),
+  );
   const { override, way } = decideOverride(ctx, check);
   const words = {
     override,

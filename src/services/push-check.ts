@@ -101,17 +101,21 @@ export async function checkPush(
     timeoutMs?: number;
     /** Whose push it is when no session names the branch and the caller's identity says nothing (CI). */
     researcher?: string;
+    /** Told what the check waits for now, for a progress line. */
+    waiting?: (what: string) => void;
   } = { fetch: true },
 ): Promise<PushCheck> {
   let offline: PushCheck['offline'];
   let fetched = false;
   if (options.fetch) {
+    options.waiting?.(`git-consortium: fetching the coordination state from ${ctx.config.remote}`);
     const outcome = await fetchCoordination(ctx.repo, ctx.config, options.timeoutMs ?? GATE_FETCH_TIMEOUT_MS);
     ctx.invalidate();
     fetched = outcome.ok;
     if (!outcome.ok && outcome.reason !== 'no-remote')
       offline = { action: ctx.config.policy.offline, detail: outcome.detail };
   }
+  options.waiting?.('git-consortium: predicting merges with the other live sessions');
   const leases = currentLeases(ctx);
   const live = liveSessions(ctx, leases);
   const refs: RefCheck[] = [];
