@@ -13,7 +13,7 @@ import { type SessionBrief, sync } from '../services/sync.js';
 /** What `sync` is and takes: help, every --help, the man page and its argument parsing read this. */
 export const command = {
   name: 'sync',
-  usage: ['sync [-r ID] [--remote R] [--rebase] [--quiet | --json]'],
+  usage: ['sync [-r ID] [--remote R] [--rebase] [--quiet | --verbose | --json]'],
   summary: 'exchange coordination state with the remote; say what changed',
   details: `Fetches and pushes the coordination refs and notes, merges notes written on other machines,
 fetches the default branch and reports what changed for you since the last sync: sessions
@@ -40,6 +40,7 @@ when the remote cannot be reached.`,
     rebase: { type: 'boolean' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean', short: 'q' },
+    verbose: { type: 'boolean', short: 'v' },
     researcher: { type: 'string', short: 'r' },
   },
 } as const satisfies CommandSpec;
@@ -74,10 +75,12 @@ export async function run(argv: string[]): Promise<number> {
   const c = colors();
   if (folded.length) print(foldedLine(folded));
   const who = (s: SessionBrief) =>
-    `${s.researcher} ${s.id} on ${s.host}${s.branch ? ` (${s.branch})` : ''}${s.intent ? `: ${s.intent}` : ''}`;
+    `${s.researcher} ${ctx.shortId(s.id)} on ${s.host}${s.branch ? ` (${s.branch})` : ''}${s.intent ? `: ${s.intent}` : ''}`;
   print(
     `Synced with ${report.remote}: ${report.pushed.length ? `shared ${report.pushed.length} ref${report.pushed.length === 1 ? '' : 's'}` : 'nothing new to share'}${report.notesMerged ? ', notes merged' : ''}.`,
   );
+  // Verbose: which refs went where, for someone who wants to see the exchange itself.
+  if (values.verbose) for (const ref of report.pushed) print(`  ${c.dim('shared')}   ${ref}`);
   const { started, ended, merged } = report.sessions;
   for (const s of started) print(`  ${c.green('started')}  ${who(s)}`);
   for (const s of ended) print(`  ${c.dim('ended')}    ${who(s)}`);

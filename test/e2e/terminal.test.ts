@@ -81,11 +81,11 @@ test("completion at TAB: git consortium's commands through git's own completion,
   // (The screen keeps no trailing blanks: "lease" whole, where "lea" was typed, is the completion.)
   term.type('git consortium lea', { enter: false });
   term.press('Tab');
-  await term.waitFor(/^\$ git consortium lease$/m);
+  await term.waitFor(/^\$ git consortium lease ?$/m);
   term.press('C-u');
   term.type('git consortium gates unlock ', { enter: false });
   term.press('Tab'); // completes what all have in common ("G")
-  await term.waitFor(/^\$ git consortium gates unlock G$/m);
+  await term.waitFor(/^\$ git consortium gates unlock G ?$/m);
   term.press('Tab');
   await new Promise((r) => setTimeout(r, 300));
   term.press('Tab'); // twice: list them
@@ -100,6 +100,23 @@ test("completion at TAB: git consortium's commands through git's own completion,
   term.press('C-u');
   must(elena.gc(['end']));
   must(yuki.gc(['end']));
+});
+
+test('completion at TAB in zsh: git-consortium and git consortium alike', async () => {
+  const zsh = new Terminal(env, yuki.dir, world.root, 'zsh');
+  try {
+    zsh.type('autoload -Uz compinit && compinit -u; eval "$(git consortium completion zsh)"; echo zsh-ready');
+    await zsh.waitFor(/^zsh-ready$/m);
+    zsh.type('git consortium lea', { enter: false });
+    zsh.press('Tab');
+    await zsh.waitFor(/^\$ git consortium lease ?$/m);
+    zsh.press('C-u');
+    zsh.type('git-consortium gates unlock G', { enter: false });
+    zsh.press('Tab');
+    await zsh.waitFor(/G1\s+G2\s+G3/);
+  } finally {
+    zsh.close();
+  }
 });
 
 test.run();

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -12,14 +12,17 @@ export class Terminal {
   private readonly socket = `gc-test-${process.pid}-${randomBytes(3).toString('hex')}`;
 
   /** `env` is the whole environment of the shell: tmux's own server would win over -e for PATH. */
-  constructor(env: NodeJS.ProcessEnv, cwd: string, dir: string) {
+  constructor(env: NodeJS.ProcessEnv, cwd: string, dir: string, kind: 'bash' | 'zsh' = 'bash') {
     const quote = (v: string) => `'${v.replace(/'/g, "'\\''")}'`;
-    const rc = path.join(dir, `bashrc-${this.socket}`);
+    const home = path.join(dir, `shell-${this.socket}`);
+    mkdirSync(home, { recursive: true });
+    const rc = path.join(home, kind === 'bash' ? 'bashrc' : '.zshrc');
     const lines = Object.entries(env).flatMap(([k, v]) =>
       v === undefined ? [] : [`export ${k}=${quote(v)}`],
     );
     writeFileSync(rc, [...lines, "PS1='$ '", `cd ${quote(cwd)}`, ''].join('\n'));
-    const shell = `env -i bash --noprofile --rcfile ${quote(rc)}`;
+    const shell =
+      kind === 'bash' ? `env -i bash --noprofile --rcfile ${quote(rc)}` : `env -i ZDOTDIR=${quote(home)} zsh`;
     this.tmux(['new-session', '-d', '-s', 'main', '-x', '160', '-y', '50', shell]);
     this.tmux(['set-option', '-g', 'history-limit', '5000']);
   }
