@@ -50,7 +50,7 @@ try {
   for (let i = 0; i < 30; i++)
     cli(['start', '-r', 'elena', '--no-branch', '--shared', '--intent', `bench ${i}`]);
   const holder = JSON.parse(cli(['start', '-r', 'elena', '--no-branch', '--shared', '--json'])).id;
-  cli(['lease', 'acquire', 'src/locked.py', '--session', holder]);
+  cli(['lease', 'acquire', 'src/locked.py', '--allow-missing', '--session', holder]);
   const conversation = 'b0e1c2d3-0000-4000-8000-000000000001';
   cli(['claude-hook', 'SessionStart'], {
     cwd: workspace,
