@@ -39,21 +39,29 @@ try {
     ['git push of one ref (baseline)', `${push.toFixed(0)} ms`],
     ['node -e 0 (for scale: the start of any Node process)', `${node.toFixed(0)} ms  ${ratio(node, push)}`],
   ];
-  const acquire = time(process.execPath, [CLI, 'lease', 'acquire', 'src/bench.py', '--allow-missing', '--ttl', '1h'], {
-    cwd: s.repo,
-    env: withSession,
-    runs: 11,
-  });
+  const acquire = time(
+    process.execPath,
+    [CLI, 'lease', 'acquire', 'src/bench.py', '--allow-missing', '--ttl', '1h'],
+    {
+      cwd: s.repo,
+      env: withSession,
+      runs: 11,
+    },
+  );
   rows.push([
     'lease acquire (renewing one lease), 1 session',
     `${acquire.toFixed(0)} ms  ${ratio(acquire, push)}`,
   ]);
   for (let i = 0; i < 299; i++) cli(['start', '--no-branch', '--shared', '--json']);
-  const acquire300 = time(process.execPath, [CLI, 'lease', 'acquire', 'src/bench.py', '--allow-missing', '--ttl', '1h'], {
-    cwd: s.repo,
-    env: withSession,
-    runs: 11,
-  });
+  const acquire300 = time(
+    process.execPath,
+    [CLI, 'lease', 'acquire', 'src/bench.py', '--allow-missing', '--ttl', '1h'],
+    {
+      cwd: s.repo,
+      env: withSession,
+      runs: 11,
+    },
+  );
   rows.push(['lease acquire, 300 sessions known', `${acquire300.toFixed(0)} ms  ${ratio(acquire300, push)}`]);
   const release = time(process.execPath, [CLI, 'lease', 'release', '--all'], {
     cwd: s.repo,

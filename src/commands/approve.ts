@@ -10,6 +10,7 @@ import type { CommandSpec } from '../core/command.js';
 import { durationArg, formatDuration } from '../core/duration.js';
 import { refusal, usageError } from '../core/errors.js';
 import { print, printJson } from '../core/output.js';
+import { until } from '../render/glance.js';
 import { addApproval } from '../store/approvals.js';
 
 /** What `approve` is and takes: help, every --help, the man page and its argument parsing read this. */
@@ -79,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     throw refusal('approve asks for your confirmation at a terminal: run it in your own terminal.');
   const expiresAt = iso(new Date(ctx.nowMs + ttlMs));
   process.stderr.write(
-    `Let the next blocked push of session ${session.id} (${session.researcher}, branch ${session.branch ?? 'detached'}) ` +
+    `Let the next blocked push of session ${ctx.shortId(session.id)} (${session.researcher}, branch ${session.branch ?? 'detached'}) ` +
       `go past the gate, within ${formatDuration(ttlMs)}, because: ${reason}\nType yes to approve: `,
   );
   const answer = readLine();
@@ -96,7 +97,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.json) printJson({ approval });
   else
     print(
-      `Approved by ${me.id} (known from ${me.source}): the next blocked push of session ${session.id} may go past the gate until ${expiresAt}; ` +
+      `Approved by ${me.id} (known from ${me.source}): the next blocked push of session ${ctx.shortId(session.id)} may go past the gate, ${until(expiresAt, ctx.nowMs)}; ` +
         'the override it makes records you as its approver.',
     );
   return 0;

@@ -40,7 +40,8 @@ export async function run(argv: string[]): Promise<number> {
   const summary = readSummary(values['summary-file'], positionals[0], 'compact');
   const ctx = await openContext();
   const session = requireCurrentSession(ctx, values.session);
-  if (session.state !== 'active') throw refusal(`Session ${session.id} has already ${session.state}.`);
+  if (session.state !== 'active')
+    throw refusal(`Session ${ctx.shortId(session.id)} has already ${session.state}.`);
   const written = await writeHandoff(ctx, session, { summary, next: values.next ?? [], ending: true });
   const ended = await endSession(ctx, written.session);
   if (values.json) {

@@ -138,7 +138,7 @@ async function release(argv: string[]): Promise<number> {
   );
   if (patterns !== 'all' && result.released.length === 0)
     throw refusal(
-      `Session ${session.id} holds no lease on ${result.notHeld.join(', ')}; nothing was released.`,
+      `Session ${ctx.shortId(session.id)} holds no lease on ${result.notHeld.join(', ')}; nothing was released.`,
     );
   if (values.json) {
     printJson({ session: session.id, released: result.released, notHeld: result.notHeld });
