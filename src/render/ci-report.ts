@@ -1,6 +1,7 @@
 import type { Severity } from '../analysis/conflicts.js';
 import type { Counterpart } from '../analysis/push.js';
 import type { Context } from '../context/context.js';
+import { plural } from './glance.js';
 import type { conflictJson } from './json.js';
 
 export type Level = Severity | 'none';
@@ -118,8 +119,6 @@ export function reportMarkdown(r: Omit<CiReport, 'markdown'>, ctx: Context): str
   lines.push('', '<sub>Reported by git-consortium ci report.</sub>');
   return `${lines.join('\n')}\n`;
 }
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Inline code that no backtick, pipe or line break in the value can end early. */
 export function code(value: string): string {

@@ -8,6 +8,9 @@ export { shortIds } from '../core/ids.js';
  * relative and local, shortened paths. JSON and the audit trail keep full ids and ISO 8601 UTC.
  */
 
+/** "1 file", "3 files". */
+export const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
 /** "4m ago", "just now", "in 1h58m". */
 export function relative(isoTime: string, nowMs: number): string {
   const ms = Date.parse(isoTime) - nowMs;

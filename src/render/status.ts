@@ -2,7 +2,7 @@ import type { Conflict } from '../analysis/conflicts.js';
 import type { LeaseView } from '../analysis/leases.js';
 import type { Colors } from '../core/output.js';
 import type { SessionView } from '../services/view.js';
-import { aligned, relative, shortPath, until } from './glance.js';
+import { aligned, plural, relative, shortPath, until } from './glance.js';
 import { conflictLine, sessionLine } from './text.js';
 
 /**
@@ -25,7 +25,6 @@ export interface StatusText {
 
 export function statusLines(s: StatusText, c: Colors, options: { long?: boolean } = {}): string[] {
   const { short } = s;
-  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   const researchers = new Set(s.sessions.map((x) => x.researcher));
   const summary = [
     `${plural(s.sessions.length, s.all ? 'session' : 'active session')}${researchers.size > 1 ? ` of ${researchers.size} researchers` : ''}`,
@@ -80,7 +79,6 @@ export function sessionLines(
   c: Colors,
   short: (id: string) => string,
 ): string[] {
-  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   // Yours first, then by researcher; within one, the most recent heartbeat first.
   const order = [...sessions].sort(
     (a, b) =>
