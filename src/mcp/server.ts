@@ -1,5 +1,4 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { openContext } from '../context/context.js';
 import { findCurrentSession, requireCurrentSession } from '../context/current-session.js';
@@ -23,6 +22,7 @@ import { sync } from '../services/sync.js';
 
 import { coordinationView } from '../services/view.js';
 import { version } from '../version.js';
+import { CheckedStdioTransport } from './server-transport.js';
 
 /** Whoever calls a tool is an agent, and reads the way out in tools, not commands. */
 const MCP_CALLER: Caller = { actor: 'agent', via: 'mcp' };
@@ -261,6 +261,6 @@ export async function serve(): Promise<void> {
     server.onclose = resolve;
     process.stdin.on('end', resolve);
   });
-  await server.connect(new StdioServerTransport());
+  await server.connect(new CheckedStdioTransport());
   await closed;
 }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -385,6 +386,71 @@ test('mcp serve: tools/list, and status, may_edit and gates calls over stdio', a
   }
   must(elena.gc(['end']));
   must(yuki.gc(['end']));
+});
+
+test('mcp serve answers 200 malformed messages as JSON-RPC 2.0 says, in one line each, and keeps serving', async () => {
+  const child = spawn('git', ['consortium', 'mcp', 'serve'], { cwd: elena.dir, env: elena.env() });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const replies = () =>
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+  // Four kinds, fifty of each: not JSON, not a message, a request without a method, bad params.
+  const sent: { line: string; id: number | null; code: number }[] = [];
+  for (let i = 0; i < 50; i++) {
+    sent.push({ line: `{"jsonrpc":"2.0","id":${i},"method":`, id: null, code: -32700 });
+    sent.push({ line: i % 2 ? `[${i}]` : `"${i}"`, id: null, code: -32600 });
+    sent.push({
+      line: JSON.stringify({ jsonrpc: i % 2 ? '1.0' : '2.0', id: 1000 + i }),
+      id: 1000 + i,
+      code: -32600,
+    });
+    sent.push({
+      line: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 2000 + i,
+        method: 'initialize',
+        params: { protocolVersion: i },
+      }),
+      id: 2000 + i,
+      code: -32602,
+    });
+  }
+  for (const s of sent) child.stdin.write(`${s.line}\n`);
+  child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 'after', method: 'ping' })}\n`);
+  const until = Date.now() + 15_000;
+  while (!replies().some((r) => r.id === 'after') && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 50));
+  child.kill();
+  const got = replies();
+  assert.ok(
+    got.some((r) => r.id === 'after' && r.result),
+    'still serving after them: the ping is answered',
+  );
+  const errors = got.filter((r) => r.error);
+  assert.is(errors.length, sent.length, 'every one of them answered');
+  const byCode = (code: number) => errors.filter((r) => r.error.code === code).length;
+  assert.equal([byCode(-32700), byCode(-32600), byCode(-32602)], [50, 100, 50]);
+  for (const s of sent.filter((x) => x.id !== null))
+    assert.ok(
+      errors.some((r) => r.id === s.id && r.error.code === s.code),
+      `id ${s.id} got ${s.code}`,
+    );
+  for (const r of errors) assert.not.match(r.error.message, '\n', 'one line');
+  // And the SDK's own schema errors are bad params, in one line, not an internal error.
+  const bad = spawn('git', ['consortium', 'mcp', 'serve'], { cwd: elena.dir, env: elena.env() });
+  let badOut = '';
+  bad.stdout.setEncoding('utf8').on('data', (d: string) => (badOut += d));
+  bad.stdin.write(
+    `${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 5 } })}\n`,
+  );
+  while (!badOut.includes('\n') && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  bad.kill();
+  const reply = JSON.parse(badOut.split('\n')[0]!);
+  assert.is(reply.error.code, -32602);
+  assert.is(reply.error.message, 'Invalid params: params.name: expected string, received number.');
 });
 
 test.run();
