@@ -94,6 +94,25 @@ export function currentBranch(repo: Repo): string | undefined {
 }
 
 /** The commit id a revision names, or undefined when it names none. */
+/**
+ * The commit each object id peels to (a tag to its commit), undefined for a tree, a blob or an
+ * unknown id: one `cat-file --batch-check` for all of them, however many a push names.
+ */
+export function peelCommits(repo: Repo, ids: string[]): Map<string, string | undefined> {
+  const out = new Map<string, string | undefined>();
+  if (ids.length === 0) return out;
+  const r = git(['cat-file', '--batch-check=%(objectname) %(objecttype)'], {
+    cwd: repo.top,
+    input: `${ids.map((id) => `${id}^{commit}`).join('\n')}\n`,
+  });
+  const lines = r.stdout.split('\n');
+  ids.forEach((id, i) => {
+    const [sha, type] = (lines[i] ?? '').split(' ');
+    out.set(id, type === 'commit' ? sha : undefined);
+  });
+  return out;
+}
+
 export function resolveCommit(repo: Repo, revision: string): string | undefined {
   const result = git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${revision}^{commit}`], {
     cwd: repo.top,

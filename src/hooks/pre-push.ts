@@ -4,7 +4,7 @@ import { type Context, openContext } from '../context/context.js';
 import { colors, warn } from '../core/output.js';
 import { withProgress } from '../core/progress.js';
 import { remoteUrl } from '../git/config.js';
-import { resolveCommit } from '../git/repo.js';
+import { peelCommits } from '../git/repo.js';
 
 import { gateReport } from '../render/gate.js';
 import { checkPush, type PushTarget } from '../services/push-check.js';
@@ -27,6 +27,7 @@ export async function run(args: string[]): Promise<number> {
   const ctx = await openContext();
   if (!pushesToConfiguredRemote(ctx, remote, url)) return 0;
   const targets: PushTarget[] = [];
+  const pushed: { localRef: string; localSha: string; remoteRef: string; remoteSha: string }[] = [];
   for (const line of input.split('\n')) {
     if (!line.trim()) continue;
     const [localRef, localSha, remoteRef, remoteSha, extra] = line.trim().split(/\s+/);
@@ -45,12 +46,18 @@ export async function run(args: string[]): Promise<number> {
       continue;
     }
     if (ZERO.test(localSha)) continue; // a deletion
-    // The toolkit's own refs (checked by the server's gate); anything else is work to check,
-    // wherever it is pushed to (a branch pushed as refs/notes/x carries commits all the same).
+    // Refs that cannot matter cost nothing: tags (their commits are checked when a branch
+    // carries them) and the toolkit's own refs (checked by the server's gate). Anything else is
+    // work to check, wherever it is pushed to (a branch pushed as refs/notes/x carries commits).
+    if (remoteRef.startsWith('refs/tags/')) continue;
     const ours = (ref: string) => ref.startsWith(LOCAL) || ref === NOTES_REF;
     if (ours(localRef) && ours(remoteRef)) continue;
-    const tip = resolveCommit(ctx.repo, localSha);
-    if (!tip) continue; // a tag of a tree or blob: no commits to check
+    pushed.push({ localRef, localSha, remoteRef, remoteSha });
+  }
+  const commits = peelCommits(ctx.repo, [...new Set(pushed.map((p) => p.localSha))]);
+  for (const { localRef, localSha, remoteRef, remoteSha } of pushed) {
+    const tip = commits.get(localSha);
+    if (!tip) continue; // a tree or blob pushed as a ref: no commits to check
     const known = ZERO.test(remoteSha) ? [] : [remoteSha];
     targets.push({
       ref: localRefName(ctx, localRef, remoteRef),

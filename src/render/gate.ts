@@ -24,11 +24,16 @@ export function gateReport(check: PushCheck, words: GateWords): string[] {
   const { override, way, c, mode = 'push' } = words;
   const lines: string[] = [];
   if (check.offline && check.offline.action !== 'off') {
+    const budget = check.offline.kind === 'budget';
     lines.push(
-      `git-consortium: could not read the coordination state from the remote (${check.offline.detail}); ` +
+      (budget
+        ? `git-consortium: the check ran out of time (${check.offline.detail}); `
+        : `git-consortium: could not read the coordination state from the remote (${check.offline.detail}); `) +
         (check.offline.action === 'block'
           ? 'policy.offline is block, so the push stops here.'
-          : 'checked against what is known here.'),
+          : budget
+            ? 'policy.offline lets the rest through unchecked.'
+            : 'checked against what is known here.'),
     );
   }
   const blockers = blocking(check.conflicts);

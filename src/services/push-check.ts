@@ -29,6 +29,9 @@ import type { SessionView } from './view.js';
  */
 export const GATE_FETCH_TIMEOUT_MS = 3000;
 
+/** The gate answers within this whatever the push (CONSORTIUM_GATE_BUDGET_MS for tests). */
+const gateBudgetMs = () => Number(process.env.CONSORTIUM_GATE_BUDGET_MS) || 10_000;
+
 export interface PushTarget {
   /** The ref being pushed (refs/heads/x), or what `check` was asked about. */
   ref: string;
@@ -56,8 +59,11 @@ export interface RefCheck {
 export interface PushCheck {
   refs: RefCheck[];
   conflicts: PushConflict[];
-  /** Set when the coordination state could not be brought from the remote. */
-  offline?: { action: PolicyAction; detail: string };
+  /**
+   * Set when the check could not be made in full: the coordination state could not be
+   * brought from the remote, or the refs pushed were more than the time bound allows.
+   */
+  offline?: { action: PolicyAction; detail: string; kind?: 'unreachable' | 'budget' };
   /** Whether the policy stops the push (before any override). */
   blocked: boolean;
   /** The coordination state was brought from the remote just now. */
@@ -105,6 +111,7 @@ export async function checkPush(
     waiting?: (what: string) => void;
   } = { fetch: true },
 ): Promise<PushCheck> {
+  const started = Date.now();
   let offline: PushCheck['offline'];
   let fetched = false;
   if (options.fetch) {
@@ -120,7 +127,18 @@ export async function checkPush(
   const live = liveSessions(ctx, leases);
   const refs: RefCheck[] = [];
   const conflicts: PushConflict[] = [];
-  for (const target of targets) {
+  const budget = gateBudgetMs();
+  for (const [i, target] of targets.entries()) {
+    // Past the bound, what is left goes unchecked, and policy.offline decides as for an
+    // unreachable remote: a push of thousands of branches must not stall for minutes.
+    if (Date.now() - started > budget) {
+      offline = {
+        action: ctx.config.policy.offline,
+        detail: `${targets.length - i} of ${targets.length} refs were not checked within ${budget / 1000}s`,
+        kind: 'budget',
+      };
+      break;
+    }
     const ref = describeRef(ctx, target, live, options.researcher);
     refs.push(ref);
     if (ref.files.length === 0) continue;

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -242,6 +243,58 @@ test('an unreachable remote: policy.offline decides, quickly, and a hung remote 
   assert.match(blocked.stderr, /policy\.offline is block/);
   must(yuki.git(['config', 'remote.origin.url', world.remote]));
   must(yuki.git(['config', '--unset', 'remote.origin.pushurl']));
+});
+
+test('tags cost the gate nothing: 2,000 at once start no git process per tag', () => {
+  must(elena.git(['checkout', '-q', '-B', 'tags-base', 'origin/main']));
+  const head = must(elena.git(['rev-parse', 'HEAD'])).stdout.trim();
+  const lines = Array.from({ length: 2000 }, (_, i) => `create refs/tags/run-${i} ${head}\n`).join('');
+  must(elena.git(['update-ref', '--stdin'], { input: lines }));
+  // Every git process started under the push (the hook's included) writes a line here.
+  const trace = path.join(world.root, 'tags-trace.txt');
+  const r = elena.git(['push', '-q', 'origin', '--tags'], { env: { GIT_TRACE: trace } });
+  assert.is(r.code, 0, r.stderr);
+  assert.not.match(r.stderr, 'git-consortium');
+  const gitRuns = readFileSync(trace, 'utf8')
+    .split('\n')
+    .filter((l) => /trace: built-in: git /.test(l)).length;
+  assert.ok(gitRuns < 40, `${gitRuns} git processes for a push of 2,000 tags`);
+  assert.is(
+    must(elena.git(['ls-remote', 'origin', 'refs/tags/run-1999']))
+      .stdout.trim()
+      .split('\t')[0],
+    head,
+  );
+});
+
+test('the gate has an overall time bound: past it, policy.offline decides, and the message says so', () => {
+  must(aria.git(['checkout', '-q', '-B', 'bound-base', 'origin/main']));
+  aria.commit('Three branches at once', { 'consortium/aria-blackwood/bound.md': 'x\n' });
+  const head = must(aria.git(['rev-parse', 'HEAD'])).stdout.trim();
+  must(
+    aria.git(['update-ref', '--stdin'], {
+      input: [1, 2, 3].map((i) => `update refs/heads/bound-${i} ${head}\n`).join(''),
+    }),
+  );
+  const bound = { CONSORTIUM_GATE_BUDGET_MS: '1' };
+  const warned = aria.git(['push', 'origin', 'bound-1', 'bound-2', 'bound-3'], { env: bound });
+  assert.is(warned.code, 0, warned.stderr);
+  assert.match(
+    warned.stderr,
+    /the check ran out of time \(3 of 3 refs were not checked within 0\.001s\); policy\.offline lets the rest through unchecked/,
+  );
+  aria.write(
+    'consortium.config.yaml',
+    `${must(aria.git(['show', 'HEAD:consortium.config.yaml'])).stdout}policy:\n  offline: block\n`,
+  );
+  aria.commit('Strict offline policy, for this test only', {});
+  const blocked = aria.git(['push', 'origin', 'HEAD:refs/heads/bound-4'], { env: bound });
+  assert.is(blocked.code, 1);
+  assert.match(
+    blocked.stderr,
+    /the check ran out of time .*policy\.offline is block, so the push stops here/,
+  );
+  must(aria.git(['reset', '-q', '--hard', 'HEAD~1']));
 });
 
 test.run();
