@@ -68,6 +68,26 @@ export async function pushLeased(
   return { ...result, refs };
 }
 
+/** The remote's tips of `refs` (full names), in one bounded ls-remote; undefined when it did not answer. */
+export async function remoteTips(
+  repo: Repo,
+  remote: string,
+  refs: string[],
+  timeoutMs: number,
+): Promise<Map<string, string> | undefined> {
+  const result = await gitNetwork(['ls-remote', '--end-of-options', remote, ...refs], {
+    cwd: repo.top,
+    timeoutMs,
+  });
+  if (result.timedOut || result.status !== 0) return undefined;
+  const tips = new Map<string, string>();
+  for (const line of result.stdout.split('\n')) {
+    const [sha, ref] = line.split('\t');
+    if (sha && ref && refs.includes(ref)) tips.set(ref, sha);
+  }
+  return tips;
+}
+
 /** Whether the remote answers, within `timeoutMs`. */
 export async function probeRemote(repo: Repo, remote: string, timeoutMs: number): Promise<NetworkRun> {
   return gitNetwork(['ls-remote', '--heads', remote], { cwd: repo.top, timeoutMs });

@@ -24,6 +24,8 @@ export interface AuditEvent {
   commit: string;
   /** Overrides: whether a person or an agent made it. */
   actor?: 'person' | 'agent';
+  /** Overrides: whether the push landed (null: not known yet). */
+  landed?: boolean | null;
 }
 
 export interface AuditTrail {
@@ -136,8 +138,16 @@ function noteEvents(repo: Repo): AuditEvent[] {
   return overrideEvents(repo).map((e) => ({
     at: utc(e.at),
     kind: 'override',
-    action: `push override by ${e.actor === 'agent' ? `an agent${e.agent ? ` (${e.agent})` : ''}` : 'a person'}${e.approvedBy ? `, approved by ${e.approvedBy}` : ''}`,
+    action:
+      `push override by ${e.actor === 'agent' ? `an agent${e.agent ? ` (${e.agent})` : ''}` : 'a person'}${e.approvedBy ? `, approved by ${e.approvedBy}` : ''}` +
+      // Only a push that landed is an override; the others are listed as what they were.
+      (e.landed === true
+        ? ''
+        : e.landed === false
+          ? ' (not landed: the remote refused the push)'
+          : ' (not known yet whether it landed)'),
     actor: e.actor,
+    landed: e.landed,
     by: e.by,
     session: e.session,
     what: `${e.ref ? `${e.ref}: ` : ''}${e.reason}`,

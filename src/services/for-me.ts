@@ -135,7 +135,7 @@ function knownNow(ctx: Context, researcher: string): Known {
 function overridesOf(ctx: Context, me: string, all: Session[]) {
   const mine = new Set(all.filter((s) => s.researcher === me).map((s) => s.id));
   return overrideEvents(ctx.repo)
-    .filter((e) => e.by !== me)
+    .filter((e) => e.by !== me && e.landed === true)
     .flatMap((e) => {
       const met = e.conflicts.filter(
         (c) => c.researchers.includes(me) || c.sessions.some((id) => mine.has(id)),

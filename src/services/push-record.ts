@@ -103,6 +103,8 @@ export async function recordPush(
             session: ref.session?.id ?? null,
             ref: ref.ref,
             reason: override.reason,
+            // Pending: git's own push may still be refused; sync records whether it landed.
+            landed: null,
             conflicts,
             offline: check.offline?.action === 'block' ? check.offline.detail : undefined,
           },

@@ -14,6 +14,7 @@ import { mergeFetchedNotes } from '../store/notes.js';
 import { fetchCoordination, hasRemote } from '../store/remote.js';
 import { listSessions } from '../store/sessions.js';
 import { type Alert, newsFor } from './for-me.js';
+import { settleOverrides } from './landing.js';
 import { markMergedSessions } from './merged.js';
 import { type RebaseOutcome, rebaseMine } from './rebase.js';
 import { offline, replicate } from './replicate.js';
@@ -77,6 +78,8 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
   const author = authorFor(ctx, resolveIdentity(ctx)?.id ?? 'git-consortium');
 
   const notesMerged = mergeFetchedNotes(ctx.repo, author);
+  // Overrides whose push has landed (or has not) since: said in their notes before they are shared.
+  await settleOverrides(ctx, author);
   markMergedSessions(ctx, {
     targets: sha(ctx, tracking) ? [tracking] : [`refs/heads/${branch}`],
     thisHostOnly: false,

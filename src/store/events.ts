@@ -22,6 +22,8 @@ export interface OverrideEvent {
   session: string | null;
   ref: string | null;
   reason: string;
+  /** Whether the push landed on the remote: null while that is not known (SPEC section 7). */
+  landed: boolean | null;
   /** The blocking conflicts pushed over, with whose work each met. */
   conflicts: { kind: string; paths: string[]; researchers: string[]; sessions: string[] }[];
 }
@@ -44,37 +46,44 @@ const strings = (v: unknown): string[] =>
 export function overrideEvents(repo: Repo): OverrideEvent[] {
   const events: OverrideEvent[] = [];
   const seen = new Set<string>();
-  for (const ref of [NOTES_REF, NOTES_MIRROR]) {
-    for (const { commit, text } of allNotes(repo, ref)) {
-      for (const entry of parseNote(text)) {
-        if (entry.type !== 'override') continue;
-        const key = `${commit}\0${JSON.stringify(entry)}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const conflicts = Array.isArray(entry.conflicts)
-          ? (entry.conflicts as Record<string, unknown>[])
-          : [];
-        events.push({
-          commit,
-          at: entry.at,
-          by: str(entry.by) ?? 'unknown',
-          // Older notes carry no actor: they were all made through CONSORTIUM_OVERRIDE by hand.
-          actor: entry.actor === 'agent' ? 'agent' : 'person',
-          agent: str(entry.agent),
-          approvedBy: str(entry.approvedBy),
-          session: str(entry.session),
-          ref: str(entry.ref),
-          reason: str(entry.reason) ?? '',
-          conflicts: conflicts
-            .filter((c) => c && typeof c === 'object')
-            .map((c) => ({
-              kind: str(c.kind) ?? 'conflict',
-              paths: strings(c.paths),
-              researchers: strings(c.researchers),
-              sessions: strings(c.sessions),
-            })),
-        });
-      }
+  // Whether an override landed is a later line on the same commit ("landed"), as notes only grow.
+  const landings = new Map<string, boolean>();
+  const notes = [NOTES_REF, NOTES_MIRROR].flatMap((ref) => allNotes(repo, ref));
+  for (const { commit, text } of notes)
+    for (const entry of parseNote(text))
+      if (entry.type === 'landed' && typeof entry.landed === 'boolean')
+        landings.set(`${commit}\0${entry.override}\0${entry.by}`, entry.landed);
+  for (const { commit, text } of notes) {
+    for (const entry of parseNote(text)) {
+      if (entry.type !== 'override') continue;
+      const key = `${commit}\0${JSON.stringify(entry)}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const conflicts = Array.isArray(entry.conflicts) ? (entry.conflicts as Record<string, unknown>[]) : [];
+      events.push({
+        commit,
+        at: entry.at,
+        by: str(entry.by) ?? 'unknown',
+        // Older notes carry no actor: they were all made through CONSORTIUM_OVERRIDE by hand.
+        actor: entry.actor === 'agent' ? 'agent' : 'person',
+        agent: str(entry.agent),
+        approvedBy: str(entry.approvedBy),
+        session: str(entry.session),
+        ref: str(entry.ref),
+        reason: str(entry.reason) ?? '',
+        // Notes written before the flag existed are of pushes that went ahead: landed.
+        landed:
+          landings.get(`${commit}\0${entry.at}\0${entry.by}`) ??
+          (entry.landed === null ? null : typeof entry.landed === 'boolean' ? entry.landed : true),
+        conflicts: conflicts
+          .filter((c) => c && typeof c === 'object')
+          .map((c) => ({
+            kind: str(c.kind) ?? 'conflict',
+            paths: strings(c.paths),
+            researchers: strings(c.researchers),
+            sessions: strings(c.sessions),
+          })),
+      });
     }
   }
   return events;

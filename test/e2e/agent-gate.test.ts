@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -158,7 +158,13 @@ test('under allow, an agent overrides itself, and audit tells the agent from the
   const r = yuki.git(['push', 'origin', 'HEAD'], { env: { ...AGENT, CONSORTIUM_OVERRIDE: 'allowed here' } });
   assert.is(r.code, 0, r.stderr);
   assert.is(overrides(tip)[0]?.actor, 'agent');
+  assert.is(overrides(tip)[0]?.landed, null, 'pending until a sync sees the push on the remote');
+  must(yuki.gc(['sync']));
   const events = json(yuki, ['audit']).events.filter((e: any) => e.kind === 'override');
+  assert.ok(
+    events.every((e: any) => e.landed === true),
+    JSON.stringify(events),
+  );
   assert.equal(
     events.map((e: any) => e.action),
     [
@@ -175,6 +181,39 @@ test('policy.agentOverride takes block, ask or allow, and nothing else', () => {
   assert.is(r.code, 2);
   assert.match(r.stderr, 'policy.agentOverride: expected block, ask or allow, got "sometimes"');
   policy('block');
+});
+
+test('an override whose push the remote refuses is recorded as not landed, and told to nobody', () => {
+  policy('block');
+  // The remote refuses this one branch, whatever the gate said.
+  const hook = path.join(world.remote, 'hooks', 'pre-receive');
+  writeFileSync(
+    hook,
+    '#!/bin/sh\nwhile read old new ref; do [ "$ref" = refs/heads/refused ] && exit 1; done\nexit 0\n',
+    { mode: 0o755 },
+  );
+  try {
+    yukiChangesProtocol();
+    const tip = must(yuki.git(['rev-parse', 'HEAD'])).stdout.trim();
+    const r = yuki.git(['push', 'origin', 'HEAD:refs/heads/refused'], {
+      env: { CONSORTIUM_OVERRIDE: 'will not land' },
+    });
+    assert.is.not(r.code, 0, 'the remote refused the push');
+    assert.match(r.stderr, 'override recorded');
+    assert.is(overrides(tip)[0]?.landed, null);
+    // A sync a few minutes later settles it: not landed.
+    must(yuki.gc(['sync'], { env: { CONSORTIUM_CLOCK: new Date(Date.now() + 5 * 60_000).toISOString() } }));
+    const audit = json(yuki, ['audit']).events.find(
+      (e: any) => e.kind === 'override' && e.what.includes('will not land'),
+    );
+    assert.is(audit?.landed, false);
+    assert.match(audit.action, '(not landed: the remote refused the push)');
+    // Elena, whose work it pushed over, hears nothing of a push that never landed.
+    must(elena.gc(['sync']));
+    assert.not.match(must(elena.gc(['orient', '-r', 'elena-vasquez'])).stdout, 'will not land');
+  } finally {
+    rmSync(hook, { force: true });
+  }
 });
 
 test.run();
