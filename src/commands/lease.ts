@@ -1,5 +1,6 @@
 import { openContext } from '../context/context.js';
 import { requireCurrentSession } from '../context/current-session.js';
+import { agentEnvironment } from '../core/agent.js';
 import { parse } from '../core/args.js';
 import { type CommandSpec, pick } from '../core/command.js';
 import { durationArg } from '../core/duration.js';
@@ -78,6 +79,13 @@ async function acquire(argv: string[]): Promise<number> {
   const reason = values.reason?.trim() || null;
   if (values.reason !== undefined && (!reason || reason.length > 500 || /[\0-\x08\x0b-\x1f]/.test(reason)))
     throw usageError('--reason takes a short text (up to 500 characters).');
+  // Breaking a lease is a person's decision: an agent is not told how to word one.
+  const agent = agentEnvironment();
+  if (values.force && agent)
+    throw refusal(
+      `Breaking another session's lease is a person's decision, and this runs under an agent (${agent.name}). Nothing was acquired.`,
+      [{ kind: 'ask-person' }],
+    );
   if (values.force && !reason)
     throw usageError("--force breaks another session's lease and is recorded: say why with --reason TEXT.");
   const ctx = await openContext();

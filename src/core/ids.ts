@@ -53,7 +53,12 @@ export function shortIds(ids: Iterable<string>, min = 6): Map<string, string> {
   const short = new Map<string, string>();
   for (const id of all) {
     let n = Math.min(min, id.length);
-    while (n < id.length && all.some((other) => other !== id && other.endsWith(id.slice(-n)))) n++;
+    // A suffix never starts at a dash: "-4f2a9c" would read as an option.
+    while (
+      n < id.length &&
+      (id.slice(-n).startsWith('-') || all.some((other) => other !== id && other.endsWith(id.slice(-n))))
+    )
+      n++;
     short.set(id, id.slice(-n));
   }
   return short;

@@ -159,3 +159,15 @@ export function recordHistory(repo: Repo, globs: string[]): { sha: string; at: s
   }
   return found;
 }
+
+/**
+ * Of `tips`, those the remote (as last fetched) does not hold yet: one rev-list, however many.
+ * A tag whose commit the remote holds brings nothing new to check.
+ */
+export function tipsNotOnRemote(repo: Repo, tips: string[], remote: string): Set<string> {
+  if (tips.length === 0) return new Set();
+  // `tips` are commit ids (the gate peeled them), never options.
+  const r = git(['rev-list', ...tips, '--not', `--remotes=${remote}`, '--'], { cwd: repo.top });
+  const fresh = new Set(r.stdout.split('\n').filter(Boolean));
+  return new Set(tips.filter((t) => r.status !== 0 || fresh.has(t)));
+}

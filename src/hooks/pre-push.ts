@@ -4,6 +4,7 @@ import { type Context, openContext } from '../context/context.js';
 import { colors, warn } from '../core/output.js';
 import { withProgress } from '../core/progress.js';
 import { remoteUrl } from '../git/config.js';
+import { tipsNotOnRemote } from '../git/history.js';
 import { peelCommits } from '../git/repo.js';
 
 import { gateReport } from '../render/gate.js';
@@ -46,23 +47,37 @@ export async function run(args: string[]): Promise<number> {
       continue;
     }
     if (ZERO.test(localSha)) continue; // a deletion
-    // Refs that cannot matter cost nothing: tags (their commits are checked when a branch
-    // carries them) and the toolkit's own refs (checked by the server's gate). Anything else is
-    // work to check, wherever it is pushed to (a branch pushed as refs/notes/x carries commits).
-    if (remoteRef.startsWith('refs/tags/')) continue;
+    // The toolkit's own refs cost nothing (the server's gate checks them). Anything else is work
+    // to check, wherever it is pushed to (a branch pushed as refs/notes/x carries commits).
     const ours = (ref: string) => ref.startsWith(LOCAL) || ref === NOTES_REF;
     if (ours(localRef) && ours(remoteRef)) continue;
     pushed.push({ localRef, localSha, remoteRef, remoteSha });
   }
   const commits = peelCommits(ctx.repo, [...new Set(pushed.map((p) => p.localSha))]);
+  // Tags cost nothing when the remote holds their commits already; otherwise one tag per new
+  // commit is checked, like a branch (a tag can carry work past the gate as well as a branch).
+  const isTag = (p: { remoteRef: string }) => p.remoteRef.startsWith('refs/tags/');
+  const tagTips = [
+    ...new Set(
+      pushed
+        .filter(isTag)
+        .map((p) => commits.get(p.localSha))
+        .filter((t) => t !== undefined),
+    ),
+  ];
+  const newTags = tipsNotOnRemote(ctx.repo, tagTips, ctx.config.remote);
+  const checkedTag = new Set<string>();
   for (const { localRef, localSha, remoteRef, remoteSha } of pushed) {
     const tip = commits.get(localSha);
     if (!tip) continue; // a tree or blob pushed as a ref: no commits to check
+    if (isTag({ remoteRef }) && (!newTags.has(tip) || checkedTag.has(tip))) continue;
+    if (isTag({ remoteRef })) checkedTag.add(tip);
     const known = ZERO.test(remoteSha) ? [] : [remoteSha];
     targets.push({
       ref: localRefName(ctx, localRef, remoteRef),
       tip,
       commits: { tip, not: known, notOnRemote: ctx.config.remote, ignoreMissing: true },
+      pushedTo: remoteRef,
     });
   }
   if (targets.length === 0) return 0;

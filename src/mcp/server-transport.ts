@@ -79,7 +79,11 @@ function invalid(value: unknown): { id: Id; code: number; message: string } | un
   const id: Id = usableId(m.id) ? m.id : null;
   const bad = (message: string) => ({ id, code: -32600, message: `Invalid Request: ${message}` });
   if (m.jsonrpc !== '2.0') return bad('"jsonrpc" must be "2.0".');
+  // A response (no method) is never answered, whatever its id: two strict peers would loop.
+  if (!('method' in m) && ('result' in m || 'error' in m)) return undefined;
   if ('id' in m && !usableId(m.id)) return bad('"id" must be a string or a number.');
+  // A notification (no id) is never answered either: the SDK drops what it cannot serve.
+  if (!('id' in m) && typeof m.method === 'string' && m.method) return undefined;
   if ('method' in m) {
     if (typeof m.method !== 'string' || !m.method) return bad('"method" must be a non-empty string.');
     if ('params' in m && (typeof m.params !== 'object' || m.params === null))
@@ -104,8 +108,6 @@ function invalid(value: unknown): { id: Id; code: number; message: string } | un
     }
     return undefined;
   }
-  // No method: a response to a request of ours, which has an id and a result or an error.
-  if ('id' in m && ('result' in m || 'error' in m)) return undefined;
   return bad('it has neither a "method" nor a "result" or "error" for an "id".');
 }
 

@@ -30,7 +30,9 @@ export function gateReport(check: PushCheck, words: GateWords): string[] {
         ? `git-consortium: the check ran out of time (${check.offline.detail}); `
         : `git-consortium: could not read the coordination state from the remote (${check.offline.detail}); `) +
         (check.offline.action === 'block'
-          ? 'policy.offline is block, so the push stops here.'
+          ? budget
+            ? 'the push stops here (policy.offline is block, or an agent pushes).'
+            : 'policy.offline is block, so the push stops here.'
           : budget
             ? 'policy.offline lets the rest through unchecked.'
             : 'checked against what is known here.'),

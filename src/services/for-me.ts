@@ -31,6 +31,8 @@ export interface Look {
   states: Record<string, string>;
   /** Overrides, forced leases and handoffs already shown, by key. */
   seen: string[];
+  /** Set for a look from before `seen` was kept: items older than this count as seen. */
+  seenBefore?: string;
 }
 
 export interface Alert {
@@ -67,6 +69,8 @@ export function lastLook(ctx: Context, researcher: string): Look | undefined {
     sessions: record(look.sessions) as Look['sessions'],
     states: record(look.states) as Look['states'],
     seen: Array.isArray(look.seen) ? look.seen.filter((k) => typeof k === 'string') : [],
+    // A look written before the seen list existed: what is older than it was already told.
+    seenBefore: Array.isArray(look.seen) ? undefined : typeof look.at === 'string' ? look.at : '',
   };
 }
 
@@ -172,8 +176,9 @@ function overridesOf(ctx: Context, me: string, all: Session[]) {
 /** Other researchers' handoffs whose summary or next steps name `me`. */
 function handoffsNaming(ctx: Context, me: string, all: Session[]) {
   const names = namesOf(ctx, me);
+  // The id in any case; names as written (a first name such as Will or May is also a word).
   const naming = (text: string) =>
-    names.some((n) => new RegExp(`(^|[^\\w-])${literally(n)}($|[^\\w-])`, 'i').test(text));
+    names.some((n) => new RegExp(`(^|[^\\w-])${literally(n)}($|[^\\w-])`, n === me ? 'i' : '').test(text));
   return all.flatMap((s) => {
     if (s.researcher === me) return [];
     const h = handoffOf(s);
@@ -256,8 +261,10 @@ export function newsFor(ctx: Context, researcher: string, mark: boolean): Alert[
   if (look) alerts.push(...endings(researcher, look, byId));
   const seen = new Set(look?.seen ?? []);
   const since = iso(new Date(ctx.nowMs - FIRST_LOOK_MS));
-  for (const item of known.items)
-    if (!seen.has(item.key) && (look || item.at >= since)) alerts.push(item.alert);
+  const told = (item: { key: string; at: string }) =>
+    seen.has(item.key) ||
+    (look ? look.seenBefore !== undefined && item.at < look.seenBefore : item.at < since);
+  for (const item of known.items) if (!told(item)) alerts.push(item.alert);
   if (mark) markLooked(ctx, researcher, known.look);
   return alerts;
 }

@@ -9,6 +9,7 @@ import {
 } from '../analysis/gates.js';
 import type { Context } from '../context/context.js';
 import { findCurrentSession } from '../context/current-session.js';
+import { agentEnvironment } from '../core/agent.js';
 import { iso, now } from '../core/clock.js';
 import { refusal, usageError } from '../core/errors.js';
 import { isGateId, shown } from '../core/ids.js';
@@ -71,10 +72,16 @@ export async function changeGate(
   const target = options.action === 'unlock' ? 'unlocked' : 'locked';
   if (gate.status === target) return { gate, standing: [], shared: { ok: true } };
   const reasons = refusals(gate, options.researcher, options.action);
-  if (reasons.length && !options.force) {
-    throw refusal(
-      `${describeRefusal(gate, options.researcher, options.action, reasons)} Nothing was changed; --force overrides, and is recorded.`,
-    );
+  // Overriding the gates' rules is a person's decision: under an agent, no --force, and no word of it.
+  const agent = agentEnvironment();
+  if (reasons.length && (!options.force || agent)) {
+    const refused = `${describeRefusal(gate, options.researcher, options.action, reasons)} Nothing was changed.`;
+    throw agent
+      ? refusal(
+          `${refused} Overriding a gate's rules is a person's decision (this runs under ${agent.name}).`,
+          [{ kind: 'ask-person' }],
+        )
+      : refusal(`${refused} --force overrides, and is recorded.`);
   }
   // Like a Lamport clock: a change made after seeing the gate's last change sorts after it,
   // even when that change came from a machine whose clock runs ahead of ours.

@@ -11,6 +11,7 @@ import { stateOf } from '../analysis/state.js';
 import type { Context } from '../context/context.js';
 import { findCurrentSession } from '../context/current-session.js';
 import { resolveIdentity } from '../context/identity.js';
+import { agentEnvironment } from '../core/agent.js';
 import type { ConflictKind, PolicyAction } from '../core/config.js';
 import { type CommitSelection, commitsWithFiles } from '../git/history.js';
 import { existingCommits } from '../git/merge-tree.js';
@@ -39,6 +40,8 @@ export interface PushTarget {
   tip: string;
   /** `git log` revision arguments selecting the commits the remote does not have. */
   commits: CommitSelection;
+  /** The ref it goes to on the remote (a push, not a check), where its landing is seen. */
+  pushedTo?: string;
 }
 
 export interface PushedCommit {
@@ -49,6 +52,7 @@ export interface PushedCommit {
 export interface RefCheck {
   ref: string;
   tip: string;
+  pushedTo?: string;
   commits: PushedCommit[];
   files: string[];
   /** The session this ref is the work of, when there is one. */
@@ -133,7 +137,8 @@ export async function checkPush(
     // unreachable remote: a push of thousands of branches must not stall for minutes.
     if (Date.now() - started > budget) {
       offline = {
-        action: ctx.config.policy.offline,
+        // Under an agent what is left unchecked stops the push: which refs come last is the pusher's choice.
+        action: agentEnvironment() ? 'block' : ctx.config.policy.offline,
         detail: `${targets.length - i} of ${targets.length} refs were not checked within ${budget / 1000}s`,
         kind: 'budget',
       };
@@ -196,7 +201,7 @@ function describeRef(ctx: Context, target: PushTarget, live: SessionView[], fall
       // an invalid CONSORTIUM_RESEARCHER: the push is nobody's in particular
     }
   }
-  return { ref: target.ref, tip: target.tip, commits, files, session, researcher };
+  return { ref: target.ref, tip: target.tip, pushedTo: target.pushedTo, commits, files, session, researcher };
 }
 
 /** The commits a push carries (those the remote does not have), each with its files. */

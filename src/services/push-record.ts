@@ -102,6 +102,8 @@ export async function recordPush(
             }),
             session: ref.session?.id ?? null,
             ref: ref.ref,
+            // Where git pushes it on the remote: where sync looks to see whether it landed.
+            pushedTo: ref.pushedTo ?? ref.ref,
             reason: override.reason,
             // Pending: git's own push may still be refused; sync records whether it landed.
             landed: null,

@@ -21,6 +21,8 @@ export interface OverrideEvent {
   approvedBy: string | null;
   session: string | null;
   ref: string | null;
+  /** The remote ref the push went to (older notes: the local ref's name). */
+  pushedTo: string | null;
   reason: string;
   /** Whether the push landed on the remote: null while that is not known (SPEC section 7). */
   landed: boolean | null;
@@ -70,6 +72,7 @@ export function overrideEvents(repo: Repo): OverrideEvent[] {
         approvedBy: str(entry.approvedBy),
         session: str(entry.session),
         ref: str(entry.ref),
+        pushedTo: str(entry.pushedTo) ?? str(entry.ref),
         reason: str(entry.reason) ?? '',
         // Notes written before the flag existed are of pushes that went ahead: landed.
         landed:

@@ -419,6 +419,11 @@ test('mcp serve answers 200 malformed messages as JSON-RPC 2.0 says, in one line
     });
   }
   for (const s of sent) child.stdin.write(`${s.line}\n`);
+  // Never answered: a notification, even with bad params, and a response, even with id null.
+  child.stdin.write(
+    `${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized', params: 5 })}\n`,
+  );
+  child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: null, result: {} })}\n`);
   child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 'after', method: 'ping' })}\n`);
   const until = Date.now() + 15_000;
   while (!replies().some((r) => r.id === 'after') && Date.now() < until)

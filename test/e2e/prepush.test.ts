@@ -42,6 +42,11 @@ test("a push of a protocol file that another researcher's live session changed i
   assert.match(refused.stderr, new RegExp(ELENA_BRANCH));
   assert.match(refused.stderr, /CONSORTIUM_OVERRIDE="<reason>" git push/);
   assert.is(onRemote(`refs/heads/${YUKI_BRANCH}`), '', 'the blocked branch did not reach the remote');
+  // Nor does it by another name: pushed as a tag, the same commits meet the same gate.
+  const asTag = yuki.git(['push', 'origin', 'HEAD:refs/tags/around-the-gate']);
+  assert.is(asTag.code, 1, asTag.stderr);
+  assert.match(asTag.stderr, 'push blocked');
+  assert.is(onRemote('refs/tags/around-the-gate'), '');
   // At a glance: the verdict first, then one line per conflict naming the file once, then the
   // way out; all of it, git's and husky's lines included, in at most 12 lines.
   const said = refused.stderr.trimEnd().split('\n');
@@ -292,7 +297,7 @@ test('the gate has an overall time bound: past it, policy.offline decides, and t
   assert.is(blocked.code, 1);
   assert.match(
     blocked.stderr,
-    /the check ran out of time .*policy\.offline is block, so the push stops here/,
+    /the check ran out of time .*the push stops here \(policy\.offline is block, or an agent pushes\)/,
   );
   must(aria.git(['reset', '-q', '--hard', 'HEAD~1']));
 });

@@ -95,6 +95,18 @@ test("a lease: granted until the clock's time plus --ttl, listed, and refused to
     'ask elena-vasquez to release it (git consortium lease release protocol/spec.md',
   );
   assert.not.match(agent.stderr, '--force', 'an agent is not shown how to break it');
+  const forced = await runIn(yuki, ['lease', 'acquire', 'protocol/**', '--force'], {
+    env: { CLAUDECODE: '1' },
+  });
+  assert.is(forced.code, 1);
+  assert.match(forced.stderr, "a person's decision");
+  assert.not.match(forced.stderr, '--reason', 'nor how to word one');
+  const gate = await runIn(yuki, ['gates', 'unlock', 'G2', '--force', '-r', 'yuki-tanaka'], {
+    env: { CLAUDECODE: '1' },
+  });
+  assert.is(gate.code, 1, gate.stderr);
+  assert.match(gate.stderr, "Overriding a gate's rules is a person's decision");
+  assert.not.match(gate.stderr, '--force');
 
   const list = JSON.parse((await runIn(yuki, ['lease', 'list', '--json'], { clock: later(8) })).stdout);
   assert.equal(
