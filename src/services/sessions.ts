@@ -10,11 +10,12 @@ import { refusal, usageError } from '../core/errors.js';
 import { branchStamp, newSessionId, shown } from '../core/ids.js';
 import { changedFiles, defaultBranch, headCommit } from '../git/changes.js';
 import { refExists, resolveRef } from '../git/refs.js';
+import { pushLeased } from '../git/remote.js';
 import { currentBranch, realPath } from '../git/repo.js';
 import { addWorktree, checkoutBranch, deleteBranch, worktreePaths } from '../git/worktrees.js';
-import type { Author } from '../store/records.js';
+import { type Author, writeRecordCommit } from '../store/records.js';
 import { sessionRef } from '../store/refs.js';
-import { fetchRefspecs, type PushResult, pushRefs, shareInBackground } from '../store/remote.js';
+import { fetchRefspecs, hasRemote, type PushResult, pushRefs, shareInBackground } from '../store/remote.js';
 import {
   type Agent,
   createSession,
@@ -86,10 +87,13 @@ export async function startSession(ctx: Context, options: StartOptions): Promise
     );
   }
   const env = { CONSORTIUM_STARTING: '1' };
+  // A new session branch: where it starts, then its name, reserved on the remote.
+  const fresh = options.branch === 'new' ? await startPoint(ctx, options.from) : undefined;
+  const freshName = fresh && (await freshBranchName(ctx, options.researcher, stamp, fresh));
   if (options.worktree !== undefined) {
     const name =
       options.branch === 'new'
-        ? freshBranchName(ctx, options.researcher, stamp)
+        ? freshName
         : typeof options.branch === 'object'
           ? options.branch.name
           : undefined;
@@ -103,7 +107,7 @@ export async function startSession(ctx: Context, options: StartOptions): Promise
     const exists = refExists(ctx.repo, `refs/heads/${name}`);
     if (existsSync(target) && (!statSync(target).isDirectory() || readdirSync(target).length > 0))
       throw usageError(`${target} already exists: give --worktree a new folder (or an empty one).`);
-    const start = exists ? undefined : await startPoint(ctx, options.from);
+    const start = exists ? undefined : (fresh ?? (await startPoint(ctx, options.from))).commit;
     const result = await addWorktree(ctx.repo, target, name, { create: !exists, start, env });
     if (result.status !== 0) {
       // git may have created the branch before failing on the folder: bad input changes nothing.
@@ -113,10 +117,9 @@ export async function startSession(ctx: Context, options: StartOptions): Promise
     worktree = realPath(target);
     branch = name;
   } else if (options.branch !== 'current') {
-    const name =
-      options.branch === 'new' ? freshBranchName(ctx, options.researcher, stamp) : options.branch.name;
+    const name = options.branch === 'new' ? freshName! : options.branch.name;
     const exists = refExists(ctx.repo, `refs/heads/${name}`);
-    const start = exists ? undefined : await startPoint(ctx, options.from);
+    const start = exists ? undefined : (fresh ?? (await startPoint(ctx, options.from))).commit;
     const result = await checkoutBranch(ctx.repo.top, name, { create: !exists, start, env });
     if (result.status !== 0) throw refusal(`Could not check out ${shown(name)}: ${firstLine(result.stderr)}`);
     branch = currentBranch(ctx.repo) ?? name;
@@ -160,19 +163,59 @@ export async function startSession(ctx: Context, options: StartOptions): Promise
 }
 
 /**
- * A new session branch's name, `<prefix><researcher>-<yyyymmdd-hhmmss>` (SPEC section 5), with a
- * `-<suffix>` of four lowercase letters or digits when that name is already a branch here or
- * on the remote as last fetched: two sessions started in one second never share a branch.
+ * A new session branch's name, `<prefix><researcher>-<yyyymmdd-hhmmss>` (SPEC section 5). No
+ * two sessions may share a branch, even started in one second on two machines: the name is
+ * reserved on the remote, which decides (a create-only ref under refs/consortium-reserved/,
+ * outside what the coordination fetches). Taken, here or there, it gets a `-<suffix>` of four
+ * lowercase letters or digits; with the remote out of reach, it gets one anyway, which makes a
+ * collision negligible.
  */
-function freshBranchName(ctx: Context, researcher: string, stamp: Date): string {
+async function freshBranchName(
+  ctx: Context,
+  researcher: string,
+  stamp: Date,
+  start: StartPoint,
+): Promise<string> {
   const name = sessionBranchName(ctx.config.sessions.branchPrefix, researcher, branchStamp(stamp));
   const taken = (n: string) =>
     refExists(ctx.repo, `refs/heads/${n}`) || refExists(ctx.repo, `refs/remotes/${ctx.config.remote}/${n}`);
-  if (!taken(name)) return name;
-  for (;;) {
-    const suffixed = `${name}-${randomBytes(3).readUIntBE(0, 3).toString(36).padStart(4, '0').slice(-4)}`;
-    if (!taken(suffixed)) return suffixed;
+  const suffixed = () => {
+    for (;;) {
+      const n = `${name}-${randomBytes(3).readUIntBE(0, 3).toString(36).padStart(4, '0').slice(-4)}`;
+      if (!taken(n)) return n;
+    }
+  };
+  let candidate = taken(name) ? suffixed() : name;
+  // Out of reach: the suffix makes a collision negligible. No remote at all: nothing to collide with.
+  if (start.reachable === false) return candidate === name ? suffixed() : candidate;
+  if (!start.commit || !hasRemote(ctx.repo, ctx.config.remote)) return candidate;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const dst = `${RESERVED}${candidate}`;
+    // A reservation of its own (a record commit naming it): pushing an object the remote already
+    // has under that name would read as "up to date", not as taken.
+    const mine = writeRecordCommit(
+      ctx.repo,
+      `reserve ${candidate}`,
+      { format: 1, branch: candidate, researcher, nonce: randomBytes(8).toString('hex') },
+      [],
+      authorFor(ctx, researcher),
+    );
+    const run = await pushLeased(ctx.repo, ctx.config.remote, [{ src: mine, dst, expected: '' }], RESERVE_MS);
+    const answer = run.refs.find((r) => r.dst === dst);
+    if (answer && !answer.rejected) return candidate;
+    if (!answer) return candidate === name ? suffixed() : candidate; // no answer: the suffix decides
+    candidate = suffixed();
   }
+  return candidate;
+}
+
+const RESERVED = 'refs/consortium-reserved/';
+const RESERVE_MS = 3_000;
+
+interface StartPoint {
+  commit?: string;
+  /** Whether the remote answered just now (undefined: not asked). */
+  reachable?: boolean;
 }
 
 /**
@@ -180,17 +223,23 @@ function freshBranchName(ctx: Context, researcher: string, stamp: Date): string 
  * fetched first when the remote answers within a few seconds, so that a new session never
  * inherits the unmerged work of an earlier one; else the local default branch; else HEAD.
  */
-async function startPoint(ctx: Context, from: string | undefined): Promise<string | undefined> {
+async function startPoint(ctx: Context, from: string | undefined): Promise<StartPoint> {
   if (from !== undefined) {
     const commit = resolveRef(ctx.repo, `${from}^{commit}`);
     if (!commit) throw usageError(`--from ${shown(from)} names no commit here.`);
-    return commit;
+    return { commit };
   }
   const name = defaultBranch(ctx.repo, ctx.config).name;
   const tracking = `refs/remotes/${ctx.config.remote}/${name}`;
-  await fetchRefspecs(ctx.repo, ctx.config, [`+refs/heads/${name}:${tracking}`], START_FETCH_MS);
+  const fetched = await fetchRefspecs(
+    ctx.repo,
+    ctx.config,
+    [`+refs/heads/${name}:${tracking}`],
+    START_FETCH_MS,
+  );
   const ref = defaultBranch(ctx.repo, ctx.config).ref;
-  return ref ? resolveRef(ctx.repo, `${ref}^{commit}`) : undefined;
+  const commit = (ref && resolveRef(ctx.repo, `${ref}^{commit}`)) || resolveRef(ctx.repo, 'HEAD^{commit}');
+  return { commit, reachable: fetched.ok ? true : fetched.reason === 'no-remote' ? undefined : false };
 }
 
 const START_FETCH_MS = 5_000;

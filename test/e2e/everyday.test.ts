@@ -252,4 +252,24 @@ test('what changed for me: a session whose work was merged into the default bran
   assert.match(orient, 'was merged: its work is on the default branch');
 });
 
+test('two starts in the same second on two machines never share a branch: the remote decides', async () => {
+  const clock = { CONSORTIUM_CLOCK: '2026-12-01T11:27:37.000Z' };
+  const [a, b] = await Promise.all(
+    [yuki, aria].map((x) => x.gcAsync(['start', '-r', 'elena-vasquez', '--json'], { env: clock })),
+  );
+  assert.is(a!.code, 0, a!.stderr);
+  assert.is(b!.code, 0, b!.stderr);
+  const branches = [JSON.parse(a!.stdout).branch, JSON.parse(b!.stdout).branch];
+  assert.is.not(branches[0], branches[1]);
+  for (const branch of branches)
+    assert.match(branch, /^claude-elena-vasquez-20261201-112737(-[a-z0-9]{1,8})?$/);
+  // Each machine's work lands on its own branch.
+  for (const [i, x] of [yuki, aria].entries()) {
+    x.commit(`work ${i}`, { [`consortium/elena-vasquez/from-${x.name}.md`]: `${i}\n` });
+    const pushed = x.git(['push', '-q', '-u', 'origin', 'HEAD']);
+    assert.is(pushed.code, 0, pushed.stderr);
+  }
+  for (const x of [yuki, aria]) must(x.gc(['end']));
+});
+
 test.run();
