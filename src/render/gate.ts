@@ -31,7 +31,7 @@ export function gateReport(check: PushCheck, words: GateWords): string[] {
         : `git-consortium: could not read the coordination state from the remote (${check.offline.detail}); `) +
         (check.offline.action === 'block'
           ? budget
-            ? 'the push stops here (policy.offline is block, or an agent pushes).'
+            ? 'the push stops here: policy.offline is block, or the push runs under an agent.'
             : 'policy.offline is block, so the push stops here.'
           : budget
             ? 'policy.offline lets the rest through unchecked.'

@@ -2,7 +2,7 @@ import { workOfSession } from '../analysis/conflicts.js';
 import type { Orientation } from '../services/orientation.js';
 import type { SessionView } from '../services/view.js';
 import type { Session } from '../store/sessions.js';
-import { ago } from './text.js';
+import { relative } from './glance.js';
 
 /**
  * The orientation a Claude Code conversation starts with (SessionStart's additionalContext),
@@ -88,5 +88,5 @@ function sessionSummary(s: SessionView, nowMs: number): string {
     ? `; changed ${work.slice(0, 6).join(', ')}${work.length > 6 ? `, +${work.length - 6}` : ''}`
     : '';
   const intent = s.intent ? ` "${s.intent}"` : '';
-  return `${s.researcher}: session ${s.id} on ${s.branch ?? '(detached)'}${intent}, heartbeat ${ago(s.heartbeatAt, nowMs)}${files}`;
+  return `${s.researcher}: session ${s.id} on ${s.branch ?? '(detached)'}${intent}, heartbeat ${relative(s.heartbeatAt, nowMs)}${files}`;
 }

@@ -1,13 +1,9 @@
 import type { Conflict } from '../analysis/conflicts.js';
-import { formatDuration } from '../core/duration.js';
 import type { Colors } from '../core/output.js';
 import type { SessionView } from '../services/view.js';
+import { relative } from './glance.js';
 
 /** How sessions and conflicts read on a terminal, the same in every command. */
-export function ago(isoTime: string, nowMs: number): string {
-  const ms = nowMs - Date.parse(isoTime);
-  return ms < 5000 ? 'just now' : `${formatDuration(ms)} ago`;
-}
 
 export function sessionLine(s: SessionView, nowMs: number, c: Colors): string {
   const state =
@@ -24,7 +20,7 @@ export function sessionLine(s: SessionView, nowMs: number, c: Colors): string {
         : 'human';
   const parts = [
     `${c.bold(s.researcher)}  ${s.id}  ${state}`,
-    `    branch ${s.branch ?? '(detached)'}  on ${s.host}:${s.worktree}  (${agent}, heartbeat ${ago(s.heartbeatAt, nowMs)})`,
+    `    branch ${s.branch ?? '(detached)'}  on ${s.host}:${s.worktree}  (${agent}, heartbeat ${relative(s.heartbeatAt, nowMs)})`,
   ];
   if (s.intent) parts.push(`    intent: ${s.intent}`);
   if (s.changedFiles.length) parts.push(`    changed: ${list(s.changedFiles)}`);

@@ -97,7 +97,7 @@ function knownNow(ctx: Context, researcher: string): Known {
   const gates = gatesView(ctx).events;
   const items = [
     ...overridesOf(ctx, researcher, all),
-    ...forcedOf(researcher),
+    ...forcedOf(ctx, researcher),
     ...handoffsNaming(ctx, researcher, all),
   ];
   return {
@@ -111,28 +111,29 @@ function knownNow(ctx: Context, researcher: string): Known {
     gates,
     items,
   };
+}
 
-  function forcedOf(me: string) {
-    return forcedLeaseEvents(ctx.repo)
-      .filter((e) => e.by !== me && e.broke.some((b) => b.researcher === me))
-      .map((e) => {
-        const mine = e.broke.filter((b) => b.researcher === me);
-        return {
-          key: `lease:${e.commit}`,
+/** Forced leases that broke a lease of `me`. */
+function forcedOf(ctx: Context, me: string) {
+  return forcedLeaseEvents(ctx.repo)
+    .filter((e) => e.by !== me && e.broke.some((b) => b.researcher === me))
+    .map((e) => {
+      const mine = e.broke.filter((b) => b.researcher === me);
+      return {
+        key: `lease:${e.commit}`,
+        at: e.at,
+        alert: {
+          kind: 'lease' as const,
+          message: `${e.by} broke your lease${mine.length === 1 ? '' : 's'} on ${mine.map((b) => b.pattern).join(', ')} (session ${ctx.shortId(mine[0]!.session)}), taking it by force${e.reason ? `: ${JSON.stringify(e.reason)}` : ''}.`,
           at: e.at,
-          alert: {
-            kind: 'lease' as const,
-            message: `${e.by} broke your lease${mine.length === 1 ? '' : 's'} on ${mine.map((b) => b.pattern).join(', ')} (session ${mine[0]!.session}) with --force${e.reason ? `: ${JSON.stringify(e.reason)}` : ''}.`,
-            at: e.at,
-            by: e.by,
-            files: mine.map((b) => b.pattern),
-            session: e.session ?? undefined,
-            commit: e.commit,
-            ...(e.reason ? { reason: e.reason } : {}),
-          },
-        };
-      });
-  }
+          by: e.by,
+          files: mine.map((b) => b.pattern),
+          session: e.session ?? undefined,
+          commit: e.commit,
+          ...(e.reason ? { reason: e.reason } : {}),
+        },
+      };
+    });
 }
 
 /** Pushes that went past the gate over work of `me`: a lease, a protocol file, a conflict. */

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context/context.js';
-import { localStateFile } from '../core/local-state.js';
 import { realPath } from '../git/repo.js';
+import { hooksDir } from './install.js';
 
 /**
  * Whether the toolkit's git hooks run in this worktree: a clone where `init` never ran (or whose
@@ -11,7 +11,7 @@ import { realPath } from '../git/repo.js';
  * The one line to print, or undefined when the hooks are active.
  */
 export function inactiveHooks(ctx: Context): string | undefined {
-  const ours = path.join(localStateFile(realPath(ctx.repo.commonDir), 'hooks'), '_');
+  const ours = path.join(hooksDir(ctx.repo), '_');
   const configured = ctx.gitConfig('core.hooksPath');
   const active =
     !!configured &&

@@ -87,6 +87,9 @@ export async function startSession(ctx: Context, options: StartOptions): Promise
     );
   }
   const env = { CONSORTIUM_STARTING: '1' };
+  // A folder given for the worktree is checked first: bad input reserves and changes nothing.
+  const given = options.worktree ? path.resolve(ctx.repo.cwd, options.worktree) : undefined;
+  if (given) refuseUsedFolder(given);
   // A new session branch: where it starts, then its name, reserved on the remote.
   const fresh = options.branch === 'new' ? await startPoint(ctx, options.from) : undefined;
   const freshName = fresh && (await freshBranchName(ctx, options.researcher, stamp, fresh));
@@ -101,12 +104,10 @@ export async function startSession(ctx: Context, options: StartOptions): Promise
     // A path given is read from here, as git reads it; the default lies beside the main
     // worktree, never inside the repository (where it would look like a workspace).
     const main = worktreePaths(ctx.repo)[0] ?? ctx.repo.top;
-    const target = options.worktree
-      ? path.resolve(ctx.repo.cwd, options.worktree)
-      : path.join(path.dirname(main), `${path.basename(main)}-${name.replace(/\//g, '-')}`);
+    const target =
+      given ?? path.join(path.dirname(main), `${path.basename(main)}-${name.replace(/\//g, '-')}`);
+    if (!given) refuseUsedFolder(target);
     const exists = refExists(ctx.repo, `refs/heads/${name}`);
-    if (existsSync(target) && (!statSync(target).isDirectory() || readdirSync(target).length > 0))
-      throw usageError(`${target} already exists: give --worktree a new folder (or an empty one).`);
     const start = exists ? undefined : (fresh ?? (await startPoint(ctx, options.from))).commit;
     const result = await addWorktree(ctx.repo, target, name, { create: !exists, start, env });
     if (result.status !== 0) {
@@ -160,6 +161,12 @@ export async function startSession(ctx: Context, options: StartOptions): Promise
   }
   const pushed = await pushRefs(ctx.repo, ctx.config, [sessionRef(session.id)]);
   return { session, shared: pushed.outcome };
+}
+
+/** A worktree goes into a new folder, or an empty one. */
+function refuseUsedFolder(target: string): void {
+  if (existsSync(target) && (!statSync(target).isDirectory() || readdirSync(target).length > 0))
+    throw usageError(`${target} already exists: give --worktree a new folder (or an empty one).`);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -7,7 +8,7 @@ import { consortium, json, must } from '../helpers/sandbox.js';
  * A day as a new user lives it, through the built CLI in real clones: the traps that would cost
  * a researcher their protection, their notes or their sense of who they are.
  */
-const { m, cleanup } = consortium(['elena', 'yuki', 'aria']);
+const { m, world, cleanup } = consortium(['elena', 'yuki', 'aria']);
 const { elena, yuki, aria } = m;
 test.before(() => {
   for (const x of [elena, yuki]) must(x.gc(['init']));
@@ -97,6 +98,16 @@ test('start --worktree from a workspace folder puts the worktree beside the main
     must(yuki.git(['rev-parse', 'origin/main'])).stdout.trim(),
   );
   must(yuki.gc(['end', '--session', s.id]));
+  // A folder that is not empty is refused before anything happens, on the remote too.
+  const used = path.join(world.root, 'used-folder');
+  mkdirSync(used);
+  writeFileSync(path.join(used, 'keep.txt'), 'mine\n');
+  const reserved = () => must(yuki.git(['ls-remote', 'origin', 'refs/consortium-reserved/*'])).stdout;
+  const before = reserved();
+  const refused = yuki.gc(['start', '-r', 'yuki-tanaka', '--worktree', used]);
+  assert.is(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, 'already exists: give --worktree a new folder');
+  assert.is(reserved(), before, 'no branch name was reserved');
 });
 
 test('a clone without active hooks is told so by start, status and sync, with the command that fixes it', () => {

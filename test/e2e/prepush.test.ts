@@ -297,7 +297,7 @@ test('the gate has an overall time bound: past it, policy.offline decides, and t
   assert.is(blocked.code, 1);
   assert.match(
     blocked.stderr,
-    /the check ran out of time .*the push stops here \(policy\.offline is block, or an agent pushes\)/,
+    /the check ran out of time .*the push stops here: policy\.offline is block, or the push runs under an agent\./,
   );
   must(aria.git(['reset', '-q', '--hard', 'HEAD~1']));
 });
