@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-export const CLI = path.resolve(import.meta.dirname, '..', 'dist', 'cli.js');
+export const CLI = path.resolve(import.meta.dirname, '..', 'dist', 'cli.cjs');
 
 /** Median wall time in milliseconds of running `command args` `runs` times. */
 export function time(command, args, { cwd, env, runs = 15, input } = {}) {
@@ -25,28 +25,32 @@ export function time(command, args, { cwd, env, runs = 15, input } = {}) {
 export const nodeBaseline = (runs = 15) => time(process.execPath, ['-e', '0'], { runs });
 
 /**
- * How many git processes a command starts: a `git` shim first on PATH logs each call and
- * runs the real git.
+ * The git processes a command starts, in order (`git` and its first argument): a `git` shim
+ * first on PATH logs each call and runs the real git. `command` defaults to the CLI under Node.
  */
-export function countGit(args, { cwd, env } = {}) {
+export function gitCalls(args, { cwd, env, input, command } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'gc-gitcount-'));
   const real = spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
   const log = path.join(dir, 'log');
-  writeFileSync(path.join(dir, 'git'), `#!/bin/sh\necho "$1" >> "${log}"\nexec "${real}" "$@"\n`);
+  writeFileSync(path.join(dir, 'git'), `#!/bin/sh\necho "$*" >> "${log}"\nexec "${real}" "$@"\n`);
   chmodSync(path.join(dir, 'git'), 0o755);
-  const r = spawnSync(process.execPath, [CLI, ...args], {
+  const r = spawnSync(command ?? process.execPath, command ? args : [CLI, ...args], {
     cwd,
-    env: { ...process.env, ...env, PATH: `${dir}:${process.env.PATH}` },
+    env: { ...process.env, ...env, PATH: `${dir}:${env?.PATH ?? process.env.PATH}` },
+    input,
     encoding: 'utf8',
   });
-  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-  let count = 0;
+  if (r.status !== 0 && !env?.BENCH_ANY_EXIT) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+  let calls = [];
   try {
-    count = readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).length;
+    calls = readFileSync(log, 'utf8').trim().split('\n').filter(Boolean);
   } catch {}
   rmSync(dir, { recursive: true, force: true });
-  return count;
+  return calls;
 }
+
+/** How many git processes a command starts (see gitCalls). */
+export const countGit = (args, options) => gitCalls(args, options).length;
 
 /** A scratch repository with one commit and a bare remote, and the env of a fresh machine. */
 export function scratch(name) {

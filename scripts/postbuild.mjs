@@ -49,15 +49,15 @@ const page = [
 mkdirSync(new URL('../man/', import.meta.url), { recursive: true });
 writeFileSync(new URL('../man/git-consortium.1', import.meta.url), page);
 
-// The CLI is bundled: dist/cli.js and the chunks of the commands it loads on demand, in
-// dist/chunks/, and the hooks' way in (dist/hot-hooks.js) as one file. Node 20 reads and links every ES module file on each start, and a hook runs
+// The CLI is bundled: dist/main.js (dispatch, for dist/cli.cjs) and the chunks of the commands
+// it loads on demand, in dist/chunks/, and the hooks' way in (dist/hot-hooks.cjs) as one file. Node 20 reads and links every ES module file on each start, and a hook runs
 // on every checkout and tool call: from about 60 module files down to a handful saves some
 // 15 ms a hook (bench/claude-hooks.mjs). Packages stay external. tsc's module tree stays in
 // dist/ for the scripts and benchmarks that import single modules.
 const dist = (p = '') => new URL(`../dist/${p}`, import.meta.url).pathname;
 rmSync(dist('.bundle'), { recursive: true, force: true });
 await build({
-  entryPoints: { cli: dist('cli.js') },
+  entryPoints: { main: dist('dispatch.js') },
   outdir: dist('.bundle'),
   bundle: true,
   splitting: true,
@@ -70,21 +70,28 @@ await build({
 });
 rmSync(dist('chunks'), { recursive: true, force: true });
 renameSync(dist('.bundle/chunks'), dist('chunks'));
-renameSync(dist('.bundle/cli.js'), dist('cli.js'));
-// The hooks' way in is one file of its own, small packages included: each handler's code in
-// it is evaluated only when that handler runs, and what a hook loads, it loads at once. The
-// large packages, which no hook's hot path uses, stay outside.
+renameSync(dist('.bundle/main.js'), dist('main.js'));
+// A cli.js left by an older build would be a second, stale way in.
+rmSync(dist('cli.js'), { force: true });
+// The hooks' way in is one CommonJS file of its own (dist/cli.cjs runs it from V8's code
+// cache), small packages included: each handler's code in it is evaluated only when that
+// handler runs, and what a hook loads, it loads at once. The large packages, which no hook's
+// hot path uses, stay outside, loaded by require when a handler needs one.
 await build({
   entryPoints: [dist('hot-hooks.js')],
-  outfile: dist('.bundle/hot-hooks.js'),
+  outfile: dist('hot-hooks.cjs'),
   bundle: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   external: ['@modelcontextprotocol/*', '@octokit/*', '@actions/*', 'simple-git', 'cosmiconfig'],
+  supported: { 'dynamic-import': false },
+  define: { 'import.meta.url': '__bundleUrl', 'import.meta.resolve': '__bundleResolve' },
+  banner: {
+    js: 'const __bundleUrl=require("node:url").pathToFileURL(__filename).href,__bundleResolve=(s)=>require("node:url").pathToFileURL(require.resolve(s)).href;',
+  },
   minify: true,
   logLevel: 'warning',
 });
-renameSync(dist('.bundle/hot-hooks.js'), dist('hot-hooks.js'));
 rmSync(dist('.bundle'), { recursive: true, force: true });
-chmodSync(dist('cli.js'), 0o755);
+chmodSync(dist('cli.cjs'), 0o755);

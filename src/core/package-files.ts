@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * A file shipped with the package (hooks/, templates/, package.json, dist/cli.js), found from
+ * A file shipped with the package (hooks/, templates/, package.json, dist/cli.cjs), found from
  * the package's top whatever the depth of the module asking: the same code runs from src/
  * under tsx, from tsc's dist/ tree, and from the bundle's chunks (scripts/postbuild.mjs).
  */

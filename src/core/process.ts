@@ -61,4 +61,4 @@ export function runBounded(command: string, args: string[], options: BoundedOpti
 }
 
 /** The toolkit's own CLI; from src/ (tests through tsx) it is still the built one in dist/. */
-export const CLI_PATH = packageFile('dist', 'cli.js');
+export const CLI_PATH = packageFile('dist', 'cli.cjs');

@@ -1,6 +1,6 @@
 import type { SimpleGit } from 'simple-git';
 import type { GitResult } from './run.js';
-import { gitEnv } from './run.js';
+import { gitEnv, refsMayHaveMoved } from './run.js';
 
 /**
  * git through simple-git, for the operations off the hooks' hot paths (docs/architecture.md
@@ -66,11 +66,14 @@ export async function gitAsync(
     ...(options.input !== undefined && { input: () => options.input! }),
   }).env(env);
   let stdout: string;
+  refsMayHaveMoved();
   try {
     stdout = await git.raw(args);
   } catch (error) {
     // A refusal of simple-git's own (a guard, a spawn failure) is answered as git's would be.
     return { status: 128, stdout: '', stderr: error instanceof Error ? error.message : String(error) };
+  } finally {
+    refsMayHaveMoved();
   }
   return {
     // A git killed by a signal has no exit code: a failure, as run.ts reports it.

@@ -1,5 +1,5 @@
 import type { Repo } from './repo.js';
-import { git } from './run.js';
+import { git, refGeneration } from './run.js';
 
 /**
  * Refs: resolving, listing, reading record commits in bulk, and writing by compare-and-swap.
@@ -28,6 +28,8 @@ export function isAncestor(repo: Repo, ancestor: string, descendant: string): bo
 
 /** The sha of every ref matching the patterns (for-each-ref patterns: prefixes or globs). */
 export function refShas(repo: Repo, patterns: string[]): Map<string, string> {
+  if (patterns.every(coordinationPrefix))
+    return new Map(refContents(repo, patterns).map(({ ref, sha }) => [ref, sha]));
   const out = git(['for-each-ref', '--format=%(refname) %(objectname)', ...patterns], {
     cwd: repo.top,
   }).stdout;
@@ -57,8 +59,34 @@ export interface RefContent {
   message: string;
 }
 
+/**
+ * The toolkit's own refs. A command reads all of them, with their contents, in one git process
+ * the first time it reads any (a hook reads sessions, leases and gates: one process, not
+ * three), and reads them again only after a git command that may have moved a ref.
+ */
+const COORDINATION = ['refs/consortium/', 'refs/consortium-remote/'];
+
+const snapshots = new WeakMap<Repo, { generation: number; contents: RefContent[] }>();
+
 /** Every ref under the prefixes with its content, in one git process whatever their number. */
 export function refContents(repo: Repo, prefixes: string[]): RefContent[] {
+  if (!prefixes.every(coordinationPrefix)) return readContents(repo, prefixes);
+  let snapshot = snapshots.get(repo);
+  if (snapshot?.generation !== refGeneration()) {
+    snapshot = { generation: refGeneration(), contents: readContents(repo, COORDINATION) };
+    snapshots.set(repo, snapshot);
+  }
+  return snapshot.contents.filter(({ ref }) => prefixes.some((p) => underPattern(ref, p)));
+}
+
+const coordinationPrefix = (p: string) =>
+  COORDINATION.some((root) => p.startsWith(root)) && !/[*?[\\]/.test(p);
+
+/** for-each-ref's reading of a pattern without wildcards: the ref itself, or a folder of refs. */
+const underPattern = (ref: string, pattern: string) =>
+  ref === pattern || ref.startsWith(pattern.endsWith('/') ? pattern : `${pattern}/`);
+
+function readContents(repo: Repo, prefixes: string[]): RefContent[] {
   const result = git(
     ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)%00%(contents)%00', ...prefixes],
     { cwd: repo.top },

@@ -19,6 +19,74 @@ export interface Repo {
 const MIN_GIT = [2, 38] as const;
 
 export function openRepo(cwd = process.cwd()): Repo {
+  const found = findRepo(realpathSync(cwd));
+  if (found) {
+    checkGitVersion(cwd, localStateFile(found.commonDir, 'git-version.json'));
+    return found;
+  }
+  return askGit(cwd);
+}
+
+/**
+ * The repository around `cwd`, found as git finds it, for the common case only: a worktree
+ * whose .git is a folder or a `gitdir:` file, a linked worktree's `commondir`, or GIT_DIR as
+ * git sets it for a hook (the worktree is then the current folder). Hooks run on every
+ * checkout, push and tool call, and this saves them a git process. Anything less plain (the
+ * other variables that steer git's search, core.worktree, a bare repository, a per-worktree
+ * configuration) is left to git itself: undefined.
+ */
+function findRepo(cwd: string): Repo | undefined {
+  const env = process.env;
+  if (
+    env.GIT_WORK_TREE ||
+    env.GIT_COMMON_DIR ||
+    env.GIT_CEILING_DIRECTORIES ||
+    env.GIT_DISCOVERY_ACROSS_FILESYSTEM
+  )
+    return undefined;
+  let top = cwd;
+  let gitDir: string | undefined;
+  if (env.GIT_DIR) gitDir = path.resolve(cwd, env.GIT_DIR);
+  else {
+    for (;;) {
+      gitDir = dotGit(top);
+      if (gitDir) break;
+      const up = path.dirname(top);
+      if (up === top) return undefined;
+      top = up;
+    }
+  }
+  const common = readText(path.join(gitDir, 'commondir'));
+  const commonDir = common ? path.resolve(gitDir, common.trim()) : gitDir;
+  const config = readText(path.join(commonDir, 'config'));
+  if (config === undefined || /^\s*(worktree\s*=|bare\s*=\s*true)/im.test(config)) return undefined;
+  if (
+    readText(path.join(gitDir, 'HEAD')) === undefined ||
+    statSync(path.join(gitDir, 'config.worktree'), { throwIfNoEntry: false })
+  )
+    return undefined;
+  return { top, gitDir, commonDir, cwd };
+}
+
+/** The git folder a `.git` in `dir` names: the folder itself, or where its `gitdir:` line points. */
+function dotGit(dir: string): string | undefined {
+  const dot = path.join(dir, '.git');
+  const stat = statSync(dot, { throwIfNoEntry: false });
+  if (stat?.isDirectory()) return dot;
+  if (!stat?.isFile()) return undefined;
+  const line = /^gitdir: (.+)$/m.exec(readText(dot) ?? '');
+  return line ? path.resolve(dir, line[1]!.trim()) : undefined;
+}
+
+const readText = (file: string): string | undefined => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+
+function askGit(cwd: string): Repo {
   const result = git(['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir'], { cwd });
   if (result.status !== 0) {
     if (/not a git repository/i.test(result.stderr)) {

@@ -24,7 +24,42 @@ export function gitEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...extra };
 }
 
+/**
+ * git commands that never move a ref. Any other command run through here may have (update-ref,
+ * fetch, notes add, ...), so it starts a new generation and readers of refs read them afresh
+ * (git/refs.ts keeps what it read for the current generation).
+ */
+const READS_ONLY = new Set([
+  'cat-file',
+  'check-ref-format',
+  'diff',
+  'diff-tree',
+  'for-each-ref',
+  'hash-object',
+  'log',
+  'ls-files',
+  'ls-remote',
+  'merge-base',
+  'merge-tree',
+  'rev-list',
+  'rev-parse',
+  'show',
+  'show-ref',
+  'version',
+]);
+
+let generation = 0;
+
+/** Changes whenever a git command that may have moved a ref has run in this process. */
+export const refGeneration = () => generation;
+
+/** For git started elsewhere (engine.ts): refs read before may be stale. */
+export const refsMayHaveMoved = () => {
+  generation++;
+};
+
 export function git(args: string[], options: GitOptions = {}): GitResult {
+  if (!READS_ONLY.has(args[0] ?? '')) generation++;
   const result = spawnSync('git', args, {
     cwd: options.cwd,
     input: options.input,
@@ -69,12 +104,17 @@ export function gitNetwork(
     ...options.env,
   });
   const fullArgs = ['-c', 'http.lowSpeedLimit=1000', '-c', `http.lowSpeedTime=${seconds}`, ...args];
+  // A fetch or push moves refs while it runs and until it ends: what was read before is stale.
+  generation++;
   return runBounded('git', fullArgs, {
     cwd: options.cwd,
     env,
     input: options.input,
     timeoutMs: options.timeoutMs,
-  }).then((r) => ({ ...r, status: r.status === 127 && !r.stdout ? 128 : r.status }));
+  }).then((r) => {
+    generation++;
+    return { ...r, status: r.status === 127 && !r.stdout ? 128 : r.status };
+  });
 }
 
 /**

@@ -1,4 +1,14 @@
-import { chmodSync, existsSync, mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -127,6 +137,24 @@ test("a worktree made without any checkout (as tools such as Claude Code's may) 
   const session = all().find((s) => s.branch === branch);
   assert.ok(session, 'post-checkout ran in the new worktree');
   assert.is(session.worktree, realpathSync(wt));
+});
+
+test('the hooks keep V8 code in the user cache; a damaged or stale cache is rewritten and changes nothing', () => {
+  const cache = path.join(elena.env().HOME!, '.cache', 'git-consortium');
+  const post = () => elena.git(['checkout', BRANCH]);
+  must(elena.git(['checkout', '-q', 'main']));
+  assert.is(post().code, 0);
+  const [file] = readdirSync(cache).filter((f) => f.endsWith('.v8'));
+  assert.ok(file, 'a hook that ran wrote its code cache');
+  const written = readFileSync(path.join(cache, file));
+  assert.ok(written.length > 10_000);
+  writeFileSync(path.join(cache, file), 'not V8 code');
+  must(elena.git(['checkout', '-q', 'main']));
+  const again = post();
+  assert.is(again.code, 0);
+  assert.equal(ours(again.stderr), []);
+  assert.ok(readFileSync(path.join(cache, file)).length > 10_000, 'the damaged cache was replaced');
+  assert.is(all().filter((s) => s.branch === BRANCH).length, 1);
 });
 
 test('CONSORTIUM=0 and HUSKY=0 turn the hooks off', () => {

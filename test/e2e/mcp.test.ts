@@ -108,7 +108,7 @@ test('only mcp loads the MCP SDK: no other command reaches it through its static
     commands.filter((f) => f !== 'mcp.js' && reaches(path.join(dist, 'commands', f))),
     [],
   );
-  assert.not.ok(reaches(path.join(dist, 'cli.js')));
+  assert.not.ok(reaches(path.join(dist, 'dispatch.js')));
 });
 
 /** A server of the older HTTP+SSE transport (type "sse" in .mcp.json). */

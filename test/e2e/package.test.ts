@@ -55,8 +55,9 @@ test('the packed package holds the CLI, the hook bodies, the templates and the m
   tarball = path.join(work, packed.filename);
   const files: string[] = packed.files.map((f: { path: string }) => f.path);
   for (const needed of [
-    'dist/cli.js',
-    'dist/hot-hooks.js',
+    'dist/cli.cjs',
+    'dist/main.js',
+    'dist/hot-hooks.cjs',
     'hooks/pre-push',
     'hooks/post-checkout',
     'man/git-consortium.1',
