@@ -46,6 +46,7 @@ export function gitCalls(args, { cwd, env, input, command } = {}) {
     calls = readFileSync(log, 'utf8').trim().split('\n').filter(Boolean);
   } catch {}
   rmSync(dir, { recursive: true, force: true });
+  if (process.env.BENCH_SHOW_GIT) console.log(`  git calls of ${args.join(' ')}:\n    ${calls.join('\n    ')}`);
   return calls;
 }
 
@@ -91,6 +92,10 @@ export function scratch(name) {
 }
 
 export const ratio = (ms, base) => `${(ms / base).toFixed(2)}x`;
+
+/** A figure as the reports print it: time, ratio, and the git processes it starts. */
+export const figure = (ms, base, gitCount) =>
+  `${ms.toFixed(1)} ms  ${ratio(ms, base)}${gitCount === undefined ? '' : `  (${gitCount} git)`}`;
 
 export function report(title, rows) {
   console.log(`\n${title}`);

@@ -1,4 +1,5 @@
 import type { Config } from '../core/config.js';
+import { remembered } from './memo.js';
 import type { Repo } from './repo.js';
 import { git } from './run.js';
 
@@ -13,6 +14,12 @@ export interface DefaultBranch {
 }
 
 export function defaultBranch(repo: Repo, config: Config): DefaultBranch {
+  return remembered(repo, `default branch ${config.remote} ${config.defaultBranch ?? ''}`, () =>
+    askDefaultBranch(repo, config),
+  );
+}
+
+function askDefaultBranch(repo: Repo, config: Config): DefaultBranch {
   const remote = `refs/remotes/${config.remote}/`;
   const out = git(
     [
@@ -54,6 +61,10 @@ export function defaultBranch(repo: Repo, config: Config): DefaultBranch {
 /** Files changed between the merge base of `base` and `head`, and `head`. */
 export function changedFiles(repo: Repo, base: string | undefined, head: string): string[] {
   if (!base) return [];
+  return [...remembered(repo, `changed files ${base}...${head}`, () => askChangedFiles(repo, base, head))];
+}
+
+function askChangedFiles(repo: Repo, base: string, head: string): string[] {
   const result = git(['diff', '--name-only', '-z', '--no-renames', '--end-of-options', `${base}...${head}`], {
     cwd: repo.top,
   });

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { environmentError } from '../core/errors.js';
+import { remembered } from './memo.js';
 import type { Repo } from './repo.js';
 import { git } from './run.js';
 
@@ -40,4 +43,19 @@ export function addLocalConfig(repo: Repo, key: string, value: string): boolean 
 
 /** The url of a remote, or undefined when there is no such remote. */
 export const remoteUrl = (repo: Repo, remote: string): string | undefined =>
-  configValue(repo, `remote.${remote}.url`);
+  remembered(repo, `url of ${remote}`, () => configValue(repo, `remote.${remote}.url`));
+
+/**
+ * Whether a remote is configured. One that the repository's own config file names with a url
+ * is seen without starting git (every fetch and push asks); anything else (an include, a
+ * url set elsewhere) is asked of git.
+ */
+export function hasRemoteUrl(repo: Repo, remote: string): boolean {
+  let text = '';
+  try {
+    text = readFileSync(path.join(repo.commonDir, 'config'), 'utf8');
+  } catch {}
+  const section = text.split(/^\s*\[/m).find((s) => s.startsWith(`remote "${remote}"]`));
+  if (section && /^\s*url\s*=\s*\S/m.test(section)) return true;
+  return remoteUrl(repo, remote) !== undefined;
+}

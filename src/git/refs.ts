@@ -1,5 +1,7 @@
+import { carryOver, remembered } from './memo.js';
+import { writtenMessage } from './objects.js';
 import type { Repo } from './repo.js';
-import { git, refGeneration } from './run.js';
+import { git } from './run.js';
 
 /**
  * Refs: resolving, listing, reading record commits in bulk, and writing by compare-and-swap.
@@ -9,7 +11,13 @@ import { git, refGeneration } from './run.js';
 
 /** The object a ref or revision names, or undefined. */
 export function resolveRef(repo: Repo, ref: string, cwd = repo.top): string | undefined {
-  const r = git(['rev-parse', '--verify', '--quiet', '--end-of-options', ref], { cwd });
+  if (cwd !== repo.top) return askRevision(ref, cwd);
+  if (coordinationPrefix(ref)) return refContents(repo, [ref]).find((c) => c.ref === ref)?.sha;
+  return remembered(repo, `revision ${ref}`, () => askRevision(ref, cwd));
+}
+
+function askRevision(revision: string, cwd: string): string | undefined {
+  const r = git(['rev-parse', '--verify', '--quiet', '--end-of-options', revision], { cwd });
   return r.status === 0 ? r.stdout.trim() || undefined : undefined;
 }
 
@@ -61,26 +69,55 @@ export interface RefContent {
 
 /**
  * The toolkit's own refs. A command reads all of them, with their contents, in one git process
- * the first time it reads any (a hook reads sessions, leases and gates: one process, not
- * three), and reads them again only after a git command that may have moved a ref.
+ * the first time it reads any (a hook reads sessions, leases, gates and notes: one process,
+ * not five), and reads them again only after a git command that may have moved a ref.
  */
-const COORDINATION = ['refs/consortium/', 'refs/consortium-remote/'];
-
-const snapshots = new WeakMap<Repo, { generation: number; contents: RefContent[] }>();
+const COORDINATION = [
+  'refs/consortium/',
+  'refs/consortium-remote/',
+  'refs/notes/consortium',
+  'refs/notes/consortium-remote',
+];
 
 /** Every ref under the prefixes with its content, in one git process whatever their number. */
 export function refContents(repo: Repo, prefixes: string[]): RefContent[] {
   if (!prefixes.every(coordinationPrefix)) return readContents(repo, prefixes);
-  let snapshot = snapshots.get(repo);
-  if (snapshot?.generation !== refGeneration()) {
-    snapshot = { generation: refGeneration(), contents: readContents(repo, COORDINATION) };
-    snapshots.set(repo, snapshot);
-  }
-  return snapshot.contents.filter(({ ref }) => prefixes.some((p) => underPattern(ref, p)));
+  const all = remembered(repo, COORDINATION_REFS, () => readContents(repo, COORDINATION));
+  return all.filter(({ ref }) => prefixes.some((p) => underPattern(ref, p)));
+}
+
+const COORDINATION_REFS = 'coordination refs';
+
+/**
+ * After a ref change of our own succeeded (here, or by another writer of refs in git/): the
+ * coordination refs known before are patched
+ * with it (a commit this process wrote is known with its message), and the answers about
+ * branches stand, unless a branch, a remote-tracking ref or HEAD was among the changes.
+ */
+export function wrote(repo: Repo, changes: { ref: string; sha: string | undefined }[]): void {
+  if (changes.some(({ ref }) => !ref.startsWith('refs/') || /^refs\/(heads|remotes|tags)\//.test(ref)))
+    return;
+  carryOver(repo, (question, answer) => {
+    // What a revision names may be what was just written: asked again.
+    if (question.startsWith('revision ')) return undefined;
+    if (question !== COORDINATION_REFS) return answer;
+    const byRef = new Map((answer as RefContent[]).map((c) => [c.ref, c]));
+    for (const { ref, sha } of changes) {
+      if (!coordinationPrefix(ref)) continue;
+      if (sha === undefined) {
+        byRef.delete(ref);
+        continue;
+      }
+      const message = writtenMessage(sha);
+      if (message === undefined) return undefined;
+      byRef.set(ref, { ref, sha, type: 'commit', message });
+    }
+    return [...byRef.values()].sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
+  });
 }
 
 const coordinationPrefix = (p: string) =>
-  COORDINATION.some((root) => p.startsWith(root)) && !/[*?[\\]/.test(p);
+  COORDINATION.some((root) => underPattern(p, root)) && !/[*?[\\]/.test(p);
 
 /** for-each-ref's reading of a pattern without wildcards: the ref itself, or a folder of refs. */
 const underPattern = (ref: string, pattern: string) =>
@@ -120,21 +157,35 @@ export function updateRef(
     sha,
     ...(expected === undefined ? [] : [expected]),
   ];
-  return git(args, { cwd: repo.top, env }).status === 0;
+  const ok = git(args, { cwd: repo.top, env }).status === 0;
+  if (ok) wrote(repo, [{ ref, sha }]);
+  return ok;
 }
 
 /** Deletes `ref` (only if it holds `expected`, when given); false when it did not. */
 export function deleteRef(repo: Repo, ref: string, expected?: string, env?: NodeJS.ProcessEnv): boolean {
-  return (
+  const ok =
     git(['update-ref', '-d', ref, ...(expected === undefined ? [] : [expected])], { cwd: repo.top, env })
-      .status === 0
-  );
+      .status === 0;
+  if (ok) wrote(repo, [{ ref, sha: undefined }]);
+  return ok;
 }
 
 /** Several ref changes as one transaction (update-ref --stdin lines); all or nothing. */
 export function updateRefs(repo: Repo, lines: string[]): boolean {
   if (lines.length === 0) return true;
-  return git(['update-ref', '--stdin'], { cwd: repo.top, input: lines.join('') }).status === 0;
+  const ok = git(['update-ref', '--stdin'], { cwd: repo.top, input: lines.join('') }).status === 0;
+  if (ok) wrote(repo, lines.map(changeOf));
+  return ok;
+}
+
+/** The ref and new value of an `update-ref --stdin` line (`update`, `create`, `delete`). */
+function changeOf(line: string): { ref: string; sha: string | undefined } {
+  const [verb = '', ref = '', sha] = line.trim().split(' ');
+  // Anything but a plain update or delete (`verify`, options) forgets what was known.
+  if (verb === 'delete') return { ref, sha: undefined };
+  if (verb === 'update' || verb === 'create') return { ref, sha };
+  return { ref: 'unknown', sha: undefined };
 }
 
 /** The branch checked out in a worktree (short name), or undefined on a detached HEAD. */

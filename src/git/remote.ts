@@ -59,7 +59,13 @@ export async function pushLeased(
   const args = ['push', '--no-verify', '--porcelain', remote];
   for (const u of updates) args.push(`--force-with-lease=${u.dst}:${u.expected}`);
   args.push(...updates.map((u) => `${u.src}:${u.dst}`));
-  const result = await gitNetwork(args, { cwd: repo.top, timeoutMs, env: { CONSORTIUM_INTERNAL_PUSH: '1' } });
+  // Our refs have no remote-tracking copies: the push moves no local ref.
+  const result = await gitNetwork(args, {
+    cwd: repo.top,
+    timeoutMs,
+    env: { CONSORTIUM_INTERNAL_PUSH: '1' },
+    movesLocalRefs: false,
+  });
   const refs: PushedRef[] = [];
   for (const line of result.stdout.split('\n')) {
     const match = /^(.)\t([^\t]*):([^\t]+)\t(.*)$/.exec(line);
@@ -78,6 +84,7 @@ export async function remoteTips(
   const result = await gitNetwork(['ls-remote', '--end-of-options', remote, ...refs], {
     cwd: repo.top,
     timeoutMs,
+    movesLocalRefs: false,
   });
   if (result.timedOut || result.status !== 0) return undefined;
   const tips = new Map<string, string>();
@@ -90,5 +97,5 @@ export async function remoteTips(
 
 /** Whether the remote answers, within `timeoutMs`. */
 export async function probeRemote(repo: Repo, remote: string, timeoutMs: number): Promise<NetworkRun> {
-  return gitNetwork(['ls-remote', '--heads', remote], { cwd: repo.top, timeoutMs });
+  return gitNetwork(['ls-remote', '--heads', remote], { cwd: repo.top, timeoutMs, movesLocalRefs: false });
 }

@@ -48,6 +48,12 @@ const READS_ONLY = new Set([
   'version',
 ]);
 
+/** `notes list` and the reading forms of `config` read only, too. */
+const readsOnly = ([command = '', ...rest]: string[]) =>
+  READS_ONLY.has(command) ||
+  (command === 'notes' && rest.includes('list')) ||
+  (command === 'config' && rest.some((a) => /^--get(-all|-regexp)?$/.test(a)));
+
 let generation = 0;
 
 /** Changes whenever a git command that may have moved a ref has run in this process. */
@@ -59,7 +65,7 @@ export const refsMayHaveMoved = () => {
 };
 
 export function git(args: string[], options: GitOptions = {}): GitResult {
-  if (!READS_ONLY.has(args[0] ?? '')) generation++;
+  if (!readsOnly(args)) generation++;
   const result = spawnSync('git', args, {
     cwd: options.cwd,
     input: options.input,
@@ -87,6 +93,8 @@ export function gitOut(args: string[], options: GitOptions = {}): string {
 
 export interface NetworkOptions extends GitOptions {
   timeoutMs: number;
+  /** False for a command that changes no local ref (ls-remote, a push of our own refs). */
+  movesLocalRefs?: boolean;
 }
 
 /**
@@ -104,15 +112,16 @@ export function gitNetwork(
     ...options.env,
   });
   const fullArgs = ['-c', 'http.lowSpeedLimit=1000', '-c', `http.lowSpeedTime=${seconds}`, ...args];
-  // A fetch or push moves refs while it runs and until it ends: what was read before is stale.
-  generation++;
+  // A fetch moves refs while it runs and until it ends: what was read before is stale.
+  const moves = options.movesLocalRefs !== false;
+  if (moves) generation++;
   return runBounded('git', fullArgs, {
     cwd: options.cwd,
     env,
     input: options.input,
     timeoutMs: options.timeoutMs,
   }).then((r) => {
-    generation++;
+    if (moves) generation++;
     return { ...r, status: r.status === 127 && !r.stdout ? 128 : r.status };
   });
 }

@@ -53,7 +53,13 @@ export async function run(args: string[]): Promise<number> {
     if (ours(localRef) && ours(remoteRef)) continue;
     pushed.push({ localRef, localSha, remoteRef, remoteSha });
   }
-  const commits = peelCommits(ctx.repo, [...new Set(pushed.map((p) => p.localSha))]);
+  // A branch holds a commit (git refuses anything else there); other refs may hold a tag to
+  // peel, a tree or a blob: those are asked about, all in one git process.
+  const isBranch = (p: { remoteRef: string }) => p.remoteRef.startsWith('refs/heads/');
+  const peeled = peelCommits(ctx.repo, [
+    ...new Set(pushed.filter((p) => !isBranch(p)).map((p) => p.localSha)),
+  ]);
+  const commits = new Map(pushed.map((p) => [p.localSha, isBranch(p) ? p.localSha : peeled.get(p.localSha)]));
   // Tags cost nothing when the remote holds their commits already; otherwise one tag per new
   // commit is checked, like a branch (a tag can carry work past the gate as well as a branch).
   const isTag = (p: { remoteRef: string }) => p.remoteRef.startsWith('refs/tags/');

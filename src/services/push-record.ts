@@ -5,7 +5,7 @@ import { iso, now } from '../core/clock.js';
 import { matchesAny } from '../core/patterns.js';
 import { conflictJson } from '../render/json.js';
 import { type Approval, takeApproval } from '../store/approvals.js';
-import { addNote, mergeFetchedNotes } from '../store/notes.js';
+import { addNotes, mergeFetchedNotes, type NoteEntry } from '../store/notes.js';
 import { NOTES_REF, sessionRef } from '../store/refs.js';
 import { pushRefs } from '../store/remote.js';
 import type { OverrideUsed, PushCheck, WayOut } from './push-check.js';
@@ -80,38 +80,35 @@ export async function recordPush(
   if (check.fetched) mergeFetchedNotes(ctx.repo, author);
   const at = iso(now());
   const refs: string[] = [];
-  let noted = false;
+  const notes: { commit: string; entry: NoteEntry }[] = [];
   if (check.blocked && override) {
     const conflicts = blocking(check.conflicts).map(conflictJson);
     const agent = agentEnvironment();
     for (const ref of check.refs) {
-      noted =
-        addNote(
-          ctx.repo,
-          ref.tip,
-          {
-            type: 'override',
-            at,
-            by: ref.researcher ?? researcher,
-            // A person or an agent, as the push's environment says; an agent's approver too.
-            actor: override.actor,
-            ...(agent && { agent: agent.name }),
-            ...(override.approval && {
-              approvedBy: override.approval.by,
-              approval: { by: override.approval.by, user: override.approval.user, at: override.approval.at },
-            }),
-            session: ref.session?.id ?? null,
-            ref: ref.ref,
-            // Where git pushes it on the remote: where sync looks to see whether it landed.
-            pushedTo: ref.pushedTo ?? ref.ref,
-            reason: override.reason,
-            // Pending: git's own push may still be refused; sync records whether it landed.
-            landed: null,
-            conflicts,
-            offline: check.offline?.action === 'block' ? check.offline.detail : undefined,
-          },
-          author,
-        ) || noted;
+      notes.push({
+        commit: ref.tip,
+        entry: {
+          type: 'override',
+          at,
+          by: ref.researcher ?? researcher,
+          // A person or an agent, as the push's environment says; an agent's approver too.
+          actor: override.actor,
+          ...(agent && { agent: agent.name }),
+          ...(override.approval && {
+            approvedBy: override.approval.by,
+            approval: { by: override.approval.by, user: override.approval.user, at: override.approval.at },
+          }),
+          session: ref.session?.id ?? null,
+          ref: ref.ref,
+          // Where git pushes it on the remote: where sync looks to see whether it landed.
+          pushedTo: ref.pushedTo ?? ref.ref,
+          reason: override.reason,
+          // Pending: git's own push may still be refused; sync records whether it landed.
+          landed: null,
+          conflicts,
+          offline: check.offline?.action === 'block' ? check.offline.detail : undefined,
+        },
+      });
     }
   }
   for (const ref of check.refs) {
@@ -127,14 +124,17 @@ export async function recordPush(
         protocolFiles,
         ...(commit.sha === ref.tip && ref.commits.length > MAX_NOTED ? { commits: ref.commits.length } : {}),
       };
-      noted = addNote(ctx.repo, commit.sha, entry, author) || noted;
-    }
-    if (ref.session && ref.session.host === hostName()) {
-      refreshSession(ctx, ref.session, { force: true });
-      refs.push(sessionRef(ref.session.id));
+      notes.push({ commit: commit.sha, entry });
     }
   }
-  if (noted) refs.push(NOTES_REF);
+  // Notes first: they read the refs as the gate left them, with no second look after a write.
+  if (notes.length && addNotes(ctx.repo, notes, author)) refs.push(NOTES_REF);
+  for (const { session } of check.refs) {
+    if (session && session.host === hostName()) {
+      refreshSession(ctx, session, { force: true });
+      refs.push(sessionRef(session.id));
+    }
+  }
   // A remote that did not answer the fetch gets no second wait: the next sync shares them.
   if (check.offline)
     return refs.length

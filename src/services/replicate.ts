@@ -2,10 +2,17 @@ import type { Context } from '../context/context.js';
 import type { Config } from '../core/config.js';
 import { environmentError } from '../core/errors.js';
 import { isAncestor, refNames, resolveRef } from '../git/refs.js';
-import { LEASES_REF } from '../store/leases.js';
 import { mergeFetchedNotes } from '../store/notes.js';
 import { backoff, compareAndSwap, readRecords } from '../store/records.js';
-import { LOCAL, MIRRORED_SESSIONS, mirrorOf, NOTES_MIRROR, NOTES_REF, SESSIONS } from '../store/refs.js';
+import {
+  LEASES_REF,
+  LOCAL,
+  MIRRORED_SESSIONS,
+  mirrorOf,
+  NOTES_MIRROR,
+  NOTES_REF,
+  SESSIONS,
+} from '../store/refs.js';
 import { fetchCoordination, type NetworkOutcome, pushRefs } from '../store/remote.js';
 import { updateSession, validSession } from '../store/sessions.js';
 import type { authorFor } from './sessions.js';

@@ -1,9 +1,11 @@
+import { localStateFile, readJson, writeJson } from '../core/local-state.js';
 import { recordHistory } from '../git/history.js';
 import { allNotes } from '../git/notes.js';
+import { resolveRef } from '../git/refs.js';
 import type { Repo } from '../git/repo.js';
 import { parseNote } from './notes.js';
 import { parseMessage } from './records.js';
-import { MIRROR, NOTES_MIRROR, NOTES_REF } from './refs.js';
+import { LEASES_MIRROR, LEASES_REF, MIRROR, NOTES_MIRROR, NOTES_REF } from './refs.js';
 
 /**
  * The events that stay in the records' history rather than in their current state: push
@@ -45,7 +47,25 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const strings = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 
-export function overrideEvents(repo: Repo): OverrideEvent[] {
+/**
+ * What `read` finds in the history of `refs`, kept in a local file with the refs' tips, so
+ * that while no tip moves (a sync with nothing new, every SessionStart) it costs no git
+ * process: the tips come with the coordination refs a command reads anyway.
+ */
+function keptWhileTipsHold<T>(repo: Repo, name: string, refs: string[], read: () => T): T {
+  const tips = refs.map((ref) => resolveRef(repo, ref) ?? '-').join(' ');
+  const file = localStateFile(repo.commonDir, `${name}.json`);
+  const kept = readJson<{ tips?: string; value?: T }>(file);
+  if (kept?.tips === tips && kept.value !== undefined) return kept.value;
+  const value = read();
+  writeJson(file, { tips, value });
+  return value;
+}
+
+export const overrideEvents = (repo: Repo): OverrideEvent[] =>
+  keptWhileTipsHold(repo, 'override-events', [NOTES_REF, NOTES_MIRROR], () => readOverrideEvents(repo));
+
+function readOverrideEvents(repo: Repo): OverrideEvent[] {
   const events: OverrideEvent[] = [];
   const seen = new Set<string>();
   // Whether an override landed is a later line on the same commit ("landed"), as notes only grow.
@@ -92,7 +112,12 @@ export function overrideEvents(repo: Repo): OverrideEvent[] {
   return events;
 }
 
-export function forcedLeaseEvents(repo: Repo): ForcedLeaseEvent[] {
+export const forcedLeaseEvents = (repo: Repo): ForcedLeaseEvent[] =>
+  keptWhileTipsHold(repo, 'forced-lease-events', [LEASES_REF, LEASES_MIRROR], () =>
+    readForcedLeaseEvents(repo),
+  );
+
+function readForcedLeaseEvents(repo: Repo): ForcedLeaseEvent[] {
   const events: ForcedLeaseEvent[] = [];
   // A glob without a wildcard means everything *below* it, so name the one lease ref as a glob.
   for (const { sha, at, message } of recordHistory(repo, ['refs/consortium/lease[s]', `${MIRROR}lease[s]`])) {

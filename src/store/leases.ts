@@ -1,10 +1,10 @@
 import type { LeaseRecord } from '../analysis/leases.js';
 import type { Config } from '../core/config.js';
-import { isAncestor, resolveRef } from '../git/refs.js';
+import { isAncestor, resolveRef, updateRefs } from '../git/refs.js';
 import { pushLeased } from '../git/remote.js';
 import type { Repo } from '../git/repo.js';
 import { type Author, compareAndSwap, readRecords, writeRecordCommit, ZERO } from './records.js';
-import { LOCAL, MIRROR } from './refs.js';
+import { LEASES_MIRROR, LEASES_REF } from './refs.js';
 import {
   FETCH_TIMEOUT_MS,
   fetchRefspecs,
@@ -23,8 +23,6 @@ import {
  * Locally the ref and its mirror only ever hold versions the server accepted; readers take
  * the one with the higher `seq`.
  */
-export const LEASES_REF = `${LOCAL}leases`;
-export const LEASES_MIRROR = `${MIRROR}leases`;
 export const LEASE_FORMAT = 1;
 
 /** What one change to the table did: the audit trail reads these from the ref's history. */
@@ -137,6 +135,9 @@ export async function pushLeaseTable(
   expected: string | undefined,
   timeoutMs = PUSH_TIMEOUT_MS,
 ): Promise<PushOutcome> {
+  // Both local copies as the table was computed from: when they still hold the version the
+  // new one follows, they move with one transaction and nothing is read again.
+  const before = [LEASES_MIRROR, LEASES_REF].map((ref) => resolveRef(repo, ref));
   const result = await pushLeased(
     repo,
     config.remote,
@@ -146,7 +147,14 @@ export async function pushLeaseTable(
   if (result.timedOut) return { ok: false, reason: 'timeout', detail: noAnswer(config, timeoutMs) };
   const answer = result.refs.find((r) => r.dst === LEASES_REF);
   if (answer && !answer.rejected) {
-    adopt(repo, commit);
+    const follows = before.every((sha) => sha === undefined || sha === expected);
+    const moved =
+      follows &&
+      updateRefs(
+        repo,
+        [LEASES_MIRROR, LEASES_REF].map((ref, i) => `update ${ref} ${commit} ${before[i] ?? ZERO}\n`),
+      );
+    if (!moved) adopt(repo, commit);
     return { ok: true };
   }
   if (answer) return { ok: false, reason: 'moved', detail: firstLine(answer.reason) };

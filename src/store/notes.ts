@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { appendNote, mergeNotes } from '../git/notes.js';
-import { deleteRef, isAncestor, resolveRef, updateRef } from '../git/refs.js';
+import { mergeNotes, noteTexts, writeNotes } from '../git/notes.js';
+import { deleteRef, isAncestor, resolveRef, updateRef, updateRefs } from '../git/refs.js';
 import type { Repo } from '../git/repo.js';
-import { type Author, backoff, compareAndSwap, identityEnv, ZERO } from './records.js';
+import { type Author, backoff, compareAndSwap, identityEnv, signature, ZERO } from './records.js';
 import { NOTES_MIRROR, NOTES_REF } from './refs.js';
 
 /**
  * Notes in refs/notes/consortium: one JSON object per line, so notes written on one commit by
  * different machines merge without loss (`git notes merge -s cat_sort_uniq`), and
- * `git log --notes=consortium` shows them. `git notes add` is not compare-and-swap, so every
+ * `git log --notes=consortium` shows them. `git notes` is not compare-and-swap, so every
  * write goes through a private temporary notes ref and lands with update-ref OLD NEW.
  */
 export interface NoteEntry {
@@ -42,8 +42,36 @@ function withNotesCopy(repo: Repo, author: Author, edit: (tmpRef: string) => boo
 
 /** Adds one entry to the note of `commit`, keeping every line already there. */
 export function addNote(repo: Repo, commit: string, entry: NoteEntry, author: Author): boolean {
-  const line = JSON.stringify(entry);
-  return withNotesCopy(repo, author, (tmp) => appendNote(repo, tmp, commit, line, identityEnv(author)));
+  return addNotes(repo, [{ commit, entry }], author);
+}
+
+/**
+ * Adds entries to the notes of commits, keeping every line already there, as one change of the
+ * notes ref: three git processes however many commits a push notes (read the notes there,
+ * write the new notes commit, move the ref by compare-and-swap).
+ */
+export function addNotes(repo: Repo, items: { commit: string; entry: NoteEntry }[], author: Author): boolean {
+  if (items.length === 0) return true;
+  const committer = signature(author);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const base = refSha(repo, NOTES_REF);
+    const texts = noteTexts(repo, base, [...new Set(items.map((i) => i.commit))]);
+    for (const { commit, entry } of items) {
+      const before = texts.get(commit) ?? '';
+      texts.set(commit, `${before}${before && !before.endsWith('\n') ? '\n' : ''}${JSON.stringify(entry)}\n`);
+    }
+    const tmp = `refs/notes/consortium-tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const next = writeNotes(repo, tmp, base, texts, committer);
+    if (!next) {
+      deleteRef(repo, tmp);
+      return false;
+    }
+    // The new notes land and the private ref goes in one transaction.
+    if (updateRefs(repo, [`update ${NOTES_REF} ${next} ${base ?? ZERO}\n`, `delete ${tmp}\n`])) return true;
+    deleteRef(repo, tmp);
+    backoff(attempt);
+  }
+  return false;
 }
 
 export function parseNote(text: string): NoteEntry[] {

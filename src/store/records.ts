@@ -79,8 +79,7 @@ export function writeRecordCommit(
     writeObject(repo, 'tree', '');
   }
   emptyTreeIn.add(repo.commonDir);
-  const stamp = `${Math.floor(now().getTime() / 1000)} +0000`;
-  const who = `${clean(author.name)} <${clean(author.email)}> ${stamp}`;
+  const who = signature(author);
   const header = [
     `tree ${EMPTY_TREE}`,
     ...parents.map((p) => `parent ${p}`),
@@ -90,6 +89,10 @@ export function writeRecordCommit(
   const text = `${header.join('\n')}\n\n${clean(subject)}\n\n${JSON.stringify(body, null, 1)}\n`;
   return writeObject(repo, 'commit', text);
 }
+
+/** `Name <email> seconds +0000`, as git writes an author or committer line, for now. */
+export const signature = (author: Author) =>
+  `${clean(author.name)} <${clean(author.email)}> ${Math.floor(now().getTime() / 1000)} +0000`;
 
 const clean = (s: string) => s.replace(/[<>\n\r\0]/g, ' ').trim() || 'unknown';
 

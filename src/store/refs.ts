@@ -11,6 +11,8 @@ export const NOTES_MIRROR = 'refs/notes/consortium-remote';
 export const sessionRef = (id: string) => `${LOCAL}sessions/${id}`;
 export const SESSIONS = `${LOCAL}sessions/`;
 export const MIRRORED_SESSIONS = `${MIRROR}sessions/`;
+export const LEASES_REF = `${LOCAL}leases`;
+export const LEASES_MIRROR = `${MIRROR}leases`;
 
 /** refs/consortium/x -> refs/consortium-remote/x (and the notes ref to its mirror). */
 export function mirrorOf(ref: string): string {

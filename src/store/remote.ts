@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Config } from '../core/config.js';
 import { CLI_PATH } from '../core/process.js';
-import { remoteUrl } from '../git/config.js';
+import { hasRemoteUrl } from '../git/config.js';
 import { deleteRef, refShas, updateRefs } from '../git/refs.js';
 import { fetchFrom, pushLeased } from '../git/remote.js';
 import type { Repo } from '../git/repo.js';
@@ -16,9 +16,7 @@ import { LOCAL, localOf, MIRROR, mirrorOf, NOTES_MIRROR, NOTES_REF } from './ref
 export const PUSH_TIMEOUT_MS = 4000;
 export const FETCH_TIMEOUT_MS = 5000;
 
-export function hasRemote(repo: Repo, remote: string): boolean {
-  return remoteUrl(repo, remote) !== undefined;
-}
+export const hasRemote = (repo: Repo, remote: string): boolean => hasRemoteUrl(repo, remote);
 
 export type NetworkOutcome =
   | { ok: true }

@@ -10,7 +10,8 @@ import { type EditReason, leasedWrites } from '../../src/services/edit-check.js'
 import type { PushCheck } from '../../src/services/push-check.js';
 import { decideOverride } from '../../src/services/push-record.js';
 import { addApproval, listApprovals } from '../../src/store/approvals.js';
-import { LEASES_REF, writeLeaseCommit } from '../../src/store/leases.js';
+import { writeLeaseCommit } from '../../src/store/leases.js';
+import { LEASES_REF } from '../../src/store/refs.js';
 import { createSession, listSessions, updateSession } from '../../src/store/sessions.js';
 import { consortium, must } from '../helpers/sandbox.js';
 
