@@ -120,6 +120,30 @@ test('pushed commits carry a provenance note: session, researcher, protocol file
   assert.equal(entry.protocolFiles, ['protocol/spec.md']);
 });
 
+test('a push of several commits notes each one, and keeps the lines already on their notes', () => {
+  const before = must(elena.git(['rev-parse', 'HEAD'])).stdout.trim();
+  for (const n of [1, 2, 3])
+    elena.commit(`Step ${n}`, { [`consortium/elena-vasquez/step${n}.md`]: `${n}\n` });
+  const commits = must(elena.git(['rev-list', `${before}..HEAD`]))
+    .stdout.trim()
+    .split('\n');
+  must(elena.git(['notes', '--ref=consortium', 'add', '-m', '{"type":"hand","at":"x"}', commits[1]!]));
+  const r = elena.git(['push', 'origin', 'HEAD']);
+  assert.is(r.code, 0, r.stderr);
+  for (const commit of commits) {
+    const note = must(elena.git(['notes', '--ref=consortium', 'show', commit])).stdout;
+    assert.is(
+      note.split('\n').filter((l) => l.includes('"provenance"')).length,
+      1,
+      `one provenance line on ${commit}`,
+    );
+  }
+  assert.match(must(elena.git(['notes', '--ref=consortium', 'show', commits[1]!])).stdout, /"type":"hand"/);
+  must(aria.git(['fetch', '-q', 'origin', '+refs/notes/consortium:refs/notes/seen']));
+  assert.match(must(aria.git(['notes', '--ref=seen', 'show', commits[0]!])).stdout, /"provenance"/);
+  assert.is(must(elena.git(['fsck', '--no-progress'])).code, 0);
+});
+
 test("a change inside another researcher's workspace pushes with a warning naming that researcher", () => {
   must(aria.git(['checkout', '-q', '-b', ARIA_BRANCH, 'origin/main']));
   aria.commit('A note for Elena', { 'consortium/elena-vasquez/from-aria.md': 'Please look at G1.\n' });
