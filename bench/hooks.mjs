@@ -11,10 +11,23 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CLI, figure, gitCalls, nodeBaseline, report, scratch, time, writeSessions } from './lib.mjs';
+import {
+  backgroundSettled,
+  CLI,
+  figure,
+  gitCalls,
+  nodeBaseline,
+  report,
+  scratch,
+  time,
+  timeSettled,
+  writeSessions,
+} from './lib.mjs';
 
 const s = scratch('hooks');
-const env = { ...s.env, CONSORTIUM_RESEARCHER: 'elena' };
+// Background work allowed, as on a researcher's machine: a hook leaves sharing and the record
+// of a push to a detached process, which these figures do not wait for.
+const env = { ...s.env, CONSORTIUM_RESEARCHER: 'elena', CONSORTIUM_NO_BACKGROUND: '' };
 
 const cli = (args, extra = {}) => {
   const r = spawnSync(process.execPath, [CLI, ...args], {
@@ -41,16 +54,18 @@ try {
 
   const base = nodeBaseline();
   const fileCheckout = time(stub('post-checkout'), [head, head, '0'], { cwd: s.repo, env, runs: 25 });
-  const gitOf = (name, args, input) => gitCalls(args, { command: stub(name), cwd: s.repo, env, input }).length;
+  const gitOf = (name, args, input) =>
+    gitCalls(args, { command: stub(name), cwd: s.repo, env, input }).length;
   const fileCheckoutGit = gitOf('post-checkout', [head, head, '0']);
 
   s.git(['checkout', '-q', '-b', 'claude-elena-20261125-090000'], s.repo);
-  const refresh = time(stub('post-checkout'), [head, head, '1'], { cwd: s.repo, env, runs: 15 });
+  const refresh = await timeSettled(stub('post-checkout'), [head, head, '1'], { cwd: s.repo, env, runs: 15 });
   const refreshGit = gitOf('post-checkout', [head, head, '1']);
 
   // Registering: each run checks out (hooks off) a session branch that has no session yet.
   const samples = [];
   for (let i = 0; i < 11; i++) {
+    await backgroundSettled();
     spawnSync('git', ['checkout', '-q', '-b', `claude-elena-20261125-1000${String(i).padStart(2, '0')}`], {
       cwd: s.repo,
       env: { ...process.env, ...env, CONSORTIUM: '0' },
@@ -94,8 +109,7 @@ try {
   const tip = s.git(['rev-parse', 'HEAD']).trim();
   const input = `refs/heads/claude-elena-20261125-120000 ${tip} refs/heads/claude-elena-20261125-120000 ${'0'.repeat(40)}\n`;
   const gateArgs = ['origin', s.remote];
-  const gate = time(stub('pre-push'), gateArgs, { cwd: s.repo, env, input, runs: 9 });
-  const gateGit = gitOf('pre-push', gateArgs, input);
+  await backgroundSettled();
   const fetch = time(
     'git',
     [
@@ -106,16 +120,20 @@ try {
       '--prune',
       'origin',
       '+refs/consortium/*:refs/consortium-remote/*',
-      '+refs/notes/consortium:refs/notes/consortium-remote',
+      '+refs/notes/consortium*:refs/notes/consortium-remote*',
     ],
     { cwd: s.repo, env, runs: 9 },
   );
+  const gate = await timeSettled(stub('pre-push'), gateArgs, { cwd: s.repo, env, input });
+  const gateGit = gitOf('pre-push', gateArgs, input);
+  // The detached recorders of those pushes finish before the remote goes away.
+  await backgroundSettled();
   const hidden = `${s.remote}.away`;
   renameSync(s.remote, hidden);
   let offline;
   let offlineGit;
   try {
-    offline = time(stub('pre-push'), gateArgs, { cwd: s.repo, env, input, runs: 9 });
+    offline = await timeSettled(stub('pre-push'), gateArgs, { cwd: s.repo, env, input });
     offlineGit = gitOf('pre-push', gateArgs, input);
   } finally {
     renameSync(hidden, s.remote);
@@ -131,5 +149,6 @@ try {
     ['  of which the coordination fetch alone (git fetch)', figure(fetch, base, 1)],
   ]);
 } finally {
+  await backgroundSettled();
   s.cleanup();
 }

@@ -46,7 +46,8 @@ export function gitCalls(args, { cwd, env, input, command } = {}) {
     calls = readFileSync(log, 'utf8').trim().split('\n').filter(Boolean);
   } catch {}
   rmSync(dir, { recursive: true, force: true });
-  if (process.env.BENCH_SHOW_GIT) console.log(`  git calls of ${args.join(' ')}:\n    ${calls.join('\n    ')}`);
+  if (process.env.BENCH_SHOW_GIT)
+    console.log(`  git calls of ${args.join(' ')}:\n    ${calls.join('\n    ')}`);
   return calls;
 }
 
@@ -88,7 +89,14 @@ export function scratch(name) {
   git(['commit', '-qm', 'seed']);
   git(['remote', 'add', 'origin', remote]);
   git(['push', '-q', 'origin', 'main']);
-  return { root, repo, remote, env, git, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+  return {
+    root,
+    repo,
+    remote,
+    env,
+    git,
+    cleanup: () => rmSync(root, { recursive: true, force: true, maxRetries: 10 }),
+  };
 }
 
 export const ratio = (ms, base) => `${(ms / base).toFixed(2)}x`;
@@ -139,4 +147,32 @@ export async function writeSessions(dir, n, fields = () => ({}), from = 0) {
       { name: 'bench', email: 'bench@example.org' },
     );
   }
+}
+
+/** Waits (up to 10 s) until no detached process of ours (a share, a push record) still runs. */
+export async function backgroundSettled() {
+  for (let i = 0; i < 100; i++) {
+    const r = spawnSync('pgrep', ['-f', `${CLI} (share|hook push-record)`]);
+    if (r.status !== 0) return;
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
+/**
+ * Like time(), for a hook that leaves work to a detached process: each run starts once the
+ * previous run's detached work is done, so that no sample pays for another's.
+ */
+export async function timeSettled(command, args, { cwd, env, runs = 9, input } = {}) {
+  const samples = [];
+  for (let i = 0; i < runs + 1; i++) {
+    await backgroundSettled();
+    const start = process.hrtime.bigint();
+    const r = spawnSync(command, args, { cwd, env: { ...process.env, ...env }, input, encoding: 'utf8' });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    if (i >= 1) samples.push(ms);
+  }
+  await backgroundSettled();
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)];
 }

@@ -31,6 +31,8 @@ const HOOKS: Record<string, () => Promise<Handler>> = {
   'post-commit': () => import('../hooks/post-commit.js'),
   'pre-push': () => import('../hooks/pre-push.js'),
   'post-merge': () => import('../hooks/post-merge.js'),
+  // Not a git hook: the gate's detached recorder of a push that went ahead.
+  'push-record': () => import('../hooks/push-record.js'),
 };
 
 export async function run(argv: string[]): Promise<number> {

@@ -62,3 +62,21 @@ export function runBounded(command: string, args: string[], options: BoundedOpti
 
 /** The toolkit's own CLI; from src/ (tests through tsx) it is still the built one in dist/. */
 export const CLI_PATH = packageFile('dist', 'cli.cjs');
+
+/**
+ * Runs the toolkit's CLI in a detached process whose output goes nowhere, for work nobody
+ * waits on (sharing refs, recording a push). CONSORTIUM_NO_BACKGROUND=1 (the tests, the demo)
+ * says there is to be none: the caller then does the work itself.
+ */
+export const backgroundAllowed = () => process.env.CONSORTIUM_NO_BACKGROUND !== '1';
+
+export function runDetached(args: string[], cwd: string): void {
+  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+    cwd,
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, CONSORTIUM_BACKGROUND: '1' },
+  });
+  child.on('error', () => {});
+  child.unref();
+}

@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { type Context, openContext } from '../context/context.js';
 import { colors, warn } from '../core/output.js';
+import { backgroundAllowed } from '../core/process.js';
 import { withProgress } from '../core/progress.js';
 import { remoteUrl } from '../git/config.js';
 import { tipsNotOnRemote } from '../git/history.js';
@@ -9,7 +10,7 @@ import { peelCommits } from '../git/repo.js';
 
 import { gateReport } from '../render/gate.js';
 import { checkPush, type PushTarget } from '../services/push-check.js';
-import { decideOverride, recordPush } from '../services/push-record.js';
+import { decideOverride, recordPush, recordPushLater } from '../services/push-record.js';
 import { LOCAL, NOTES_REF } from '../store/refs.js';
 
 /**
@@ -102,7 +103,11 @@ export async function run(args: string[]): Promise<number> {
   for (const line of gateReport(check, words)) warn(line);
   if (check.blocked && !override) return 1;
 
-  const late = await recordPush(ctx, check, override);
+  // An override is on record before git pushes; anything else is recorded while it pushes.
+  const late =
+    override || !backgroundAllowed()
+      ? await recordPush(ctx, check, override)
+      : await recordPushLater(ctx, check);
   if (late) warn(`git-consortium: ${late}`);
   return 0;
 }

@@ -1,8 +1,13 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { blocking } from '../analysis/push.js';
 import type { Context } from '../context/context.js';
 import { agentEnvironment } from '../core/agent.js';
 import { iso, now } from '../core/clock.js';
+import { localStateFile, writeJson } from '../core/local-state.js';
 import { matchesAny } from '../core/patterns.js';
+import { runDetached } from '../core/process.js';
 import { conflictJson } from '../render/json.js';
 import { type Approval, takeApproval } from '../store/approvals.js';
 import { addNotes, mergeFetchedNotes, type NoteEntry } from '../store/notes.js';
@@ -144,4 +149,59 @@ export async function recordPush(
   if (!pushed.outcome.ok && pushed.outcome.reason !== 'no-remote')
     return `the session record and notes will reach ${ctx.config.remote} with the next sync (${pushed.outcome.detail}).`;
   return undefined;
+}
+
+/**
+ * A push that goes ahead without an override is recorded (its provenance notes, the pushing
+ * session's record, both shared) by a detached process, so that git's own push does not wait
+ * on it: the gate's verdict is all a push waits for. An override is recorded before the push,
+ * by recordPush itself. The order goes through a file in the clone's state folder.
+ */
+export async function recordPushLater(ctx: Context, check: PushCheck): Promise<string | undefined> {
+  const order: RecordOrder = {
+    refs: check.refs.map(({ session, ...ref }) => ({ ...ref, session: session?.id ?? null })),
+    fetched: check.fetched,
+    offline: check.offline ?? null,
+  };
+  const file = localStateFile(
+    ctx.repo.commonDir,
+    `push-record-${process.pid}-${randomBytes(4).toString('hex')}.json`,
+  );
+  // A state folder that cannot be written: recorded here and now, as with no background.
+  if (!writeJson(file, order)) return recordPush(ctx, check, undefined);
+  runDetached(['hook', 'push-record', file], ctx.repo.top);
+  return check.offline
+    ? `the session record and notes will reach ${ctx.config.remote} with the next sync.`
+    : undefined;
+}
+
+interface RecordOrder {
+  refs: (Omit<PushCheck['refs'][number], 'session'> & { session: string | null })[];
+  fetched: boolean;
+  offline: PushCheck['offline'] | null;
+}
+
+/** An order file of recordPushLater's: only ours, in this clone's state folder. */
+const ORDER_FILE = /^push-record-\d+-[0-9a-f]{8}\.json$/;
+
+/** Carries out (and removes) an order of recordPushLater, in the detached process. */
+export async function recordOrdered(ctx: Context, file: string): Promise<void> {
+  const folder = path.dirname(localStateFile(ctx.repo.commonDir, 'x'));
+  if (path.dirname(path.resolve(file)) !== folder || !ORDER_FILE.test(path.basename(file))) return;
+  let order: RecordOrder;
+  try {
+    order = JSON.parse(readFileSync(file, 'utf8'));
+  } finally {
+    rmSync(file, { force: true });
+  }
+  const byId = new Map(ctx.sessions().sessions.map((s) => [s.id, s]));
+  const refs = order.refs.map(({ session, ...ref }) => ({
+    ...ref,
+    session: session ? byId.get(session) : undefined,
+  }));
+  await recordPush(
+    ctx,
+    { refs, conflicts: [], blocked: false, fetched: order.fetched, offline: order.offline ?? undefined },
+    undefined,
+  );
 }

@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import type { Config } from '../core/config.js';
-import { CLI_PATH } from '../core/process.js';
+import { backgroundAllowed, runDetached } from '../core/process.js';
 import { hasRemoteUrl } from '../git/config.js';
 import { deleteRef, refShas, updateRefs } from '../git/refs.js';
 import { fetchFrom, pushLeased } from '../git/remote.js';
@@ -184,14 +183,8 @@ function mirrorShas(repo: Repo, refs: string[]): Map<string, string> {
  * network. Its output is closed; a failure is simply retried by the next share or sync.
  */
 export function shareInBackground(repo: Repo, refs: string[]): void {
-  if (refs.length === 0 || process.env.CONSORTIUM_NO_BACKGROUND === '1') return;
-  const child = spawn(process.execPath, [CLI_PATH, 'share', ...refs], {
-    cwd: repo.top,
-    detached: true,
-    stdio: 'ignore',
-    env: { ...process.env, CONSORTIUM_BACKGROUND: '1' },
-  });
-  child.unref();
+  if (refs.length === 0 || !backgroundAllowed()) return;
+  runDetached(['share', ...refs], repo.top);
 }
 
 export const firstLine = (text: string) =>

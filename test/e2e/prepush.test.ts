@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -142,6 +142,31 @@ test('a push of several commits notes each one, and keeps the lines already on t
   must(aria.git(['fetch', '-q', 'origin', '+refs/notes/consortium:refs/notes/seen']));
   assert.match(must(aria.git(['notes', '--ref=seen', 'show', commits[0]!])).stdout, /"provenance"/);
   assert.is(must(elena.git(['fsck', '--no-progress'])).code, 0);
+});
+
+test('without the test switch, a push is recorded by a detached process: its notes and session reach the remote', async () => {
+  elena.commit('Step 4', { 'consortium/elena-vasquez/step4.md': '4\n' });
+  const tip = must(elena.git(['rev-parse', 'HEAD'])).stdout.trim();
+  const r = elena.git(['push', 'origin', 'HEAD'], { env: { CONSORTIUM_NO_BACKGROUND: '' } });
+  assert.is(r.code, 0, r.stderr);
+  let note = '';
+  for (let i = 0; i < 100 && !note.includes('"provenance"'); i++) {
+    await new Promise((done) => setTimeout(done, 100));
+    must(aria.git(['fetch', '-q', 'origin', '+refs/notes/consortium:refs/notes/seen']));
+    note = aria.git(['notes', '--ref=seen', 'show', tip]).stdout;
+  }
+  assert.match(note, /"provenance"/, 'the note reached the remote');
+  const sessions = json(aria, ['status', '--fetch']).sessions;
+  assert.ok(
+    sessions.some((s: any) => s.researcher === 'elena-vasquez' && s.head === tip),
+    "the pushing session's record followed",
+  );
+  const state = path.join(must(elena.git(['rev-parse', '--git-common-dir'])).stdout.trim(), 'consortium');
+  assert.equal(
+    readdirSync(path.resolve(elena.dir, state)).filter((f) => f.startsWith('push-record-')),
+    [],
+    'the order file is gone',
+  );
 });
 
 test("a change inside another researcher's workspace pushes with a warning naming that researcher", () => {
