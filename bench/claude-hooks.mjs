@@ -6,7 +6,7 @@
 // Run: npm run build && node bench/claude-hooks.mjs
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { CLI, nodeBaseline, ratio, report, scratch, time } from './lib.mjs';
+import { CLI, figure, gitCalls, nodeBaseline, report, scratch, time } from './lib.mjs';
 
 const s = scratch('claude-hooks');
 const env = { ...s.env };
@@ -37,13 +37,12 @@ const edit = (file) => ({
   tool_input: { file_path: path.join(s.repo, file), old_string: 'a', new_string: 'b' },
   tool_use_id: 'toolu_bench',
 });
-const timeHook = (name, conversation, fields, runs = 15) =>
-  time(process.execPath, [CLI, 'claude-hook', name], {
-    cwd: workspace,
-    env,
-    input: event(name, conversation, fields),
-    runs,
-  });
+/** A handler's median time and the git processes one run of it starts. */
+const timeHook = (name, conversation, fields, runs = 15) => {
+  const input = event(name, conversation, fields);
+  const ms = time(process.execPath, [CLI, 'claude-hook', name], { cwd: workspace, env, input, runs });
+  return [ms, gitCalls(['claude-hook', name], { cwd: workspace, env, input }).length];
+};
 
 try {
   // 30 other live sessions (each on a branch of its own, no switch), one of them holding a lease.
@@ -66,7 +65,7 @@ try {
   // shared machine the load changes during the run.
   const before = nodeBaseline();
   const timed = [];
-  const add = (label, ms) => timed.push([label, ms]);
+  const add = (label, [ms, git]) => timed.push([label, ms, git]);
   add(
     'SessionStart, resume (fetch, heartbeat, orientation)',
     timeHook('SessionStart', conversation, { source: 'resume' }, 9),
@@ -108,9 +107,9 @@ try {
     timeOnce('SessionStart', id2, { source: 'startup' });
     endsShared.push(timeOnce('SessionEnd', id2, { reason: 'other' }, { CONSORTIUM_NO_BACKGROUND: '' }));
   }
-  add('SessionStart, startup (fetch, register, share, orientation)', median(starts));
-  add('SessionEnd (end here)', median(ends));
-  add('SessionEnd (end here, share in a detached process)', median(endsShared));
+  add('SessionStart, startup (fetch, register, share, orientation)', [median(starts)]);
+  add('SessionEnd (end here)', [median(ends)]);
+  add('SessionEnd (end here, share in a detached process)', [median(endsShared)]);
   const after = nodeBaseline();
   const base = (before + after) / 2;
   const rows = [
@@ -118,9 +117,12 @@ try {
       'node -e 0 (baseline: mean of before and after)',
       `${base.toFixed(1)} ms (${before.toFixed(1)}, ${after.toFixed(1)})`,
     ],
-    ...timed.map(([label, ms]) => [label, `${ms.toFixed(1)} ms  ${ratio(ms, base)}`]),
+    ...timed.map(([label, ms, git]) => [label, figure(ms, base, git)]),
   ];
-  report('Claude Code hooks (medians; 31 live sessions, one lease)', rows);
+  report(
+    'Claude Code hooks (medians; 31 live sessions, one lease; ratio to node -e 0; git processes of one run)',
+    rows,
+  );
   console.log(
     `  SessionEnd budget: 1500 ms for all SessionEnd hooks; ours takes ${median(endsShared).toFixed(0)} ms.`,
   );

@@ -8,6 +8,7 @@ import {
 } from '../claude/event.js';
 import type { CommandSpec } from '../core/command.js';
 import { ConsortiumError } from '../core/errors.js';
+import { readStdin, stdinIsTerminal } from '../core/stdin.js';
 import { commandHelp } from '../help.js';
 
 /** What `claude-hook` is and takes: help, every --help, the man page and its argument parsing read this. */
@@ -60,9 +61,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   // CONSORTIUM=0 turns the toolkit's hooks off, Claude Code's as well as git's.
   if (process.env.CONSORTIUM === '0') return 0;
-  if (process.stdin.isTTY)
+  if (stdinIsTerminal())
     return fail(`claude-hook ${name} reads Claude Code's event JSON on stdin; nothing was given.`);
-  const text = await readStdin();
+  const text = await readStdin(STDIN_LIMIT_MS);
   if (text === undefined)
     return fail(`claude-hook ${name}: stdin was not closed within ${STDIN_LIMIT_MS / 1000}s.`);
   const event = parseEvent(text, name);
@@ -85,24 +86,4 @@ export async function run(argv: string[]): Promise<number> {
 function fail(message: string): number {
   process.stderr.write(`git-consortium: ${message}\n`);
   return 1;
-}
-
-function readStdin(): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => {
-      process.stdin.destroy();
-      resolve(undefined);
-    }, STDIN_LIMIT_MS);
-    timer.unref();
-    process.stdin.on('data', (chunk: Buffer) => chunks.push(chunk));
-    process.stdin.on('end', () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-    process.stdin.on('error', () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-  });
 }

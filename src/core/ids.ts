@@ -1,4 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from './builtins.js';
+
+/** Random bytes as hex, for ids and private names. */
+export const randomHex = (bytes: number): string => nodeCrypto().randomBytes(bytes).toString('hex');
+
 import { usageError } from './errors.js';
 
 /**
@@ -39,7 +43,7 @@ const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 export function newSessionId(now: Date): string {
   const day = `${now.getUTCFullYear()}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}`;
   const time = `${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}${pad(now.getUTCSeconds())}`;
-  return `${day}-${time}${pad(now.getUTCMilliseconds(), 3)}-${randomBytes(3).toString('hex')}`;
+  return `${day}-${time}${pad(now.getUTCMilliseconds(), 3)}-${randomHex(3)}`;
 }
 
 /** `yyyymmdd-hhmmss` in UTC, the tail of a session branch name. */

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { childProcess } from './builtins.js';
 import { packageFile } from './package-files.js';
 
 /**
@@ -22,7 +22,7 @@ export interface BoundedOptions {
 
 export function runBounded(command: string, args: string[], options: BoundedOptions): Promise<BoundedResult> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, {
+    const child = childProcess().spawn(command, args, {
       cwd: options.cwd,
       env: options.env,
       detached: true,
@@ -71,7 +71,7 @@ export const CLI_PATH = packageFile('dist', 'cli.cjs');
 export const backgroundAllowed = () => process.env.CONSORTIUM_NO_BACKGROUND !== '1';
 
 export function runDetached(args: string[], cwd: string): void {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+  const child = childProcess().spawn(process.execPath, [CLI_PATH, ...args], {
     cwd,
     detached: true,
     stdio: 'ignore',

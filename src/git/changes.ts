@@ -1,5 +1,6 @@
 import type { Config } from '../core/config.js';
 import { remembered } from './memo.js';
+import { branchRefs } from './refs.js';
 import type { Repo } from './repo.js';
 import { git } from './run.js';
 
@@ -21,29 +22,8 @@ export function defaultBranch(repo: Repo, config: Config): DefaultBranch {
 
 function askDefaultBranch(repo: Repo, config: Config): DefaultBranch {
   const remote = `refs/remotes/${config.remote}/`;
-  const out = git(
-    [
-      'for-each-ref',
-      '--format=%(refname)%00%(symref)',
-      `${remote}HEAD`,
-      `${remote}main`,
-      `${remote}master`,
-      'refs/heads/main',
-      'refs/heads/master',
-      ...(config.defaultBranch
-        ? [`${remote}${config.defaultBranch}`, `refs/heads/${config.defaultBranch}`]
-        : []),
-    ],
-    {
-      cwd: repo.top,
-    },
-  ).stdout;
-  const refs = new Map(
-    out
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => line.split('\0') as [string, string]),
-  );
+  const branches = branchRefs(repo);
+  const refs = new Map([...branches].map(([ref, { symref }]) => [ref, symref]));
   let name = config.defaultBranch;
   const head = refs.get(`${remote}HEAD`);
   if (!name && head?.startsWith(remote)) name = head.slice(remote.length);

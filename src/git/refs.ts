@@ -1,5 +1,7 @@
+import { localStateFile, readJson, writeJson } from '../core/local-state.js';
 import { carryOver, remembered } from './memo.js';
 import { writtenMessage } from './objects.js';
+import { refFilesStamp } from './ref-files.js';
 import type { Repo } from './repo.js';
 import { git } from './run.js';
 
@@ -13,6 +15,7 @@ import { git } from './run.js';
 export function resolveRef(repo: Repo, ref: string, cwd = repo.top): string | undefined {
   if (cwd !== repo.top) return askRevision(ref, cwd);
   if (coordinationPrefix(ref)) return refContents(repo, [ref]).find((c) => c.ref === ref)?.sha;
+  if (branchPattern(ref)) return branchRefs(repo).get(ref)?.sha;
   return remembered(repo, `revision ${ref}`, () => askRevision(ref, cwd));
 }
 
@@ -38,6 +41,12 @@ export function isAncestor(repo: Repo, ancestor: string, descendant: string): bo
 export function refShas(repo: Repo, patterns: string[]): Map<string, string> {
   if (patterns.every(coordinationPrefix))
     return new Map(refContents(repo, patterns).map(({ ref, sha }) => [ref, sha]));
+  if (patterns.every(branchPattern)) {
+    const out = new Map<string, string>();
+    for (const [ref, { sha }] of branchRefs(repo))
+      if (patterns.some((p) => underPattern(ref, p))) out.set(ref, sha);
+    return out;
+  }
   const out = git(['for-each-ref', '--format=%(refname) %(objectname)', ...patterns], {
     cwd: repo.top,
   }).stdout;
@@ -82,11 +91,55 @@ const COORDINATION = [
 /** Every ref under the prefixes with its content, in one git process whatever their number. */
 export function refContents(repo: Repo, prefixes: string[]): RefContent[] {
   if (!prefixes.every(coordinationPrefix)) return readContents(repo, prefixes);
-  const all = remembered(repo, COORDINATION_REFS, () => readContents(repo, COORDINATION));
+  const all = remembered(repo, COORDINATION_REFS, () => readCoordination(repo));
   return all.filter(({ ref }) => prefixes.some((p) => underPattern(ref, p)));
 }
 
 const COORDINATION_REFS = 'coordination refs';
+
+/**
+ * Every branch and remote-tracking ref (its object, and the target of a symbolic one such as
+ * refs/remotes/origin/HEAD), in one for-each-ref kept like the coordination refs: a command
+ * that asks about the default branch, a session's branch and its remote copy pays for one.
+ */
+export function branchRefs(repo: Repo): Map<string, { sha: string; symref: string }> {
+  return remembered(repo, 'branch refs', () => {
+    const out = git(
+      ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(symref)', 'refs/heads/', 'refs/remotes/'],
+      {
+        cwd: repo.top,
+      },
+    ).stdout;
+    const refs = new Map<string, { sha: string; symref: string }>();
+    for (const line of out.split('\n')) {
+      const [ref, sha, symref = ''] = line.split('\0');
+      if (ref && sha) refs.set(ref, { sha, symref });
+    }
+    return refs;
+  });
+}
+
+/**
+ * A plain branch or remote-tracking ref name, or a folder of them: read from branchRefs. A
+ * revision (`^{commit}`, `~1`, `@{u}`) or any unusual name is git's to read.
+ */
+const branchPattern = (p: string) => /^refs\/(heads|remotes)\/[\w./-]*$/.test(p);
+
+/**
+ * The coordination refs with their contents, kept between commands in a local file with the
+ * stamp of the ref files they were read from (git/ref-files.ts): while no ref file changed, a
+ * command (every tool call of an agent) reads them without starting git. The stamp is taken
+ * before git reads, so a ref written meanwhile only makes the next command read again.
+ */
+function readCoordination(repo: Repo): RefContent[] {
+  const stamp = refFilesStamp(repo.commonDir, ['refs/consortium', 'refs/consortium-remote', 'refs/notes']);
+  const file = localStateFile(repo.commonDir, 'coordination-refs.json');
+  const kept = stamp ? readJson<{ stamp?: string; contents?: RefContent[] }>(file) : undefined;
+  if (kept?.stamp === stamp && Array.isArray(kept?.contents)) return kept.contents;
+  const contents = readContents(repo, COORDINATION);
+  if (stamp) writeJson(file, { stamp, contents });
+  return contents;
+}
 
 /**
  * After a ref change of our own succeeded (here, or by another writer of refs in git/): the
@@ -117,7 +170,7 @@ export function wrote(repo: Repo, changes: { ref: string; sha: string | undefine
 }
 
 const coordinationPrefix = (p: string) =>
-  COORDINATION.some((root) => underPattern(p, root)) && !/[*?[\\]/.test(p);
+  COORDINATION.some((root) => underPattern(p, root)) && /^[\w./-]*$/.test(p);
 
 /** for-each-ref's reading of a pattern without wildcards: the ref itself, or a folder of refs. */
 const underPattern = (ref: string, pattern: string) =>

@@ -1,4 +1,4 @@
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { environmentError } from '../core/errors.js';
 import { localStateFile, readJson, writeJson } from '../core/local-state.js';
@@ -20,6 +20,7 @@ const MIN_GIT = [2, 38] as const;
 
 export function openRepo(cwd = process.cwd()): Repo {
   const found = findRepo(realpathSync(cwd));
+  if (found === 'none') throw notARepository();
   if (found) {
     checkGitVersion(cwd, localStateFile(found.commonDir, 'git-version.json'));
     return found;
@@ -31,11 +32,12 @@ export function openRepo(cwd = process.cwd()): Repo {
  * The repository around `cwd`, found as git finds it, for the common case only: a worktree
  * whose .git is a folder or a `gitdir:` file, a linked worktree's `commondir`, or GIT_DIR as
  * git sets it for a hook (the worktree is then the current folder). Hooks run on every
- * checkout, push and tool call, and this saves them a git process. Anything less plain (the
+ * checkout, push and tool call, and this saves them a git process ('none': no repository
+ * around at all, as for a tool call on a file elsewhere). Anything less plain (the
  * other variables that steer git's search, core.worktree, a bare repository, a per-worktree
  * configuration) is left to git itself: undefined.
  */
-function findRepo(cwd: string): Repo | undefined {
+function findRepo(cwd: string): Repo | 'none' | undefined {
   const env = process.env;
   if (
     env.GIT_WORK_TREE ||
@@ -51,8 +53,12 @@ function findRepo(cwd: string): Repo | undefined {
     for (;;) {
       gitDir = dotGit(top);
       if (gitDir) break;
+      // A folder that may itself be a git folder (a bare repository) is git's to judge.
+      if (existsSync(path.join(top, 'HEAD'))) return undefined;
       const up = path.dirname(top);
-      if (up === top) return undefined;
+      // No .git up to the root, as git would have searched (the variables that change its
+      // search are left to git above): not a repository, no process needed to say so.
+      if (up === top) return 'none';
       top = up;
     }
   }
@@ -86,14 +92,15 @@ const readText = (file: string): string | undefined => {
   }
 };
 
+const notARepository = () =>
+  environmentError(
+    'Not inside a git repository: run git consortium inside the consortium repository (or one of its worktrees).',
+  );
+
 function askGit(cwd: string): Repo {
   const result = git(['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir'], { cwd });
   if (result.status !== 0) {
-    if (/not a git repository/i.test(result.stderr)) {
-      throw environmentError(
-        'Not inside a git repository: run git consortium inside the consortium repository (or one of its worktrees).',
-      );
-    }
+    if (/not a git repository/i.test(result.stderr)) throw notARepository();
     if (/must be run in a work tree|this operation must be run in a work tree/i.test(result.stderr)) {
       throw environmentError('This is a bare repository: git consortium needs a checked-out worktree.');
     }

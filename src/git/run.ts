@@ -1,4 +1,5 @@
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { childProcess } from '../core/builtins.js';
 import { environmentError } from '../core/errors.js';
 import { runBounded } from '../core/process.js';
 
@@ -66,7 +67,7 @@ export const refsMayHaveMoved = () => {
 
 export function git(args: string[], options: GitOptions = {}): GitResult {
   if (!readsOnly(args)) generation++;
-  const result = spawnSync('git', args, {
+  const result = childProcess().spawnSync('git', args, {
     cwd: options.cwd,
     input: options.input,
     env: gitEnv(options.env),
@@ -134,7 +135,7 @@ export function gitAs(
   args: string[],
   options: { cwd: string; env: NodeJS.ProcessEnv; input?: string },
 ): GitResult {
-  const r = spawnSync('git', args, {
+  const r = childProcess().spawnSync('git', args, {
     cwd: options.cwd,
     env: options.env,
     input: options.input,
@@ -148,5 +149,5 @@ export function gitAsChild(
   args: string[],
   options: { cwd: string; env: NodeJS.ProcessEnv },
 ): ChildProcessWithoutNullStreams {
-  return spawn('git', args, { cwd: options.cwd, env: options.env });
+  return childProcess().spawn('git', args, { cwd: options.cwd, env: options.env });
 }

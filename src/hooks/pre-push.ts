@@ -4,6 +4,7 @@ import { type Context, openContext } from '../context/context.js';
 import { colors, warn } from '../core/output.js';
 import { backgroundAllowed } from '../core/process.js';
 import { withProgress } from '../core/progress.js';
+import { readStdin, stdinIsTerminal } from '../core/stdin.js';
 import { remoteUrl } from '../git/config.js';
 import { tipsNotOnRemote } from '../git/history.js';
 import { peelCommits } from '../git/repo.js';
@@ -24,7 +25,7 @@ const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 export async function run(args: string[]): Promise<number> {
   const [remote = '', url = ''] = args;
-  const input = await readStdin();
+  const input = stdinIsTerminal() ? '' : ((await readStdin()) ?? '');
   // The toolkit's own pushes carry only its refs, which the loop below skips as well.
   const ctx = await openContext();
   if (!pushesToConfiguredRemote(ctx, remote, url)) return 0;
@@ -142,11 +143,4 @@ function sameLocation(top: string, configured: string): (other: string) => boole
   };
   const target = local(configured);
   return (other) => !!other && local(other) === target;
-}
-
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) return '';
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { blocking } from '../analysis/push.js';
 import type { Context } from '../context/context.js';
 import { agentEnvironment } from '../core/agent.js';
 import { iso, now } from '../core/clock.js';
+import { randomHex } from '../core/ids.js';
 import { localStateFile, writeJson } from '../core/local-state.js';
 import { matchesAny } from '../core/patterns.js';
 import { runDetached } from '../core/process.js';
@@ -163,10 +163,7 @@ export async function recordPushLater(ctx: Context, check: PushCheck): Promise<s
     fetched: check.fetched,
     offline: check.offline ?? null,
   };
-  const file = localStateFile(
-    ctx.repo.commonDir,
-    `push-record-${process.pid}-${randomBytes(4).toString('hex')}.json`,
-  );
+  const file = localStateFile(ctx.repo.commonDir, `push-record-${process.pid}-${randomHex(4)}.json`);
   // A state folder that cannot be written: recorded here and now, as with no background.
   if (!writeJson(file, order)) return recordPush(ctx, check, undefined);
   runDetached(['hook', 'push-record', file], ctx.repo.top);

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import path from 'node:path';
@@ -7,7 +6,7 @@ import type { Context } from '../context/context.js';
 import { sessionBranchName } from '../core/branches.js';
 import { iso, now } from '../core/clock.js';
 import { refusal, usageError } from '../core/errors.js';
-import { branchStamp, newSessionId, shown } from '../core/ids.js';
+import { branchStamp, newSessionId, randomHex, shown } from '../core/ids.js';
 import { changedFiles, defaultBranch, headCommit } from '../git/changes.js';
 import { refExists, resolveRef } from '../git/refs.js';
 import { pushLeased } from '../git/remote.js';
@@ -188,7 +187,7 @@ async function freshBranchName(
     refExists(ctx.repo, `refs/heads/${n}`) || refExists(ctx.repo, `refs/remotes/${ctx.config.remote}/${n}`);
   const suffixed = () => {
     for (;;) {
-      const n = `${name}-${randomBytes(3).readUIntBE(0, 3).toString(36).padStart(4, '0').slice(-4)}`;
+      const n = `${name}-${Number.parseInt(randomHex(3), 16).toString(36).padStart(4, '0').slice(-4)}`;
       if (!taken(n)) return n;
     }
   };
@@ -203,7 +202,7 @@ async function freshBranchName(
     const mine = writeRecordCommit(
       ctx.repo,
       `reserve ${candidate}`,
-      { format: 1, branch: candidate, researcher, nonce: randomBytes(8).toString('hex') },
+      { format: 1, branch: candidate, researcher, nonce: randomHex(8) },
       [],
       authorFor(ctx, researcher),
     );

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type GateEvent, isGateEvent, mergeEvents } from '../analysis/gates.js';
 import { refusal } from '../core/errors.js';
+import { randomHex } from '../core/ids.js';
 import { setLocalConfig } from '../git/config.js';
 import { recordHistory } from '../git/history.js';
 import { refContents } from '../git/refs.js';
@@ -53,7 +53,7 @@ export function writerId(repo: Repo): string {
       .replace(/[^a-z0-9-]+/g, '-')
       .replace(/^-+|-+$/g, '')
       .slice(0, 40) || 'clone';
-  const id = `${host}-${randomBytes(3).toString('hex')}`;
+  const id = `${host}-${randomHex(3)}`;
   try {
     setLocalConfig(repo, 'consortium.writer', id);
   } catch {
@@ -62,7 +62,7 @@ export function writerId(repo: Repo): string {
   return id;
 }
 
-export const newEventId = (at: string) => `${at.replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
+export const newEventId = (at: string) => `${at.replace(/[-:.]/g, '')}-${randomHex(4)}`;
 
 export interface GateLog {
   events: GateEvent[];

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../core/ids.js';
 import { mergeNotes, noteTexts, writeNotes } from '../git/notes.js';
 import { deleteRef, isAncestor, resolveRef, updateRef, updateRefs } from '../git/refs.js';
 import type { Repo } from '../git/repo.js';
@@ -25,7 +25,7 @@ function withNotesCopy(repo: Repo, author: Author, edit: (tmpRef: string) => boo
   const env = identityEnv(author);
   for (let attempt = 0; attempt < 20; attempt++) {
     const base = refSha(repo, NOTES_REF);
-    const tmp = `refs/notes/consortium-tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const tmp = `refs/notes/consortium-tmp-${process.pid}-${randomHex(3)}`;
     try {
       if (base) updateRef(repo, tmp, base);
       if (!edit(tmp)) return false;
@@ -60,7 +60,7 @@ export function addNotes(repo: Repo, items: { commit: string; entry: NoteEntry }
       const before = texts.get(commit) ?? '';
       texts.set(commit, `${before}${before && !before.endsWith('\n') ? '\n' : ''}${JSON.stringify(entry)}\n`);
     }
-    const tmp = `refs/notes/consortium-tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const tmp = `refs/notes/consortium-tmp-${process.pid}-${randomHex(3)}`;
     const next = writeNotes(repo, tmp, base, texts, committer);
     if (!next) {
       deleteRef(repo, tmp);

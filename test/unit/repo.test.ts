@@ -86,4 +86,11 @@ test('a bare repository is refused, as git would have it', () => {
   assert.throws(() => asWeSay(bare, { GIT_DIR: '.' }), /bare repository/);
 });
 
+test('a folder in no repository is refused as git refuses it', () => {
+  const nowhere = path.join(root, 'nowhere');
+  mkdirSync(nowhere);
+  assert.is(spawnSync('git', ['rev-parse', '--git-dir'], { cwd: nowhere, env }).status, 128);
+  assert.throws(() => openRepo(nowhere), /Not inside a git repository/);
+});
+
 test.run();
