@@ -1,6 +1,6 @@
 // After tsc: write the man page from the same help text that `git consortium help` prints
 // (git turns `git consortium --help` into `man git-consortium`), then bundle the CLI.
-import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const { COMMON, ENVIRONMENT } = await import('../dist/help.js');
@@ -49,49 +49,40 @@ const page = [
 mkdirSync(new URL('../man/', import.meta.url), { recursive: true });
 writeFileSync(new URL('../man/git-consortium.1', import.meta.url), page);
 
-// The CLI is bundled: dist/main.js (dispatch, for dist/cli.cjs) and the chunks of the commands
-// it loads on demand, in dist/chunks/, and the hooks' way in (dist/hot-hooks.cjs) as one file. Node 20 reads and links every ES module file on each start, and a hook runs
-// on every checkout and tool call: from about 60 module files down to a handful saves some
-// 15 ms a hook (bench/claude-hooks.mjs). Packages stay external. tsc's module tree stays in
-// dist/ for the scripts and benchmarks that import single modules.
+// The CLI is bundled into two CommonJS files that dist/cli.cjs compiles from V8's code cache:
+// dist/hot-hooks.cjs for the git and Claude Code hooks, which run on every checkout, push and
+// tool call, and dist/commands.cjs for every other command. Node 20 resolves, reads and
+// compiles every ES module file on each start: some 25 ms for a command's chunks, more than
+// its work (bench/status.mjs). In each bundle a module's code runs only when a command that
+// needs it runs. The large packages stay outside, loaded when a command needs one (an
+// ES-only package through core/packages.ts). tsc's module tree stays in dist/ for the scripts
+// and benchmarks that import single modules.
 const dist = (p = '') => new URL(`../dist/${p}`, import.meta.url).pathname;
-rmSync(dist('.bundle'), { recursive: true, force: true });
-await build({
-  entryPoints: { main: dist('dispatch.js') },
-  outdir: dist('.bundle'),
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  chunkNames: 'chunks/[name]-[hash]',
-  logLevel: 'warning',
-});
-rmSync(dist('chunks'), { recursive: true, force: true });
-renameSync(dist('.bundle/chunks'), dist('chunks'));
-renameSync(dist('.bundle/main.js'), dist('main.js'));
-// A cli.js left by an older build would be a second, stale way in.
-rmSync(dist('cli.js'), { force: true });
-// The hooks' way in is one CommonJS file of its own (dist/cli.cjs runs it from V8's code
-// cache), small packages included: each handler's code in it is evaluated only when that
-// handler runs, and what a hook loads, it loads at once. The large packages, which no hook's
-// hot path uses, stay outside, loaded by require when a handler needs one.
-await build({
-  entryPoints: [dist('hot-hooks.js')],
-  outfile: dist('hot-hooks.cjs'),
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  external: ['@modelcontextprotocol/*', '@octokit/*', '@actions/*', 'simple-git', 'cosmiconfig'],
-  supported: { 'dynamic-import': false },
-  define: { 'import.meta.url': '__bundleUrl', 'import.meta.resolve': '__bundleResolve' },
-  banner: {
-    js: 'const __bundleUrl=require("node:url").pathToFileURL(__filename).href,__bundleResolve=(s)=>require("node:url").pathToFileURL(require.resolve(s)).href;',
-  },
-  minify: true,
-  logLevel: 'warning',
-});
-rmSync(dist('.bundle'), { recursive: true, force: true });
+// What an older build left: the ES module bundle and its chunks, a second way in.
+for (const stale of ['chunks', 'main.js', 'cli.js', '.bundle'])
+  rmSync(dist(stale), { recursive: true, force: true });
+const bundle = (entry, outfile) =>
+  build({
+    entryPoints: [dist(entry)],
+    outfile: dist(outfile),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    // husky finds its own files from where its module lies: it stays in node_modules.
+    external: ['@modelcontextprotocol/*', '@octokit/*', '@actions/*', 'simple-git', 'cosmiconfig', 'husky'],
+    // Code run through node:vm cannot use import(): the modules of the bundle are initialised
+    // in place, the packages outside are required.
+    supported: { 'dynamic-import': false },
+    define: { 'import.meta.url': '__bundleUrl', 'import.meta.resolve': '__bundleResolve' },
+    banner: {
+      js: 'const __bundleUrl=require("node:url").pathToFileURL(__filename).href,__bundleResolve=(s)=>require("node:url").pathToFileURL(require.resolve(s)).href;',
+    },
+    // Names kept: a stack trace (CONSORTIUM_DEBUG) and a profile stay readable.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    logLevel: 'warning',
+  });
+await bundle('hot-hooks.js', 'hot-hooks.cjs');
+await bundle('dispatch.js', 'commands.cjs');
 chmodSync(dist('cli.cjs'), 0o755);

@@ -3,10 +3,9 @@
  * The process around dispatch: its arguments in, its exit code out.
  *
  * CommonJS on purpose: Node 20 starts a CommonJS entry about 5 ms sooner than an ES module
- * one, and the hooks, which run on every checkout, push and tool call, never load an ES
- * module. They go straight to their own bundle (dist/hot-hooks.cjs, see scripts/postbuild.mjs),
- * compiled from V8's code cache when one is there; every other command goes through the
- * ES module build of dispatch.ts.
+ * one. The hooks, which run on every checkout, push and tool call, go straight to their own
+ * bundle (dist/hot-hooks.cjs), every other command to dist/commands.cjs (scripts/postbuild.mjs),
+ * each compiled from V8's code cache when one is there.
  */
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,21 +17,30 @@ const argv = process.argv.slice(2);
 /** The compiled hooks' bundle whose code cache is to be written once the hook has run. */
 let pending: { script: Script; file: string } | undefined;
 
+// The ES-only packages a command loads (core/packages.ts) come through here: code run
+// through node:vm has no import() of its own.
+(globalThis as { __consortiumImport?: unknown }).__consortiumImport = (specifier: string) =>
+  import(specifier);
+
 if (argv[0] === 'hook' || argv[0] === 'claude-hook') {
-  const hot = loadCached(path.join(__dirname, 'hot-hooks.cjs')) as typeof import('./hot-hooks.js');
+  const hot = loadCached(path.join(__dirname, 'hot-hooks.cjs'), 'hooks') as typeof import('./hot-hooks.js');
   hot.runHook(argv).then((code) => {
     process.exitCode = code;
     saveCache();
   });
 } else {
-  // A reader that stops early (`| head`) is not an error.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  // A reader that stops early (`| head`) is not an error: core/stdio.ts ends the command for
+  // what it writes, and this for the few that write through Node's stream (the MCP server).
+  process.on('uncaughtException', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
   });
-  // dist/main.js is the bundle of dispatch.ts (scripts/postbuild.mjs).
-  const main = './main.js';
-  import(main).then(async (m: typeof import('./dispatch.js')) => {
-    process.exitCode = await m.dispatch(argv);
+  // Each command keeps a code cache of its own: the functions it runs are not another's.
+  const name = /^[a-z][a-z-]{0,19}$/.test(argv[0] ?? '') ? argv[0]! : 'other';
+  const commands = loadCached(path.join(__dirname, 'commands.cjs'), name) as typeof import('./dispatch.js');
+  commands.dispatch(argv).then((code) => {
+    process.exitCode = code;
+    saveCache();
   });
 }
 
@@ -44,9 +52,9 @@ if (argv[0] === 'hook' || argv[0] === 'claude-hook') {
  * that cannot be read or written, or that V8 rejects, costs only the compile it would have
  * saved.
  */
-function loadCached(bundle: string): unknown {
+function loadCached(bundle: string, name: string): unknown {
   const source = readFileSync(bundle, 'utf8');
-  const file = cacheFile(bundle);
+  const file = cacheFile(bundle, name);
   let cachedData: Buffer | undefined;
   try {
     if (file) cachedData = readFileSync(file);
@@ -69,13 +77,13 @@ function saveCache() {
   } catch {}
 }
 
-/** The cache of this bundle (its size and time) under this Node, in the user's cache folder. */
-function cacheFile(bundle: string): string | undefined {
+/** The cache of this bundle (its size and time) for `name`, under this Node, in the user's cache folder. */
+function cacheFile(bundle: string, name: string): string | undefined {
   try {
     const stat = statSync(bundle);
     const root = process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache');
-    const name = `hot-hooks-${process.version}-${stat.size}-${Math.floor(stat.mtimeMs)}.v8`;
-    return path.join(root, 'git-consortium', name);
+    const file = `${name}-${process.version}-${stat.size}-${Math.floor(stat.mtimeMs)}.v8`;
+    return path.join(root, 'git-consortium', file);
   } catch {
     return undefined;
   }

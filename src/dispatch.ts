@@ -1,6 +1,7 @@
 import { allCommands, COMMANDS } from './commands/registry.js';
 import { closest } from './core/args.js';
 import { ConsortiumError, EXIT } from './core/errors.js';
+import { writeTo } from './core/stdio.js';
 import { commandHelp, generalHelp } from './help.js';
 import { reportError } from './report-error.js';
 
@@ -46,12 +47,12 @@ async function main(given: string[]): Promise<number> {
   const argv = takeColor(given);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h') {
-    process.stdout.write(`${generalHelp(await allCommands())}\n`);
+    writeTo(1, `${generalHelp(await allCommands())}\n`);
     return EXIT.ok;
   }
   if (name === '--version' || name === '-v') {
     const { version } = await import('./version.js');
-    process.stdout.write(`git-consortium ${version}\n`);
+    writeTo(1, `git-consortium ${version}\n`);
     return EXIT.ok;
   }
   if (name === 'help') {
@@ -59,7 +60,7 @@ async function main(given: string[]): Promise<number> {
     const load = topic !== undefined && Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic] : undefined;
     const help = load && (await load()).command;
     if (topic !== undefined && !help) throw noSuchCommand(topic);
-    process.stdout.write(`${help ? commandHelp(help) : generalHelp(await allCommands())}\n`);
+    writeTo(1, `${help ? commandHelp(help) : generalHelp(await allCommands())}\n`);
     return EXIT.ok;
   }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
@@ -68,7 +69,7 @@ async function main(given: string[]): Promise<number> {
   }
   const command = await load();
   if (name !== 'hook' && name !== 'claude-hook' && wantsHelp(rest)) {
-    process.stdout.write(`${commandHelp(command.command)}\n`);
+    writeTo(1, `${commandHelp(command.command)}\n`);
     return EXIT.ok;
   }
   return (await command.run(rest)) ?? EXIT.ok;

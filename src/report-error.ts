@@ -1,4 +1,5 @@
 import { ConsortiumError, EXIT } from './core/errors.js';
+import { writeTo } from './core/stdio.js';
 
 /**
  * An error as the user reads it: our own as its message (a refusal's remedies worded for who
@@ -7,17 +8,17 @@ import { ConsortiumError, EXIT } from './core/errors.js';
  */
 export async function reportError(error: unknown): Promise<number> {
   if (error instanceof ConsortiumError) {
-    if (error.remedies.length === 0) process.stderr.write(`git-consortium: ${error.message}\n`);
+    if (error.remedies.length === 0) writeTo(2, `git-consortium: ${error.message}\n`);
     else {
       // Only a refusal with ways out loads their wording, and words them for who runs this.
       const [agent, render] = await Promise.all([import('./core/agent.js'), import('./render/remedies.js')]);
       const caller = { actor: agent.agentEnvironment() ? 'agent' : 'person', via: 'cli' } as const;
-      process.stderr.write(`git-consortium: ${render.withRemedies(error.message, error.remedies, caller)}\n`);
+      writeTo(2, `git-consortium: ${render.withRemedies(error.message, error.remedies, caller)}\n`);
     }
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`git-consortium: unexpected error: ${message.split('\n')[0]}\n`);
-  if (process.env.CONSORTIUM_DEBUG) process.stderr.write(`${error instanceof Error ? error.stack : ''}\n`);
+  writeTo(2, `git-consortium: unexpected error: ${message.split('\n')[0]}\n`);
+  if (process.env.CONSORTIUM_DEBUG) writeTo(2, `${error instanceof Error ? error.stack : ''}\n`);
   return EXIT.environment;
 }

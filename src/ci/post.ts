@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { usageError } from '../core/errors.js';
+import { writeTo } from '../core/stdio.js';
 import { type CiReport, code, type Level } from '../render/ci-report.js';
 import { GitHub, GitHubError } from './github.js';
 import { appendSummary } from './summary.js';
@@ -211,7 +212,7 @@ async function syncIssue(
 async function writeSummaryNote(env: NodeJS.ProcessEnv, note: string, markdown: string): Promise<void> {
   const file = env.GITHUB_STEP_SUMMARY;
   if (!file) {
-    process.stderr.write(`${note}\n`);
+    writeTo(2, `${note}\n`);
     return;
   }
   let current = '';

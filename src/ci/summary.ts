@@ -1,9 +1,10 @@
 import { appendFileSync } from 'node:fs';
+import { importPackage } from '../core/packages.js';
 
 /** Sets a step output (GITHUB_OUTPUT) through @actions/core; nothing happens outside a job. */
 export async function setStepOutput(name: string, value: string): Promise<void> {
   if (!process.env.GITHUB_OUTPUT) return;
-  const { setOutput } = await import('@actions/core');
+  const { setOutput } = await importPackage<typeof import('@actions/core')>('@actions/core');
   setOutput(name, value);
 }
 
@@ -16,6 +17,6 @@ export async function appendSummary(text: string): Promise<void> {
   const file = process.env.GITHUB_STEP_SUMMARY;
   if (!file) return;
   appendFileSync(file, '');
-  const { summary } = await import('@actions/core');
+  const { summary } = await importPackage<typeof import('@actions/core')>('@actions/core');
   await summary.addRaw(text).write();
 }

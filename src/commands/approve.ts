@@ -10,6 +10,7 @@ import type { CommandSpec } from '../core/command.js';
 import { durationArg, formatDuration } from '../core/duration.js';
 import { refusal, usageError } from '../core/errors.js';
 import { print, printJson } from '../core/output.js';
+import { writeTo } from '../core/stdio.js';
 import { until } from '../render/glance.js';
 import { addApproval } from '../store/approvals.js';
 
@@ -79,7 +80,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!process.stdin.isTTY)
     throw refusal('approve asks for your confirmation at a terminal: run it in your own terminal.');
   const expiresAt = iso(new Date(ctx.nowMs + ttlMs));
-  process.stderr.write(
+  writeTo(
+    2,
     `Let the next blocked push of session ${ctx.shortId(session.id)} (${session.researcher}, branch ${session.branch ?? 'detached'}) ` +
       `go past the gate, within ${formatDuration(ttlMs)}, because: ${reason}\nType yes to approve: `,
   );

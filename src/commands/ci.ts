@@ -7,6 +7,7 @@ import { parse } from '../core/args.js';
 import { type CommandSpec, pick } from '../core/command.js';
 import { EXIT, environmentError, usageError } from '../core/errors.js';
 import { print, printJson } from '../core/output.js';
+import { writeTo } from '../core/stdio.js';
 import { listVerbs } from './verbs.js';
 
 /** What `ci` is and takes: help, every --help, the man page and its argument parsing read this. */
@@ -76,7 +77,7 @@ async function report(argv: string[]): Promise<number> {
   const text = format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : result.markdown;
   if (values.output !== undefined) writeOut(values.output, text);
   else if (format === 'json') printJson(result);
-  else process.stdout.write(text);
+  else writeTo(1, text);
   await publishToActions(result);
   return EXIT.ok;
 }
@@ -90,8 +91,7 @@ async function report(argv: string[]): Promise<number> {
 async function publishToActions(r: CiReport): Promise<void> {
   await appendSummary(`${r.markdown}\n`);
   await setStepOutput('level', r.level);
-  if (process.env.GITHUB_ACTIONS === 'true')
-    for (const line of annotations(r)) process.stderr.write(`${line}\n`);
+  if (process.env.GITHUB_ACTIONS === 'true') for (const line of annotations(r)) writeTo(2, `${line}\n`);
 }
 
 function writeOut(file: string, text: string): void {

@@ -8,7 +8,7 @@ import {
 } from '../claude/event.js';
 import type { CommandSpec } from '../core/command.js';
 import { ConsortiumError } from '../core/errors.js';
-import { readStdin, stdinIsTerminal } from '../core/stdin.js';
+import { readStdin, stdinIsTerminal, writeTo } from '../core/stdio.js';
 import { commandHelp } from '../help.js';
 
 /** What `claude-hook` is and takes: help, every --help, the man page and its argument parsing read this. */
@@ -50,7 +50,7 @@ const STDIN_LIMIT_MS = 10_000;
 export async function run(argv: string[]): Promise<number> {
   const name = argv[0];
   if (name === '--help' || name === '-h') {
-    process.stdout.write(`${commandHelp(command)}\n`);
+    writeTo(1, `${commandHelp(command)}\n`);
     return 0;
   }
   if (name === undefined || !isEventName(name)) {
@@ -74,16 +74,16 @@ export async function run(argv: string[]): Promise<number> {
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     if (process.env.CONSORTIUM_DEBUG && !(error instanceof ConsortiumError) && error instanceof Error)
-      process.stderr.write(`${error.stack}\n`);
+      writeTo(2, `${error.stack}\n`);
     return fail(`claude-hook ${name}: ${message}`);
   }
-  if (typeof answer.output === 'string') process.stdout.write(`${answer.output}\n`);
-  else if (answer.output) process.stdout.write(`${JSON.stringify(answer.output)}\n`);
-  if (answer.message) process.stderr.write(`git-consortium: ${answer.message}\n`);
+  if (typeof answer.output === 'string') writeTo(1, `${answer.output}\n`);
+  else if (answer.output) writeTo(1, `${JSON.stringify(answer.output)}\n`);
+  if (answer.message) writeTo(2, `git-consortium: ${answer.message}\n`);
   return answer.code;
 }
 
 function fail(message: string): number {
-  process.stderr.write(`git-consortium: ${message}\n`);
+  writeTo(2, `git-consortium: ${message}\n`);
   return 1;
 }

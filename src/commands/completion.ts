@@ -1,6 +1,7 @@
 import type { CommandSpec } from '../core/command.js';
 import { ConsortiumError, usageError } from '../core/errors.js';
 import { print } from '../core/output.js';
+import { writeTo } from '../core/stdio.js';
 
 /** What `completion` is and takes: help, every --help, the man page and its argument parsing read this. */
 export const command = {
@@ -79,7 +80,7 @@ const VERBS: Record<string, string[]> = {
 export async function run(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   if (verb === 'bash' || verb === 'zsh') {
-    process.stdout.write(verb === 'bash' ? BASH : ZSH);
+    writeTo(1, verb === 'bash' ? BASH : ZSH);
     return 0;
   }
   if (verb === 'complete') {

@@ -1,6 +1,7 @@
 import { agentEnvironment } from '../core/agent.js';
 import type { CommandSpec } from '../core/command.js';
 import { EXIT, usageError } from '../core/errors.js';
+import { writeTo } from '../core/stdio.js';
 
 /** What `hook` is and takes: help, every --help, the man page and its argument parsing read this. */
 export const command = {
@@ -47,8 +48,8 @@ export async function run(argv: string[]): Promise<number> {
     return await handler.run(args);
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    process.stderr.write(`git-consortium (${name} hook): ${message}\n`);
-    if (process.env.CONSORTIUM_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    writeTo(2, `git-consortium (${name} hook): ${message}\n`);
+    if (process.env.CONSORTIUM_DEBUG && error instanceof Error) writeTo(2, `${error.stack}\n`);
     return name === 'pre-push' ? EXIT.environment : EXIT.ok;
   }
 }

@@ -59,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
   const effective = config.file ? config : await loadConfig(repo.top);
   const researchers = researchersOf(effective, repo.top);
 
-  changes.push(...installHooks(repo, { force: values.force }));
+  changes.push(...(await installHooks(repo, { force: values.force })));
 
   const leftovers = findLeftovers(
     repo,

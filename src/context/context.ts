@@ -3,6 +3,7 @@ import { now } from '../core/clock.js';
 import { type Config, checkGateOwners, type Researcher } from '../core/config.js';
 import { shortIds } from '../core/ids.js';
 import { loadConfig } from '../core/load-config.js';
+import { writeTo } from '../core/stdio.js';
 import { researchersOf } from '../core/workspaces.js';
 import { configMatching } from '../git/config.js';
 import { currentBranch, openRepo, type Repo } from '../git/repo.js';
@@ -53,7 +54,7 @@ export class Context {
   sessions(): SessionList {
     if (!this.sessionList) {
       this.sessionList = listSessions(this.repo);
-      for (const problem of this.sessionList.problems) process.stderr.write(`warning: ${problem}\n`);
+      for (const problem of this.sessionList.problems) writeTo(2, `warning: ${problem}\n`);
     }
     return this.sessionList;
   }

@@ -1,4 +1,4 @@
-import { nodeCrypto } from './builtins.js';
+import { nodeCrypto } from './lazy-modules.js';
 
 /** Random bytes as hex, for ids and private names. */
 export const randomHex = (bytes: number): string => nodeCrypto().randomBytes(bytes).toString('hex');

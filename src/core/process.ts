@@ -1,4 +1,4 @@
-import { childProcess } from './builtins.js';
+import { childProcess } from './lazy-modules.js';
 import { packageFile } from './package-files.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { childProcess } from '../core/builtins.js';
 import { environmentError } from '../core/errors.js';
+import { childProcess } from '../core/lazy-modules.js';
 import { runBounded } from '../core/process.js';
 
 /**

@@ -4,7 +4,7 @@ import { type Context, openContext } from '../context/context.js';
 import { colors, warn } from '../core/output.js';
 import { backgroundAllowed } from '../core/process.js';
 import { withProgress } from '../core/progress.js';
-import { readStdin, stdinIsTerminal } from '../core/stdin.js';
+import { readStdin, stdinIsTerminal } from '../core/stdio.js';
 import { remoteUrl } from '../git/config.js';
 import { tipsNotOnRemote } from '../git/history.js';
 import { peelCommits } from '../git/repo.js';
@@ -97,7 +97,7 @@ export async function run(args: string[]): Promise<number> {
   const words = {
     override,
     way,
-    c: colors(false, process.stderr),
+    c: colors(false, 2),
     short: (id: string) => ctx.shortId(id),
     nowMs: ctx.nowMs,
   };

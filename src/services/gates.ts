@@ -13,6 +13,7 @@ import { agentEnvironment } from '../core/agent.js';
 import { iso, now } from '../core/clock.js';
 import { refusal, usageError } from '../core/errors.js';
 import { isGateId, shown } from '../core/ids.js';
+import { writeTo } from '../core/stdio.js';
 import { appendGateEvent, newEventId, readGateEvents } from '../store/gates.js';
 import { type NetworkOutcome, pushRefs } from '../store/remote.js';
 import { authorFor } from './sessions.js';
@@ -37,7 +38,7 @@ function gateLog(ctx: Context) {
   let log = logs.get(ctx);
   if (!log) {
     log = readGateEvents(ctx.repo);
-    for (const problem of log.problems) process.stderr.write(`warning: ${problem}\n`);
+    for (const problem of log.problems) writeTo(2, `warning: ${problem}\n`);
     logs.set(ctx, log);
   }
   return log;

@@ -11,11 +11,11 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import husky from 'husky';
 import { iso, now } from '../core/clock.js';
 import { environmentError } from '../core/errors.js';
 import { localStateFile, readJson, writeJson } from '../core/local-state.js';
 import { packageFile } from '../core/package-files.js';
+import { importPackage } from '../core/packages.js';
 import { addLocalConfig, configValues, setLocalConfig } from '../git/config.js';
 import { refNames, updateRefs } from '../git/refs.js';
 import { type Repo, realPath } from '../git/repo.js';
@@ -155,7 +155,7 @@ export interface InstallOptions {
  * The first install records what it found in install.json; later runs keep that record, so
  * that uninstall puts back what was there before the first init.
  */
-export function installHooks(repo: Repo, options: InstallOptions = {}): string[] {
+export async function installHooks(repo: Repo, options: InstallOptions = {}): Promise<string[]> {
   const changes: string[] = [];
   const dir = hooksDir(repo);
   const stubs = path.join(dir, '_');
@@ -197,7 +197,7 @@ export function installHooks(repo: Repo, options: InstallOptions = {}): string[]
     }
   })();
   if (options.force || !isOurs(repo, current) || !stubsCurrent) {
-    runHusky(repo, dir);
+    await runHusky(repo, dir);
     changes.push(`installed the hooks with husky: core.hooksPath is now ${stubs}`);
   }
   // Stubs for the hooks outside husky's list, in husky's own form.
@@ -232,7 +232,9 @@ export function installHooks(repo: Repo, options: InstallOptions = {}): string[]
 }
 
 /** husky works on the current directory: run it at the top of the worktree. */
-function runHusky(repo: Repo, dir: string): void {
+async function runHusky(repo: Repo, dir: string): Promise<void> {
+  // An ES-only package, outside the bundles: it finds its own files from where it lies.
+  const husky = (await importPackage<typeof import('husky')>('husky')).default;
   const cwd = process.cwd();
   const saved = process.env.HUSKY;
   // `init` is an explicit request to install: HUSKY=0 (common in CI) only skips husky's own

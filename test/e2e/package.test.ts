@@ -56,7 +56,7 @@ test('the packed package holds the CLI, the hook bodies, the templates and the m
   const files: string[] = packed.files.map((f: { path: string }) => f.path);
   for (const needed of [
     'dist/cli.cjs',
-    'dist/main.js',
+    'dist/commands.cjs',
     'dist/hot-hooks.cjs',
     'hooks/pre-push',
     'hooks/post-checkout',

@@ -1,3 +1,4 @@
+import { redirectOutput } from '../../src/core/stdio.js';
 import type { Machine, Result } from '../../src/demo/world.js';
 import { dispatch } from '../../src/dispatch.js';
 
@@ -48,10 +49,15 @@ async function runNow(machine: Machine, args: string[], options: InProcessOption
   process.stderr.write = capture((t) => {
     stderr += t;
   }) as typeof process.stderr.write;
+  redirectOutput((fd, text) => {
+    if (fd === 1) stdout += text;
+    else stderr += text;
+  });
   try {
     const code = await dispatch(args);
     return { code, stdout, stderr };
   } finally {
+    redirectOutput(undefined);
     process.stdout.write = out;
     process.stderr.write = err;
     process.chdir(savedCwd);
