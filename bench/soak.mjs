@@ -10,14 +10,7 @@
 //   node bench/soak.mjs [--clones 8] [--minutes 2] [--researchers 3] [--seed 1] [--faults 0]
 //                       [--think 300] [--keep]
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
