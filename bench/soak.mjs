@@ -201,7 +201,7 @@ function record(op, ms, code) {
  * in the table; `kind` says how to judge it: 'cli' (our exit codes), 'git' (git's own, with
  * our hooks inside), 'hostile' (must be refused, 1-3, in a line or two) or 'plain'.
  */
-function exec(clone, op, command, args, { input, env = {}, kind = 'cli', killable = true } = {}) {
+function exec(clone, op, command, args, { input, env = {}, kind = 'cli', killable = true, expect } = {}) {
   return new Promise((resolve) => {
     const start = process.hrtime.bigint();
     const child = spawn(command, args, {
@@ -222,7 +222,7 @@ function exec(clone, op, command, args, { input, env = {}, kind = 'cli', killabl
     });
     child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
-    const entry = { clone, op, killed: false, hung: false };
+    const entry = { clone, op, killed: false, hung: false, expect };
     if (killable) running.set(child, entry);
     const hang = setTimeout(() => {
       entry.hung = true;
@@ -271,7 +271,7 @@ function judge(clone, op, kind, args, r, entry) {
     crashes.push(`${where}: exit ${r.code ?? r.signal}: ${oneLine(r.stderr)}`);
   if (kind === 'hostile') {
     const lines = r.stderr.trim().split('\n').filter(Boolean);
-    const expected = entry.hostile?.expect ?? [1, 2, 3];
+    const expected = entry.expect ?? [1, 2, 3];
     if (!expected.includes(r.code)) hostileFailures.push(`${where}: exit ${r.code}, expected ${expected}`);
     else if (r.code !== 0 && (lines.length === 0 || lines.length > 2))
       hostileFailures.push(`${where}: ${lines.length} lines on stderr: ${oneLine(r.stderr)}`);
@@ -307,7 +307,9 @@ const hostileInputs = (clone) => [
   { args: ['start', '-r', '../evil'] },
   { args: ['start', '-r', '--upload-pack=x'] },
   { args: ['start', '-r', HUGE] },
-  { args: ['start', `--from=--upload-pack=touch ${canary}`] },
+  // --shared, so that an active session here does not refuse them before --from is read.
+  { args: ['start', '--shared', `--from=--upload-pack=touch ${canary}`] },
+  { args: ['start', '--shared', `--from=--output=${canary}`] },
   { args: ['start', '--branch=--upload-pack=x'] },
   { args: ['start', '--branch', '../../x'] },
   { args: ['sync', `--remote=--upload-pack=touch ${canary}`] },
@@ -362,6 +364,7 @@ function makeClone(i) {
     /** Unique notes of the gate changes this clone made: each must be in the history. */
     gateNotes: [],
     held: new Set(),
+    hostile: i,
     n: 0,
   };
 }
@@ -461,7 +464,9 @@ async function step(clone, op) {
       return r.killed;
     }
     case 'hostile': {
-      const h = rng.pick(hostileInputs(c));
+      // In turn rather than at random, so that a run of any length tries every one.
+      const list = hostileInputs(c);
+      const h = list[c.hostile++ % list.length];
       return (
         await exec(c, 'hostile', process.execPath, [CLI, ...h.args], { input: h.input, kind: 'hostile' })
       ).killed;
