@@ -307,9 +307,10 @@ const hostileInputs = (clone) => [
   { args: ['start', '-r', '../evil'] },
   { args: ['start', '-r', '--upload-pack=x'] },
   { args: ['start', '-r', HUGE] },
-  // --shared, so that an active session here does not refuse them before --from is read.
-  { args: ['start', '--shared', `--from=--upload-pack=touch ${canary}`] },
-  { args: ['start', '--shared', `--from=--output=${canary}`] },
+  // --shared and a branch of their own, so that --from is read whatever session is active
+  // here. (Without --branch, --shared keeps the current branch and ignores --from.)
+  { args: ['start', '--shared', `--branch=hostile-${clone.name}`, `--from=--upload-pack=touch ${canary}`] },
+  { args: ['start', '--shared', `--branch=hostile-${clone.name}`, `--from=--output=${canary}`] },
   { args: ['start', '--branch=--upload-pack=x'] },
   { args: ['start', '--branch', '../../x'] },
   { args: ['sync', `--remote=--upload-pack=touch ${canary}`] },
