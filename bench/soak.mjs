@@ -470,9 +470,8 @@ async function step(clone, op) {
       // In turn rather than at random, so that a run of any length tries every one.
       const list = hostileInputs(c);
       const h = list[c.hostile++ % list.length];
-      return (
-        await exec(c, 'hostile', process.execPath, [CLI, ...h.args], { input: h.input, kind: 'hostile' })
-      ).killed;
+      const options = { input: h.input, kind: 'hostile', expect: h.expect };
+      return (await exec(c, 'hostile', process.execPath, [CLI, ...h.args], options)).killed;
     }
     default:
       throw new Error(`unknown operation ${op}`);
