@@ -25,6 +25,8 @@ export interface Replication {
   rejected: string[];
   /** Refs left alone because this copy and the remote's diverged in a way sync cannot merge. */
   diverged: string[];
+  /** Local refs never offered: this version cannot read what they hold (recover quarantines them). */
+  held: { ref: string; reason: string }[];
   /** Whether a later round merged notes fetched again (the first round's are merged by the caller). */
   notesMerged: boolean;
 }
@@ -37,6 +39,7 @@ export async function replicate(ctx: Context, config: Config, author: Author): P
   const pushed = new Set<string>();
   let rejected: string[] = [];
   let diverged: string[] = [];
+  let held: Replication['held'] = [];
   let notesMerged = false;
   const since = Date.now();
   for (let round = 0; round < PUSH_ROUNDS; round++) {
@@ -57,10 +60,11 @@ export async function replicate(ctx: Context, config: Config, author: Author): P
     if (!result.outcome.ok) throw offline(config, result.outcome, true);
     for (const ref of result.accepted) pushed.add(ref);
     rejected = result.rejected;
+    held = result.held;
     if (rejected.length === 0) break;
   }
   ctx.invalidate();
-  return { pushed: [...pushed].sort(), rejected, diverged, notesMerged };
+  return { pushed: [...pushed].sort(), rejected, diverged, held, notesMerged };
 }
 
 /** `fetched`: whether the remote's copy was brought here before it stopped answering. */

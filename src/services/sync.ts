@@ -37,6 +37,8 @@ export interface SyncReport {
   rejected: string[];
   /** Refs left alone because this copy and the remote's diverged in a way sync cannot merge. */
   diverged: string[];
+  /** Local refs not shared: this version cannot read them (`recover` quarantines them). */
+  held: { ref: string; reason: string }[];
   notesMerged: boolean;
   sessions: { started: SessionBrief[]; ended: SessionBrief[]; merged: SessionBrief[] };
   protocol: { changed: string[]; from: string | null; to: string | null };
@@ -106,6 +108,7 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
     pushed: replication.pushed,
     rejected: replication.rejected,
     diverged: replication.diverged,
+    held: replication.held,
     notesMerged: notesMerged || replication.notesMerged,
     sessions: news.sessions,
     protocol: {
