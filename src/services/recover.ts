@@ -13,12 +13,13 @@ import { MIRRORED_SESSIONS, SESSIONS, sessionRef } from '../store/refs.js';
 import { fetchCoordination, hasRemote, pushDeletions, pushRefs } from '../store/remote.js';
 import type { Session } from '../store/sessions.js';
 import { releaseEnded } from './leases.js';
+import { type Repair, repairLeaseTable, repairLocalRecords, repairRemoteRecords } from './repair.js';
 import { hostName, markEnded } from './sessions.js';
 
 /**
  * `recover` (SPEC section 6): puts right what crashed or abandoned work leaves behind: stale
  * and orphaned sessions (ended, their leases released), lock files of killed processes, the
- * old `.claude-session-*` files, and with --prune the records of long-finished sessions,
+ * old `.claude-session-*` files, records this version cannot read (services/repair.ts), and with --prune the records of long-finished sessions,
  * here and on the remote. Every action is reported; --dry-run only reports.
  */
 export interface RecoverOptions {
@@ -36,11 +37,14 @@ export interface RecoverAction {
     | 'remove-lock'
     | 'remove-file'
     | 'remove-temp-ref'
-    | 'prune-session';
+    | 'prune-session'
+    | Repair['action'];
   target: string;
   reason: string;
   /** False in a dry run, or when it could not be done (see `problem`). */
   done: boolean;
+  /** Where the bytes of a record set aside are kept (refs/consortium-quarantine/...). */
+  kept?: string;
   problem?: string;
 }
 
@@ -68,8 +72,15 @@ export async function recover(ctx: Context, options: RecoverOptions): Promise<Re
   if (remoteKnown) {
     const fetched = await fetchCoordination(ctx.repo, ctx.config);
     if (!fetched.ok) offline = fetched.detail;
-    ctx.invalidate();
   }
+  // Records this version cannot read: put right before anything reads the sessions.
+  actions.push(...repairLocalRecords(ctx, options.dryRun));
+  if (remoteKnown && !offline) {
+    actions.push(...(await repairRemoteRecords(ctx, options.dryRun)));
+    const table = await repairLeaseTable(ctx, options.dryRun);
+    if (table) actions.push(table);
+  }
+  ctx.invalidate();
 
   const me = resolveIdentity(ctx)?.id;
   const ended: Session[] = [];
