@@ -16,8 +16,11 @@ processes left under the toolkit's refs and the old .claude-session-* files, and
 thing it did. A record this version cannot read (hand-edited, corrupt, or of a newer release) is
 restored from the remote's copy when that one reads, or else set aside; its bytes are kept under
 refs/consortium-quarantine/ for a person to look at. An unreadable lease table on the remote is
-replaced, keeping the leases it holds. --prune D also deletes ended and merged sessions finished more than D ago, here
-and on the remote. --dry-run reports and changes nothing.`,
+replaced, keeping the leases it holds. Ended and merged sessions finished more than
+sessions.archiveAfter ago (default 7d) move to the archive: their refs go, here and on the
+remote, and audit still lists them with their whole history. --prune D also deletes ended and
+merged sessions finished more than D ago, here and on the remote, archived ones included, with
+their history. --dry-run reports and changes nothing.`,
   examples: [
     { run: 'recover --dry-run', says: 'what would be cleaned up, changing nothing' },
     {
@@ -41,6 +44,7 @@ const VERB: Record<RecoverAction['action'], [done: string, planned: string]> = {
   'remove-file': ['Removed', 'Would remove'],
   'remove-temp-ref': ['Deleted the temporary ref', 'Would delete the temporary ref'],
   'prune-session': ['Pruned session', 'Would prune session'],
+  'archive-session': ['Archived session', 'Would archive session'],
   'restore-record': ["Restored from the remote's copy", "Would restore from the remote's copy"],
   'quarantine-record': ['Set aside the unreadable record', 'Would set aside the unreadable record'],
   'repair-remote-record': ['Replaced with the copy here', 'Would replace with the copy here'],
@@ -60,6 +64,7 @@ export async function run(argv: string[]): Promise<number> {
     dryRun: !!values['dry-run'],
     olderThanMs: olderThan ?? ctx.config.sessions.staleAfterMs,
     pruneMs,
+    archiveAfterMs: ctx.config.sessions.archiveAfterMs,
   });
   if (values.json) {
     printJson(report);

@@ -12,6 +12,7 @@ import { deleteRef, readRecords } from '../store/records.js';
 import { MIRRORED_SESSIONS, SESSIONS, sessionRef } from '../store/refs.js';
 import { fetchCoordination, hasRemote, pushDeletions, pushRefs } from '../store/remote.js';
 import type { Session } from '../store/sessions.js';
+import { archiveDue, pruneArchive } from './archive.js';
 import { releaseEnded } from './leases.js';
 import { type Repair, repairLeaseTable, repairLocalRecords, repairRemoteRecords } from './repair.js';
 import { hostName, markEnded } from './sessions.js';
@@ -28,6 +29,8 @@ export interface RecoverOptions {
   olderThanMs: number;
   /** Ended and merged sessions finished longer ago than this are deleted. */
   pruneMs?: number;
+  /** Ended and merged sessions finished longer ago than this move to the archive. */
+  archiveAfterMs: number;
 }
 
 export interface RecoverAction {
@@ -38,6 +41,7 @@ export interface RecoverAction {
     | 'remove-file'
     | 'remove-temp-ref'
     | 'prune-session'
+    | 'archive-session'
     | Repair['action'];
   target: string;
   reason: string;
@@ -120,7 +124,35 @@ export async function recover(ctx: Context, options: RecoverOptions): Promise<Re
     if (!released)
       action.problem = 'the lease table is cleaned at the next lease change; the leases no longer count';
   }
-  if (options.pruneMs !== undefined) actions.push(...(await prune(ctx, options, remoteKnown, offline)));
+  // Archiving needs the remote's word (compare-and-swap there), when there is a remote.
+  if (!(remoteKnown && offline)) {
+    const archived = await archiveDue(ctx, {
+      olderThanMs: options.archiveAfterMs,
+      dryRun: options.dryRun,
+    });
+    for (const s of archived.sessions)
+      actions.push({
+        action: 'archive-session',
+        target: s.id,
+        reason: s.reason,
+        done: archived.done,
+        ...(archived.problem ? { problem: archived.problem } : {}),
+      });
+  }
+  if (options.pruneMs !== undefined) {
+    actions.push(...(await prune(ctx, options, remoteKnown, offline)));
+    if (!(remoteKnown && offline)) {
+      const pruned = await pruneArchive(ctx, options.pruneMs, options.dryRun);
+      for (const s of pruned.sessions)
+        actions.push({
+          action: 'prune-session',
+          target: s.id,
+          reason: s.reason,
+          done: pruned.done,
+          ...(pruned.problem ? { problem: pruned.problem } : {}),
+        });
+    }
+  }
   return { dryRun: options.dryRun, actions, offline };
 }
 

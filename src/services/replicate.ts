@@ -1,13 +1,15 @@
 import type { Context } from '../context/context.js';
 import type { Config } from '../core/config.js';
 import { environmentError } from '../core/errors.js';
-import { isAncestor, refNames, resolveRef } from '../git/refs.js';
+import { isAncestor, refShas, resolveRef } from '../git/refs.js';
+import { ARCHIVE_MIRROR, ARCHIVE_REF } from '../store/archive.js';
 import { LEASES_REF } from '../store/leases.js';
 import { mergeFetchedNotes } from '../store/notes.js';
-import { backoff, compareAndSwap, readRecords } from '../store/records.js';
+import { backoff, compareAndSwap, readRecords, ZERO } from '../store/records.js';
 import { LOCAL, MIRRORED_SESSIONS, mirrorOf, NOTES_MIRROR, NOTES_REF, SESSIONS } from '../store/refs.js';
 import { fetchCoordination, type NetworkOutcome, pushRefs } from '../store/remote.js';
 import { updateSession, validSession } from '../store/sessions.js';
+import { archivedHere } from './archive.js';
 import type { authorFor } from './sessions.js';
 
 /**
@@ -100,11 +102,14 @@ function reconcile(ctx: Context, author: Author): Plan {
     else remote.set(r.ref.slice(MIRRORED_SESSIONS.length), r);
   }
   const plan: Plan = { push: [], considered: [], diverged: [] };
+  // A local session the remote lacks may be one the archive already holds: deleted, not pushed back.
+  const unknown = new Map([...local].filter(([id]) => !remote.has(id)).map(([id, r]) => [id, r.commit]));
+  const archived = new Set(archivedHere(ctx, unknown));
   for (const [id, mine] of local) {
     const ref = SESSIONS + id;
     const theirs = remote.get(id);
     if (!theirs) {
-      plan.push.push(ref);
+      if (!archived.has(id)) plan.push.push(ref);
       continue;
     }
     if (theirs.commit === mine.commit) continue;
@@ -134,11 +139,18 @@ function reconcile(ctx: Context, author: Author): Plan {
     );
     plan.push.push(ref);
   }
-  for (const ref of refNames(ctx.repo, [LOCAL])) {
-    // The lease table changes only through its own compare-and-swap (services/leases.ts).
-    if (!ref || ref.startsWith(SESSIONS) || ref === LEASES_REF) continue;
+  const shas = refShas(ctx.repo, [LOCAL, ARCHIVE_MIRROR]);
+  for (const ref of shas.keys()) {
+    // The lease table and the archive change only through their own compare-and-swap on the
+    // server (services/leases.ts, services/archive.ts).
+    if (!ref.startsWith(LOCAL) || ref.startsWith(SESSIONS) || ref === LEASES_REF || ref === ARCHIVE_REF)
+      continue;
     plan.considered.push(ref);
   }
+  // The archive here follows the server's, even when a prune rewrote it.
+  const fetchedArchive = shas.get(ARCHIVE_MIRROR);
+  if (fetchedArchive && fetchedArchive !== shas.get(ARCHIVE_REF))
+    compareAndSwap(ctx.repo, ARCHIVE_REF, fetchedArchive, shas.get(ARCHIVE_REF) ?? ZERO);
   plan.considered.push(NOTES_REF);
   return plan;
 }

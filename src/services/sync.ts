@@ -13,6 +13,7 @@ import { readGateEvents } from '../store/gates.js';
 import { mergeFetchedNotes } from '../store/notes.js';
 import { fetchCoordination, hasRemote } from '../store/remote.js';
 import { listSessions } from '../store/sessions.js';
+import { archiveDue, dueForArchive } from './archive.js';
 import { type Alert, newsFor } from './for-me.js';
 import { settleOverrides } from './landing.js';
 import { markMergedSessions } from './merged.js';
@@ -39,6 +40,8 @@ export interface SyncReport {
   diverged: string[];
   /** Local refs not shared: this version cannot read them (`recover` quarantines them). */
   held: { ref: string; reason: string }[];
+  /** Finished sessions this sync moved to the archive (sessions.archiveAfter). */
+  archived: string[];
   notesMerged: boolean;
   sessions: { started: SessionBrief[]; ended: SessionBrief[]; merged: SessionBrief[] };
   protocol: { changed: string[]; from: string | null; to: string | null };
@@ -88,6 +91,10 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
     author,
   });
   const replication = await replicate(ctx, config, author);
+  // Finished sessions past sessions.archiveAfter leave their refs for the archive (anyone's).
+  const archived = dueForArchive(ctx, config.sessions.archiveAfterMs).length
+    ? await archiveDue(ctx, { olderThanMs: config.sessions.archiveAfterMs, dryRun: false, config })
+    : undefined;
 
   const after = listSessions(ctx.repo).sessions;
   const gateEvents = readGateEvents(ctx.repo).events;
@@ -109,6 +116,7 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
     rejected: replication.rejected,
     diverged: replication.diverged,
     held: replication.held,
+    archived: archived?.done ? archived.sessions.map((a) => a.id) : [],
     notesMerged: notesMerged || replication.notesMerged,
     sessions: news.sessions,
     protocol: {
