@@ -13,7 +13,7 @@ import {
 } from '../store/archive.js';
 import { backoff, compareAndSwap, deleteRef, ZERO } from '../store/records.js';
 import { MIRRORED_SESSIONS, SESSIONS, sessionRef } from '../store/refs.js';
-import { fetchCoordination, hasRemote } from '../store/remote.js';
+import { fetchCoordination, hasRemote, PUSH_TIMEOUT_MS } from '../store/remote.js';
 import type { Session } from '../store/sessions.js';
 import { authorFor } from './sessions.js';
 
@@ -25,6 +25,8 @@ import { authorFor } from './sessions.js';
  * (revived, merged elsewhere) makes the push fail as a whole, to be computed again.
  */
 const ATTEMPTS = 4;
+/** Sessions archived by one push (each deletion is two arguments of about 160 bytes). */
+const BATCH = 1000;
 /** Reservations of the archived sessions' branch names, on the remote only (services/sessions.ts). */
 const RESERVED = 'refs/consortium-reserved/';
 
@@ -68,6 +70,7 @@ export async function archiveDue(
   const remote = hasRemote(ctx.repo, config.remote);
   const author = authorFor(ctx, 'git-consortium');
   let due: Session[] = [];
+  const done: Session[] = [];
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     if (attempt > 0) {
       backoff(attempt + 2);
@@ -76,7 +79,8 @@ export async function archiveDue(
       ctx.invalidate();
     }
     due = dueForArchive(ctx, options.olderThanMs);
-    if (due.length === 0 || options.dryRun) return report(due, options, false);
+    if (options.dryRun) return report(due, options, false);
+    if (due.length === 0) return report(done, options, done.length > 0);
     const shas = refShas(ctx.repo, [SESSIONS, MIRRORED_SESSIONS]);
     // Only a session whose newest copy contains the other: two that diverged are sync's to merge.
     const ready = due.filter((s) => {
@@ -95,7 +99,9 @@ export async function archiveDue(
         const mirror = shas.get(MIRRORED_SESSIONS + s.id);
         if (mirror) deletions.set(sessionRef(s.id), mirror);
       }
-      const pushed = await pushArchive(ctx.repo, config, commit, base.commit, deletions);
+      // The server deletes refs one by one (about 1.5 ms each here): the bound grows with the batch.
+      const timeoutMs = PUSH_TIMEOUT_MS + 5 * deletions.size;
+      const pushed = await pushArchive(ctx.repo, config, commit, base.commit, deletions, timeoutMs);
       if (!pushed.ok && pushed.reason !== 'moved')
         return report(ready, options, false, `the remote cannot be reached (${pushed.detail})`);
       if (!pushed.ok) continue;
@@ -103,7 +109,9 @@ export async function archiveDue(
     } else if (!compareAndSwap(ctx.repo, ARCHIVE_REF, commit, base.commit ?? ZERO)) continue;
     forgetArchived(ctx, ready, shas);
     ctx.invalidate();
-    return report(ready, options, true);
+    done.push(...ready);
+    if (due.length <= BATCH) return report(done, options, true);
+    attempt = -1;
   }
   return report(due, options, false, 'the remote kept changing; left for the next recover or sync');
 }
@@ -154,9 +162,9 @@ async function forgetReservations(ctx: Context, config: Config, archived: Sessio
  */
 export function archivedHere(ctx: Context, localOnly: Map<string, string>): string[] {
   if (localOnly.size === 0) return [];
-  const { archive } = readArchive(ctx.repo);
-  if (archive.sessions.length === 0) return [];
-  const byId = new Map(archive.sessions.map((s) => [s.id, s]));
+  const { sessions: archived } = readArchive(ctx.repo);
+  if (archived.length === 0) return [];
+  const byId = new Map(archived.map((s) => [s.id, s]));
   const gone: string[] = [];
   for (const [id, sha] of localOnly) {
     const entry = byId.get(id);
@@ -182,7 +190,7 @@ export async function pruneArchive(ctx: Context, pruneMs: number, dryRun: boolea
       if (!again.ok) break;
     }
     const base = remote ? readFetchedArchive(ctx.repo) : readArchive(ctx.repo, [ARCHIVE_REF]);
-    old = base.archive.sessions.filter((s) => finishedAt(s) < limit);
+    old = base.sessions.filter((s) => finishedAt(s) < limit);
     const listed = old.map((s) => ({
       id: s.id,
       reason: `archived, ${s.state} ${formatDuration(ctx.nowMs - finishedAt(s))} ago`,

@@ -1,13 +1,17 @@
+import { now } from '../core/clock.js';
 import type { Config } from '../core/config.js';
+import { blobAt, writeObject, writeTree } from '../git/objects.js';
 import { isAncestor, resolveRef } from '../git/refs.js';
 import { pushLeased } from '../git/remote.js';
 import type { Repo } from '../git/repo.js';
 import {
   ARCHIVE_FORMAT,
+  ARCHIVE_LIST,
   ARCHIVE_REF,
   type ArchivedSession,
   type ArchiveRecord,
   toArchive,
+  toArchiveList,
 } from './formats.js';
 import { type Author, compareAndSwap, readRecords, writeRecordCommit, ZERO } from './records.js';
 import { MIRROR } from './refs.js';
@@ -24,22 +28,27 @@ import { firstLine, type NetworkOutcome, noAnswer, PUSH_TIMEOUT_MS } from './rem
  */
 export { ARCHIVE_REF, type ArchivedSession, type ArchiveRecord } from './formats.js';
 export const ARCHIVE_MIRROR = `${MIRROR}archive`;
-/** Parents of one bundle commit: git takes any number, but tools that draw history suffer. */
-const BUNDLE = 200;
+/** Parents of one bundle commit (see writeArchive). */
+const FANOUT = 16;
 
 export interface StoredArchive {
   archive: ArchiveRecord;
+  /** Every archived session, from the archive commit's tree. */
+  sessions: ArchivedSession[];
   /** The commit holding it; undefined when nothing was archived yet. */
   commit: string | undefined;
   problem?: string;
 }
 
-const EMPTY: ArchiveRecord = { format: ARCHIVE_FORMAT, kind: 'archive', seq: 0, sessions: [] };
+const EMPTY: ArchiveRecord = { format: ARCHIVE_FORMAT, kind: 'archive', seq: 0, count: 0 };
 
-/** The archive known here: the fetched copy when it reads, else the local one (one git process). */
+/**
+ * The archive known here: the fetched copy when it reads, else the local one (two git
+ * processes: the records, then the list in the tree of the one chosen).
+ */
 export function readArchive(repo: Repo, refs = [ARCHIVE_REF, ARCHIVE_MIRROR]): StoredArchive {
   const { records, bad } = readRecords(repo, refs);
-  let best: (StoredArchive & { ref: string }) | undefined;
+  let best: { archive: ArchiveRecord; commit: string; ref: string } | undefined;
   let broken = bad.find((b) => refs.includes(b.ref))?.ref;
   for (const record of records) {
     if (!refs.includes(record.ref)) continue;
@@ -48,10 +57,12 @@ export function readArchive(repo: Repo, refs = [ARCHIVE_REF, ARCHIVE_MIRROR]): S
     else if (!best || record.ref === ARCHIVE_MIRROR)
       best = { archive, commit: record.commit, ref: record.ref };
   }
+  const sessions = best ? toArchiveList(blobAt(repo, best.commit, ARCHIVE_LIST)) : [];
+  if (best && !sessions) broken ??= best.ref;
   const problem = broken ? `the archive ${broken} cannot be read` : undefined;
-  return best
-    ? { archive: best.archive, commit: best.commit, problem }
-    : { archive: EMPTY, commit: undefined, problem };
+  return best && sessions
+    ? { archive: best.archive, sessions, commit: best.commit, problem }
+    : { archive: EMPTY, sessions: [], commit: undefined, problem };
 }
 
 /** The server's archive as last fetched: what a compare-and-swap must be computed from. */
@@ -71,39 +82,56 @@ export function writeArchive(
 ): { commit: string; record: ArchiveRecord } {
   const keepHistory = options.keepHistory ?? true;
   const added = new Set(entries.map((e) => e.id));
-  const kept = base.archive.sessions.filter((s) => !added.has(s.id) && !options.drop?.has(s.id));
+  const kept = base.sessions.filter((s) => !added.has(s.id) && !options.drop?.has(s.id));
   const sessions = [...kept, ...entries].sort((a, b) => (a.id < b.id ? -1 : 1));
   // A new chain must still reach every session it keeps.
   const reach = keepHistory ? entries : sessions;
-  const bundles: string[] = [];
-  for (let i = 0; i < reach.length; i += BUNDLE) {
-    const chunk = reach.slice(i, i + BUNDLE);
-    bundles.push(
-      writeRecordCommit(
-        repo,
-        `archive bundle: ${chunk.length} session${chunk.length === 1 ? '' : 's'}`,
-        { format: ARCHIVE_FORMAT, kind: 'archive-bundle', sessions: chunk.map((e) => e.id) },
-        [...new Set(chunk.map((e) => e.commit))],
-        author,
-      ),
-    );
+  // Dated when the newest of its sessions finished (at least archiveAfter ago), not now: a push
+  // walks back from the refs the remote advertises in date order, and a fresh commit pushed is
+  // then newer than the archive, so the walk stops before the records behind it.
+  const newest = sessions.reduce((t, s) => Math.max(t, Date.parse(s.endedAt ?? s.heartbeatAt) || 0), 0);
+  const at = newest > 0 ? new Date(newest) : now();
+  // The sessions' last records reached through a tree of small bundle commits: git parses the
+  // parents of a few commits past where a walk could stop, so a wide bundle would have every
+  // push read hundreds of records, a narrow tree only a few dozen.
+  let level = [...new Set(reach.map((e) => e.commit))];
+  while (level.length > FANOUT) {
+    const next: string[] = [];
+    for (let i = 0; i < level.length; i += FANOUT) {
+      const chunk = level.slice(i, i + FANOUT);
+      next.push(
+        writeRecordCommit(
+          repo,
+          `archive bundle: ${chunk.length} records`,
+          { format: ARCHIVE_FORMAT, kind: 'archive-bundle', count: chunk.length },
+          chunk,
+          author,
+          at,
+        ),
+      );
+    }
+    level = next;
   }
   const record: ArchiveRecord = {
     format: ARCHIVE_FORMAT,
     kind: 'archive',
     seq: base.archive.seq + 1,
-    sessions,
+    count: sessions.length,
   };
+  const list = writeObject(repo, 'blob', `${JSON.stringify(sessions, null, 1)}\n`);
+  const tree = writeTree(repo, { [ARCHIVE_LIST]: list });
   const what = entries.length
     ? `${entries.length} session${entries.length === 1 ? '' : 's'} archived`
     : `${options.drop?.size ?? 0} pruned`;
-  const parents = [...(keepHistory && base.commit ? [base.commit] : []), ...bundles];
+  const parents = [...(keepHistory && base.commit ? [base.commit] : []), ...level];
   const commit = writeRecordCommit(
     repo,
-    `archive: ${what} (${sessions.length} in all)`,
+    `archive: ${what} (${sessions.length} in all, listed in ${ARCHIVE_LIST})`,
     record,
     parents,
     author,
+    at,
+    tree,
   );
   return { commit, record };
 }

@@ -83,15 +83,20 @@ export interface ArchivedSession {
 }
 
 /**
- * The archive's record: every archived session. Its commit has as parents the previous archive
- * commit and bundles of the archived sessions' last records, so git keeps their history.
+ * The archive's record. Its commit's tree holds the list of every archived session (ARCHIVE_LIST,
+ * JSON), not its message: every push parses the commits the remote advertises, and a message of
+ * megabytes would cost each push more than the refs it replaced. Its parents are the previous
+ * archive commit and bundles of the archived sessions' last records, so git keeps their history.
  */
 export interface ArchiveRecord {
   format: number;
   kind: 'archive';
   seq: number;
-  sessions: ArchivedSession[];
+  /** How many sessions the list holds. */
+  count: number;
 }
+
+export const ARCHIVE_LIST = 'sessions.json';
 
 const str = (v: unknown) => typeof v === 'string';
 const strOrNull = (v: unknown) => v === null || typeof v === 'string';
@@ -115,18 +120,27 @@ function validEntry(value: unknown): value is ArchivedSession {
 export function toArchive(body: unknown): ArchiveRecord | undefined {
   if (!body || typeof body !== 'object') return undefined;
   const a = body as Record<string, unknown>;
-  if (a.kind !== 'archive' || !Array.isArray(a.sessions)) return undefined;
+  if (a.kind !== 'archive') return undefined;
   if (!Number.isSafeInteger(a.format) || (a.format as number) < 1 || (a.format as number) > ARCHIVE_FORMAT)
     return undefined;
   if (!Number.isSafeInteger(a.seq) || (a.seq as number) < 0) return undefined;
-  return {
-    format: a.format as number,
-    kind: 'archive',
-    seq: a.seq as number,
-    sessions: a.sessions
-      .filter(validEntry)
-      .map((e) => ({ ...e, intent: str(e.intent) ? e.intent : '', host: str(e.host) ? e.host : '' })),
-  };
+  if (!Number.isSafeInteger(a.count) || (a.count as number) < 0) return undefined;
+  return { format: a.format as number, kind: 'archive', seq: a.seq as number, count: a.count as number };
+}
+
+/** The archived sessions of a list read from an archive's tree (entries that do not read are left out). */
+export function toArchiveList(text: string | undefined): ArchivedSession[] | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(value)) return undefined;
+  return value
+    .filter(validEntry)
+    .map((e) => ({ ...e, intent: str(e.intent) ? e.intent : '', host: str(e.host) ? e.host : '' }));
 }
 
 /**

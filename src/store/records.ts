@@ -69,24 +69,24 @@ export function writeRecordCommit(
   body: unknown,
   parents: string[],
   author: Author,
+  /** The commit's time (default now). */
+  at: Date = now(),
+  /** A tree of its own (the archive's list); records otherwise point at the empty tree. */
+  tree = EMPTY_TREE,
 ): string {
   // Records point at the empty tree, which must be stored for fsck and for pushes to carry it;
   // once written as a loose object it is seen without starting git.
   if (
+    tree === EMPTY_TREE &&
     !emptyTreeIn.has(repo.commonDir) &&
     !existsSync(path.join(repo.commonDir, 'objects', EMPTY_TREE.slice(0, 2), EMPTY_TREE.slice(2)))
   ) {
     writeObject(repo, 'tree', '');
   }
-  emptyTreeIn.add(repo.commonDir);
-  const stamp = `${Math.floor(now().getTime() / 1000)} +0000`;
+  if (tree === EMPTY_TREE) emptyTreeIn.add(repo.commonDir);
+  const stamp = `${Math.floor(at.getTime() / 1000)} +0000`;
   const who = `${clean(author.name)} <${clean(author.email)}> ${stamp}`;
-  const header = [
-    `tree ${EMPTY_TREE}`,
-    ...parents.map((p) => `parent ${p}`),
-    `author ${who}`,
-    `committer ${who}`,
-  ];
+  const header = [`tree ${tree}`, ...parents.map((p) => `parent ${p}`), `author ${who}`, `committer ${who}`];
   const text = `${header.join('\n')}\n\n${clean(subject)}\n\n${JSON.stringify(body, null, 1)}\n`;
   return writeObject(repo, 'commit', text);
 }

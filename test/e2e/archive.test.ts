@@ -18,10 +18,11 @@ const localRefs = (x: Machine) => must(x.git(['for-each-ref', '--format=%(refnam
 const auditIds = (x: Machine, env = {}) =>
   new Set(json(x, ['audit'], { env }).events.map((e: any) => e.session));
 const archiveOnRemote = () => {
-  const body = must(
-    elena.git(['--git-dir', world.remote, 'log', '-1', '--format=%b', 'refs/consortium/archive']),
+  // The list is in the archive commit's tree (store/archive.ts).
+  const list = must(
+    elena.git(['--git-dir', world.remote, 'cat-file', 'blob', 'refs/consortium/archive:sessions.json']),
   );
-  return JSON.parse(body.stdout).sessions.map((s: any) => s.id) as string[];
+  return JSON.parse(list.stdout).map((s: any) => s.id) as string[];
 };
 
 /** A session started with its own branch, given a handoff, and ended. */
