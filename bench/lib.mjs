@@ -12,7 +12,14 @@ export function time(command, args, { cwd, env, runs = 15, input } = {}) {
   const samples = [];
   for (let i = 0; i < runs + 2; i++) {
     const start = process.hrtime.bigint();
-    const r = spawnSync(command, args, { cwd, env: { ...process.env, ...env }, input, encoding: 'utf8' });
+    // A large output (audit of 10,000 sessions) would pass spawnSync's 1 MB default and be killed.
+    const r = spawnSync(command, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      input,
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+    });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (r.status !== 0 && !env?.BENCH_ANY_EXIT)
       throw new Error(`${command} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
@@ -38,6 +45,7 @@ export function countGit(args, { cwd, env } = {}) {
     cwd,
     env: { ...process.env, ...env, PATH: `${dir}:${process.env.PATH}` },
     encoding: 'utf8',
+    maxBuffer: 1 << 30,
   });
   if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
   let count = 0;

@@ -26,7 +26,7 @@ import { authorFor } from './sessions.js';
  */
 const ATTEMPTS = 4;
 /** Sessions archived by one push (each deletion is two arguments of about 160 bytes). */
-const BATCH = 1000;
+const BATCH = 500;
 /** Reservations of the archived sessions' branch names, on the remote only (services/sessions.ts). */
 const RESERVED = 'refs/consortium-reserved/';
 
@@ -64,13 +64,16 @@ const entryOf = (s: Session): ArchivedSession => ({
  */
 export async function archiveDue(
   ctx: Context,
-  options: { olderThanMs: number; dryRun: boolean; config?: Config },
+  /** `maxBatches`: sync archives one batch and leaves a backlog to the next one, or to recover. */
+  options: { olderThanMs: number; dryRun: boolean; config?: Config; maxBatches?: number },
 ): Promise<Archived> {
   const config = options.config ?? ctx.config;
   const remote = hasRemote(ctx.repo, config.remote);
   const author = authorFor(ctx, 'git-consortium');
   let due: Session[] = [];
   const done: Session[] = [];
+  let batches = 0;
+  let lastRefusal = '';
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     if (attempt > 0) {
       backoff(attempt + 2);
@@ -91,6 +94,8 @@ export async function archiveDue(
     });
     if (ready.length === 0)
       return report(due, options, false, 'their copies here and on the remote diverged');
+    // One push names every ref it deletes on git's command line: a backlog goes in batches.
+    ready.splice(BATCH);
     const base = remote ? readFetchedArchive(ctx.repo) : readArchive(ctx.repo, [ARCHIVE_REF]);
     const { commit } = writeArchive(ctx.repo, base, ready.map(entryOf), author);
     if (remote) {
@@ -99,21 +104,31 @@ export async function archiveDue(
         const mirror = shas.get(MIRRORED_SESSIONS + s.id);
         if (mirror) deletions.set(sessionRef(s.id), mirror);
       }
-      // The server deletes refs one by one (about 1.5 ms each here): the bound grows with the batch.
-      const timeoutMs = PUSH_TIMEOUT_MS + 5 * deletions.size;
+      // Each deletion costs client and server a pass over the remote's refs (about 10 ms each
+      // with 10,000 refs there): the bound grows with the batch.
+      const timeoutMs = PUSH_TIMEOUT_MS + 20 * deletions.size;
       const pushed = await pushArchive(ctx.repo, config, commit, base.commit, deletions, timeoutMs);
       if (!pushed.ok && pushed.reason !== 'moved')
         return report(ready, options, false, `the remote cannot be reached (${pushed.detail})`);
-      if (!pushed.ok) continue;
+      if (!pushed.ok) {
+        lastRefusal = pushed.detail;
+        continue;
+      }
       await forgetReservations(ctx, config, ready);
     } else if (!compareAndSwap(ctx.repo, ARCHIVE_REF, commit, base.commit ?? ZERO)) continue;
     forgetArchived(ctx, ready, shas);
     ctx.invalidate();
     done.push(...ready);
-    if (due.length <= BATCH) return report(done, options, true);
+    if (due.length <= BATCH || ++batches >= (options.maxBatches ?? Number.POSITIVE_INFINITY))
+      return report(done, options, true);
     attempt = -1;
   }
-  return report(due, options, false, 'the remote kept changing; left for the next recover or sync');
+  return report(
+    done.length ? done : due,
+    options,
+    done.length > 0,
+    `the remote kept refusing (${lastRefusal || 'it kept changing'}); the rest is left for the next recover or sync`,
+  );
 }
 
 function report(

@@ -93,7 +93,12 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
   const replication = await replicate(ctx, config, author);
   // Finished sessions past sessions.archiveAfter leave their refs for the archive (anyone's).
   const archived = dueForArchive(ctx, config.sessions.archiveAfterMs).length
-    ? await archiveDue(ctx, { olderThanMs: config.sessions.archiveAfterMs, dryRun: false, config })
+    ? await archiveDue(ctx, {
+        olderThanMs: config.sessions.archiveAfterMs,
+        dryRun: false,
+        config,
+        maxBatches: 1,
+      })
     : undefined;
 
   const after = listSessions(ctx.repo).sessions;
