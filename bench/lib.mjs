@@ -12,7 +12,14 @@ export function time(command, args, { cwd, env, runs = 15, input } = {}) {
   const samples = [];
   for (let i = 0; i < runs + 2; i++) {
     const start = process.hrtime.bigint();
-    const r = spawnSync(command, args, { cwd, env: { ...process.env, ...env }, input, encoding: 'utf8' });
+    // A large output (audit of 10,000 sessions) would pass spawnSync's 1 MB default and be killed.
+    const r = spawnSync(command, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      input,
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+    });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (r.status !== 0 && !env?.BENCH_ANY_EXIT)
       throw new Error(`${command} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
@@ -39,6 +46,7 @@ export function gitCalls(args, { cwd, env, input, command } = {}) {
     env: { ...process.env, ...env, PATH: `${dir}:${env?.PATH ?? process.env.PATH}` },
     input,
     encoding: 'utf8',
+    maxBuffer: 1 << 30,
   });
   if (r.status !== 0 && !env?.BENCH_ANY_EXIT) throw new Error(`${args.join(' ')}: ${r.stderr}`);
   let calls = [];

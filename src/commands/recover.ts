@@ -13,8 +13,14 @@ export const command = {
   details: `Ends sessions with no heartbeat for D (default sessions.staleAfter) and sessions of this
 machine whose worktree or branch is gone, releases their leases, removes lock files that killed
 processes left under the toolkit's refs and the old .claude-session-* files, and reports each
-thing it did. --prune D also deletes ended and merged sessions finished more than D ago, here
-and on the remote. --dry-run reports and changes nothing.`,
+thing it did. A record this version cannot read (hand-edited, corrupt, or of a newer release) is
+restored from the remote's copy when that one reads, or else set aside; its bytes are kept under
+refs/consortium-quarantine/ for a person to look at. An unreadable lease table on the remote is
+replaced, keeping the leases it holds. Ended and merged sessions finished more than
+sessions.archiveAfter ago (default 7d) move to the archive: their refs go, here and on the
+remote, and audit still lists them with their whole history. --prune D also deletes ended and
+merged sessions finished more than D ago, here and on the remote, archived ones included, with
+their history. --dry-run reports and changes nothing.`,
   examples: [
     { run: 'recover --dry-run', says: 'what would be cleaned up, changing nothing' },
     {
@@ -38,6 +44,14 @@ const VERB: Record<RecoverAction['action'], [done: string, planned: string]> = {
   'remove-file': ['Removed', 'Would remove'],
   'remove-temp-ref': ['Deleted the temporary ref', 'Would delete the temporary ref'],
   'prune-session': ['Pruned session', 'Would prune session'],
+  'archive-session': ['Archived session', 'Would archive session'],
+  'restore-record': ["Restored from the remote's copy", "Would restore from the remote's copy"],
+  'quarantine-record': ['Set aside the unreadable record', 'Would set aside the unreadable record'],
+  'repair-remote-record': ['Replaced with the copy here', 'Would replace with the copy here'],
+  'repair-lease-table': [
+    'Replaced the unreadable lease table, keeping its leases,',
+    'Would replace the unreadable lease table, keeping its leases,',
+  ],
 };
 
 export async function run(argv: string[]): Promise<number> {
@@ -50,6 +64,7 @@ export async function run(argv: string[]): Promise<number> {
     dryRun: !!values['dry-run'],
     olderThanMs: olderThan ?? ctx.config.sessions.staleAfterMs,
     pruneMs,
+    archiveAfterMs: ctx.config.sessions.archiveAfterMs,
   });
   if (values.json) {
     printJson(report);
@@ -61,7 +76,8 @@ export async function run(argv: string[]): Promise<number> {
   for (const a of report.actions) {
     const [done, planned] = VERB[a.action];
     const verb = report.dryRun ? planned : a.done ? done : `Could not: ${planned.toLowerCase()}`;
-    print(`${verb} ${a.target} (${a.reason})${a.problem ? `: ${a.problem}` : ''}.`);
+    const kept = a.kept ? `; its bytes ${report.dryRun ? 'would be' : 'are'} kept in ${a.kept}` : '';
+    print(`${verb} ${a.target} (${a.reason})${a.problem ? `: ${a.problem}` : kept}.`);
   }
   if (report.offline)
     warn(`The remote could not be reached (${report.offline}); the changes are shared at the next sync.`);

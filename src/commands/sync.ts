@@ -68,6 +68,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.quiet) {
     if (report.rejected.length)
       warn(`Not shared yet (the remote kept moving): ${list(report.rejected)}. Run sync again.`);
+    if (report.held.length) warn(heldLine(report.held.map((h) => h.ref)));
     if (report.rebase && report.rebase.status !== 'rebased' && report.rebase.status !== 'up-to-date')
       warn(report.rebase.message);
     return code;
@@ -115,6 +116,7 @@ export async function run(argv: string[]): Promise<number> {
     warn(`Not shared yet (the remote kept moving): ${list(report.rejected)}. Run sync again.`);
   if (report.diverged.length)
     warn(`Left alone (this copy and the remote's diverged): ${list(report.diverged)}.`);
+  if (report.held.length) warn(heldLine(report.held.map((h) => h.ref)));
   if (report.rebase) {
     const line = report.rebase.message;
     if (report.rebase.status === 'conflict' || report.rebase.status === 'refused') warn(line);
@@ -131,3 +133,7 @@ function currentOrNone(ctx: Context) {
     return undefined;
   }
 }
+
+/** Records this version cannot read stay here: shared, every machine would trip over them. */
+const heldLine = (refs: string[]) =>
+  `Not shared, since this version cannot read them: ${list(refs)}. git consortium recover restores or sets them aside.`;

@@ -41,7 +41,13 @@ export interface Config {
   protocol: string[];
   gates: Map<string, Gate>;
   defaultBranch?: string;
-  sessions: { branchPrefix: string; staleAfterMs: number; leaseTtlMs: number };
+  sessions: {
+    branchPrefix: string;
+    staleAfterMs: number;
+    leaseTtlMs: number;
+    /** Ended and merged sessions finished longer ago than this move to the archive. */
+    archiveAfterMs: number;
+  };
   policy: {
     lease: PolicyAction;
     protocol: PolicyAction;
@@ -222,7 +228,12 @@ export function resolveConfig(raw: unknown, file: string | undefined): Config {
       `gates that do not require each other in a cycle (${cycle.join(' -> ')})`,
     );
 
-  const sessions = r.object(top.sessions ?? {}, 'sessions', ['branchPrefix', 'staleAfter', 'leaseTtl']);
+  const sessions = r.object(top.sessions ?? {}, 'sessions', [
+    'branchPrefix',
+    'staleAfter',
+    'leaseTtl',
+    'archiveAfter',
+  ]);
   const branchPrefix = r.string(sessions.branchPrefix, 'sessions.branchPrefix') ?? 'claude-';
   if (
     !/^[A-Za-z0-9._/-]{1,40}$/.test(branchPrefix) ||
@@ -266,6 +277,7 @@ export function resolveConfig(raw: unknown, file: string | undefined): Config {
       branchPrefix,
       staleAfterMs: r.duration(sessions.staleAfter, 'sessions.staleAfter', 30 * 60_000),
       leaseTtlMs: r.duration(sessions.leaseTtl, 'sessions.leaseTtl', 2 * 3_600_000),
+      archiveAfterMs: r.duration(sessions.archiveAfter, 'sessions.archiveAfter', 7 * 86_400_000),
     },
     policy: {
       lease: r.policy(policy.lease, 'policy.lease', 'block'),

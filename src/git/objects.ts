@@ -1,5 +1,5 @@
 import type { Repo } from './repo.js';
-import { gitOut } from './run.js';
+import { git, gitOut } from './run.js';
 
 /**
  * The messages of the commits this process wrote, by id: a ref moved to one of them is known
@@ -18,3 +18,17 @@ export function writeObject(repo: Repo, type: 'tree' | 'commit' | 'blob', conten
 export const rememberCommit = (id: string, message: string) => void written.set(id, message);
 
 export const writtenMessage = (id: string): string | undefined => written.get(id);
+
+/** Writes a tree of blobs (name -> blob id) and returns its id. Names are the toolkit's own. */
+export function writeTree(repo: Repo, blobs: Record<string, string>): string {
+  const input = Object.entries(blobs)
+    .map(([name, sha]) => `100644 blob ${sha}\t${name}\n`)
+    .join('');
+  return gitOut(['mktree'], { cwd: repo.top, input }).trim();
+}
+
+/** The content of the blob `path` in the tree of `commit`, or undefined. */
+export function blobAt(repo: Repo, commit: string, path: string): string | undefined {
+  const r = git(['cat-file', 'blob', `${commit}:${path}`], { cwd: repo.top });
+  return r.status === 0 ? r.stdout : undefined;
+}

@@ -50,13 +50,15 @@ export interface PushedRef {
   reason: string;
 }
 
+/** `atomic`: the remote takes every update or none (git push --atomic). */
 export async function pushLeased(
   repo: Repo,
   remote: string,
   updates: LeasedUpdate[],
   timeoutMs: number,
+  options: { atomic?: boolean } = {},
 ): Promise<NetworkRun & { refs: PushedRef[] }> {
-  const args = ['push', '--no-verify', '--porcelain', remote];
+  const args = ['push', '--no-verify', '--porcelain', ...(options.atomic ? ['--atomic'] : []), remote];
   for (const u of updates) args.push(`--force-with-lease=${u.dst}:${u.expected}`);
   args.push(...updates.map((u) => `${u.src}:${u.dst}`));
   // Our refs have no remote-tracking copies: the push moves no local ref.
@@ -72,6 +74,19 @@ export async function pushLeased(
     if (match) refs.push({ dst: match[3]!, rejected: match[1] === '!', reason: match[4] ?? '' });
   }
   return { ...result, refs };
+}
+
+/**
+ * Deletes refs on the remote whatever they hold, each on its own (a ref the remote lacks fails
+ * alone): for records nobody compares and swaps, such as branch-name reservations. The names
+ * are the toolkit's own, and each refspec starts with ':', which git never reads as an option.
+ */
+export async function pushDeletes(repo: Repo, remote: string, refs: string[], timeoutMs: number) {
+  return gitNetwork(['push', '--no-verify', '--porcelain', remote, ...refs.map((r) => `:${r}`)], {
+    cwd: repo.top,
+    timeoutMs,
+    env: { CONSORTIUM_INTERNAL_PUSH: '1' },
+  });
 }
 
 /** The remote's tips of `refs` (full names), in one bounded ls-remote; undefined when it did not answer. */

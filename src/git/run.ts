@@ -42,6 +42,7 @@ const READS_ONLY = new Set([
   'ls-remote',
   'merge-base',
   'merge-tree',
+  'mktree',
   'rev-list',
   'rev-parse',
   'show',

@@ -72,7 +72,9 @@ async function history(
 
 async function sessionEvents(repo: Repo): Promise<AuditEvent[]> {
   const events: AuditEvent[] = [];
-  for (const c of await history(repo, [`${SESSIONS}*`, `${MIRRORED_SESSIONS}*`])) {
+  // Archived sessions' history is reachable from the archive (store/archive.ts): listed the same.
+  const archive = ['refs/consortium/archiv[e]', 'refs/consortium-remote/archiv[e]'];
+  for (const c of await history(repo, [`${SESSIONS}*`, `${MIRRORED_SESSIONS}*`, ...archive])) {
     const match = /^session (\S+): (.+)$/.exec(c.subject);
     const body = c.body as Record<string, unknown> | null;
     if (!match || !body || typeof body.researcher !== 'string') continue;

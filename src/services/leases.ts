@@ -21,6 +21,7 @@ import { resolveRef } from '../git/refs.js';
 import { allTrackedFiles } from '../git/worktrees.js';
 import {
   fetchLeaseTable,
+  highestSeq,
   LEASE_FORMAT,
   type LeaseChange,
   type LeaseTable,
@@ -299,7 +300,8 @@ function offerTable(
 ) {
   const table: LeaseTable = {
     format: LEASE_FORMAT,
-    seq: server.table.seq + 1,
+    // Over an unreadable table, on from the highest seq there ever was (store/leases.ts).
+    seq: (server.problem ? Math.max(server.table.seq, highestSeq(ctx.repo)) : server.table.seq) + 1,
     leases: [...leases].sort((a, b) => a.pattern.localeCompare(b.pattern)),
     change,
   };

@@ -12,13 +12,15 @@ import { deleteRef, readRecords } from '../store/records.js';
 import { MIRRORED_SESSIONS, SESSIONS, sessionRef } from '../store/refs.js';
 import { fetchCoordination, hasRemote, pushDeletions, pushRefs } from '../store/remote.js';
 import type { Session } from '../store/sessions.js';
+import { archiveDue, pruneArchive } from './archive.js';
 import { releaseEnded } from './leases.js';
+import { type Repair, repairLeaseTable, repairLocalRecords, repairRemoteRecords } from './repair.js';
 import { hostName, markEnded } from './sessions.js';
 
 /**
  * `recover` (SPEC section 6): puts right what crashed or abandoned work leaves behind: stale
  * and orphaned sessions (ended, their leases released), lock files of killed processes, the
- * old `.claude-session-*` files, and with --prune the records of long-finished sessions,
+ * old `.claude-session-*` files, records this version cannot read (services/repair.ts), and with --prune the records of long-finished sessions,
  * here and on the remote. Every action is reported; --dry-run only reports.
  */
 export interface RecoverOptions {
@@ -27,6 +29,8 @@ export interface RecoverOptions {
   olderThanMs: number;
   /** Ended and merged sessions finished longer ago than this are deleted. */
   pruneMs?: number;
+  /** Ended and merged sessions finished longer ago than this move to the archive. */
+  archiveAfterMs: number;
 }
 
 export interface RecoverAction {
@@ -36,11 +40,15 @@ export interface RecoverAction {
     | 'remove-lock'
     | 'remove-file'
     | 'remove-temp-ref'
-    | 'prune-session';
+    | 'prune-session'
+    | 'archive-session'
+    | Repair['action'];
   target: string;
   reason: string;
   /** False in a dry run, or when it could not be done (see `problem`). */
   done: boolean;
+  /** Where the bytes of a record set aside are kept (refs/consortium-quarantine/...). */
+  kept?: string;
   problem?: string;
 }
 
@@ -68,8 +76,15 @@ export async function recover(ctx: Context, options: RecoverOptions): Promise<Re
   if (remoteKnown) {
     const fetched = await fetchCoordination(ctx.repo, ctx.config);
     if (!fetched.ok) offline = fetched.detail;
-    ctx.invalidate();
   }
+  // Records this version cannot read: put right before anything reads the sessions.
+  actions.push(...repairLocalRecords(ctx, options.dryRun));
+  if (remoteKnown && !offline) {
+    actions.push(...(await repairRemoteRecords(ctx, options.dryRun)));
+    const table = await repairLeaseTable(ctx, options.dryRun);
+    if (table) actions.push(table);
+  }
+  ctx.invalidate();
 
   const me = resolveIdentity(ctx)?.id;
   const ended: Session[] = [];
@@ -109,7 +124,35 @@ export async function recover(ctx: Context, options: RecoverOptions): Promise<Re
     if (!released)
       action.problem = 'the lease table is cleaned at the next lease change; the leases no longer count';
   }
-  if (options.pruneMs !== undefined) actions.push(...(await prune(ctx, options, remoteKnown, offline)));
+  // Archiving needs the remote's word (compare-and-swap there), when there is a remote.
+  if (!(remoteKnown && offline)) {
+    const archived = await archiveDue(ctx, {
+      olderThanMs: options.archiveAfterMs,
+      dryRun: options.dryRun,
+    });
+    for (const s of archived.sessions)
+      actions.push({
+        action: 'archive-session',
+        target: s.id,
+        reason: s.reason,
+        done: archived.done,
+        ...(archived.problem ? { problem: archived.problem } : {}),
+      });
+  }
+  if (options.pruneMs !== undefined) {
+    actions.push(...(await prune(ctx, options, remoteKnown, offline)));
+    if (!(remoteKnown && offline)) {
+      const pruned = await pruneArchive(ctx, options.pruneMs, options.dryRun);
+      for (const s of pruned.sessions)
+        actions.push({
+          action: 'prune-session',
+          target: s.id,
+          reason: s.reason,
+          done: pruned.done,
+          ...(pruned.problem ? { problem: pruned.problem } : {}),
+        });
+    }
+  }
   return { dryRun: options.dryRun, actions, offline };
 }
 

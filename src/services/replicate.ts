@@ -1,9 +1,10 @@
 import type { Context } from '../context/context.js';
 import type { Config } from '../core/config.js';
 import { environmentError } from '../core/errors.js';
-import { isAncestor, refNames, resolveRef } from '../git/refs.js';
+import { isAncestor, refShas, resolveRef } from '../git/refs.js';
+import { ARCHIVE_MIRROR, ARCHIVE_REF } from '../store/archive.js';
 import { mergeFetchedNotes } from '../store/notes.js';
-import { backoff, compareAndSwap, readRecords } from '../store/records.js';
+import { backoff, compareAndSwap, readRecords, ZERO } from '../store/records.js';
 import {
   LEASES_REF,
   LOCAL,
@@ -15,6 +16,7 @@ import {
 } from '../store/refs.js';
 import { fetchCoordination, type NetworkOutcome, pushRefs } from '../store/remote.js';
 import { updateSession, validSession } from '../store/sessions.js';
+import { archivedHere } from './archive.js';
 import type { authorFor } from './sessions.js';
 
 /**
@@ -32,6 +34,8 @@ export interface Replication {
   rejected: string[];
   /** Refs left alone because this copy and the remote's diverged in a way sync cannot merge. */
   diverged: string[];
+  /** Local refs never offered: this version cannot read what they hold (recover quarantines them). */
+  held: { ref: string; reason: string }[];
   /** Whether a later round merged notes fetched again (the first round's are merged by the caller). */
   notesMerged: boolean;
 }
@@ -44,6 +48,7 @@ export async function replicate(ctx: Context, config: Config, author: Author): P
   const pushed = new Set<string>();
   let rejected: string[] = [];
   let diverged: string[] = [];
+  let held: Replication['held'] = [];
   let notesMerged = false;
   const since = Date.now();
   for (let round = 0; round < PUSH_ROUNDS; round++) {
@@ -64,10 +69,11 @@ export async function replicate(ctx: Context, config: Config, author: Author): P
     if (!result.outcome.ok) throw offline(config, result.outcome, true);
     for (const ref of result.accepted) pushed.add(ref);
     rejected = result.rejected;
+    held = result.held;
     if (rejected.length === 0) break;
   }
   ctx.invalidate();
-  return { pushed: [...pushed].sort(), rejected, diverged, notesMerged };
+  return { pushed: [...pushed].sort(), rejected, diverged, held, notesMerged };
 }
 
 /** `fetched`: whether the remote's copy was brought here before it stopped answering. */
@@ -103,11 +109,14 @@ function reconcile(ctx: Context, author: Author): Plan {
     else remote.set(r.ref.slice(MIRRORED_SESSIONS.length), r);
   }
   const plan: Plan = { push: [], considered: [], diverged: [] };
+  // A local session the remote lacks may be one the archive already holds: deleted, not pushed back.
+  const unknown = new Map([...local].filter(([id]) => !remote.has(id)).map(([id, r]) => [id, r.commit]));
+  const archived = new Set(archivedHere(ctx, unknown));
   for (const [id, mine] of local) {
     const ref = SESSIONS + id;
     const theirs = remote.get(id);
     if (!theirs) {
-      plan.push.push(ref);
+      if (!archived.has(id)) plan.push.push(ref);
       continue;
     }
     if (theirs.commit === mine.commit) continue;
@@ -137,11 +146,18 @@ function reconcile(ctx: Context, author: Author): Plan {
     );
     plan.push.push(ref);
   }
-  for (const ref of refNames(ctx.repo, [LOCAL])) {
-    // The lease table changes only through its own compare-and-swap (services/leases.ts).
-    if (!ref || ref.startsWith(SESSIONS) || ref === LEASES_REF) continue;
+  const shas = refShas(ctx.repo, [LOCAL, ARCHIVE_MIRROR]);
+  for (const ref of shas.keys()) {
+    // The lease table and the archive change only through their own compare-and-swap on the
+    // server (services/leases.ts, services/archive.ts).
+    if (!ref.startsWith(LOCAL) || ref.startsWith(SESSIONS) || ref === LEASES_REF || ref === ARCHIVE_REF)
+      continue;
     plan.considered.push(ref);
   }
+  // The archive here follows the server's, even when a prune rewrote it.
+  const fetchedArchive = shas.get(ARCHIVE_MIRROR);
+  if (fetchedArchive && fetchedArchive !== shas.get(ARCHIVE_REF))
+    compareAndSwap(ctx.repo, ARCHIVE_REF, fetchedArchive, shas.get(ARCHIVE_REF) ?? ZERO);
   plan.considered.push(NOTES_REF);
   return plan;
 }

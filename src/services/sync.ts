@@ -13,6 +13,7 @@ import { readGateEvents } from '../store/gates.js';
 import { mergeFetchedNotes } from '../store/notes.js';
 import { fetchCoordination, hasRemote } from '../store/remote.js';
 import { listSessions } from '../store/sessions.js';
+import { archiveDue, dueForArchive } from './archive.js';
 import { type Alert, newsFor } from './for-me.js';
 import { settleOverrides } from './landing.js';
 import { markMergedSessions } from './merged.js';
@@ -37,6 +38,10 @@ export interface SyncReport {
   rejected: string[];
   /** Refs left alone because this copy and the remote's diverged in a way sync cannot merge. */
   diverged: string[];
+  /** Local refs not shared: this version cannot read them (`recover` quarantines them). */
+  held: { ref: string; reason: string }[];
+  /** Finished sessions this sync moved to the archive (sessions.archiveAfter). */
+  archived: string[];
   notesMerged: boolean;
   sessions: { started: SessionBrief[]; ended: SessionBrief[]; merged: SessionBrief[] };
   protocol: { changed: string[]; from: string | null; to: string | null };
@@ -86,6 +91,15 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
     author,
   });
   const replication = await replicate(ctx, config, author);
+  // Finished sessions past sessions.archiveAfter leave their refs for the archive (anyone's).
+  const archived = dueForArchive(ctx, config.sessions.archiveAfterMs).length
+    ? await archiveDue(ctx, {
+        olderThanMs: config.sessions.archiveAfterMs,
+        dryRun: false,
+        config,
+        maxBatches: 1,
+      })
+    : undefined;
 
   const after = listSessions(ctx.repo).sessions;
   const gateEvents = readGateEvents(ctx.repo).events;
@@ -106,6 +120,8 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
     pushed: replication.pushed,
     rejected: replication.rejected,
     diverged: replication.diverged,
+    held: replication.held,
+    archived: archived?.done ? archived.sessions.map((a) => a.id) : [],
     notesMerged: notesMerged || replication.notesMerged,
     sessions: news.sessions,
     protocol: {

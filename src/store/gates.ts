@@ -71,10 +71,12 @@ export interface GateLog {
   problems: string[];
 }
 
-function eventsOf(body: unknown): GateEvent[] | undefined {
+/** The events of a gate record this version reads (a newer format is not one), or undefined. */
+export function eventsOf(body: unknown): GateEvent[] | undefined {
   if (!body || typeof body !== 'object') return undefined;
   const r = body as Record<string, unknown>;
   if (r.kind !== 'gates' || typeof r.format !== 'number' || !Array.isArray(r.events)) return undefined;
+  if (r.format > GATES_FORMAT) return undefined;
   return r.events.filter(isGateEvent);
 }
 

@@ -1,10 +1,18 @@
-import type { LeaseRecord } from '../analysis/leases.js';
 import type { Config } from '../core/config.js';
+import { recordHistory } from '../git/history.js';
 import { isAncestor, resolveRef, updateRefs } from '../git/refs.js';
 import { pushLeased } from '../git/remote.js';
 import type { Repo } from '../git/repo.js';
-import { type Author, compareAndSwap, readRecords, writeRecordCommit, ZERO } from './records.js';
-import { LEASES_MIRROR, LEASES_REF } from './refs.js';
+import { LEASE_FORMAT, type LeaseTable, toTable } from './formats.js';
+import {
+  type Author,
+  compareAndSwap,
+  parseMessage,
+  readRecords,
+  writeRecordCommit,
+  ZERO,
+} from './records.js';
+import { LEASES_MIRROR, LEASES_REF, MIRROR } from './refs.js';
 import {
   FETCH_TIMEOUT_MS,
   fetchRefspecs,
@@ -14,6 +22,8 @@ import {
   PUSH_TIMEOUT_MS,
 } from './remote.js';
 
+export { LEASE_FORMAT, type LeaseChange, type LeaseTable, toTable } from './formats.js';
+
 /**
  * The lease table: ONE ref, refs/consortium/leases, a chain of commits each holding the whole
  * table. Overlapping patterns (protocol/** and protocol/spec.md) have different names, so
@@ -21,28 +31,8 @@ import {
  * the git server can: every change is pushed with --force-with-lease against the version it
  * was computed from, and the server's ref lock lets exactly one of any racers through.
  * Locally the ref and its mirror only ever hold versions the server accepted; readers take
- * the one with the higher `seq`.
+ * the fetched one when it reads (else the local one).
  */
-export const LEASE_FORMAT = 1;
-
-/** What one change to the table did: the audit trail reads these from the ref's history. */
-export interface LeaseChange {
-  action: 'acquire' | 'release' | 'force';
-  at: string;
-  researcher: string;
-  session: string;
-  patterns: string[];
-  reason: string | null;
-  /** Leases of other sessions broken by --force. */
-  broke: LeaseRecord[];
-}
-
-export interface LeaseTable {
-  format: number;
-  seq: number;
-  leases: LeaseRecord[];
-  change: LeaseChange | null;
-}
 
 export interface StoredTable {
   table: LeaseTable;
@@ -54,49 +44,46 @@ export interface StoredTable {
 
 const EMPTY: LeaseTable = { format: LEASE_FORMAT, seq: 0, leases: [], change: null };
 
-function validLease(value: unknown): value is LeaseRecord {
-  if (!value || typeof value !== 'object') return false;
-  const l = value as Record<string, unknown>;
-  return (
-    typeof l.pattern === 'string' &&
-    typeof l.session === 'string' &&
-    typeof l.researcher === 'string' &&
-    typeof l.acquiredAt === 'string' &&
-    typeof l.ttlMs === 'number' &&
-    typeof l.forced === 'boolean' &&
-    (l.reason === null || typeof l.reason === 'string')
-  );
-}
-
-export function toTable(body: unknown): LeaseTable | undefined {
-  if (!body || typeof body !== 'object') return undefined;
-  const t = body as Record<string, unknown>;
-  if (typeof t.format !== 'number' || typeof t.seq !== 'number' || !Array.isArray(t.leases)) return undefined;
-  return {
-    format: t.format,
-    seq: t.seq,
-    leases: t.leases.filter(validLease),
-    change: (t.change as LeaseChange | null) ?? null,
-  };
-}
-
 /** The newest lease table known here (local copy or fetched mirror), in one git process. */
 export function readLeaseTable(repo: Repo, refs = [LEASES_REF, LEASES_MIRROR]): StoredTable {
   const { records, bad } = readRecords(repo, refs);
-  let best: StoredTable | undefined;
+  let best: (StoredTable & { ref: string }) | undefined;
   const unreadable: { ref: string; commit: string }[] = bad.filter((b) => refs.includes(b.ref));
   for (const record of records) {
     if (!refs.includes(record.ref)) continue;
     const table = toTable(record.body);
     if (!table) unreadable.push(record);
-    else if (!best || table.seq > best.table.seq) best = { table, commit: record.commit };
+    // The server's copy as fetched wins whenever it reads: the local one only ever holds versions
+    // the server accepted before, and a table the server replaced (recover's repair of an
+    // unreadable one) may count from lower than a stale local copy.
+    else if (
+      !best ||
+      record.ref === LEASES_MIRROR ||
+      (best.ref !== LEASES_MIRROR && table.seq > best.table.seq)
+    )
+      best = { table, commit: record.commit, ref: record.ref };
   }
   const broken = unreadable[0];
   const problem = broken
     ? `the lease table ${broken.ref} cannot be read; the next lease change replaces it`
     : undefined;
-  if (best) return { ...best, problem };
+  if (best) return { table: best.table, commit: best.commit, problem };
   return { table: EMPTY, commit: broken?.commit, problem };
+}
+
+/**
+ * The highest seq any readable version of the table ever had, here or fetched (one git
+ * process). A table written over an unreadable one continues from it, so that no machine's
+ * older copy, with its higher seq, is read as the newer one.
+ */
+export function highestSeq(repo: Repo): number {
+  let highest = 0;
+  for (const { message } of recordHistory(repo, ['refs/consortium/lease[s]', `${MIRROR}lease[s]`])) {
+    const parsed = parseMessage('commit', message);
+    const table = 'reason' in parsed ? undefined : toTable(parsed.body);
+    if (table && table.seq > highest) highest = table.seq;
+  }
+  return highest;
 }
 
 /** The server's table as last fetched: what a compare-and-swap must be computed from. */
@@ -114,11 +101,17 @@ export function fetchLeaseTable(
   return fetchRefspecs(repo, config, [`+${LEASES_REF}*:${LEASES_MIRROR}*`], timeoutMs);
 }
 
-export function writeLeaseCommit(repo: Repo, table: LeaseTable, parent: string | undefined, author: Author) {
+export function writeLeaseCommit(
+  repo: Repo,
+  table: LeaseTable,
+  parent: string | undefined,
+  author: Author,
+  what = 'leases',
+) {
   const change = table.change;
   const subject = change
     ? `leases: ${change.action} ${change.patterns.join(' ')} (${change.researcher}, session ${change.session})`
-    : 'leases';
+    : what;
   return writeRecordCommit(repo, subject, table, parent ? [parent] : [], author);
 }
 

@@ -69,30 +69,30 @@ export function writeRecordCommit(
   body: unknown,
   parents: string[],
   author: Author,
+  /** The commit's time (default now). */
+  at: Date = now(),
+  /** A tree of its own (the archive's list); records otherwise point at the empty tree. */
+  tree = EMPTY_TREE,
 ): string {
   // Records point at the empty tree, which must be stored for fsck and for pushes to carry it;
   // once written as a loose object it is seen without starting git.
   if (
+    tree === EMPTY_TREE &&
     !emptyTreeIn.has(repo.commonDir) &&
     !existsSync(path.join(repo.commonDir, 'objects', EMPTY_TREE.slice(0, 2), EMPTY_TREE.slice(2)))
   ) {
     writeObject(repo, 'tree', '');
   }
-  emptyTreeIn.add(repo.commonDir);
-  const who = signature(author);
-  const header = [
-    `tree ${EMPTY_TREE}`,
-    ...parents.map((p) => `parent ${p}`),
-    `author ${who}`,
-    `committer ${who}`,
-  ];
+  if (tree === EMPTY_TREE) emptyTreeIn.add(repo.commonDir);
+  const who = signature(author, at);
+  const header = [`tree ${tree}`, ...parents.map((p) => `parent ${p}`), `author ${who}`, `committer ${who}`];
   const text = `${header.join('\n')}\n\n${clean(subject)}\n\n${JSON.stringify(body, null, 1)}\n`;
   return writeObject(repo, 'commit', text);
 }
 
-/** `Name <email> seconds +0000`, as git writes an author or committer line, for now. */
-export const signature = (author: Author) =>
-  `${clean(author.name)} <${clean(author.email)}> ${Math.floor(now().getTime() / 1000)} +0000`;
+/** `Name <email> seconds +0000`, as git writes an author or committer line (at `at`, default now). */
+export const signature = (author: Author, at: Date = now()) =>
+  `${clean(author.name)} <${clean(author.email)}> ${Math.floor(at.getTime() / 1000)} +0000`;
 
 const clean = (s: string) => s.replace(/[<>\n\r\0]/g, ' ').trim() || 'unknown';
 

@@ -1,9 +1,11 @@
 import type { Config } from '../core/config.js';
+import { environmentError } from '../core/errors.js';
 import { backgroundAllowed, runDetached } from '../core/process.js';
 import { hasRemoteUrl } from '../git/config.js';
-import { deleteRef, refShas, updateRefs } from '../git/refs.js';
+import { deleteRef, refContents, refShas, updateRefs } from '../git/refs.js';
 import { fetchFrom, pushLeased } from '../git/remote.js';
 import type { Repo } from '../git/repo.js';
+import { unshareable } from './formats.js';
 import { backoff, readRecords } from './records.js';
 import { LOCAL, localOf, MIRROR, mirrorOf, NOTES_MIRROR, NOTES_REF } from './refs.js';
 
@@ -112,11 +114,15 @@ export interface PushResult {
   accepted: string[];
   /** Refs the remote refused because it holds a version we have not fetched yet. */
   rejected: string[];
+  /** Refs not offered at all: this version cannot read what they hold (recover quarantines them). */
+  held: { ref: string; reason: string }[];
 }
 
 /**
  * Pushes local coordination refs, each only if the remote still holds what we last fetched
- * from it (or nothing, when we never saw it there). Accepted refs update the mirror.
+ * from it (or nothing, when we never saw it there), and only if this version can read what it
+ * holds: an unreadable record shared is one every machine then trips over. Accepted refs update
+ * the mirror.
  */
 export async function pushRefs(
   repo: Repo,
@@ -124,19 +130,30 @@ export async function pushRefs(
   refs: string[],
   timeoutMs = PUSH_TIMEOUT_MS,
 ): Promise<PushResult> {
-  if (refs.length === 0) return { outcome: { ok: true }, accepted: [], rejected: [] };
+  if (refs.length === 0) return { outcome: { ok: true }, accepted: [], rejected: [], held: [] };
   if (!hasRemote(repo, config.remote)) {
     return {
       outcome: { ok: false, reason: 'no-remote', detail: `there is no remote named ${config.remote}` },
       accepted: [],
       rejected: [],
+      held: [],
     };
   }
-  const known = mirrorShas(repo, refs);
+  // The records and their mirrors in one process: what to hold back, and what to lease against.
+  const contents = new Map(refContentsOf(repo, [...refs, ...refs.map(mirrorOf)]).map((c) => [c.ref, c]));
+  const held: PushResult['held'] = [];
+  const offered: string[] = [];
+  for (const ref of refs) {
+    const content = contents.get(ref);
+    const reason = content && unshareable(content);
+    if (reason) held.push({ ref, reason });
+    else if (content) offered.push(ref);
+  }
+  if (offered.length === 0) return { outcome: { ok: true }, accepted: [], rejected: [], held };
   const result = await pushLeased(
     repo,
     config.remote,
-    refs.map((ref) => ({ src: ref, dst: ref, expected: known.get(ref) ?? '' })),
+    offered.map((ref) => ({ src: ref, dst: ref, expected: contents.get(mirrorOf(ref))?.sha ?? '' })),
     timeoutMs,
   );
   if (result.timedOut) {
@@ -144,6 +161,7 @@ export async function pushRefs(
       outcome: { ok: false, reason: 'timeout', detail: noAnswer(config, timeoutMs) },
       accepted: [],
       rejected: [],
+      held,
     };
   }
   const accepted = result.refs.filter((r) => !r.rejected).map((r) => r.dst);
@@ -153,10 +171,11 @@ export async function pushRefs(
       outcome: { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) },
       accepted,
       rejected,
+      held,
     };
   }
   updateMirrors(repo, accepted);
-  return { outcome: { ok: true }, accepted, rejected };
+  return { outcome: { ok: true }, accepted, rejected, held };
 }
 
 /** Makes the mirror of each ref what the local ref now is (after the remote accepted it). */
@@ -173,9 +192,12 @@ const shasOf = (repo: Repo, refs: string[]) => refShas(repo, refs);
 
 const localShas = (repo: Repo, refs: string[]) => shasOf(repo, refs);
 
-function mirrorShas(repo: Repo, refs: string[]): Map<string, string> {
-  const mirrored = shasOf(repo, refs.map(mirrorOf));
-  return new Map(refs.filter((r) => mirrored.has(mirrorOf(r))).map((r) => [r, mirrored.get(mirrorOf(r))!]));
+function refContentsOf(repo: Repo, refs: string[]) {
+  try {
+    return refContents(repo, refs);
+  } catch (error) {
+    throw environmentError((error as Error).message);
+  }
 }
 
 /**

@@ -76,7 +76,28 @@ export interface SessionList {
   problems: string[];
 }
 
+/**
+ * Whether this version can read a session record: its shape, a format no newer than
+ * SESSION_FORMAT (a newer release's record would be misread, and rewritten in the old format),
+ * and a seq that still counts: one past 2^53 (a hand-edited 1e308) stays where it is, and the
+ * newest copy could no longer be told.
+ */
 export function validSession(body: unknown): body is SessionRecord {
+  return sessionProblem(body) === undefined;
+}
+
+/** Why a record body is not a session record this version can read; undefined when it is. */
+export function sessionProblem(body: unknown): string | undefined {
+  if (!shapedLikeSession(body)) return 'it is not a session record this version can read';
+  const { format, seq } = body as SessionRecord;
+  if (!Number.isSafeInteger(format) || format < 1) return 'its format is not a version number';
+  if (format > SESSION_FORMAT)
+    return `it is in format ${format}, newer than this version of git-consortium reads (${SESSION_FORMAT}); upgrade to read it`;
+  if (!Number.isSafeInteger(seq) || seq < 0) return 'its seq is not a whole number this version can count on';
+  return undefined;
+}
+
+function shapedLikeSession(body: unknown): boolean {
   if (!body || typeof body !== 'object') return false;
   const r = body as Record<string, unknown>;
   const str = (k: string) => typeof r[k] === 'string';
@@ -112,9 +133,7 @@ export function listSessions(repo: Repo, ids?: string[]): SessionList {
   for (const stored of records) {
     const session = toSession(stored);
     if (!session) {
-      problems.push(
-        `Skipped the session record ${stored.ref}: it is not a session record this version can read.`,
-      );
+      problems.push(`Skipped the session record ${stored.ref}: ${recordProblem(stored)}.`);
       continue;
     }
     const known = newest.get(session.id);
@@ -124,6 +143,11 @@ export function listSessions(repo: Repo, ids?: string[]): SessionList {
   }
   const sessions = [...newest.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
   return { sessions, problems };
+}
+
+/** Why a stored record is not a session this version reads (its body, or its ref's name). */
+export function recordProblem(stored: StoredRecord): string {
+  return sessionProblem(stored.body) ?? 'its ref does not name the session it holds';
 }
 
 function toSession(stored: StoredRecord): Session | undefined {

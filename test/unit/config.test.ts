@@ -30,6 +30,7 @@ test('no configuration gives the documented defaults', () => {
   assert.is(c.sessions.branchPrefix, 'claude-');
   assert.is(c.sessions.staleAfterMs, 30 * 60_000);
   assert.is(c.sessions.leaseTtlMs, 2 * 3_600_000);
+  assert.is(c.sessions.archiveAfterMs, 7 * 86_400_000);
   assert.equal(c.policy, {
     lease: 'block',
     protocol: 'block',
@@ -55,6 +56,11 @@ test('each invalid configuration is one error naming the key path', () => {
   rejects({ colour: true }, /colour: .*unknown/);
   rejects({ sessions: { staleAfter: 'soon' } }, /sessions\.staleAfter: expected a duration/);
   rejects({ sessions: { leaseTtl: 5 } }, /sessions\.leaseTtl/);
+  rejects({ sessions: { archiveAfter: 'a week' } }, /sessions\.archiveAfter: expected a duration/);
+  assert.is(
+    resolveConfig({ sessions: { archiveAfter: '30d' } }, FILE).sessions.archiveAfterMs,
+    30 * 86_400_000,
+  );
   rejects({ protocol: 'x', policy: { lease: 'maybe' } }, /policy\.lease: expected block, warn or off/);
   rejects(
     { gates: { G1: { requires: ['G9'] } } },
