@@ -54,16 +54,28 @@ export function branchStamp(now: Date): string {
 /** The shortest suffix, of at least `min` characters, that tells each id from all the others (as git abbreviates). */
 export function shortIds(ids: Iterable<string>, min = 6): Map<string, string> {
   const all = [...new Set(ids)];
+  // Ids sorted by their reversed text: an id shares its longest suffix with a neighbour there,
+  // so one pass finds how long each suffix must be (status lists hundreds of sessions).
+  const reversed = all.map((id) => [...id].reverse().join(''));
+  const order = all.map((_, i) => i).sort((a, b) => (reversed[a]! < reversed[b]! ? -1 : 1));
+  const common = (a: number | undefined, b: number) => {
+    if (a === undefined) return 0;
+    const x = reversed[a]!;
+    const y = reversed[b]!;
+    let n = 0;
+    while (n < x.length && n < y.length && x[n] === y[n]) n++;
+    return n;
+  };
   const short = new Map<string, string>();
-  for (const id of all) {
-    let n = Math.min(min, id.length);
+  order.forEach((index, k) => {
+    const id = all[index]!;
+    let n = Math.min(
+      id.length,
+      Math.max(min, common(order[k - 1], index) + 1, common(order[k + 1], index) + 1),
+    );
     // A suffix never starts at a dash: "-4f2a9c" would read as an option.
-    while (
-      n < id.length &&
-      (id.slice(-n).startsWith('-') || all.some((other) => other !== id && other.endsWith(id.slice(-n))))
-    )
-      n++;
+    while (n < id.length && id.slice(-n).startsWith('-')) n++;
     short.set(id, id.slice(-n));
-  }
-  return short;
+  });
+  return new Map(all.map((id) => [id, short.get(id)!]));
 }

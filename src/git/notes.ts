@@ -1,4 +1,4 @@
-import { rememberCommit } from './objects.js';
+import { readObjects, rememberCommit } from './objects.js';
 import { wrote } from './refs.js';
 import type { Repo } from './repo.js';
 import { git } from './run.js';
@@ -22,10 +22,11 @@ export function noteTexts(repo: Repo, notes: string | undefined, commits: string
     `${c.slice(0, 2)}/${c.slice(2, 4)}/${c.slice(4)}`,
   ];
   const asked = commits.flatMap((c) => paths(c).map((p) => ({ commit: c, rev: `${notes}:${p}` })));
-  const r = git(['cat-file', '--batch'], { cwd: repo.top, input: `${asked.map((a) => a.rev).join('\n')}\n` });
-  if (r.status !== 0) throw new Error(`git cat-file failed: ${r.stderr.trim().split('\n')[0] ?? ''}`);
-  batchContents(r.stdout, asked.length).forEach((text, i) => {
-    if (text !== undefined) texts.set(asked[i]!.commit, text);
+  readObjects(
+    repo,
+    asked.map((a) => a.rev),
+  ).forEach((object, i) => {
+    if (object?.type === 'blob') texts.set(asked[i]!.commit, object.text);
   });
   return texts;
 }
@@ -63,30 +64,6 @@ export function writeNotes(
   return tip;
 }
 
-/**
- * The contents in the output of `cat-file --batch` for `count` questions, undefined where the
- * object is missing. Sizes in the headers count bytes: the output is walked as bytes.
- */
-function batchContents(stdout: string, count: number): (string | undefined)[] {
-  const out = Buffer.from(stdout, 'utf8');
-  const contents: (string | undefined)[] = [];
-  let at = 0;
-  for (let i = 0; i < count; i++) {
-    const eol = out.indexOf(10, at);
-    if (eol < 0) break;
-    const header = out.subarray(at, eol).toString();
-    const size = Number(header.split(' ')[2]);
-    if (/ (missing|ambiguous)$/.test(header) || !Number.isFinite(size)) {
-      contents.push(undefined);
-      at = eol + 1;
-      continue;
-    }
-    contents.push(out.subarray(eol + 1, eol + 1 + size).toString('utf8'));
-    at = eol + 1 + size + 1;
-  }
-  return contents;
-}
-
 export function mergeNotes(repo: Repo, notesRef: string, from: string, env: NodeJS.ProcessEnv): boolean {
   return (
     git(['notes', `--ref=${notesRef}`, 'merge', '--quiet', '--strategy=cat_sort_uniq', from], {
@@ -107,11 +84,9 @@ export function allNotes(repo: Repo, notesRef: string): { commit: string; text: 
     .trim()
     .split('\n')
     .map((l) => l.split(' ') as [string, string]);
-  const blobs = git(['cat-file', '--batch'], {
-    cwd: repo.top,
-    input: `${pairs.map(([b]) => b).join('\n')}\n`,
-  });
-  if (blobs.status !== 0) return [];
-  const texts = batchContents(blobs.stdout, pairs.length);
-  return pairs.map(([, commit], i) => ({ commit, text: texts[i] ?? '' }));
+  const blobs = readObjects(
+    repo,
+    pairs.map(([b]) => b),
+  );
+  return pairs.map(([, commit], i) => ({ commit, text: blobs[i]?.text ?? '' }));
 }

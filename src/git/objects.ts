@@ -1,5 +1,5 @@
 import type { Repo } from './repo.js';
-import { git, gitOut } from './run.js';
+import { git, gitBytes, gitOut } from './run.js';
 
 /**
  * The messages of the commits this process wrote, by id: a ref moved to one of them is known
@@ -32,3 +32,44 @@ export function blobAt(repo: Repo, commit: string, path: string): string | undef
   const r = git(['cat-file', 'blob', `${commit}:${path}`], { cwd: repo.top });
   return r.status === 0 ? r.stdout : undefined;
 }
+
+/** An object as `cat-file --batch` gives it: its type, and its content as text for a commit or blob. */
+export interface ObjectRead {
+  type: string;
+  text: string;
+}
+
+/**
+ * Each object (ids or revisions), in one `cat-file --batch`; undefined for a missing one. The
+ * output is walked as bytes (sizes count bytes; a tree is binary), and only commits, tags and
+ * blobs are decoded.
+ */
+export function readObjects(repo: Repo, ids: string[]): (ObjectRead | undefined)[] {
+  if (ids.length === 0) return [];
+  const r = gitBytes(['cat-file', '--batch'], { cwd: repo.top, input: `${ids.join('\n')}\n` });
+  if (r.status !== 0) throw new Error('git cat-file failed.');
+  const out = r.stdout;
+  const objects: (ObjectRead | undefined)[] = [];
+  let at = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const eol = out.indexOf(10, at);
+    if (eol < 0) break;
+    const [, type = '', sizeText = ''] = out.subarray(at, eol).toString().split(' ');
+    const size = Number(sizeText);
+    if (!sizeText || !Number.isFinite(size)) {
+      objects.push(undefined);
+      at = eol + 1;
+      continue;
+    }
+    const text = type === 'tree' ? '' : out.subarray(eol + 1, eol + 1 + size).toString('utf8');
+    objects.push({ type, text });
+    at = eol + 1 + size + 1;
+  }
+  return objects;
+}
+
+/** The message of a raw commit: what follows its headers. */
+export const commitMessage = (raw: string): string => {
+  const split = raw.indexOf('\n\n');
+  return split < 0 ? '' : raw.slice(split + 2);
+};

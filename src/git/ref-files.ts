@@ -1,35 +1,37 @@
-import { existsSync, lstatSync, readdirSync } from 'node:fs';
+import { type Dirent, existsSync, lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 /**
  * A stamp of the files git keeps some refs in: every loose ref file under `folders` (its
  * name, inode, time and size) and packed-refs. git writes a ref by renaming a new file into
  * place and packs refs by rewriting packed-refs, so any change to those refs changes the stamp.
- * Undefined for a ref store this does not know (reftable): there is nothing to compare then.
+ * Undefined for a ref store this does not know (reftable), and for files changed in the last
+ * moments: a file's time has the resolution of the kernel's clock tick, so a change within
+ * the same tick could leave the stamp as it was (git's "racy" index entries, the same way).
  */
 export function refFilesStamp(commonDir: string, folders: string[]): string | undefined {
   if (existsSync(path.join(commonDir, 'reftable'))) return undefined;
   const parts: string[] = [];
+  let newest = 0;
+  const stamp = (name: string) => {
+    const stat = lstatSync(path.join(commonDir, name), { throwIfNoEntry: false });
+    if (stat) newest = Math.max(newest, stat.mtimeMs);
+    parts.push(stat ? `${name}:${stat.ino}:${stat.mtimeMs}:${stat.size}` : `${name}:-`);
+  };
   const visit = (dir: string) => {
-    let entries: import('node:fs').Dirent[];
+    let entries: Dirent[] = [];
     try {
       entries = readdirSync(path.join(commonDir, dir), { withFileTypes: true });
-    } catch {
-      return;
-    }
+    } catch {}
     for (const entry of entries) {
-      const name = `${dir}/${entry.name}`;
-      if (entry.isDirectory()) visit(name);
-      else parts.push(`${name}:${statPart(path.join(commonDir, name))}`);
+      if (entry.isDirectory()) visit(`${dir}/${entry.name}`);
+      else stamp(`${dir}/${entry.name}`);
     }
   };
   for (const folder of folders) visit(folder);
+  stamp('packed-refs');
   parts.sort();
-  parts.push(`packed-refs:${statPart(path.join(commonDir, 'packed-refs'))}`);
-  return parts.join('\n');
+  return Date.now() - newest < RACY_MS ? undefined : parts.join('\n');
 }
 
-function statPart(file: string): string {
-  const stat = lstatSync(file, { throwIfNoEntry: false, bigint: true });
-  return stat ? `${stat.ino}:${stat.mtimeNs}:${stat.size}` : '-';
-}
+const RACY_MS = 100;

@@ -1,6 +1,6 @@
 import { localStateFile, readJson, writeJson } from '../core/local-state.js';
 import { carryOver, remembered } from './memo.js';
-import { writtenMessage } from './objects.js';
+import { commitMessage, readObjects, writtenMessage } from './objects.js';
 import { refFilesStamp } from './ref-files.js';
 import type { Repo } from './repo.js';
 import { git } from './run.js';
@@ -129,16 +129,67 @@ const branchPattern = (p: string) => /^refs\/(heads|remotes)\/[\w./-]*$/.test(p)
  * The coordination refs with their contents, kept between commands in a local file with the
  * stamp of the ref files they were read from (git/ref-files.ts): while no ref file changed, a
  * command (every tool call of an agent) reads them without starting git. The stamp is taken
- * before git reads, so a ref written meanwhile only makes the next command read again.
+ * before git reads, so a ref written meanwhile only makes the next command read again. When
+ * refs did change, only the names and ids are listed again: a record's content is that of its
+ * commit, which never changes, so only commits not seen before are read.
  */
 function readCoordination(repo: Repo): RefContent[] {
   const stamp = refFilesStamp(repo.commonDir, ['refs/consortium', 'refs/consortium-remote', 'refs/notes']);
   const file = localStateFile(repo.commonDir, 'coordination-refs.json');
-  const kept = stamp ? readJson<{ stamp?: string; contents?: RefContent[] }>(file) : undefined;
-  if (kept?.stamp === stamp && Array.isArray(kept?.contents)) return kept.contents;
-  const contents = readContents(repo, COORDINATION);
-  if (stamp) writeJson(file, { stamp, contents });
-  return contents;
+  const kept = readJson<KeptRefs>(file);
+  const keptRefs = Array.isArray(kept?.refs) ? kept.refs : [];
+  const objects = new Map(Object.entries(kept?.objects ?? {}));
+  if (stamp && kept?.stamp === stamp)
+    return keptRefs.map(([ref, sha]) => ({ ref, sha, ...(objects.get(sha) ?? GONE) }));
+  const listed = listRefs(repo, COORDINATION);
+  for (const [, sha] of listed) {
+    const message = writtenMessage(sha);
+    if (message !== undefined) objects.set(sha, { type: 'commit', message });
+  }
+  const unread = [...new Set(listed.map(([, sha]) => sha).filter((sha) => !objects.has(sha)))];
+  readObjects(repo, unread).forEach((object, i) => {
+    objects.set(
+      unread[i]!,
+      object
+        ? { type: object.type, message: object.type === 'commit' ? commitMessage(object.text) : '' }
+        : GONE,
+    );
+  });
+  const used = new Set(listed.map(([, sha]) => sha));
+  // A stamp too close to now to be trusted (git/ref-files.ts) is not kept; the objects are.
+  writeJson(file, {
+    stamp: stamp ?? null,
+    refs: listed,
+    objects: Object.fromEntries([...objects].filter(([sha]) => used.has(sha))),
+  } satisfies KeptRefs);
+  return listed.map(([ref, sha]) => ({ ref, sha, ...(objects.get(sha) ?? GONE) }));
+}
+
+/** What readCoordination keeps: the refs as [name, id], and each object's type and message once. */
+interface KeptRefs {
+  stamp?: string | null;
+  refs?: [string, string][];
+  objects?: Record<string, { type: string; message: string }>;
+}
+
+/** A ref whose object is missing (a damaged repository): shown as such to the readers. */
+const GONE = { type: '', message: '' };
+
+/**
+ * The names and ids of the refs under the prefixes, in one for-each-ref that opens no object
+ * (asking for an object's type or content means reading it: with hundreds of loose records,
+ * most of the command's time).
+ */
+function listRefs(repo: Repo, prefixes: string[]): [string, string][] {
+  const result = git(['for-each-ref', '--format=%(refname) %(objectname)', ...prefixes], { cwd: repo.top });
+  if (result.status !== 0) {
+    const detail = result.stderr.trim().split('\n')[0] ?? '';
+    throw new Error(`git for-each-ref failed${detail ? `: ${detail}` : '.'}`);
+  }
+  return result.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' ') as [string, string]);
 }
 
 /**

@@ -83,6 +83,19 @@ export function git(args: string[], options: GitOptions = {}): GitResult {
   return { status: result.status ?? 128, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** git whose output is bytes, not text (object contents), read as bytes. */
+export function gitBytes(args: string[], options: GitOptions = {}): { status: number; stdout: Buffer } {
+  if (!readsOnly(args)) generation++;
+  const result = childProcess().spawnSync('git', args, {
+    cwd: options.cwd,
+    input: options.input,
+    env: gitEnv(options.env),
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (result.error) throw environmentError(`git could not be started: ${result.error.message}`);
+  return { status: result.status ?? 128, stdout: result.stdout };
+}
+
 /** Runs git and returns its output; a failure is an error naming the git command. */
 export function gitOut(args: string[], options: GitOptions = {}): string {
   const result = git(args, options);

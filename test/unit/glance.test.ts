@@ -15,6 +15,29 @@ test('short ids: six characters, longer where two share them, never starting at 
   assert.is.not(short.get(ids[0]!), short.get(ids[1]!));
 });
 
+test('short ids of hundreds of sessions: each the shortest suffix no other id ends with', () => {
+  const hex = (n: number) => (n * 2654435761).toString(16).slice(-6).padStart(6, '0');
+  const ids = Array.from(
+    { length: 400 },
+    (_, i) => `20261201-1000${String(i % 50).padStart(5, '0')}-${hex(i % 130)}`,
+  );
+  const short = shortIds(ids);
+  for (const id of new Set(ids)) {
+    const s = short.get(id)!;
+    assert.ok(id.endsWith(s) && s.length >= 6 && !s.startsWith('-'), s);
+    assert.not.ok(
+      ids.some((other) => other !== id && other.endsWith(s)),
+      `${s} names only ${id}`,
+    );
+    const shorter = s.slice(1);
+    if (shorter.length >= 6 && !shorter.startsWith('-'))
+      assert.ok(
+        ids.some((other) => other !== id && other.endsWith(shorter)),
+        `${s} is as short as it can be`,
+      );
+  }
+});
+
 test('times are local and relative; paths keep the folder name whole', () => {
   const now = Date.parse('2026-12-01T11:29:00.000Z');
   assert.is(until('2026-12-01T13:27:00.000Z', now), 'until 13:27, in 1h58m');
