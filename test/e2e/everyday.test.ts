@@ -86,6 +86,12 @@ test('a new session starts from the default branch, not from the unmerged branch
   const bad = yuki.gc(['start', '-r', 'yuki-tanaka', '--from=--upload-pack=evil']);
   assert.is(bad.code, 2, bad.stderr);
   assert.match(bad.stderr, 'names no commit');
+  // --shared alone stays on this branch: a --from there would be ignored, so it is refused.
+  const before = json(yuki, ['status', '--all']).sessions.length;
+  const shared = yuki.gc(['start', '-r', 'yuki-tanaka', '--shared', '--from=no-such-rev']);
+  assert.is(shared.code, 2, shared.stderr);
+  assert.match(shared.stderr, '--shared alone stays on the branch');
+  assert.is(json(yuki, ['status', '--all']).sessions.length, before, 'no session was started');
 });
 
 test('start --worktree from a workspace folder puts the worktree beside the main one, never inside', () => {
