@@ -36,7 +36,10 @@ try {
   const push = pushSamples[Math.floor(pushSamples.length / 2)];
 
   const node = nodeBaseline();
-  const fetch = time('git', ['fetch', '-q', 'origin', '+refs/bench/one:refs/bench-copy/one'], { cwd: s.repo, env });
+  const fetch = time('git', ['fetch', '-q', 'origin', '+refs/bench/one:refs/bench-copy/one'], {
+    cwd: s.repo,
+    env,
+  });
   const limit = node + fetch + push;
   const acquireArgs = ['lease', 'acquire', 'src/bench.py', '--allow-missing', '--ttl', '1h'];
   const measure = (args, runs = 11) => {
@@ -52,7 +55,10 @@ try {
   ];
   for (let i = 0; i < 299; i++) cli(['start', '--no-branch', '--shared', '--json']);
   rows.push(['lease acquire, 300 sessions known (goal <= 1.3x)', measure(acquireArgs)]);
-  rows.push(['lease release --all (nothing held after the first)', measure(['lease', 'release', '--all'], 9)]);
+  rows.push([
+    'lease release --all (nothing held after the first)',
+    measure(['lease', 'release', '--all'], 9),
+  ]);
   report('lease against a local bare remote (median ms, ratio to the physical limit, git processes)', rows);
 } finally {
   s.cleanup();
