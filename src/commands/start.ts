@@ -72,7 +72,9 @@ export async function run(argv: string[]): Promise<number> {
     throw usageError('--from says where a new branch starts: leave out --no-branch.');
   // --shared alone joins the branch checked out here: no new branch, so nothing for --from.
   if (values.from !== undefined && values.shared && values.branch === undefined && worktree === undefined)
-    throw usageError('--from says where a new branch starts; --shared alone stays on the branch checked out here. Give --branch NAME or --worktree for a new one.');
+    throw usageError(
+      '--from says where a new branch starts; --shared alone stays on the branch checked out here. Give --branch NAME or --worktree for a new one.',
+    );
   const agent = agentOf(values.agent, values['agent-session']);
   const ctx = await openContext();
   const unprotected = inactiveHooks(ctx);

@@ -8,39 +8,50 @@ import { git } from './run.js';
  * whatever their number), a merge of two notes refs, and every note of one ref.
  */
 
+/** A note as it stands in a notes tree: its text, and every path it is found at. */
+export interface NoteAt {
+  text: string;
+  paths: string[];
+}
+
 /**
- * The text of the note on each commit in the notes commit `notes` ('' for none). A note's path
- * in the notes tree depends on its fan-out (`ab/cdef...`, `ab/cd/ef...`), so each commit is
- * asked for at every depth git uses, in one `cat-file --batch`.
+ * The note on each commit in the notes commit `notes` (text '' and no paths for none). A
+ * note's path in the notes tree depends on the tree's fan-out (`ab/cdef...`, `ab/cd/ef...`), so
+ * each commit is asked for at every depth git uses, in one `cat-file --batch`.
  */
-export function noteTexts(repo: Repo, notes: string | undefined, commits: string[]): Map<string, string> {
-  const texts = new Map(commits.map((c) => [c, '']));
-  if (!notes || commits.length === 0) return texts;
+export function noteTexts(repo: Repo, notes: string | undefined, commits: string[]): Map<string, NoteAt> {
+  const found = new Map<string, NoteAt>(commits.map((c) => [c, { text: '', paths: [] }]));
+  if (!notes || commits.length === 0) return found;
   const paths = (c: string) => [
     c,
     `${c.slice(0, 2)}/${c.slice(2)}`,
     `${c.slice(0, 2)}/${c.slice(2, 4)}/${c.slice(4)}`,
   ];
-  const asked = commits.flatMap((c) => paths(c).map((p) => ({ commit: c, rev: `${notes}:${p}` })));
+  const asked = commits.flatMap((c) => paths(c).map((path) => ({ commit: c, path })));
   readObjects(
     repo,
-    asked.map((a) => a.rev),
+    asked.map((a) => `${notes}:${a.path}`),
   ).forEach((object, i) => {
-    if (object?.type === 'blob') texts.set(asked[i]!.commit, object.text);
+    if (object?.type !== 'blob') return;
+    const note = found.get(asked[i]!.commit)!;
+    note.text = object.text;
+    note.paths.push(asked[i]!.path);
   });
-  return texts;
+  return found;
 }
 
 /**
  * Writes a commit on `ref` (created or moved, no check: a private ref) whose notes tree is
- * that of `base` with the note of each given commit replaced by its text: one `fast-import`,
- * which keeps git's fan-out of the tree. Returns the new commit, or undefined on a failure.
+ * that of `base` with the note of each given commit replaced by `text`: one `fast-import`.
+ * The note's old paths go first: fast-import places a note at the fan-out it chooses, and a
+ * note left at another depth as well would be in the tree twice (which `git notes merge`
+ * cannot read). Returns the new commit, or undefined on a failure.
  */
 export function writeNotes(
   repo: Repo,
   ref: string,
   base: string | undefined,
-  notes: Map<string, string>,
+  notes: Map<string, NoteAt>,
   committer: string,
 ): string | undefined {
   const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
@@ -51,7 +62,10 @@ export function writeNotes(
     `committer ${committer}\n`,
     `data ${Buffer.byteLength(message)}\n${message}`,
     base ? `from ${base}\n` : '',
-    ...[...notes].map(([commit, text]) => `N inline ${commit}\n${data(text)}`),
+    ...[...notes].flatMap(([commit, { text, paths }]) => [
+      ...paths.map((path) => `D ${path}\n`),
+      `N inline ${commit}\n${data(text)}`,
+    ]),
     // The new commit's id comes back on stdout: no second process to read the ref.
     'get-mark :1\n',
     'done\n',

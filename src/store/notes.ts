@@ -55,13 +55,13 @@ export function addNotes(repo: Repo, items: { commit: string; entry: NoteEntry }
   const committer = signature(author);
   for (let attempt = 0; attempt < 20; attempt++) {
     const base = refSha(repo, NOTES_REF);
-    const texts = noteTexts(repo, base, [...new Set(items.map((i) => i.commit))]);
+    const notes = noteTexts(repo, base, [...new Set(items.map((i) => i.commit))]);
     for (const { commit, entry } of items) {
-      const before = texts.get(commit) ?? '';
-      texts.set(commit, `${before}${before && !before.endsWith('\n') ? '\n' : ''}${JSON.stringify(entry)}\n`);
+      const note = notes.get(commit)!;
+      note.text = `${note.text}${note.text && !note.text.endsWith('\n') ? '\n' : ''}${JSON.stringify(entry)}\n`;
     }
     const tmp = `refs/notes/consortium-tmp-${process.pid}-${randomHex(3)}`;
-    const next = writeNotes(repo, tmp, base, texts, committer);
+    const next = writeNotes(repo, tmp, base, notes, committer);
     if (!next) {
       deleteRef(repo, tmp);
       return false;
