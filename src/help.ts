@@ -47,6 +47,10 @@ export const ENVIRONMENT: readonly [string, string][] = [
   ['CONSORTIUM_COLOR', 'auto, always or never: what --color sets, for the hooks too'],
   ['CONSORTIUM_CLOCK', 'a fixed ISO 8601 time for "now" (tests and the demo)'],
   ['CONSORTIUM_HOST', "the host name recorded in sessions (default: the machine's)"],
+  [
+    'CONSORTIUM_NO_BACKGROUND=1',
+    'no detached processes: a hook records and shares in the hook itself (tests, the demo)',
+  ],
 ];
 
 export function generalHelp(commands: readonly CommandSpec[]): string {

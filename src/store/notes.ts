@@ -1,8 +1,8 @@
 import { randomHex } from '../core/ids.js';
-import { mergeNotes, noteTexts, writeNotes } from '../git/notes.js';
-import { deleteRef, isAncestor, resolveRef, updateRef, updateRefs } from '../git/refs.js';
+import { appendNote, mergeNotes } from '../git/notes.js';
+import { deleteRef, isAncestor, resolveRef, updateRef } from '../git/refs.js';
 import type { Repo } from '../git/repo.js';
-import { type Author, backoff, compareAndSwap, identityEnv, signature, ZERO } from './records.js';
+import { type Author, backoff, compareAndSwap, identityEnv, ZERO } from './records.js';
 import { NOTES_MIRROR, NOTES_REF } from './refs.js';
 
 /**
@@ -47,31 +47,19 @@ export function addNote(repo: Repo, commit: string, entry: NoteEntry, author: Au
 
 /**
  * Adds entries to the notes of commits, keeping every line already there, as one change of the
- * notes ref: three git processes however many commits a push notes (read the notes there,
- * write the new notes commit, move the ref by compare-and-swap).
+ * notes ref: on one private copy, one `git notes append` per commit (git keeps the tree's
+ * fan-out as it should; a note written around it ends up in the tree twice once the tree fans
+ * out, which `git notes merge` cannot read), then one compare-and-swap.
  */
 export function addNotes(repo: Repo, items: { commit: string; entry: NoteEntry }[], author: Author): boolean {
   if (items.length === 0) return true;
-  const committer = signature(author);
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const base = refSha(repo, NOTES_REF);
-    const notes = noteTexts(repo, base, [...new Set(items.map((i) => i.commit))]);
-    for (const { commit, entry } of items) {
-      const note = notes.get(commit)!;
-      note.text = `${note.text}${note.text && !note.text.endsWith('\n') ? '\n' : ''}${JSON.stringify(entry)}\n`;
-    }
-    const tmp = `refs/notes/consortium-tmp-${process.pid}-${randomHex(3)}`;
-    const next = writeNotes(repo, tmp, base, notes, committer);
-    if (!next) {
-      deleteRef(repo, tmp);
-      return false;
-    }
-    // The new notes land and the private ref goes in one transaction.
-    if (updateRefs(repo, [`update ${NOTES_REF} ${next} ${base ?? ZERO}\n`, `delete ${tmp}\n`])) return true;
-    deleteRef(repo, tmp);
-    backoff(attempt);
-  }
-  return false;
+  const lines = new Map<string, string[]>();
+  for (const { commit, entry } of items)
+    lines.set(commit, [...(lines.get(commit) ?? []), JSON.stringify(entry)]);
+  const env = identityEnv(author);
+  return withNotesCopy(repo, author, (tmp) =>
+    [...lines].every(([commit, text]) => appendNote(repo, tmp, commit, text.join('\n'), env)),
+  );
 }
 
 export function parseNote(text: string): NoteEntry[] {
