@@ -36,10 +36,13 @@ const HOOKS: Record<string, () => Promise<Handler>> = {
   'push-record': () => import('../hooks/push-record.js'),
 };
 
+/** The git hooks, as named to a person (push-record is the gate's own, started by it). */
+const GIT_HOOKS = Object.keys(HOOKS).filter((name) => name !== 'push-record');
+
 export async function run(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined || !Object.hasOwn(HOOKS, name))
-    throw usageError(`git consortium hook takes one of ${Object.keys(HOOKS).join(', ')}.`);
+    throw usageError(`git consortium hook takes one of ${GIT_HOOKS.join(', ')}.`);
   // Off when asked, except that an agent cannot turn the push gate off (SPEC section 7).
   const off = process.env.CONSORTIUM === '0' || process.env.HUSKY === '0';
   if (off && !(name === 'pre-push' && agentEnvironment())) return EXIT.ok;

@@ -10,7 +10,7 @@ import { worktreePaths } from '../git/worktrees.js';
 import { readLeaseTable } from '../store/leases.js';
 import { deleteRef, readRecords } from '../store/records.js';
 import { MIRRORED_SESSIONS, SESSIONS, sessionRef } from '../store/refs.js';
-import { fetchCoordination, hasRemote, pushDeletions, pushRefs } from '../store/remote.js';
+import { fetchCoordination, hasRemote, pushDeletions, pushRefs, STALE_LOCK_MS } from '../store/remote.js';
 import type { Session } from '../store/sessions.js';
 import { archiveDue, pruneArchive } from './archive.js';
 import { releaseEnded } from './leases.js';
@@ -58,12 +58,6 @@ export interface RecoverReport {
   /** The remote could not be reached: what needs it waits for the next sync. */
   offline: string | null;
 }
-
-/**
- * git's ref lock files hold the new value, not the writer's pid, and git holds them for
- * milliseconds: one this old belongs to a process that is gone.
- */
-export const STALE_LOCK_MS = 3000;
 
 export async function recover(ctx: Context, options: RecoverOptions): Promise<RecoverReport> {
   const actions: RecoverAction[] = [];

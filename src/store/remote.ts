@@ -1,3 +1,5 @@
+import { rmSync, statSync } from 'node:fs';
+import path from 'node:path';
 import type { Config } from '../core/config.js';
 import { environmentError } from '../core/errors.js';
 import { backgroundAllowed, runDetached } from '../core/process.js';
@@ -97,12 +99,34 @@ export async function fetchRefspecs(
     if (!/cannot lock ref|unable to update local ref/.test(result.stderr)) break;
     const left = deadline - Date.now();
     if (left < 200) break;
+    removeStaleLocks(repo, result.stderr);
     backoff(attempt + 3);
     result = await fetchFrom(repo, config.remote, refspecs, { timeoutMs: left, prune: true });
   }
   if (result.timedOut) return { ok: false, reason: 'timeout', detail: noAnswer(config, timeoutMs) };
   if (result.status !== 0) return { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) };
   return { ok: true };
+}
+
+/**
+ * git's ref lock files hold the new value, not the writer's pid, and git holds them for
+ * milliseconds: one this old belongs to a process that is gone (recover removes those too).
+ */
+export const STALE_LOCK_MS = 3000;
+
+/**
+ * A fetch killed at its time bound (under load, by us) leaves its ref locks behind, and every
+ * later fetch then fails on them. The locks git names in its refusal, inside our own ref
+ * folders and older than any live git holds one, are removed before fetching again.
+ */
+function removeStaleLocks(repo: Repo, stderr: string): void {
+  for (const [, file] of stderr.matchAll(/Unable to create '([^']+\.lock)': File exists/g)) {
+    const relative = path.relative(repo.commonDir, file!).split(path.sep).join('/');
+    if (!/^(refs\/consortium-remote\/|refs\/notes\/consortium-remote|packed-refs\.lock$)/.test(relative))
+      continue;
+    const stat = statSync(file!, { throwIfNoEntry: false });
+    if (stat && Date.now() - stat.mtimeMs > STALE_LOCK_MS) rmSync(file!, { force: true });
+  }
 }
 
 export const noAnswer = (config: Config, timeoutMs: number) =>

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -35,6 +35,29 @@ test('a session started on one machine is visible on another after sync, and syn
     after.sessions.ended.map((x: any) => x.id),
     [s.id],
   );
+});
+
+test('a fetch killed at its time bound leaves a lock: the next sync clears it and carries on', () => {
+  const s = json(elena, ['start', '-r', 'elena-vasquez', '--no-branch', '--shared']);
+  must(yuki.gc(['sync']));
+  must(elena.gc(['end', '--session', s.id]));
+  const gitDir = path.resolve(yuki.dir, must(yuki.git(['rev-parse', '--git-common-dir'])).stdout.trim());
+  const lock = path.join(gitDir, 'refs', 'consortium-remote', 'sessions', `${s.id}.lock`);
+  writeFileSync(lock, '0000000000000000000000000000000000000000\n');
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(lock, old, old);
+  const r = yuki.gc(['sync']);
+  assert.is(r.code, 0, r.stderr);
+  assert.not.ok(existsSync(lock), 'the stale lock is gone');
+  assert.is(stateOn(yuki, s.id), 'ended');
+  // A fresh lock may be a live git's: it is left alone.
+  const other = json(elena, ['start', '-r', 'elena-vasquez', '--no-branch', '--shared']);
+  const busy = path.join(gitDir, 'refs', 'consortium-remote', 'leases.lock');
+  writeFileSync(busy, '0000000000000000000000000000000000000000\n');
+  must(yuki.gc(['sync']));
+  assert.ok(existsSync(busy), 'a lock of now is not removed');
+  rmSync(busy);
+  must(elena.gc(['end', '--session', other.id]));
 });
 
 test('three machines writing notes on one commit at once, then syncing, all end with all three notes', async () => {
