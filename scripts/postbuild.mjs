@@ -1,6 +1,7 @@
 // After tsc: write the man page from the same help text that `git consortium help` prints
 // (git turns `git consortium --help` into `man git-consortium`), then bundle the CLI.
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const { COMMON, ENVIRONMENT } = await import('../dist/help.js');
@@ -85,4 +86,15 @@ const bundle = (entry, outfile) =>
   });
 await bundle('hot-hooks.js', 'hot-hooks.cjs');
 await bundle('dispatch.js', 'commands.cjs');
+// The content hash of each bundle keys its code cache (dist/cli.cjs): a cache made from another
+// build of the same length would otherwise run that build's code.
+const hashOf = (file) =>
+  createHash('sha256')
+    .update(readFileSync(dist(file)))
+    .digest('hex')
+    .slice(0, 32);
+writeFileSync(
+  dist('bundles.json'),
+  `${JSON.stringify({ 'hot-hooks.cjs': hashOf('hot-hooks.cjs'), 'commands.cjs': hashOf('commands.cjs') })}\n`,
+);
 chmodSync(dist('cli.cjs'), 0o755);

@@ -7,7 +7,7 @@
  * bundle (dist/hot-hooks.cjs), every other command to dist/commands.cjs (scripts/postbuild.mjs),
  * each compiled from V8's code cache when one is there.
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -77,13 +77,19 @@ function saveCache() {
   } catch {}
 }
 
-/** The cache of this bundle (its size and time) for `name`, under this Node, in the user's cache folder. */
+/**
+ * The cache of this bundle for `name`, under this Node, in the user's cache folder, keyed by the
+ * hash of the bundle's content that the build wrote into dist/bundles.json: V8 checks only the
+ * length of the source against its cached data, and an install may keep file times (a store,
+ * a copy with -p), so neither could tell two builds apart. No hash, no cache.
+ */
 function cacheFile(bundle: string, name: string): string | undefined {
   try {
-    const stat = statSync(bundle);
+    const hashes = JSON.parse(readFileSync(path.join(path.dirname(bundle), 'bundles.json'), 'utf8'));
+    const hash = hashes[path.basename(bundle)];
+    if (typeof hash !== 'string' || !/^[0-9a-f]{16,64}$/.test(hash)) return undefined;
     const root = process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache');
-    const file = `${name}-${process.version}-${stat.size}-${Math.floor(stat.mtimeMs)}.v8`;
-    return path.join(root, 'git-consortium', file);
+    return path.join(root, 'git-consortium', `${name}-${process.version}-${hash}.v8`);
   } catch {
     return undefined;
   }

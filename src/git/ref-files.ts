@@ -13,9 +13,11 @@ export function refFilesStamp(commonDir: string, folders: string[]): string | un
   if (existsSync(path.join(commonDir, 'reftable'))) return undefined;
   const parts: string[] = [];
   let newest = 0;
+  let coarse = true;
   const stamp = (name: string) => {
     const stat = lstatSync(path.join(commonDir, name), { throwIfNoEntry: false });
     if (stat) newest = Math.max(newest, stat.mtimeMs);
+    if (stat && stat.mtimeMs % 1000 !== 0) coarse = false;
     parts.push(stat ? `${name}:${stat.ino}:${stat.mtimeMs}:${stat.size}` : `${name}:-`);
   };
   const visit = (dir: string) => {
@@ -31,7 +33,7 @@ export function refFilesStamp(commonDir: string, folders: string[]): string | un
   for (const folder of folders) visit(folder);
   stamp('packed-refs');
   parts.sort();
-  return Date.now() - newest < RACY_MS ? undefined : parts.join('\n');
+  // A file system that keeps whole seconds (ext3, HFS+, some network mounts) gets a window as wide.
+  const racy = coarse ? 2000 : 100;
+  return Date.now() - newest < racy ? undefined : parts.join('\n');
 }
-
-const RACY_MS = 100;

@@ -138,7 +138,7 @@ function readCoordination(repo: Repo): RefContent[] {
   const file = localStateFile(repo.commonDir, 'coordination-refs.json');
   const kept = readJson<KeptRefs>(file);
   const keptRefs = Array.isArray(kept?.refs) ? kept.refs : [];
-  const objects = new Map(Object.entries(kept?.objects ?? {}));
+  const objects = new Map(Object.entries(kept?.objects ?? {}).filter(([, o]) => o?.type));
   if (stamp && kept?.stamp === stamp)
     return keptRefs.map(([ref, sha]) => ({ ref, sha, ...(objects.get(sha) ?? GONE) }));
   const listed = listRefs(repo, COORDINATION);
@@ -155,7 +155,8 @@ function readCoordination(repo: Repo): RefContent[] {
         : GONE,
     );
   });
-  const used = new Set(listed.map(([, sha]) => sha));
+  // A missing object is asked for again next time: it may be back (a fetch, a repair).
+  const used = new Set(listed.map(([, sha]) => sha).filter((sha) => objects.get(sha)?.type));
   // A stamp too close to now to be trusted (git/ref-files.ts) is not kept; the objects are.
   writeJson(file, {
     stamp: stamp ?? null,

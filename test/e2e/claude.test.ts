@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -6,6 +6,7 @@ import { Ajv } from 'ajv';
 import yaml from 'js-yaml';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { CLI } from '../../src/demo/world.js';
 import { consortium, json, type Machine, must, type Result } from '../helpers/sandbox.js';
 
 /**
@@ -683,6 +684,35 @@ test('truncated or malformed event JSON never blocks (never exit 2): a message, 
     assert.is.not(r.code, 2, args.join(' '));
   }
   assert.is(refs(elena), before);
+});
+
+test('a stdin that is never closed: a message after the limit, and the process ends (never exit 0 or 2)', async () => {
+  const started = Date.now();
+  const child = spawn(process.execPath, [CLI, 'claude-hook', 'PreToolUse'], {
+    cwd: path.join(elena.dir, ELENA_WS),
+    env: elena.env(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  child.stdin.write('{"session_id": "open');
+  const ended = await new Promise<{ code: number | null; signal: string | null } | undefined>((done) => {
+    const guard = setTimeout(() => {
+      child.kill('SIGKILL');
+      done(undefined);
+    }, 20_000);
+    child.on('exit', (code, signal) => {
+      clearTimeout(guard);
+      done({ code, signal });
+    });
+  });
+  child.stdin.destroy();
+  assert.ok(ended, `ended by itself (${stderr})`);
+  assert.ok(ended.code !== 0 && ended.code !== 2, `not a pass nor a block: ${JSON.stringify(ended)}`);
+  assert.match(stderr, 'stdin was not closed within 10s');
+  assert.ok(Date.now() - started < 15_000);
 });
 
 test('CONSORTIUM=0 turns the Claude Code hooks off', () => {

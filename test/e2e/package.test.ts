@@ -57,6 +57,7 @@ test('the packed package holds the CLI, the hook bodies, the templates and the m
   for (const needed of [
     'dist/cli.cjs',
     'dist/commands.cjs',
+    'dist/bundles.json',
     'dist/hot-hooks.cjs',
     'hooks/pre-push',
     'hooks/post-checkout',
