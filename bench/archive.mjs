@@ -8,7 +8,17 @@
 // Beside each, the git processes the command starts. Run: npm run build && node bench/archive.mjs
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { CLI, countGit, nodeBaseline, ratio, report, scratch, time, writeSessions } from './lib.mjs';
+import {
+  CLI,
+  countGit,
+  nodeBaseline,
+  ratio,
+  report,
+  scratch,
+  time,
+  timeOnce,
+  writeSessions,
+} from './lib.mjs';
 
 const ARCHIVED = Number(process.env.BENCH_ARCHIVED) || 10_000;
 const LIVE = 300;
@@ -35,16 +45,7 @@ function pushTime(cwd, remote, runs = 15) {
   return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)];
 }
 
-function once(args, cwd) {
-  const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    cwd,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
+const once = (args, cwd) => timeOnce(args, { cwd, env });
 
 try {
   // A remote without any session, for the baseline, and a second commit to push back and forth.

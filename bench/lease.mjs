@@ -3,7 +3,7 @@
 // one ref to the same remote, which acquiring needs (fetch the table, push the new one by
 // compare-and-swap). Goal: at most 1.3x. With 1 and with 300 sessions known.
 import { spawnSync } from 'node:child_process';
-import { CLI, countGit, nodeBaseline, ratio, report, scratch, time } from './lib.mjs';
+import { CLI, countGit, nodeBaseline, pushBaseline, ratio, report, scratch, time } from './lib.mjs';
 
 const s = scratch('lease');
 const env = { ...s.env, CONSORTIUM_RESEARCHER: 'elena' };
@@ -21,19 +21,7 @@ function cli(args) {
 try {
   const session = JSON.parse(cli(['start', '--no-branch', '--json'])).id;
   const withSession = { ...env, CONSORTIUM_SESSION: session };
-  // Baseline: a push that really moves one ref each time (two commits, pushed in turn).
-  const a = s.git(['commit-tree', '4b825dc642cb6eb9a060e54bf8d69288fbee4904', '-m', 'a']).trim();
-  const b = s.git(['commit-tree', '4b825dc642cb6eb9a060e54bf8d69288fbee4904', '-m', 'b']).trim();
-  let flip = false;
-  const pushSamples = [];
-  for (let i = 0; i < 17; i++) {
-    flip = !flip;
-    const start = process.hrtime.bigint();
-    s.git(['push', '-q', '--force', 'origin', `${flip ? a : b}:refs/bench/one`]);
-    if (i >= 2) pushSamples.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  pushSamples.sort((x, y) => x - y);
-  const push = pushSamples[Math.floor(pushSamples.length / 2)];
+  const push = pushBaseline(s);
 
   const node = nodeBaseline();
   const fetch = time('git', ['fetch', '-q', 'origin', '+refs/bench/one:refs/bench-copy/one'], {

@@ -31,6 +31,35 @@ export function time(command, args, { cwd, env, runs = 15, input } = {}) {
 
 export const nodeBaseline = (runs = 15) => time(process.execPath, ['-e', '0'], { runs });
 
+/** Wall time in milliseconds of one run of the CLI (for what cannot be repeated as it was). */
+export function timeOnce(args, { cwd, env }) {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/**
+ * Median ms of a plain `git push` of one ref that really moves each time (two commits on the
+ * empty tree, pushed in turn to refs/bench/one): the baseline of what a command pushes.
+ */
+export function pushBaseline(s, runs = 15) {
+  const empty = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+  const tips = ['a', 'b'].map((m) => s.git(['commit-tree', empty, '-m', m]).trim());
+  const samples = [];
+  for (let i = 0; i < runs + 2; i++) {
+    const start = process.hrtime.bigint();
+    s.git(['push', '-q', '--force', 'origin', `${tips[i % 2]}:refs/bench/one`]);
+    if (i >= 2) samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  samples.sort((x, y) => x - y);
+  return samples[Math.floor(samples.length / 2)];
+}
+
 /**
  * The git processes a command starts, in order (`git` and its first argument): a `git` shim
  * first on PATH logs each call and runs the real git. `command` defaults to the CLI under Node.

@@ -2,24 +2,25 @@
 // the same run: the start of Node (`node -e 0`) plus one `git fetch` and one `git push` of one
 // ref (goal for a sync with nothing new: at most 1.3x). Also the first sync of a fresh clone
 // (brings all 300 records and the notes) and a sync after another machine changed one session.
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { CLI, countGit, nodeBaseline, ratio, report, scratch, time, writeSessions } from './lib.mjs';
+import {
+  CLI,
+  countGit,
+  nodeBaseline,
+  pushBaseline,
+  ratio,
+  report,
+  scratch,
+  time,
+  timeOnce,
+  writeSessions,
+} from './lib.mjs';
 
 const SESSIONS = 300;
 const s = scratch('sync');
 const env = { ...s.env, CONSORTIUM_RESEARCHER: 'elena' };
 
-function once(args, cwd) {
-  const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    cwd,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
+const once = (args, cwd) => timeOnce(args, { cwd, env });
 
 try {
   await writeSessions(s.repo, SESSIONS);
@@ -33,18 +34,7 @@ try {
     env,
   });
   const node = nodeBaseline();
-  const a = s.git(['commit-tree', '4b825dc642cb6eb9a060e54bf8d69288fbee4904', '-m', 'a']).trim();
-  const b = s.git(['commit-tree', '4b825dc642cb6eb9a060e54bf8d69288fbee4904', '-m', 'b']).trim();
-  let flip = false;
-  const pushSamples = [];
-  for (let i = 0; i < 11; i++) {
-    flip = !flip;
-    const start = process.hrtime.bigint();
-    s.git(['push', '-q', '--force', 'origin', `${flip ? a : b}:refs/bench/one`]);
-    pushSamples.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  pushSamples.sort((x, y) => x - y);
-  const push = pushSamples[Math.floor(pushSamples.length / 2)];
+  const push = pushBaseline(s, 11);
   const limit = node + fetchOne + push;
   const first = once(['sync', '--json'], other);
   const idle = time(process.execPath, [CLI, 'sync', '--json'], { cwd: other, env, runs: 9 });

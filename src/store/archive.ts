@@ -1,7 +1,6 @@
 import { now } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import { blobAt, writeObject, writeTree } from '../git/objects.js';
-import { isAncestor, resolveRef } from '../git/refs.js';
 import { pushLeased } from '../git/remote.js';
 import type { Repo } from '../git/repo.js';
 import {
@@ -13,7 +12,7 @@ import {
   toArchive,
   toArchiveList,
 } from './formats.js';
-import { type Author, compareAndSwap, readRecords, writeRecordCommit, ZERO } from './records.js';
+import { type Author, adoptAccepted, readRecords, writeRecordCommit } from './records.js';
 import { MIRROR } from './refs.js';
 import { firstLine, type NetworkOutcome, noAnswer, PUSH_TIMEOUT_MS } from './remote.js';
 
@@ -164,7 +163,7 @@ export async function pushArchive(
   if (result.timedOut) return { ok: false, reason: 'timeout', detail: noAnswer(config, timeoutMs) };
   const answer = result.refs.find((r) => r.dst === ARCHIVE_REF);
   if (answer && !answer.rejected && result.status === 0) {
-    adoptArchive(repo, commit);
+    adoptAccepted(repo, [ARCHIVE_MIRROR, ARCHIVE_REF], commit);
     return { ok: true };
   }
   if (result.refs.length) {
@@ -172,16 +171,4 @@ export async function pushArchive(
     return { ok: false, reason: 'moved', detail: firstLine(refused?.reason ?? result.stderr) };
   }
   return { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) };
-}
-
-/** Makes both local copies point at a version the server accepted (never backwards). */
-export function adoptArchive(repo: Repo, commit: string): void {
-  for (const ref of [ARCHIVE_MIRROR, ARCHIVE_REF]) {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const current = resolveRef(repo, ref) ?? '';
-      if (current === commit) break;
-      if (current && isAncestor(repo, commit, current)) break;
-      if (compareAndSwap(repo, ref, commit, current || ZERO)) break;
-    }
-  }
 }

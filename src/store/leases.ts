@@ -1,17 +1,10 @@
 import type { Config } from '../core/config.js';
 import { recordHistory } from '../git/history.js';
-import { isAncestor, resolveRef, updateRefs } from '../git/refs.js';
+import { resolveRef, updateRefs } from '../git/refs.js';
 import { pushLeased } from '../git/remote.js';
 import type { Repo } from '../git/repo.js';
 import { LEASE_FORMAT, type LeaseTable, toTable } from './formats.js';
-import {
-  type Author,
-  compareAndSwap,
-  parseMessage,
-  readRecords,
-  writeRecordCommit,
-  ZERO,
-} from './records.js';
+import { type Author, adoptAccepted, parseMessage, readRecords, writeRecordCommit, ZERO } from './records.js';
 import { LEASES_MIRROR, LEASES_REF, MIRROR } from './refs.js';
 import {
   FETCH_TIMEOUT_MS,
@@ -147,21 +140,9 @@ export async function pushLeaseTable(
         repo,
         [LEASES_MIRROR, LEASES_REF].map((ref, i) => `update ${ref} ${commit} ${before[i] ?? ZERO}\n`),
       );
-    if (!moved) adopt(repo, commit);
+    if (!moved) adoptAccepted(repo, [LEASES_MIRROR, LEASES_REF], commit);
     return { ok: true };
   }
   if (answer) return { ok: false, reason: 'moved', detail: firstLine(answer.reason) };
   return { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) };
-}
-
-/** Makes both local copies point at a version the server accepted (never backwards). */
-export function adopt(repo: Repo, commit: string): void {
-  for (const ref of [LEASES_MIRROR, LEASES_REF]) {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const current = resolveRef(repo, ref) ?? '';
-      if (current === commit) break;
-      if (current && isAncestor(repo, commit, current)) break;
-      if (compareAndSwap(repo, ref, commit, current || ZERO)) break;
-    }
-  }
 }

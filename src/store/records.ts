@@ -4,7 +4,7 @@ import path from 'node:path';
 import { now } from '../core/clock.js';
 import { environmentError } from '../core/errors.js';
 import { writeObject } from '../git/objects.js';
-import { deleteRef as deleteGitRef, refContents, updateRef } from '../git/refs.js';
+import { deleteRef as deleteGitRef, isAncestor, refContents, resolveRef, updateRef } from '../git/refs.js';
 import type { Repo } from '../git/repo.js';
 
 /**
@@ -115,6 +115,21 @@ function contentsOf(repo: Repo, prefixes: string[]) {
     return refContents(repo, prefixes);
   } catch (error) {
     throw environmentError((error as Error).message);
+  }
+}
+
+/**
+ * Moves the local copies of a shared record ref (its mirror, then the ref itself) to a version
+ * the server accepted, never backwards: a copy that already holds it or a newer one stays.
+ */
+export function adoptAccepted(repo: Repo, refs: string[], commit: string): void {
+  for (const ref of refs) {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = resolveRef(repo, ref) ?? '';
+      if (current === commit) break;
+      if (current && isAncestor(repo, commit, current)) break;
+      if (compareAndSwap(repo, ref, commit, current || ZERO)) break;
+    }
   }
 }
 
