@@ -42,7 +42,8 @@ export interface PushInput {
   others: LiveSession[];
   leases: LeaseLike[];
   researchers: Map<string, Researcher>;
-  config: Pick<Config, 'protocol' | 'policy'>;
+  /** The policy of the kinds decided here: the clients' own, or the server's (SPEC section 13). */
+  config: Pick<Config, 'protocol'> & { policy: Record<'lease' | 'protocol' | 'foreign', PolicyAction> };
   nowMs: number;
 }
 

@@ -6,7 +6,11 @@ import type { Session } from '../store/sessions.js';
  */
 export type SessionState = 'active' | 'stale' | 'ended' | 'merged';
 
-export function stateOf(session: Session, nowMs: number, staleAfterMs: number): SessionState {
+export function stateOf(
+  session: Pick<Session, 'state' | 'heartbeatAt'>,
+  nowMs: number,
+  staleAfterMs: number,
+): SessionState {
   if (session.state !== 'active') return session.state;
   return nowMs - Date.parse(session.heartbeatAt) > staleAfterMs ? 'stale' : 'active';
 }

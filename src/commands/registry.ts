@@ -32,6 +32,7 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   hook: () => import('./hook.js'),
   'claude-hook': () => import('./claude-hook.js'),
   mcp: () => import('./mcp.js'),
+  server: () => import('./server.js'),
   ci: () => import('./ci.js'),
   share: () => import('./share.js'),
   help: () => import('./help.js'),

@@ -20,7 +20,15 @@ export interface Researcher {
   workspace: string;
   owns: string[];
   context?: string;
+  /** Public signing keys ("ssh-ed25519 AAAA..."), for the server's `identity: signed`. */
+  keys: string[];
 }
+
+/** How the server's gate knows who pushes (SPEC section 13): nobody, a signed push, or a host's variable. */
+export type ServerIdentity = 'none' | 'signed' | 'gitolite' | 'gitea' | 'gitlab';
+/** The kinds the server's gate decides itself (it fetches nothing, so `offline` is not one). */
+export type ServerKind = 'lease' | 'protocol' | 'merge' | 'foreign';
+export const SERVER_KINDS: readonly ServerKind[] = ['lease', 'protocol', 'merge', 'foreign'];
 
 export interface Gate {
   id: string;
@@ -54,7 +62,17 @@ export interface Config {
     merge: PolicyAction;
     foreign: PolicyAction;
     offline: PolicyAction;
+    /** An edit meets lines another live session changed (at edit time). */
+    lines: PolicyAction;
     agentOverride: AgentOverride;
+  };
+  /** The gate on the server (SPEC section 13), read from the default branch there. */
+  server: {
+    /** Per kind: `server.policy` where given, else `policy`. */
+    policy: Record<ServerKind, PolicyAction>;
+    identity: ServerIdentity;
+    forceUnlock: 'refuse' | 'allow';
+    onError: 'refuse' | 'allow';
   };
   remote: string;
   mcp: { config: string; timeoutMs: number };
@@ -77,6 +95,13 @@ export const CONFIG_PLACES = [
 ];
 
 type Raw = Record<string, unknown>;
+
+const DEFAULT_POLICY: Record<ServerKind, PolicyAction> = {
+  lease: 'block',
+  protocol: 'block',
+  merge: 'warn',
+  foreign: 'warn',
+};
 
 class ConfigReader {
   constructor(readonly file: string) {}
@@ -129,6 +154,26 @@ class ConfigReader {
     return value;
   }
 
+  oneOf<T extends string>(value: unknown, keyPath: string, allowed: readonly T[], fallback: T): T {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'string' || !allowed.includes(value as T))
+      this.fail(keyPath, allowed.join(', ').replace(/, ([^,]*)$/, ' or $1'), value);
+    return value as T;
+  }
+
+  /** An OpenSSH public key line: its type and base64 body (a comment may follow). */
+  publicKey(value: string, keyPath: string): string {
+    const [type = '', body = ''] = value.trim().split(/\s+/);
+    if (
+      !/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)$/.test(
+        type,
+      ) ||
+      !/^[A-Za-z0-9+/]+={0,2}$/.test(body)
+    )
+      this.fail(keyPath, 'an OpenSSH public key such as "ssh-ed25519 AAAA..."', value);
+    return `${type} ${body}`;
+  }
+
   relativePath(value: unknown, keyPath: string): string | undefined {
     const text = this.string(value, keyPath);
     if (text === undefined) return undefined;
@@ -161,6 +206,7 @@ export function resolveConfig(raw: unknown, file: string | undefined): Config {
     'policy',
     'remote',
     'mcp',
+    'server',
   ]);
 
   const workspaces = r.relativePath(top.workspaces, 'workspaces') ?? 'consortium/*';
@@ -175,7 +221,7 @@ export function resolveConfig(raw: unknown, file: string | undefined): Config {
       const problem = researcherIdProblem(id);
       if (problem) r.fail(`researchers.${id}`, problem.replace(/^a /, 'a valid id: a '));
       const key = `researchers.${id}`;
-      const entry = r.object(value ?? {}, key, ['name', 'role', 'workspace', 'owns', 'context']);
+      const entry = r.object(value ?? {}, key, ['name', 'role', 'workspace', 'owns', 'context', 'keys']);
       researchers.set(id, {
         id,
         name: r.string(entry.name, `${key}.name`),
@@ -183,6 +229,7 @@ export function resolveConfig(raw: unknown, file: string | undefined): Config {
         workspace: r.relativePath(entry.workspace, `${key}.workspace`) ?? workspaces.replace('*', id),
         owns: r.strings(entry.owns, `${key}.owns`),
         context: r.relativePath(entry.context, `${key}.context`),
+        keys: r.strings(entry.keys, `${key}.keys`).map((k, i) => r.publicKey(k, `${key}.keys[${i}]`)),
       });
     }
   }
@@ -252,12 +299,15 @@ export function resolveConfig(raw: unknown, file: string | undefined): Config {
     'merge',
     'foreign',
     'offline',
+    'lines',
     'agentOverride',
   ]);
   const agentOverride = (policy.agentOverride ?? 'block') as AgentOverride;
   if (!['block', 'ask', 'allow'].includes(agentOverride))
     r.fail('policy.agentOverride', 'block, ask or allow', agentOverride);
   const mcp = r.object(top.mcp ?? {}, 'mcp', ['config', 'timeout']);
+  const server = r.object(top.server ?? {}, 'server', ['policy', 'identity', 'forceUnlock', 'onError']);
+  const serverPolicy = r.object(server.policy ?? {}, 'server.policy', [...SERVER_KINDS]);
   const defaultBranch = r.string(top.defaultBranch, 'defaultBranch');
   if (defaultBranch !== undefined && !/^[A-Za-z0-9._/-]+$/.test(defaultBranch))
     r.fail('defaultBranch', 'a branch name', defaultBranch);
@@ -280,12 +330,33 @@ export function resolveConfig(raw: unknown, file: string | undefined): Config {
       archiveAfterMs: r.duration(sessions.archiveAfter, 'sessions.archiveAfter', 7 * 86_400_000),
     },
     policy: {
-      lease: r.policy(policy.lease, 'policy.lease', 'block'),
-      protocol: r.policy(policy.protocol, 'policy.protocol', 'block'),
-      merge: r.policy(policy.merge, 'policy.merge', 'warn'),
-      foreign: r.policy(policy.foreign, 'policy.foreign', 'warn'),
+      lease: r.policy(policy.lease, 'policy.lease', DEFAULT_POLICY.lease),
+      protocol: r.policy(policy.protocol, 'policy.protocol', DEFAULT_POLICY.protocol),
+      merge: r.policy(policy.merge, 'policy.merge', DEFAULT_POLICY.merge),
+      foreign: r.policy(policy.foreign, 'policy.foreign', DEFAULT_POLICY.foreign),
       offline: r.policy(policy.offline, 'policy.offline', 'warn'),
+      lines: r.policy(policy.lines, 'policy.lines', 'warn'),
       agentOverride,
+    },
+    server: {
+      policy: Object.fromEntries(
+        SERVER_KINDS.map((kind) => [
+          kind,
+          r.policy(
+            serverPolicy[kind],
+            `server.policy.${kind}`,
+            r.policy(policy[kind], `policy.${kind}`, DEFAULT_POLICY[kind]),
+          ),
+        ]),
+      ) as Record<ServerKind, PolicyAction>,
+      identity: r.oneOf(
+        server.identity,
+        'server.identity',
+        ['none', 'signed', 'gitolite', 'gitea', 'gitlab'],
+        'none',
+      ),
+      forceUnlock: r.oneOf(server.forceUnlock, 'server.forceUnlock', ['refuse', 'allow'], 'refuse'),
+      onError: r.oneOf(server.onError, 'server.onError', ['refuse', 'allow'], 'refuse'),
     },
     remote,
     mcp: {

@@ -21,7 +21,7 @@ export function researchersOf(config: Config, top: string): Map<string, Research
   }
   for (const name of entries.sort()) {
     if (researcherIdProblem(name)) continue;
-    found.set(name, { id: name, workspace: config.workspaces.replace('*', name), owns: [] });
+    found.set(name, { id: name, workspace: config.workspaces.replace('*', name), owns: [], keys: [] });
   }
   return found;
 }

@@ -49,3 +49,19 @@ export function allNotes(repo: Repo, notesRef: string): { commit: string; text: 
   );
   return pairs.map(([, commit], i) => ({ commit, text: blobs[i]?.text ?? '' }));
 }
+
+/** The note of each of `commits` on `notesRef` (those with none are left out): one git process. */
+export function notesOf(repo: Repo, notesRef: string, commits: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  if (commits.length === 0) return out;
+  const r = git(['log', '--no-walk=unsorted', `--notes=${notesRef}`, '--format=%x01%H%x02%N', '--stdin'], {
+    cwd: repo.top,
+    input: `${commits.join('\n')}\n`,
+  });
+  if (r.status !== 0) return out;
+  for (const chunk of r.stdout.split('\x01')) {
+    const [sha = '', text = ''] = chunk.split('\x02');
+    if (sha && text.trim()) out.set(sha, text);
+  }
+  return out;
+}

@@ -66,6 +66,24 @@ export const refsMayHaveMoved = () => {
   generation++;
 };
 
+/**
+ * A time by which every git this process starts must have finished (the server's gate is
+ * bounded as a whole, SPEC section 13): each one is given what is left, and one still
+ * running then is killed and throws GitDeadline.
+ */
+let deadline: number | undefined;
+export const setGitDeadline = (atMs: number | undefined) => {
+  deadline = atMs;
+};
+export class GitDeadline extends Error {}
+
+function timeLeft(args: string[]): number | undefined {
+  if (deadline === undefined) return undefined;
+  const left = deadline - Date.now();
+  if (left <= 0) throw new GitDeadline(`out of time before git ${args[0]}`);
+  return left;
+}
+
 export function git(args: string[], options: GitOptions = {}): GitResult {
   if (!readsOnly(args)) generation++;
   const result = childProcess().spawnSync('git', args, {
@@ -74,9 +92,11 @@ export function git(args: string[], options: GitOptions = {}): GitResult {
     env: gitEnv(options.env),
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
+    timeout: timeLeft(args),
   });
   if (result.error) {
     const code = (result.error as NodeJS.ErrnoException).code;
+    if (code === 'ETIMEDOUT') throw new GitDeadline(`git ${args[0]} ran out of time`);
     if (code === 'ENOENT') throw environmentError('git is not installed or not on PATH.');
     throw environmentError(`git could not be started: ${result.error.message}`);
   }
@@ -91,7 +111,10 @@ export function gitBytes(args: string[], options: GitOptions = {}): { status: nu
     input: options.input,
     env: gitEnv(options.env),
     maxBuffer: 256 * 1024 * 1024,
+    timeout: timeLeft(args),
   });
+  if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT')
+    throw new GitDeadline(`git ${args[0]} ran out of time`);
   if (result.error) throw environmentError(`git could not be started: ${result.error.message}`);
   return { status: result.status ?? 128, stdout: result.stdout };
 }

@@ -18,17 +18,19 @@ export interface GateWords {
   nowMs: number;
   /** `check` says what the push would meet; the gate, what it met. */
   mode?: 'push' | 'check';
+  /** Who speaks: the clients' gate, or the server's (`git-consortium server`). */
+  speaker?: string;
 }
 
 export function gateReport(check: PushCheck, words: GateWords): string[] {
-  const { override, way, c, mode = 'push' } = words;
+  const { override, way, c, mode = 'push', speaker = 'git-consortium' } = words;
   const lines: string[] = [];
   if (check.offline && check.offline.action !== 'off') {
     const budget = check.offline.kind === 'budget';
     lines.push(
       (budget
-        ? `git-consortium: the check ran out of time (${check.offline.detail}); `
-        : `git-consortium: could not read the coordination state from the remote (${check.offline.detail}); `) +
+        ? `${speaker}: the check ran out of time (${check.offline.detail}); `
+        : `${speaker}: could not read the coordination state from the remote (${check.offline.detail}); `) +
         (check.offline.action === 'block'
           ? budget
             ? 'the push stops here: policy.offline is block, or the push runs under an agent.'
@@ -40,7 +42,7 @@ export function gateReport(check: PushCheck, words: GateWords): string[] {
   }
   const blockers = blocking(check.conflicts);
   for (const x of check.conflicts.filter((x) => x.action === 'warn'))
-    lines.push(`git-consortium: ${c.yellow('warning')}: ${conflictLine(x, words)}`);
+    lines.push(`${speaker}: ${c.yellow('warning')}: ${conflictLine(x, words)}`);
   if (!check.blocked) return lines;
   const n = blockers.length;
   const counted = n ? `${n} conflict${n === 1 ? '' : 's'} with others' live work` : 'the coordination state';
@@ -48,15 +50,21 @@ export function gateReport(check: PushCheck, words: GateWords): string[] {
     const who = override.actor === 'agent' ? 'an agent' : 'a person';
     const approved = override.approvedBy ? `, approved by ${override.approvedBy}` : '';
     lines.push(
-      `git-consortium: pushing despite ${counted}: override recorded (by ${who}${approved}: ${JSON.stringify(override.reason)}).`,
+      `${speaker}: pushing despite ${counted}: override recorded (by ${who}${approved}: ${JSON.stringify(override.reason)}).`,
     );
     return lines;
   }
   const verdict = mode === 'push' ? 'push blocked' : 'this push would be blocked';
-  lines.push(`${c.bold(c.red(`git-consortium: ${verdict}`))} by ${counted}:`);
+  lines.push(`${c.bold(c.red(`${speaker}: ${verdict}`))} by ${counted}:`);
   for (const x of blockers) lines.push(`  ${conflictLine(x, words)}`);
   if (way.kind === 'person') lines.push(...askAPerson(blockers, way, words.short));
-  else {
+  else if (way.kind === 'server') {
+    // The server cannot tell a person from an agent: no recipe here, only where a person finds one.
+    lines.push(
+      `${speaker}: agree with them first (git consortium status shows their sessions): merge their branch into yours, or wait for their session to end.`,
+      `${speaker}: this is the server's gate, which holds without client hooks. A person who decides the push must land anyway overrides it as git consortium help server describes, recorded with their name; an agent stops here and asks a person.`,
+    );
+  } else {
     lines.push(
       'Agree with them first (git consortium status shows their sessions): merge their branch into yours, or wait for their session to end.',
     );

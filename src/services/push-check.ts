@@ -12,7 +12,7 @@ import type { Context } from '../context/context.js';
 import { findCurrentSession } from '../context/current-session.js';
 import { resolveIdentity } from '../context/identity.js';
 import { agentEnvironment } from '../core/agent.js';
-import type { ConflictKind, PolicyAction } from '../core/config.js';
+import type { PolicyAction, ServerKind } from '../core/config.js';
 import { type CommitSelection, commitsWithFiles } from '../git/history.js';
 import { existingCommits } from '../git/merge-tree.js';
 import { isAncestor } from '../git/refs.js';
@@ -84,23 +84,34 @@ export interface RefContext {
   leases: LeaseView[];
   /** The remote did not answer the coordination fetch: no further network calls. */
   offline: boolean;
+  policy: GatePolicy;
+}
+
+/** The action of each kind the gate decides: the clients' policy, or the server's. */
+export type GatePolicy = Record<ServerKind, PolicyAction>;
+
+/** How the gate runs on the server (SPEC section 13): its own state is the authority. */
+export interface OnServer {
+  policy: GatePolicy;
+  /** Who pushes, when the server knows (server/identity.ts). */
+  pusher?: string;
 }
 
 type KindSource = (input: RefContext) => Promise<PushConflict[]> | PushConflict[];
 
 /** One line per kind that needs git; lease, protocol and foreign are pure (analysis/push.ts). */
 const KIND_SOURCES: KindSource[] = [
-  ({ ctx, ref, others, leases }) =>
+  ({ ctx, ref, others, leases, policy }) =>
     pushConflicts({
       files: ref.files,
       me: { session: ref.session?.id, researcher: ref.researcher },
       others,
       leases,
       researchers: ctx.researchers,
-      config: ctx.config,
+      config: { protocol: ctx.config.protocol, policy },
       nowMs: ctx.nowMs,
     }),
-  (input) => withPolicy(input.ctx, 'merge', mergeKind(input), input.ref.session?.id),
+  (input) => withPolicy(input.ctx, input.policy.merge, mergeKind(input), input.ref.session?.id),
 ];
 
 export async function checkPush(
@@ -113,8 +124,11 @@ export async function checkPush(
     researcher?: string;
     /** Told what the check waits for now, for a progress line. */
     waiting?: (what: string) => void;
+    /** Run by the server's gate: no fetch, no local identity, the server's policy. */
+    onServer?: OnServer;
   } = { fetch: true },
 ): Promise<PushCheck> {
+  const policy = options.onServer?.policy ?? ctx.config.policy;
   const started = Date.now();
   let offline: PushCheck['offline'];
   let fetched = false;
@@ -144,7 +158,9 @@ export async function checkPush(
       };
       break;
     }
-    const ref = describeRef(ctx, target, live, options.researcher);
+    const ref = options.onServer
+      ? describeServerRef(ctx, target, live, options.onServer.pusher)
+      : describeRef(ctx, target, live, options.researcher);
     refs.push(ref);
     if (ref.files.length === 0) continue;
     const others = notContained(
@@ -153,7 +169,9 @@ export async function checkPush(
       live.filter((s) => s.id !== ref.session?.id),
     );
     for (const source of KIND_SOURCES)
-      conflicts.push(...(await source({ ctx, ref, others, leases, offline: !!offline })));
+      conflicts.push(
+        ...(await source({ ctx, ref, others, leases, offline: !!offline || !!options.onServer, policy })),
+      );
   }
   const unique = dedupe(conflicts);
   const blocked = blocking(unique).length > 0 || offline?.action === 'block';
@@ -204,6 +222,30 @@ function describeRef(ctx: Context, target: PushTarget, live: SessionView[], fall
   return { ref: target.ref, tip: target.tip, pushedTo: target.pushedTo, commits, files, session, researcher };
 }
 
+/**
+ * On the server, whose work a pushed branch is comes from the server's own records and the
+ * pusher it knows: a live session on the branch, the pusher's own when the pusher is known
+ * (a push to another researcher's session branch is the pusher's, not that session's).
+ */
+function describeServerRef(ctx: Context, target: PushTarget, live: SessionView[], pusher?: string): RefCheck {
+  const commits = pushedCommits(ctx, target.commits);
+  const files = [...new Set(commits.flatMap((c) => c.files))].sort();
+  const branch = target.ref.startsWith('refs/heads/') ? target.ref.slice('refs/heads/'.length) : undefined;
+  // A live session first; a stale one is still the pusher's (resuming is what pushing does).
+  const mine = (s: Session) =>
+    !!branch && s.state === 'active' && s.branch === branch && (!pusher || s.researcher === pusher);
+  const session = live.find(mine) ?? ctx.sessions().sessions.find(mine);
+  return {
+    ref: target.ref,
+    tip: target.tip,
+    pushedTo: target.pushedTo,
+    commits,
+    files,
+    session,
+    researcher: pusher ?? session?.researcher,
+  };
+}
+
 /** The commits a push carries (those the remote does not have), each with its files. */
 export function pushedCommits(ctx: Context, selection: CommitSelection): PushedCommit[] {
   return commitsWithFiles(ctx.repo, selection);
@@ -222,8 +264,8 @@ function notContained(ctx: Context, ref: RefCheck, others: SessionView[]): Sessi
 }
 
 /** The `merge` kind: my pushed tip merged speculatively with the others' work (services/predict.ts). */
-async function mergeKind({ ctx, ref, others, offline }: RefContext): Promise<Conflict[]> {
-  if (ctx.config.policy.merge === 'off' || others.length === 0) return [];
+async function mergeKind({ ctx, ref, others, offline, policy }: RefContext): Promise<Conflict[]> {
+  if (policy.merge === 'off' || others.length === 0) return [];
   const files = new Set(ref.files);
   const overlapping = others.filter((s) => [...s.changedFiles, ...s.touchedFiles].some((f) => files.has(f)));
   if (overlapping.length === 0) return [];
@@ -250,11 +292,10 @@ async function mergeKind({ ctx, ref, others, offline }: RefContext): Promise<Con
 /** Gives conflicts computed elsewhere the action of their kind's policy (off: dropped). */
 async function withPolicy(
   ctx: Context,
-  kind: ConflictKind,
+  action: PolicyAction,
   found: Promise<Conflict[]> | Conflict[],
   pusher?: string,
 ): Promise<PushConflict[]> {
-  const action = ctx.config.policy[kind as keyof typeof ctx.config.policy];
   if (action === 'off') return [];
   const sessions = new Map(ctx.sessions().sessions.map((s) => [s.id, s]));
   return (await found).map((c) => ({
@@ -288,7 +329,8 @@ function dedupe(conflicts: PushConflict[]): PushConflict[] {
  */
 export type WayOut =
   | { kind: 'recipe'; command: string }
-  | { kind: 'person'; agent: string; policy: 'block' | 'ask'; session: string | null; branch: string };
+  | { kind: 'person'; agent: string; policy: 'block' | 'ask'; session: string | null; branch: string }
+  | { kind: 'server' };
 
 /** An override that lets a blocked push through, as the report acknowledges it. */
 export interface OverrideUsed {

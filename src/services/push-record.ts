@@ -35,7 +35,7 @@ export function decideOverride(ctx: Context, check: PushCheck): { override?: Gat
   const reason = process.env.CONSORTIUM_OVERRIDE?.trim() || undefined;
   const way = wayOutOf(ctx, check);
   if (!check.blocked) return { way };
-  if (way.kind === 'recipe')
+  if (way.kind !== 'person')
     return { override: reason ? { reason, actor: agentEnvironment() ? 'agent' : 'person' } : undefined, way };
   const { policy, session } = way;
   if (policy === 'ask' && session) {

@@ -11,9 +11,9 @@ import {
 import type { Researcher } from '../../src/core/config.js';
 
 const researchers = new Map<string, Researcher>([
-  ['elena', { id: 'elena', workspace: 'consortium/elena', owns: ['analysis/**'] }],
-  ['yuki', { id: 'yuki', workspace: 'consortium/yuki', owns: [] }],
-  ['aria', { id: 'aria', workspace: 'consortium/aria', owns: [] }],
+  ['elena', { id: 'elena', workspace: 'consortium/elena', owns: ['analysis/**'], keys: [] }],
+  ['yuki', { id: 'yuki', workspace: 'consortium/yuki', owns: [], keys: [] }],
+  ['aria', { id: 'aria', workspace: 'consortium/aria', owns: [], keys: [] }],
 ]);
 const session = (id: string, researcher: string, files: string[], touched: string[] = []): LiveSession => ({
   id,
@@ -36,10 +36,7 @@ const input = (over: Partial<PushInput>): PushInput => ({
     policy: {
       lease: 'block',
       protocol: 'block',
-      merge: 'warn',
       foreign: 'warn',
-      offline: 'warn',
-      agentOverride: 'block',
     },
   },
   nowMs: NOW,
@@ -120,10 +117,7 @@ test('policy: off drops a kind, warn does not block, block does', () => {
     policy: {
       lease: 'block',
       protocol: 'block',
-      merge: 'warn',
       foreign: 'warn',
-      offline: 'warn',
-      agentOverride: 'block',
       ...p,
     } as const,
   });

@@ -1,0 +1,356 @@
+import { type GateEvent, isGateEvent } from '../analysis/gates.js';
+import { type LeaseRecord, liveLeases, patternsOverlap } from '../analysis/leases.js';
+import { stateOf } from '../analysis/state.js';
+import type { Config } from '../core/config.js';
+import { blobAt, commitMessage, readObjects } from '../git/objects.js';
+import { isAncestor } from '../git/refs.js';
+import type { Repo } from '../git/repo.js';
+import {
+  ARCHIVE_FORMAT,
+  ARCHIVE_LIST,
+  ARCHIVE_REF,
+  LEASE_FORMAT,
+  toArchive,
+  toArchiveList,
+  toTable,
+} from '../store/formats.js';
+import { GATES, GATES_FORMAT } from '../store/gates.js';
+import { parseMessage } from '../store/records.js';
+import { LEASES_REF, LOCAL, MIRROR, NOTES_REF, SESSIONS } from '../store/refs.js';
+import { SESSION_FORMAT, type SessionRecord, sessionProblem } from '../store/sessions.js';
+import type { Pusher } from './identity.js';
+
+/**
+ * The coordination refs kept whole on the server (SPEC section 13): each update of a ref under
+ * refs/consortium/ (or of the notes) is checked against the server's own copy, which is the
+ * authority. Records must read, histories must fast-forward (a repair may replace only what
+ * does not read), the lease table must stay exclusive, a gate record holds only its writer's
+ * events, a live session's ref is not deleted, the notes are never rewritten. Where the server
+ * knows the pusher, live state is its owner's: sessions, new leases, gate changes and unlocks.
+ */
+export interface RefUpdate {
+  old: string;
+  new: string;
+  ref: string;
+}
+
+/** A refusal names its rule, so that the pusher knows what to put right. */
+export interface Refusal {
+  ref: string;
+  rule: string;
+  message: string;
+}
+
+export interface ServerState {
+  repo: Repo;
+  config: Config;
+  nowMs: number;
+  pusher: Pusher;
+  /** Every session record on the server now, by id (to tell live from ended). */
+  sessions: Map<string, SessionRecord>;
+}
+
+const ZEROS = /^0+$/;
+const isZero = (sha: string) => ZEROS.test(sha);
+const RESERVED = 'refs/consortium-reserved/';
+const LOCAL_ONLY = [MIRROR, 'refs/consortium-quarantine/', 'refs/consortium-landing/'];
+
+/** Whether a ref is one the toolkit keeps (the server checks these; the gate checks the rest). */
+export const isCoordinationRef = (ref: string) =>
+  ref.startsWith(LOCAL) ||
+  ref === NOTES_REF ||
+  ref.startsWith(RESERVED) ||
+  LOCAL_ONLY.some((prefix) => ref.startsWith(prefix));
+
+export function checkCoordination(state: ServerState, updates: RefUpdate[]): Refusal[] {
+  const records = readRecords(state.repo, updates);
+  const refusals: Refusal[] = [];
+  for (const update of updates) {
+    const found = checkOne(state, update, records);
+    if (found) refusals.push({ ref: update.ref, ...found });
+  }
+  return refusals;
+}
+
+type Verdict = { rule: string; message: string } | undefined;
+
+function checkOne(state: ServerState, u: RefUpdate, records: Map<string, Parsed>): Verdict {
+  if (LOCAL_ONLY.some((prefix) => u.ref.startsWith(prefix)))
+    return refuse('local namespace', `${u.ref} is a clone's own copy; it is never pushed.`);
+  if (u.ref.startsWith(RESERVED)) {
+    // A branch name's reservation: created once, removed with its session's archive.
+    if (!isZero(u.old) && !isZero(u.new))
+      return refuse(
+        'reservation',
+        `${u.ref} reserves a session branch name; it can be created or removed, not moved.`,
+      );
+    return undefined;
+  }
+  if (u.ref === NOTES_REF) return checkNotes(state, u);
+  const old = isZero(u.old) ? undefined : records.get(u.old);
+  const next = isZero(u.new) ? undefined : records.get(u.new);
+  if (u.ref.startsWith(SESSIONS)) return checkSession(state, u, old, next);
+  if (u.ref === LEASES_REF) return checkLeases(state, u, old, next);
+  if (u.ref.startsWith(GATES)) return checkGates(state, u, old, next);
+  if (u.ref === ARCHIVE_REF) return checkArchive(state, u, old, next);
+  return refuse('unknown ref', `${u.ref} is not a coordination ref this server's git-consortium knows.`);
+}
+
+const refuse = (rule: string, message: string) => ({ rule, message });
+
+/** A record as read from its commit: its body, or why it does not read. */
+type Parsed = { body: unknown } | { reason: string };
+
+function readRecords(repo: Repo, updates: RefUpdate[]): Map<string, Parsed> {
+  const ids = [
+    ...new Set(
+      updates
+        .filter((u) => u.ref.startsWith(LOCAL))
+        .flatMap((u) => [u.old, u.new])
+        .filter((sha) => !isZero(sha)),
+    ),
+  ];
+  const objects = readObjects(repo, ids);
+  const out = new Map<string, Parsed>();
+  ids.forEach((id, i) => {
+    const object = objects[i];
+    const parsed = parseMessage(object?.type ?? '', commitMessage(object?.text ?? ''));
+    out.set(id, 'reason' in parsed ? parsed : { body: parsed.body });
+  });
+  return out;
+}
+
+const bodyOf = (p: Parsed | undefined) => (p && 'body' in p ? p.body : undefined);
+
+/** A record in a format newer than this server's toolkit reads: the server must be upgraded. */
+function newer(body: unknown, format: number): Verdict {
+  const f = (body as { format?: unknown } | undefined)?.format;
+  if (typeof f === 'number' && f > format)
+    return refuse(
+      'newer format',
+      `its record is in format ${f}, newer than this server's git-consortium reads (${format}); the server's toolkit must be upgraded first.`,
+    );
+  return undefined;
+}
+
+/**
+ * A new version of a record must descend from the server's, unless the server's does not
+ * read (a repair replaces it: services/repair.ts).
+ */
+function fastForward(state: ServerState, u: RefUpdate, oldReads: boolean): Verdict {
+  if (isZero(u.old) || !oldReads || isAncestor(state.repo, u.old, u.new)) return undefined;
+  return refuse(
+    'not a fast-forward',
+    `${u.ref} would be rewritten: its new history does not contain the server's; fetch, let git-consortium sync merge, and push again.`,
+  );
+}
+
+function checkNotes(state: ServerState, u: RefUpdate): Verdict {
+  if (isZero(u.new))
+    return refuse('notes rewritten', `${NOTES_REF} holds everyone's notes; it is never deleted.`);
+  if (!isZero(u.old) && !isAncestor(state.repo, u.old, u.new))
+    return refuse(
+      'notes rewritten',
+      `${NOTES_REF} would lose notes: a push of the notes must contain the server's (git consortium sync merges them).`,
+    );
+  return undefined;
+}
+
+function checkSession(
+  state: ServerState,
+  u: RefUpdate,
+  old: Parsed | undefined,
+  next: Parsed | undefined,
+): Verdict {
+  const id = u.ref.slice(SESSIONS.length);
+  const before = bodyOf(old) as SessionRecord | undefined;
+  const oldReads = !!before && !sessionProblem(before);
+  if (!next) {
+    // Deleting: an ended or merged session may be pruned or archived, by anyone; a live one never.
+    if (oldReads && before.state === 'active')
+      return refuse(
+        'live session',
+        `${u.ref} is the live session of ${before.researcher}; only an ended session's record may be deleted (git consortium end, or recover once it is stale).`,
+      );
+    return undefined;
+  }
+  const body = bodyOf(next);
+  const tooNew = newer(body, SESSION_FORMAT);
+  if (tooNew) return tooNew;
+  const problem = 'reason' in next ? next.reason : sessionProblem(body);
+  if (problem) return refuse('unreadable record', `${u.ref} would hold no session record: ${problem}.`);
+  const record = body as SessionRecord;
+  if (record.id !== id)
+    return refuse('unreadable record', `${u.ref} would hold the record of another session (${record.id}).`);
+  if (oldReads && (before.researcher !== record.researcher || before.id !== record.id))
+    return refuse(
+      'not yours',
+      `${u.ref} belongs to ${before.researcher}; its record cannot be given to ${record.researcher}.`,
+    );
+  const ff = fastForward(state, u, oldReads);
+  if (ff) return ff;
+  return sessionOwnership(state, u, oldReads ? before : undefined, record);
+}
+
+/**
+ * Where the pusher is known, a live session is written only by its researcher. Others may
+ * only close it: end one that went stale (recover) or mark one merged (its branch landed).
+ */
+function sessionOwnership(
+  state: ServerState,
+  u: RefUpdate,
+  before: SessionRecord | undefined,
+  record: SessionRecord,
+): Verdict {
+  const pusher = state.pusher;
+  if (!pusher.known || pusher.researcher === record.researcher) return undefined;
+  const closing =
+    before !== undefined &&
+    record.state !== 'active' &&
+    (before.state !== 'active' ||
+      record.state === 'merged' ||
+      stateOf(before, state.nowMs, state.config.sessions.staleAfterMs) === 'stale');
+  if (closing) return undefined;
+  return refuse(
+    'not yours',
+    `${u.ref} is ${record.researcher}'s session, and this push is ${pushedBy(pusher)}'s; only its researcher writes a live session.`,
+  );
+}
+
+const pushedBy = (pusher: Pusher) => pusher.researcher ?? `an unknown pusher (${pusher.detail})`;
+
+function checkLeases(
+  state: ServerState,
+  u: RefUpdate,
+  old: Parsed | undefined,
+  next: Parsed | undefined,
+): Verdict {
+  if (!next) return refuse('lease table', `${LEASES_REF} holds everyone's leases; it is never deleted.`);
+  const tooNew = newer(bodyOf(next), LEASE_FORMAT);
+  if (tooNew) return tooNew;
+  const table = toTable(bodyOf(next));
+  if (!table)
+    return refuse('unreadable record', `${LEASES_REF} would hold no lease table this server reads.`);
+  const before = toTable(bodyOf(old));
+  const ff = fastForward(state, u, !!before);
+  if (ff) return ff;
+  if (before && table.seq <= before.seq)
+    return refuse(
+      'not a fast-forward',
+      `${LEASES_REF} would go back to seq ${table.seq} from ${before.seq}.`,
+    );
+  const key = (l: LeaseRecord) => `${l.session}\0${l.pattern}`;
+  const had = new Set((before?.leases ?? []).map(key));
+  const added = table.leases.filter((l) => !had.has(key(l)));
+  if (state.pusher.known) {
+    const foreign = added.find((l) => l.researcher !== state.pusher.researcher);
+    if (foreign)
+      return refuse(
+        'not yours',
+        `the lease of ${foreign.pattern} is taken in ${foreign.researcher}'s name, and this push is ${pushedBy(state.pusher)}'s.`,
+      );
+    const session = added.find((l) => {
+      const holder = state.sessions.get(l.session);
+      return holder && holder.researcher !== l.researcher;
+    });
+    if (session)
+      return refuse('not yours', `the lease of ${session.pattern} names a session of another researcher.`);
+  }
+  const live = liveLeases(table.leases, state.sessions, state.nowMs);
+  for (const lease of live.filter((l) => added.some((a) => key(a) === key(l)))) {
+    const clash = live.find((o) => o.session !== lease.session && patternsOverlap(o.pattern, lease.pattern));
+    if (clash)
+      return refuse(
+        'lease exclusive',
+        `the lease table would hold ${lease.pattern} (session ${lease.session}) beside ${clash.pattern}, leased by ${clash.researcher} (session ${clash.session}).`,
+      );
+  }
+  return undefined;
+}
+
+function checkGates(
+  state: ServerState,
+  u: RefUpdate,
+  old: Parsed | undefined,
+  next: Parsed | undefined,
+): Verdict {
+  const writer = u.ref.slice(GATES.length);
+  if (!next) return refuse('gate record', `${u.ref} holds gate changes; it is never deleted.`);
+  const body = bodyOf(next) as { kind?: unknown; writer?: unknown; events?: unknown } | undefined;
+  const tooNew = newer(body, GATES_FORMAT);
+  if (tooNew) return tooNew;
+  if (body?.kind !== 'gates' || !Array.isArray(body.events) || !body.events.every(isGateEvent))
+    return refuse('unreadable record', `${u.ref} would hold no gate record this server reads.`);
+  if (body.writer !== writer)
+    return refuse(
+      'gate writer',
+      `${u.ref} would hold the events of writer ${JSON.stringify(body.writer)}: a gate event goes in its writer's own ref.`,
+    );
+  const events = body.events as GateEvent[];
+  const beforeBody = bodyOf(old) as { events?: unknown } | undefined;
+  const beforeEvents = Array.isArray(beforeBody?.events)
+    ? (beforeBody.events as GateEvent[]).filter(isGateEvent)
+    : undefined;
+  const ff = fastForward(state, u, !!beforeEvents);
+  if (ff) return ff;
+  const ids = new Set(events.map((e) => e.id));
+  const lost = beforeEvents?.find((e) => !ids.has(e.id));
+  if (lost)
+    return refuse(
+      'not a fast-forward',
+      `${u.ref} would lose the gate event ${lost.id}; events are only ever added.`,
+    );
+  const had = new Set((beforeEvents ?? []).map((e) => e.id));
+  for (const event of events.filter((e) => !had.has(e.id))) {
+    const verdict = gateChange(state, u, event);
+    if (verdict) return verdict;
+  }
+  return undefined;
+}
+
+/** A new gate change: its author is the pusher, and only the gate's owner changes it unforced. */
+function gateChange(state: ServerState, u: RefUpdate, event: GateEvent): Verdict {
+  const pusher = state.pusher;
+  if (!pusher.known) return undefined;
+  if (event.by !== pusher.researcher)
+    return refuse(
+      'not yours',
+      `${u.ref} would record a change of gate ${event.gate} by ${event.by}, and this push is ${pushedBy(pusher)}'s.`,
+    );
+  const owner = state.config.gates.get(event.gate)?.owner;
+  if (!owner || owner === pusher.researcher) return undefined;
+  if (event.forced && state.config.server.forceUnlock === 'allow') return undefined;
+  return refuse(
+    'gate owner',
+    `gate ${event.gate} is ${owner}'s to ${event.action}; ${pusher.researcher} may not` +
+      (event.forced ? ' (server.forceUnlock is refuse, so --force does not count here).' : '.'),
+  );
+}
+
+function checkArchive(
+  state: ServerState,
+  u: RefUpdate,
+  old: Parsed | undefined,
+  next: Parsed | undefined,
+): Verdict {
+  if (!next)
+    return refuse('archive', `${ARCHIVE_REF} holds the finished sessions' history; it is never deleted.`);
+  const tooNew = newer(bodyOf(next), ARCHIVE_FORMAT);
+  if (tooNew) return tooNew;
+  if (!toArchive(bodyOf(next)))
+    return refuse('unreadable record', `${ARCHIVE_REF} would hold no archive this server reads.`);
+  if (!old || !toArchive(bodyOf(old)) || isAncestor(state.repo, u.old, u.new)) return undefined;
+  // A new chain is a prune (recover --prune): it may only leave sessions out, never add any.
+  const before = archived(state.repo, u.old);
+  const after = archived(state.repo, u.new);
+  if (before && after && [...after].every((id) => before.has(id))) return undefined;
+  return refuse(
+    'not a fast-forward',
+    `${ARCHIVE_REF} would be rewritten; a new archive chain may only leave sessions out (recover --prune).`,
+  );
+}
+
+function archived(repo: Repo, commit: string): Set<string> | undefined {
+  const list = toArchiveList(blobAt(repo, commit, ARCHIVE_LIST));
+  return list && new Set(list.map((s) => s.id));
+}
