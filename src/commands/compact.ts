@@ -3,13 +3,11 @@ import { requireCurrentSession } from '../context/current-session.js';
 import { parse } from '../core/args.js';
 import type { CommandSpec } from '../core/command.js';
 import { refusal } from '../core/errors.js';
-import { print, printJson, warn } from '../core/output.js';
+import { print, printJson } from '../core/output.js';
 import { handoffJson } from '../render/json.js';
-
+import { reportSharing } from '../render/sharing.js';
 import { writeHandoff } from '../services/handoff.js';
-
 import { endSession } from '../services/sessions.js';
-
 import { readSummary } from './handoff.js';
 
 /** What `compact` is and takes: help, every --help, the man page and its argument parsing read this. */
@@ -59,7 +57,5 @@ export async function run(argv: string[]): Promise<number> {
       `Handoff stored with session ${ctx.shortId(session.id)}; the session has ended. The next session starts from it.`,
     );
   }
-  if (!ended.shared.ok && ended.shared.reason !== 'no-remote')
-    warn(`Not shared with the remote yet (${ended.shared.detail}); the next sync will share it.`);
-  return 0;
+  return reportSharing(ended.shared);
 }

@@ -2,11 +2,10 @@ import { openContext } from '../context/context.js';
 import { requireCurrentSession } from '../context/current-session.js';
 import { parse } from '../core/args.js';
 import type { CommandSpec } from '../core/command.js';
-import { print, printJson, warn } from '../core/output.js';
+import { print, printJson } from '../core/output.js';
 import { sessionJson } from '../render/json.js';
-
+import { reportSharing } from '../render/sharing.js';
 import { endSession } from '../services/sessions.js';
-
 import { viewOf } from '../services/view.js';
 
 /** What `end` is and takes: help, every --help, the man page and its argument parsing read this. */
@@ -34,7 +33,5 @@ export async function run(argv: string[]): Promise<number> {
   if (values.json) printJson(sessionJson(viewOf(ctx, ended.session)));
   else if (values.quiet) return 0;
   else print(`Ended session ${ctx.shortId(ended.session.id)} of ${ended.session.researcher}.`);
-  if (!ended.shared.ok && ended.shared.reason !== 'no-remote')
-    warn(`Not shared with the remote yet (${ended.shared.detail}); the next sync will share it.`);
-  return 0;
+  return reportSharing(ended.shared);
 }

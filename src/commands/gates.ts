@@ -4,11 +4,11 @@ import { requireIdentity } from '../context/identity.js';
 import { parse } from '../core/args.js';
 import type { CommandSpec } from '../core/command.js';
 import { usageError } from '../core/errors.js';
-import { type Colors, colors, print, printJson, warn } from '../core/output.js';
+import { type Colors, colors, print, printJson } from '../core/output.js';
 import { gateJson } from '../render/json.js';
 
 import { gatesMermaid } from '../render/mermaid.js';
-
+import { reportSharing } from '../render/sharing.js';
 import { changeGate, gatesView } from '../services/gates.js';
 
 /** What `gates` is and takes: help, every --help, the man page and its argument parsing read this. */
@@ -99,9 +99,7 @@ export async function run(argv: string[]): Promise<number> {
         print(c.yellow(`Still unlocked although they require ${gate}: ${change.standing.join(', ')}.`));
     }
   }
-  if (change.event && !change.shared.ok && change.shared.reason !== 'no-remote')
-    warn(`Not shared with the remote yet (${change.shared.detail}); the next sync will share it.`);
-  return 0;
+  return change.event ? reportSharing(change.shared) : 0;
 }
 
 async function list(json: boolean, mermaid: boolean): Promise<number> {

@@ -6,9 +6,9 @@ import { requireIdentity } from '../context/identity.js';
 import { parse } from '../core/args.js';
 import type { CommandSpec } from '../core/command.js';
 import { usageError } from '../core/errors.js';
-import { print, printJson, warn } from '../core/output.js';
+import { print, printJson } from '../core/output.js';
 import { handoffJson } from '../render/json.js';
-
+import { reportSharing } from '../render/sharing.js';
 import { latestHandoff, writeHandoff } from '../services/handoff.js';
 
 /** What `handoff` is and takes: help, every --help, the man page and its argument parsing read this. */
@@ -78,9 +78,7 @@ export async function run(argv: string[]): Promise<number> {
       `Handoff stored with session ${ctx.shortId(session.id)}${written.noted ? ` and as a note on ${written.handoff.head?.slice(0, 10)}` : ''}.`,
     );
   }
-  if (!written.shared.ok && written.shared.reason !== 'no-remote')
-    warn(`Not shared with the remote yet (${written.shared.detail}); the next sync will share it.`);
-  return 0;
+  return reportSharing(written.shared);
 }
 
 /** The summary: --summary-file F, --summary-file - or a lone - (stdin), or none. */

@@ -2,7 +2,7 @@ import { parse } from '../core/args.js';
 import { type CommandSpec, pick } from '../core/command.js';
 import { EXIT, usageError } from '../core/errors.js';
 import { colors, print, printJson } from '../core/output.js';
-import { readStdin, stdinIsTerminal } from '../core/stdio.js';
+import { openBareRepo } from '../git/repo.js';
 import { listVerbs } from './verbs.js';
 
 /** What `server` is and takes: help, every --help, the man page and its argument parsing read this. */
@@ -14,7 +14,7 @@ export const command = {
     'server doctor [--repo PATH] [--json]',
     'server hook-script [--hook pre-receive|post-receive] [--node PATH]',
   ],
-  summary: 'the gate on the server: install it into a bare repository, check it',
+  summary: 'the gate on the server: install, uninstall, doctor',
   details: `install: makes the bare repository everyone pushes to (--repo, default the current
 folder) run the gate on every push, whatever the pusher's machine runs: its pre-receive and
 post-receive hooks call this toolkit with the server's own Node.js (--node, default the one
@@ -70,14 +70,6 @@ export async function run(argv: string[]): Promise<number> {
       return doctor(rest);
     case 'hook-script':
       return hookScript(rest);
-    // Run by the hooks that install writes, on the server, with git's ref updates on stdin.
-    case 'pre-receive':
-    case 'post-receive': {
-      parse(command.name, rest, {});
-      const input = stdinIsTerminal() ? '' : ((await readStdin()) ?? '');
-      const receive = await import('../server/receive.js');
-      return verb === 'pre-receive' ? receive.preReceive(input) : receive.postReceive(input);
-    }
     case undefined:
       return listVerbs(command);
     default:
@@ -87,15 +79,12 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
-async function bareRepo(repo: string | undefined) {
-  const { openBareRepo } = await import('../server/context.js');
-  return openBareRepo(repo ?? process.cwd());
-}
+const bareRepo = (repo: string | undefined) => openBareRepo(repo ?? process.cwd());
 
 async function install(argv: string[]): Promise<number> {
   const { values } = parse(command.name, argv, pick(command, ['repo', 'node', 'json']));
-  const repo = await bareRepo(values.repo);
-  const { install } = await import('../server/install.js');
+  const repo = bareRepo(values.repo);
+  const { install } = await import('../services/server-install.js');
   const report = await install(repo, values.node ?? process.execPath);
   if (values.json) printJson(report);
   else {
@@ -112,8 +101,8 @@ async function install(argv: string[]): Promise<number> {
 
 async function uninstall(argv: string[]): Promise<number> {
   const { values } = parse(command.name, argv, pick(command, ['repo']));
-  const repo = await bareRepo(values.repo);
-  const { uninstall } = await import('../server/install.js');
+  const repo = bareRepo(values.repo);
+  const { uninstall } = await import('../services/server-install.js');
   const { removed, restored } = uninstall(repo);
   if (removed.length === 0)
     print(`No gate of git-consortium is installed in ${repo.gitDir}; nothing changed.`);
@@ -124,8 +113,8 @@ async function uninstall(argv: string[]): Promise<number> {
 
 async function doctor(argv: string[]): Promise<number> {
   const { values } = parse(command.name, argv, pick(command, ['repo', 'json']));
-  const repo = await bareRepo(values.repo);
-  const { doctor } = await import('../server/install.js');
+  const repo = bareRepo(values.repo);
+  const { doctor } = await import('../services/server-install.js');
   const report = await doctor(repo);
   const ok = report.checks.every((c) => c.ok);
   if (values.json) printJson({ repo: repo.gitDir, ok, ...report });
@@ -146,7 +135,7 @@ async function doctor(argv: string[]): Promise<number> {
 
 async function hookScript(argv: string[]): Promise<number> {
   const { values } = parse(command.name, argv, pick(command, ['hook', 'node']));
-  const { HOOKS, checkNode, hookScript } = await import('../server/install.js');
+  const { HOOKS, checkNode, hookScript } = await import('../services/server-install.js');
   const hook = values.hook ?? 'pre-receive';
   if (!(HOOKS as readonly string[]).includes(hook))
     throw usageError(`--hook takes ${HOOKS.join(' or ')}, not ${JSON.stringify(hook)}.`);

@@ -9,12 +9,11 @@ import { validBranchName } from '../git/refs.js';
 import { foldedLine } from '../render/checkpoint.js';
 import { relative } from '../render/glance.js';
 import { handoffJson, sessionJson } from '../render/json.js';
+import { reportSharing } from '../render/sharing.js';
 import { foldCheckpoints } from '../services/checkpoint-fold.js';
 import { latestHandoff } from '../services/handoff.js';
 import { inactiveHooks } from '../services/hooks-active.js';
-
 import { type StartOptions, startSession } from '../services/sessions.js';
-
 import { viewOf } from '../services/view.js';
 import type { Agent } from '../store/sessions.js';
 
@@ -132,10 +131,7 @@ export async function run(argv: string[]): Promise<number> {
       print(c.dim(`  git consortium handoff show has all of it.`));
     }
   }
-  if (!started.shared.ok && started.shared.reason !== 'no-remote') {
-    warn(`Not shared with the remote yet (${started.shared.detail}); the next sync or push will share it.`);
-  }
-  return 0;
+  return reportSharing(started.shared, 'the next sync or push');
 }
 
 /** `--worktree [PATH]`: the path is optional, which Node's parser cannot express. */

@@ -8,7 +8,7 @@ import { foldedLine } from '../render/checkpoint.js';
 import { list } from '../render/text.js';
 import { foldCheckpoints } from '../services/checkpoint-fold.js';
 import { inactiveHooks } from '../services/hooks-active.js';
-import { type SessionBrief, sync } from '../services/sync.js';
+import { type SessionBrief, type SyncReport, sync } from '../services/sync.js';
 
 /** What `sync` is and takes: help, every --help, the man page and its argument parsing read this. */
 export const command = {
@@ -69,6 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     if (report.rejected.length)
       warn(`Not shared yet (the remote kept moving): ${list(report.rejected)}. Run sync again.`);
     if (report.held.length) warn(heldLine(report.held.map((h) => h.ref)));
+    for (const line of refusedLines(report)) warn(line);
     if (report.rebase && report.rebase.status !== 'rebased' && report.rebase.status !== 'up-to-date')
       warn(report.rebase.message);
     return code;
@@ -117,6 +118,7 @@ export async function run(argv: string[]): Promise<number> {
   if (report.diverged.length)
     warn(`Left alone (this copy and the remote's diverged): ${list(report.diverged)}.`);
   if (report.held.length) warn(heldLine(report.held.map((h) => h.ref)));
+  for (const line of refusedLines(report)) warn(line);
   if (report.rebase) {
     const line = report.rebase.message;
     if (report.rebase.status === 'conflict' || report.rebase.status === 'refused') warn(line);
@@ -137,3 +139,7 @@ function currentOrNone(ctx: Context) {
 /** Records this version cannot read stay here: shared, every machine would trip over them. */
 const heldLine = (refs: string[]) =>
   `Not shared, since this version cannot read them: ${list(refs)}. git consortium recover restores or sets them aside.`;
+
+/** Refs the server's gate refused: they stay here, and each says why, as the server said it. */
+const refusedLines = (report: SyncReport) =>
+  report.refused.map((r) => `Refused by the server's gate, so it stays in this clone only: ${r.reason}`);

@@ -70,3 +70,29 @@ export const commitMessage = (raw: string): string => {
   const split = raw.indexOf('\n\n');
   return split < 0 ? '' : raw.slice(split + 2);
 };
+
+/**
+ * The names of the tree of `revision` under `paths` (`ls-tree`): given file names, those that
+ * are there; given `dir/` with `folders`, the folders inside it. Empty when the revision has none.
+ */
+export function treeNames(
+  repo: Repo,
+  revision: string,
+  paths: string[],
+  options: { folders?: boolean } = {},
+): string[] {
+  const r = git(
+    [
+      'ls-tree',
+      ...(options.folders ? ['-d'] : []),
+      '-z',
+      '--name-only',
+      '--end-of-options',
+      revision,
+      '--',
+      ...paths,
+    ],
+    { cwd: repo.top },
+  );
+  return r.status === 0 ? r.stdout.split('\0').filter(Boolean) : [];
+}

@@ -48,6 +48,22 @@ export interface PushedRef {
   rejected: boolean;
   /** The remote's reason, for a rejected ref. */
   reason: string;
+  /**
+   * Refused by the server's own hook (the gate on the server, SPEC section 13) rather than
+   * for a race: retrying cannot help. `reason` is then what the server said about this ref.
+   */
+  declined: boolean;
+}
+
+/** What the server's hook said of `ref` ("remote: ..." lines), or of the push as a whole. */
+function serverSaid(stderr: string, ref: string, fallback: string): string {
+  const said = stderr
+    .split('\n')
+    .filter((l) => l.startsWith('remote: '))
+    .map((l) => l.slice('remote: '.length).trim())
+    .filter(Boolean);
+  const aboutRef = said.find((l) => l.includes(`refused ${ref} `));
+  return aboutRef ?? (said.find((l) => /refused|blocked|could not/.test(l)) || fallback);
 }
 
 /** `atomic`: the remote takes every update or none (git push --atomic). */
@@ -71,7 +87,15 @@ export async function pushLeased(
   const refs: PushedRef[] = [];
   for (const line of result.stdout.split('\n')) {
     const match = /^(.)\t([^\t]*):([^\t]+)\t(.*)$/.exec(line);
-    if (match) refs.push({ dst: match[3]!, rejected: match[1] === '!', reason: match[4] ?? '' });
+    if (!match) continue;
+    const reason = match[4] ?? '';
+    const declined = match[1] === '!' && /hook declined/.test(reason);
+    refs.push({
+      dst: match[3]!,
+      rejected: match[1] === '!',
+      declined,
+      reason: declined ? serverSaid(result.stderr, match[3]!, reason) : reason,
+    });
   }
   return { ...result, refs };
 }

@@ -208,3 +208,20 @@ export function realPath(p: string): string {
     return path.resolve(p);
   }
 }
+
+/**
+ * A bare repository (where the server's gate runs), as a Repo whose top is its git folder:
+ * every git command runs there. Refused, saying why, when `dir` is not a bare repository.
+ */
+export function openBareRepo(dir: string): Repo {
+  const r = git(['rev-parse', '--is-bare-repository', '--absolute-git-dir'], { cwd: dir });
+  if (r.status !== 0)
+    throw environmentError(`${dir} is not a git repository: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+  const [bare, gitDir = dir] = r.stdout.trim().split('\n');
+  if (bare !== 'true')
+    throw environmentError(
+      `${dir} is not a bare repository: the gate on the server goes into the repository everyone pushes to (a bare one, given with --repo PATH).`,
+    );
+  const real = realpathSync(gitDir);
+  return { top: real, gitDir: real, commonDir: real, cwd: real };
+}

@@ -15,7 +15,7 @@ import { refusal, usageError } from '../core/errors.js';
 import { isGateId, shown } from '../core/ids.js';
 import { writeTo } from '../core/stdio.js';
 import { appendGateEvent, newEventId, readGateEvents } from '../store/gates.js';
-import { type NetworkOutcome, pushRefs } from '../store/remote.js';
+import { type NetworkOutcome, pushRefs, sharedOutcome } from '../store/remote.js';
 import { authorFor } from './sessions.js';
 
 /**
@@ -114,7 +114,7 @@ export async function changeGate(
     gate: after.find((g) => g.id === gate.id)!,
     event,
     standing,
-    shared: pushed.outcome,
+    shared: sharedOutcome(pushed),
   };
 }
 

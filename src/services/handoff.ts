@@ -7,7 +7,7 @@ import { commitsBetween, countUnpushed, filesBetween } from '../git/history.js';
 import { type HandoffFacts, renderHandoff, splitSummary } from '../render/handoff.js';
 import { addNote, mergeFetchedNotes } from '../store/notes.js';
 import { NOTES_REF, sessionRef } from '../store/refs.js';
-import { type NetworkOutcome, pushRefs } from '../store/remote.js';
+import { type NetworkOutcome, pushRefs, sharedOutcome } from '../store/remote.js';
 import { type Session, updateSession } from '../store/sessions.js';
 import { gatesView } from './gates.js';
 import { authorFor, refreshSession, workOf } from './sessions.js';
@@ -233,5 +233,5 @@ export async function writeHandoff(ctx: Context, session: Session, given: Handof
     sessionRef(session.id),
     ...(noted ? [NOTES_REF] : []),
   ]);
-  return { handoff: handoffOf(updated)!, facts, session: updated, noted, shared: pushed.outcome };
+  return { handoff: handoffOf(updated)!, facts, session: updated, noted, shared: sharedOutcome(pushed) };
 }

@@ -149,6 +149,8 @@ function isFolder(p: string): boolean {
 }
 
 function unreachable(ctx: Context, outcome: NetworkOutcome & { ok: false }, what: string) {
+  if (outcome.reason === 'refused')
+    return refusal(`The server's gate refused the lease change: ${outcome.detail} ${what}`);
   return environmentError(
     `A lease needs the remote, and ${ctx.config.remote} cannot be reached (${outcome.detail}). ${what}`,
   );

@@ -173,7 +173,13 @@ export async function checkPush(
         ...(await source({ ctx, ref, others, leases, offline: !!offline || !!options.onServer, policy })),
       );
   }
-  const unique = dedupe(conflicts);
+  // The clients' gate blocks what the server's gate would refuse (server.policy may be stricter),
+  // so that a person overrides once, here, and the server sees that override ahead of the push.
+  const unique = dedupe(conflicts).map((c) =>
+    !options.onServer && c.action === 'warn' && ctx.config.server.policy[c.kind as ServerKind] === 'block'
+      ? { ...c, action: 'block' as const }
+      : c,
+  );
   const blocked = blocking(unique).length > 0 || offline?.action === 'block';
   return { refs, conflicts: unique, offline, blocked, fetched };
 }

@@ -36,6 +36,8 @@ export interface Replication {
   diverged: string[];
   /** Local refs never offered: this version cannot read what they hold (recover quarantines them). */
   held: { ref: string; reason: string }[];
+  /** Refs the server's gate refused, with what it said (SPEC section 13): no retry helps. */
+  refused: { ref: string; reason: string }[];
   /** Whether a later round merged notes fetched again (the first round's are merged by the caller). */
   notesMerged: boolean;
 }
@@ -49,6 +51,7 @@ export async function replicate(ctx: Context, config: Config, author: Author): P
   let rejected: string[] = [];
   let diverged: string[] = [];
   let held: Replication['held'] = [];
+  let refused: Replication['refused'] = [];
   let notesMerged = false;
   const since = Date.now();
   for (let round = 0; round < PUSH_ROUNDS; round++) {
@@ -70,10 +73,11 @@ export async function replicate(ctx: Context, config: Config, author: Author): P
     for (const ref of result.accepted) pushed.add(ref);
     rejected = result.rejected;
     held = result.held;
+    refused = result.refused;
     if (rejected.length === 0) break;
   }
   ctx.invalidate();
-  return { pushed: [...pushed].sort(), rejected, diverged, held, notesMerged };
+  return { pushed: [...pushed].sort(), rejected, diverged, held, refused, notesMerged };
 }
 
 /** `fetched`: whether the remote's copy was brought here before it stopped answering. */

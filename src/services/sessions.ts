@@ -14,7 +14,14 @@ import { currentBranch, realPath } from '../git/repo.js';
 import { addWorktree, checkoutBranch, deleteBranch, worktreePaths } from '../git/worktrees.js';
 import { type Author, writeRecordCommit } from '../store/records.js';
 import { sessionRef } from '../store/refs.js';
-import { fetchRefspecs, hasRemote, type PushResult, pushRefs, shareInBackground } from '../store/remote.js';
+import {
+  fetchRefspecs,
+  hasRemote,
+  type NetworkOutcome,
+  pushRefs,
+  sharedOutcome,
+  shareInBackground,
+} from '../store/remote.js';
 import {
   type Agent,
   createSession,
@@ -56,7 +63,7 @@ export interface StartOptions {
 
 export interface Started {
   session: Session;
-  shared: PushResult['outcome'];
+  shared: NetworkOutcome;
 }
 
 /** Live sessions bound to this worktree and branch. */
@@ -159,7 +166,7 @@ export async function startSession(ctx: Context, options: StartOptions): Promise
     return { session, shared: { ok: true } };
   }
   const pushed = await pushRefs(ctx.repo, ctx.config, [sessionRef(session.id)]);
-  return { session, shared: pushed.outcome };
+  return { session, shared: sharedOutcome(pushed) };
 }
 
 /** A worktree goes into a new folder, or an empty one. */
@@ -309,7 +316,7 @@ export function refreshSession(ctx: Context, session: Session, options: RefreshO
 export async function endSession(
   ctx: Context,
   session: Session,
-): Promise<{ session: Session; shared: PushResult['outcome'] }> {
+): Promise<{ session: Session; shared: NetworkOutcome }> {
   const ended = markEnded(ctx, session);
   const pushed = await pushRefs(ctx.repo, ctx.config, [sessionRef(session.id)]);
   // The ended record already releases its leases for everyone who fetches it; when the remote
@@ -319,7 +326,7 @@ export async function endSession(
     const { releaseEnded } = await import('./leases.js');
     await releaseEnded(ctx, ended);
   }
-  return { session: ended, shared: pushed.outcome };
+  return { session: ended, shared: sharedOutcome(pushed) };
 }
 
 /**

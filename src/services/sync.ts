@@ -40,6 +40,8 @@ export interface SyncReport {
   diverged: string[];
   /** Local refs not shared: this version cannot read them (`recover` quarantines them). */
   held: { ref: string; reason: string }[];
+  /** Local refs the server's gate refused, with what it said: they stay in this clone. */
+  refused: { ref: string; reason: string }[];
   /** Finished sessions this sync moved to the archive (sessions.archiveAfter). */
   archived: string[];
   notesMerged: boolean;
@@ -121,6 +123,7 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
     rejected: replication.rejected,
     diverged: replication.diverged,
     held: replication.held,
+    refused: replication.refused,
     archived: archived?.done ? archived.sessions.map((a) => a.id) : [],
     notesMerged: notesMerged || replication.notesMerged,
     sessions: news.sessions,

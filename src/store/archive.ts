@@ -168,6 +168,7 @@ export async function pushArchive(
   }
   if (result.refs.length) {
     const refused = result.refs.find((r) => r.rejected && !/atomic/.test(r.reason)) ?? answer;
+    if (refused?.declined) return { ok: false, reason: 'refused', detail: refused.reason };
     return { ok: false, reason: 'moved', detail: firstLine(refused?.reason ?? result.stderr) };
   }
   return { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) };

@@ -143,6 +143,7 @@ export async function pushLeaseTable(
     if (!moved) adoptAccepted(repo, [LEASES_MIRROR, LEASES_REF], commit);
     return { ok: true };
   }
+  if (answer?.declined) return { ok: false, reason: 'refused', detail: answer.reason };
   if (answer) return { ok: false, reason: 'moved', detail: firstLine(answer.reason) };
   return { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) };
 }

@@ -23,7 +23,9 @@ export const hasRemote = (repo: Repo, remote: string): boolean => hasRemoteUrl(r
 
 export type NetworkOutcome =
   | { ok: true }
-  | { ok: false; reason: 'no-remote' | 'unreachable' | 'timeout'; detail: string };
+  | { ok: false; reason: 'no-remote' | 'unreachable' | 'timeout'; detail: string }
+  /** The server's gate refused it (SPEC section 13): retrying does not help. */
+  | { ok: false; reason: 'refused'; detail: string };
 
 /** Brings every coordination ref and the notes from the remote into the mirror namespace. */
 export async function fetchCoordination(
@@ -140,6 +142,14 @@ export interface PushResult {
   rejected: string[];
   /** Refs not offered at all: this version cannot read what they hold (recover quarantines them). */
   held: { ref: string; reason: string }[];
+  /** Refs the server's gate refused, with what it said (not in `rejected`: no retry helps). */
+  refused: { ref: string; reason: string }[];
+}
+
+/** How sharing went, for a command that shared its own records: refused by the server's gate, too. */
+export function sharedOutcome(result: PushResult): NetworkOutcome {
+  const refused = result.refused[0];
+  return refused ? { ok: false, reason: 'refused', detail: refused.reason } : result.outcome;
 }
 
 /**
@@ -154,13 +164,12 @@ export async function pushRefs(
   refs: string[],
   timeoutMs = PUSH_TIMEOUT_MS,
 ): Promise<PushResult> {
-  if (refs.length === 0) return { outcome: { ok: true }, accepted: [], rejected: [], held: [] };
+  const none = { accepted: [], rejected: [], held: [], refused: [] };
+  if (refs.length === 0) return { outcome: { ok: true }, ...none };
   if (!hasRemote(repo, config.remote)) {
     return {
       outcome: { ok: false, reason: 'no-remote', detail: `there is no remote named ${config.remote}` },
-      accepted: [],
-      rejected: [],
-      held: [],
+      ...none,
     };
   }
   // The records and their mirrors in one process: what to hold back, and what to lease against.
@@ -173,7 +182,7 @@ export async function pushRefs(
     if (reason) held.push({ ref, reason });
     else if (content) offered.push(ref);
   }
-  if (offered.length === 0) return { outcome: { ok: true }, accepted: [], rejected: [], held };
+  if (offered.length === 0) return { outcome: { ok: true }, ...none, held };
   const result = await pushLeased(
     repo,
     config.remote,
@@ -181,25 +190,20 @@ export async function pushRefs(
     timeoutMs,
   );
   if (result.timedOut) {
-    return {
-      outcome: { ok: false, reason: 'timeout', detail: noAnswer(config, timeoutMs) },
-      accepted: [],
-      rejected: [],
-      held,
-    };
+    return { outcome: { ok: false, reason: 'timeout', detail: noAnswer(config, timeoutMs) }, ...none, held };
   }
   const accepted = result.refs.filter((r) => !r.rejected).map((r) => r.dst);
-  const rejected = result.refs.filter((r) => r.rejected).map((r) => r.dst);
-  if (accepted.length === 0 && rejected.length === 0 && result.status !== 0) {
+  const rejected = result.refs.filter((r) => r.rejected && !r.declined).map((r) => r.dst);
+  const refused = result.refs.filter((r) => r.declined).map((r) => ({ ref: r.dst, reason: r.reason }));
+  if (accepted.length === 0 && rejected.length === 0 && refused.length === 0 && result.status !== 0) {
     return {
       outcome: { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) },
-      accepted,
-      rejected,
+      ...none,
       held,
     };
   }
   updateMirrors(repo, accepted);
-  return { outcome: { ok: true }, accepted, rejected, held };
+  return { outcome: { ok: true }, accepted, rejected, held, refused };
 }
 
 /** Makes the mirror of each ref what the local ref now is (after the remote accepted it). */

@@ -37,8 +37,20 @@ test('no configuration gives the documented defaults', () => {
     merge: 'warn',
     foreign: 'warn',
     offline: 'warn',
+    lines: 'warn',
     agentOverride: 'block',
   });
+  // The server's gate decides as the clients' policy does unless server.policy says otherwise.
+  assert.equal(c.server, {
+    policy: { lease: 'block', protocol: 'block', merge: 'warn', foreign: 'warn' },
+    identity: 'none',
+    forceUnlock: 'refuse',
+    onError: 'refuse',
+  });
+  const stricter = resolveConfig({ policy: { merge: 'off' }, server: { policy: { merge: 'block' } } }, FILE);
+  assert.is(stricter.policy.merge, 'off');
+  assert.is(stricter.server.policy.merge, 'block');
+  assert.is(resolveConfig({ policy: { foreign: 'off' } }, FILE).server.policy.foreign, 'off');
   assert.is(c.remote, 'origin');
   assert.equal(c.mcp, { config: '.mcp.json', timeoutMs: 3000 });
 });
@@ -57,6 +69,10 @@ test('each invalid configuration is one error naming the key path', () => {
   rejects({ sessions: { staleAfter: 'soon' } }, /sessions\.staleAfter: expected a duration/);
   rejects({ sessions: { leaseTtl: 5 } }, /sessions\.leaseTtl/);
   rejects({ sessions: { archiveAfter: 'a week' } }, /sessions\.archiveAfter: expected a duration/);
+  rejects({ server: { identity: 'github' } }, /server\.identity: expected none, signed, gitolite, gitea or gitlab, got "github"/);
+  rejects({ server: { policy: { offline: 'block' } } }, /server\.policy\.offline: .*unknown/);
+  rejects({ server: { onError: 'ignore' } }, /server\.onError: expected refuse or allow/);
+  rejects({ researchers: { yuki: { keys: ['not a key'] } } }, /researchers\.yuki\.keys\[0\]: expected an OpenSSH public key/);
   assert.is(
     resolveConfig({ sessions: { archiveAfter: '30d' } }, FILE).sessions.archiveAfterMs,
     30 * 86_400_000,

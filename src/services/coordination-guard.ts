@@ -1,6 +1,7 @@
 import { type GateEvent, isGateEvent } from '../analysis/gates.js';
 import { type LeaseRecord, liveLeases, patternsOverlap } from '../analysis/leases.js';
 import { stateOf } from '../analysis/state.js';
+import type { Pusher } from '../context/pusher.js';
 import type { Config } from '../core/config.js';
 import { blobAt, commitMessage, readObjects } from '../git/objects.js';
 import { isAncestor } from '../git/refs.js';
@@ -18,7 +19,6 @@ import { GATES, GATES_FORMAT } from '../store/gates.js';
 import { parseMessage } from '../store/records.js';
 import { LEASES_REF, LOCAL, MIRROR, NOTES_REF, SESSIONS } from '../store/refs.js';
 import { SESSION_FORMAT, type SessionRecord, sessionProblem } from '../store/sessions.js';
-import type { Pusher } from './identity.js';
 
 /**
  * The coordination refs kept whole on the server (SPEC section 13): each update of a ref under
@@ -61,6 +61,18 @@ export const isCoordinationRef = (ref: string) =>
   ref === NOTES_REF ||
   ref.startsWith(RESERVED) ||
   LOCAL_ONLY.some((prefix) => ref.startsWith(prefix));
+
+/** `<old> <new> <ref>` lines as git writes them; anything else is not git's and is left out. */
+export function parseUpdates(input: string): RefUpdate[] {
+  const updates: RefUpdate[] = [];
+  for (const line of input.split('\n')) {
+    const m = /^([0-9a-f]{40}(?:[0-9a-f]{24})?) ([0-9a-f]{40}(?:[0-9a-f]{24})?) (refs\/\S+)$/.exec(
+      line.trim(),
+    );
+    if (m) updates.push({ old: m[1]!, new: m[2]!, ref: m[3]! });
+  }
+  return updates;
+}
 
 export function checkCoordination(state: ServerState, updates: RefUpdate[]): Refusal[] {
   const records = readRecords(state.repo, updates);

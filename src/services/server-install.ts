@@ -9,15 +9,14 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
+import { type ServerConfig, serverConfig } from '../context/server-context.js';
 import type { Config } from '../core/config.js';
 import { environmentError, refusal } from '../core/errors.js';
 import { randomHex } from '../core/ids.js';
 import { childProcess } from '../core/lazy-modules.js';
 import { CLI_PATH } from '../core/process.js';
+import { configValue, setLocalConfig } from '../git/config.js';
 import type { Repo } from '../git/repo.js';
-import { git } from '../git/run.js';
-import { version } from '../version.js';
-import { type ServerConfig, serverConfig } from './context.js';
 
 /**
  * `server install | uninstall | doctor | hook-script` (SPEC section 13): the gate goes into a
@@ -39,7 +38,7 @@ const quoted = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 export function hookScript(hook: ServerHook, node: string, cli = CLI_PATH): string {
   const decide =
     hook === 'pre-receive'
-      ? `"$NODE" "$CLI" server pre-receive < "$input"
+      ? `"$NODE" "$CLI" hook pre-receive < "$input"
 status=$?
 # 0 lets the push in, 1 refuses it; anything else is a crash, which server.onError decides
 # (as the gate last read it from the default branch; refuse until it has).
@@ -52,14 +51,14 @@ if [ "$status" -gt 1 ]; then
   exit 1
 fi
 exit "$status"`
-      : `"$NODE" "$CLI" server post-receive < "$input" || true`;
+      : `"$NODE" "$CLI" hook post-receive < "$input" || true`;
   const missing =
     hook === 'pre-receive'
       ? `echo "git-consortium server: the gate cannot run: $NODE or $CLI is gone from the server, so the push is refused. The administrator can see why with: git consortium server doctor" >&2
   exit 1`
       : 'exit 0';
   return `#!/bin/sh
-${MARKER} (git consortium server install, ${version}).
+${MARKER} (git consortium server install).
 # Runs the ${hook} hook the repository had before, if any, then the toolkit's own.
 NODE=${quoted(node)}
 CLI=${quoted(cli)}
@@ -97,8 +96,7 @@ export function checkNode(node: string): { path: string; version: string } {
 
 /** The hooks folder of a bare repository (core.hooksPath, relative to it, or hooks/). */
 export function hooksDir(repo: Repo): string {
-  const r = git(['config', '--get', 'core.hooksPath'], { cwd: repo.top });
-  const configured = r.status === 0 ? r.stdout.trim() : '';
+  const configured = configValue(repo, 'core.hooksPath') ?? '';
   return configured
     ? path.resolve(repo.top, configured.replace(/^~(?=\/)/, process.env.HOME ?? '~'))
     : path.join(repo.gitDir, 'hooks');
@@ -137,7 +135,7 @@ export async function install(repo: Repo, node: string): Promise<InstallReport> 
     hooks.push({ hook, path: file, chained: existsSync(chained) });
   }
   const settings = ['receive.advertisePushOptions=true (overrides by push option)'];
-  setConfig(repo, 'receive.advertisePushOptions', 'true');
+  setLocalConfig(repo, 'receive.advertisePushOptions', 'true');
   const { config } = await serverConfig(repo);
   writeOnError(repo, config);
   if (config.server.identity === 'signed') settings.push(...prepareSigned(repo, config));
@@ -158,13 +156,8 @@ export function uninstall(repo: Repo): { removed: string[]; restored: string[] }
       restored.push(file);
     }
   }
-  if (removed.length) git(['config', '--unset', 'receive.advertisePushOptions'], { cwd: repo.top });
+  if (removed.length) setLocalConfig(repo, 'receive.advertisePushOptions', null);
   return { removed, restored };
-}
-
-function setConfig(repo: Repo, key: string, value: string): void {
-  const r = git(['config', key, value], { cwd: repo.top });
-  if (r.status !== 0) throw environmentError(`git config ${key} failed: ${r.stderr.trim()}`);
 }
 
 /** What a crash of the gate leads to, for the hook script, which cannot read the configuration. */
@@ -185,10 +178,10 @@ export function writeOnError(repo: Repo, config: Config): void {
  * SSH signature only against an allowed-signers file, written here from the researchers' keys.
  */
 function prepareSigned(repo: Repo, config: Config): string[] {
-  const seed = git(['config', '--get', 'receive.certNonceSeed'], { cwd: repo.top });
-  if (seed.status !== 0) setConfig(repo, 'receive.certNonceSeed', randomHex(16));
+  if (!configValue(repo, 'receive.certNonceSeed'))
+    setLocalConfig(repo, 'receive.certNonceSeed', randomHex(16));
   const file = writeAllowedSigners(repo, config);
-  setConfig(repo, 'gpg.ssh.allowedSignersFile', file);
+  setLocalConfig(repo, 'gpg.ssh.allowedSignersFile', file);
   return [
     'receive.certNonceSeed (signed pushes)',
     `gpg.ssh.allowedSignersFile=${file} (the researchers' keys)`,
@@ -253,9 +246,7 @@ export async function doctor(
         : `${file}${chained}`,
     });
   }
-  const advertised = git(['config', '--get', 'receive.advertisePushOptions'], {
-    cwd: repo.top,
-  }).stdout.trim();
+  const advertised = configValue(repo, 'receive.advertisePushOptions');
   checks.push({
     check: 'push options',
     ok: advertised === 'true',
@@ -290,7 +281,7 @@ export async function doctor(
       `ownership of sessions, new leases, gate changes and unlocks (server.identity ${identity}; --force unlocks: server.forceUnlock ${config.server.forceUnlock})`,
     );
   if (identity === 'signed') {
-    const seed = git(['config', '--get', 'receive.certNonceSeed'], { cwd: repo.top }).status === 0;
+    const seed = !!configValue(repo, 'receive.certNonceSeed');
     const signers = existsSync(allowedSignersFile(repo))
       ? readFileSync(allowedSignersFile(repo), 'utf8')
       : '';

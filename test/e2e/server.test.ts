@@ -1,0 +1,324 @@
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Machine, Result, RunOptions } from '../../src/demo/world.js';
+import { consortium, json, must, SAMPLE_CONFIG, SAMPLE_FILES } from '../helpers/sandbox.js';
+
+/**
+ * The gate on the server (SPEC section 13, issue 15) through real pushes over file:// to a
+ * bare repository with `server install`: what no client hook can be trusted to stop is
+ * refused there, naming the rule, and ordinary work passes untouched. The server knows the
+ * pusher as gitolite tells it (GL_USER); over file://, receive-pack runs with the pusher's
+ * environment, so each researcher's commands here carry their GL_USER.
+ */
+const CONFIG = `${SAMPLE_CONFIG}sessions:\n  archiveAfter: 1d\nserver:\n  identity: gitolite\n`;
+const { world, m, cleanup } = consortium(['elena', 'yuki', 'plain'], {
+  ...SAMPLE_FILES,
+  'consortium.config.yaml': CONFIG,
+});
+test.after(cleanup);
+
+/** A machine's commands as one researcher, known to the server by GL_USER. */
+const as = (machine: Machine, id: string) => {
+  const env = (o: RunOptions) => ({ ...o, env: { GL_USER: id, ...o.env } });
+  return {
+    machine,
+    gc: (args: string[], o: RunOptions = {}) => machine.gc(args, env(o)),
+    git: (args: string[], o: RunOptions = {}) => machine.git(args, env(o)),
+    json: (args: string[], o: RunOptions = {}) => json(machine, args, env(o)),
+  };
+};
+const elena = as(m.elena, 'elena-vasquez');
+const yuki = as(m.yuki, 'yuki-tanaka');
+/** A clone that never ran init: no client hook at all. */
+const plain = as(m.plain, 'yuki-tanaka');
+const onRemote = (ref: string) =>
+  must(m.elena.git(['--git-dir', world.remote, 'for-each-ref', '--format=%(objectname)', ref])).stdout.trim();
+const refusedBy = (r: Result, rule: RegExp | string) => {
+  assert.is(r.code, 1, `refused: ${r.stderr}`);
+  assert.match(r.stderr, 'git-consortium server');
+  assert.match(r.stderr, rule);
+  assert.match(r.stderr, /\[remote rejected\].*pre-receive hook declined/);
+};
+let elenaSession = '';
+
+test.before(() => {
+  for (const x of [elena, yuki]) must(x.gc(['init']));
+  for (const [x, id] of [
+    [elena, 'elena-vasquez'],
+    [yuki, 'yuki-tanaka'],
+    [plain, 'yuki-tanaka'],
+  ] as const)
+    must(x.git(['config', 'consortium.researcher', id]));
+});
+
+test('server install refuses without Node.js and installs nothing; with it, doctor says what is enforced', () => {
+  const hook = path.join(world.remote, 'hooks', 'pre-receive');
+  const missing = elena.gc(['server', 'install', '--repo', world.remote, '--node', '/nonexistent/node']);
+  assert.is(missing.code, 3, missing.stderr);
+  assert.match(
+    missing.stderr,
+    /needs Node\.js 20 or later on the server.*\/nonexistent\/node.*Nothing was installed/,
+  );
+  assert.not.match(missing.stderr, /\n\s+at /, 'no stack trace');
+  assert.not.ok(existsSync(hook));
+  const notBare = elena.gc(['server', 'install']);
+  assert.is(notBare.code, 3);
+  assert.match(notBare.stderr, /is not a bare repository/);
+
+  // A hook the repository had already keeps running, first.
+  writeFileSync(hook, '#!/bin/sh\ncat > /dev/null\necho "the host\'s own pre-receive ran" >&2\n');
+  chmodSync(hook, 0o755);
+  const installed = must(elena.gc(['server', 'install', '--repo', world.remote]));
+  assert.match(installed.stdout, /runs the pre-receive hook that was there first/);
+  assert.is(
+    must(elena.git(['--git-dir', world.remote, 'config', 'receive.advertisePushOptions'])).stdout.trim(),
+    'true',
+  );
+  const doctor = must(elena.gc(['server', 'doctor', '--repo', world.remote]));
+  assert.match(doctor.stdout, /ok {2}pre-receive hook/);
+  assert.match(
+    doctor.stdout,
+    /ownership of sessions, new leases, gate changes and unlocks \(server\.identity gitolite/,
+  );
+  const report = elena.json(['server', 'doctor', '--repo', world.remote]);
+  assert.ok(report.ok);
+  // Ordinary work still goes through the chained hook and the gate.
+  const s = elena.json(['start', '-r', 'elena-vasquez', '--intent', 'protocol statistics']);
+  elenaSession = s.id;
+  must(elena.gc(['lease', 'acquire', 'protocol/spec.md']));
+  m.elena.commit('Statistics section', { 'consortium/elena-vasquez/stats.md': 'power analysis\n' });
+  const pushed = elena.git(['push', '-u', 'origin', 'HEAD']);
+  assert.is(pushed.code, 0, pushed.stderr);
+  assert.match(pushed.stderr, "the host's own pre-receive ran");
+  assert.is(onRemote(`refs/heads/${s.branch}`), must(m.elena.git(['rev-parse', 'HEAD'])).stdout.trim());
+});
+
+test("git push --no-verify of another researcher's leased file is refused by the server, naming the lease", () => {
+  must(yuki.git(['checkout', '-q', '-b', 'yuki-latency']));
+  m.yuki.commit('Latency budget in the protocol', { 'protocol/spec.md': '# Protocol\n\nlatency 5ms\n' });
+  const r = yuki.git(['push', '--no-verify', 'origin', 'HEAD']);
+  refusedBy(r, /push blocked.*\n.*lease protocol\/spec\.md: held by elena-vasquez/);
+  assert.is(onRemote('refs/heads/yuki-latency'), '');
+  // No recipe an agent could follow: where a person finds the way, and that an agent stops.
+  assert.not.match(r.stderr, /consortium\.override=/);
+  assert.match(r.stderr, /an agent stops here and asks a person/);
+});
+
+test('the same push from a clone that never ran init is refused the same way', () => {
+  must(plain.git(['checkout', '-q', '-b', 'plain-latency']));
+  m.plain.commit('Latency budget, from a plain clone', { 'protocol/spec.md': '# Protocol\n\nlatency 4ms\n' });
+  assert.not.ok(existsSync(path.join(m.plain.dir, '.husky', '_')), 'no hooks in this clone');
+  refusedBy(plain.git(['push', 'origin', 'HEAD']), /lease protocol\/spec\.md: held by elena-vasquez/);
+  assert.is(onRemote('refs/heads/plain-latency'), '');
+});
+
+test('an override by push option lands, and is recorded by the server with who and why', () => {
+  const r = plain.git(['push', '-o', 'consortium.override=the review deadline is today', 'origin', 'HEAD']);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /git-consortium server: pushing despite 1 conflict.*override recorded/);
+  assert.match(r.stderr, /recorded the override of refs\/heads\/plain-latency by yuki-tanaka/);
+  const tip = must(m.plain.git(['rev-parse', 'HEAD'])).stdout.trim();
+  assert.is(onRemote('refs/heads/plain-latency'), tip);
+  must(yuki.gc(['sync']));
+  const overrides = yuki.json(['audit']).events.filter((e: any) => e.kind === 'override');
+  const mine = overrides.find((e: any) => e.commit === tip);
+  assert.ok(mine, JSON.stringify(overrides));
+  assert.is(mine.by, 'yuki-tanaka');
+  assert.is(mine.landed, true);
+  assert.match(JSON.stringify(mine), 'the review deadline is today');
+});
+
+test("a person overriding through the clients' gate (CONSORTIUM_OVERRIDE) lands, and the server marks it landed", () => {
+  m.yuki.commit('Latency budget, again', { 'protocol/spec.md': '# Protocol\n\nlatency 3ms\n' });
+  const r = yuki.git(['push', 'origin', 'HEAD'], {
+    env: { CONSORTIUM_OVERRIDE: 'agreed with Elena by phone' },
+  });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /git-consortium: pushing despite/);
+  assert.match(r.stderr, /git-consortium server: pushing despite .*agreed with Elena by phone/);
+  const tip = must(m.yuki.git(['rev-parse', 'HEAD'])).stdout.trim();
+  assert.is(onRemote('refs/heads/yuki-latency'), tip);
+  const notes = must(
+    m.elena.git(['--git-dir', world.remote, 'notes', '--ref=consortium', 'show', tip]),
+  ).stdout;
+  assert.match(notes, /"type":"landed".*"landed":true.*"recordedBy":"server"/);
+});
+
+/** A record commit as the toolkit writes them: a subject, a blank line, one JSON document. */
+const record = (x: Machine, body: unknown, parents: string[] = []) =>
+  must(
+    x.git(['commit-tree', '4b825dc642cb6eb9a060e54bf8d69288fbee4904', ...parents.flatMap((p) => ['-p', p])], {
+      input: `forged\n\n${typeof body === 'string' ? body : JSON.stringify(body)}\n`,
+    }),
+  ).stdout.trim();
+
+test('a forged session record is refused: one that does not read, one in a newer format, one in another name', () => {
+  must(plain.git(['hash-object', '-w', '-t', 'tree', '/dev/null']));
+  const garbage = record(m.plain, '{"not": "a session"');
+  refusedBy(
+    plain.git(['push', 'origin', `${garbage}:refs/consortium/sessions/20261201-000000000-abcdef`]),
+    /refused refs\/consortium\/sessions\/20261201-000000000-abcdef \(rule: unreadable record\)/,
+  );
+  const theirs = JSON.parse(
+    must(
+      m.elena.git([
+        '--git-dir',
+        world.remote,
+        'log',
+        '-1',
+        '--format=%b',
+        `refs/consortium/sessions/${elenaSession}`,
+      ]),
+    ).stdout,
+  );
+  must(plain.git(['fetch', '-q', 'origin', `refs/consortium/sessions/${elenaSession}`]));
+  const newer = record(m.plain, { ...theirs, format: 99, seq: theirs.seq + 1 }, [
+    onRemote(`refs/consortium/sessions/${elenaSession}`),
+  ]);
+  refusedBy(
+    plain.git(['push', 'origin', `${newer}:refs/consortium/sessions/${elenaSession}`]),
+    /rule: newer format\): its record is in format 99.*the server's toolkit must be upgraded first/,
+  );
+  const taken = record(m.plain, { ...theirs, seq: theirs.seq + 1, intent: 'taken over' }, [
+    onRemote(`refs/consortium/sessions/${elenaSession}`),
+  ]);
+  refusedBy(
+    plain.git(['push', 'origin', `${taken}:refs/consortium/sessions/${elenaSession}`]),
+    /rule: not yours\).*elena-vasquez's session, and this push is yuki-tanaka's/,
+  );
+  const kept = JSON.parse(
+    must(
+      m.elena.git([
+        '--git-dir',
+        world.remote,
+        'log',
+        '-1',
+        '--format=%b',
+        `refs/consortium/sessions/${elenaSession}`,
+      ]),
+    ).stdout,
+  );
+  assert.equal(kept, theirs, "elena's record on the server is as she wrote it");
+});
+
+test('a rewrite of the lease table is refused; so is a table that breaks exclusivity', () => {
+  must(plain.git(['fetch', '-q', 'origin', '+refs/consortium/leases:refs/theirs/leases']));
+  const current = must(m.plain.git(['rev-parse', 'refs/theirs/leases'])).stdout.trim();
+  const table = JSON.parse(must(m.plain.git(['log', '-1', '--format=%b', current])).stdout);
+  assert.ok(table.leases.some((l: any) => l.pattern === 'protocol/spec.md'));
+  const emptied = record(m.plain, { ...table, seq: table.seq + 1, leases: [] });
+  refusedBy(
+    plain.git(['push', '--force', 'origin', `${emptied}:refs/consortium/leases`]),
+    /refused refs\/consortium\/leases \(rule: not a fast-forward\)/,
+  );
+  const lease = table.leases[0];
+  const doubled = record(
+    m.plain,
+    {
+      ...table,
+      seq: table.seq + 1,
+      leases: [
+        ...table.leases,
+        { ...lease, pattern: 'protocol/**', session: 'other', researcher: 'yuki-tanaka' },
+      ],
+    },
+    [current],
+  );
+  refusedBy(
+    plain.git(['push', 'origin', `${doubled}:refs/consortium/leases`]),
+    /rule: lease exclusive\).*protocol\/\*\*.*beside protocol\/spec\.md, leased by elena-vasquez/,
+  );
+  assert.is(onRemote('refs/consortium/leases'), current);
+});
+
+test("the deletion of someone's live session ref is refused; a force-push of the notes too", () => {
+  refusedBy(
+    plain.git(['push', 'origin', `:refs/consortium/sessions/${elenaSession}`]),
+    /rule: live session\).*live session of elena-vasquez/,
+  );
+  assert.ok(onRemote(`refs/consortium/sessions/${elenaSession}`));
+  const notes = onRemote('refs/notes/consortium');
+  const orphan = must(
+    m.plain.git(['commit-tree', '4b825dc642cb6eb9a060e54bf8d69288fbee4904'], { input: 'no notes\n' }),
+  ).stdout.trim();
+  refusedBy(
+    plain.git(['push', '--force', 'origin', `${orphan}:refs/notes/consortium`]),
+    /rule: notes rewritten\)/,
+  );
+  assert.is(onRemote('refs/notes/consortium'), notes);
+});
+
+test('a gate unlocked by someone who does not own it is refused by the server (GL_USER), even forced', () => {
+  const forced = yuki.gc(['gates', 'unlock', 'G1', '--force', '--note', 'I say it is done']);
+  assert.is(forced.code, 1, forced.stderr);
+  assert.match(forced.stderr, /The server's gate refused it, so it stays in this clone only/);
+  assert.match(
+    forced.stderr,
+    /rule: gate owner\).*gate G1 is elena-vasquez's to unlock; yuki-tanaka may not/,
+  );
+  assert.match(forced.stderr, /server\.forceUnlock is refuse/);
+  // Not on the remote: elena's clone, synced, sees G1 locked still.
+  must(elena.gc(['sync']));
+  const gates = elena.json(['gates']).gates ?? elena.json(['gates']);
+  const g1 = (Array.isArray(gates) ? gates : gates.gates).find((g: any) => g.id === 'G1');
+  assert.is(g1.status, 'locked');
+  // Its owner unlocks it.
+  must(elena.gc(['gates', 'unlock', 'G1', '--note', 'statistics validated']));
+  must(yuki.gc(['sync']));
+  const after = yuki.json(['gates']);
+  assert.is((Array.isArray(after) ? after : after.gates).find((g: any) => g.id === 'G1').status, 'unlocked');
+});
+
+test('ordinary work passes untouched: start, push, sync, lease, handoff, end, recover and archive', () => {
+  const s = yuki.json(['start', '-r', 'yuki-tanaka', '--intent', 'timing']);
+  must(yuki.gc(['lease', 'acquire', 'consortium/yuki-tanaka/**']));
+  m.yuki.commit('Timing notes', { 'consortium/yuki-tanaka/timing.md': 'jitter\n' });
+  const pushed = yuki.git(['push', '-u', 'origin', 'HEAD']);
+  assert.is(pushed.code, 0, pushed.stderr);
+  must(yuki.gc(['lease', 'release', '--all']));
+  must(yuki.gc(['handoff', '--summary-file', '-'], { input: 'Timing measured; next: the jitter budget.\n' }));
+  must(yuki.gc(['end']));
+  must(yuki.gc(['sync']));
+  for (const x of [elena, yuki]) must(x.gc(['sync']));
+  // Two days on: recover archives the ended session, deleting its refs on the server.
+  const later = { CONSORTIUM_CLOCK: new Date(Date.now() + 2 * 86_400_000).toISOString() };
+  const recovered = elena.json(['recover'], { env: later });
+  assert.ok(
+    recovered.actions.some((a: any) => a.action === 'archive-session' && a.target === s.id && a.done),
+    JSON.stringify(recovered.actions),
+  );
+  assert.is(onRemote(`refs/consortium/sessions/${s.id}`), '');
+  const list = must(
+    m.elena.git(['--git-dir', world.remote, 'cat-file', 'blob', 'refs/consortium/archive:sessions.json']),
+  );
+  assert.match(list.stdout, s.id);
+  // A stale session of another researcher may be ended by anyone's recover.
+  const stale = recovered.actions.filter((a: any) => a.action === 'end-session');
+  for (const a of stale) assert.ok(a.done, JSON.stringify(a));
+});
+
+test('a time-out or crash of the server gate refuses the push, naming server doctor', () => {
+  m.plain.commit('Anything', { 'consortium/yuki-tanaka/more.md': 'more\n' });
+  const r = plain.git(['push', 'origin', 'HEAD:refs/heads/plain-more'], {
+    env: { CONSORTIUM_SERVER_TIMEOUT_MS: '1' },
+  });
+  refusedBy(r, /the gate could not check this push: it took longer than 0\.001s; server\.onError is refuse/);
+  assert.match(r.stderr, /git consortium server doctor/);
+  assert.is(onRemote('refs/heads/plain-more'), '');
+});
+
+test('server uninstall puts back the hook it ran first; pushes are no longer checked', () => {
+  const out = must(elena.gc(['server', 'uninstall', '--repo', world.remote]));
+  assert.match(out.stdout, /put back the hook it ran first/);
+  assert.match(
+    readFileSync(path.join(world.remote, 'hooks', 'pre-receive'), 'utf8'),
+    "the host's own pre-receive ran",
+  );
+  const doctor = elena.gc(['server', 'doctor', '--repo', world.remote]);
+  assert.is(doctor.code, 1);
+  assert.match(doctor.stdout, /PROBLEM {2}pre-receive hook/);
+});
+
+test.run();
