@@ -32,10 +32,33 @@ const testEnv = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', TZ: 'UTC' };
 for (const name of Object.keys(testEnv))
   if (name === 'CLAUDECODE' || name === 'AI_AGENT' || name.startsWith('CLAUDE_CODE_')) delete testEnv[name];
 
-const runFile = (file) =>
+// The end-to-end files of ordinary coordination work run a second time with the gate on the
+// server installed in every remote (test/helpers/sandbox.ts), to show that start, push, sync,
+// leases, gates, handoffs, recover and archive pass it untouched. (Files whose setup writes
+// what that gate refuses by design, forged records or pushes past the clients' gate, are not
+// among them; test/e2e/server.test.ts tests those refusals.)
+const ORDINARY_WORK = [
+  'agent-gate',
+  'archive',
+  'checkpoint',
+  'everyday',
+  'faults',
+  'gates',
+  'handoff',
+  'postmerge',
+  'recover',
+  'sessions',
+];
+const withServerGate = (file) =>
+  !agents &&
+  path.dirname(file) === path.join(root, 'e2e') &&
+  ORDINARY_WORK.includes(path.basename(file, '.test.ts'));
+
+const runFile = ({ file, serverGate }) =>
   new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { env: testEnv });
+    const env = serverGate ? { ...testEnv, CONSORTIUM_TEST_SERVER_GATE: '1' } : testEnv;
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { env });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -48,6 +71,7 @@ const runFile = (file) =>
       const failed = summarised ? total - passed - skipped : 1;
       resolve({
         file,
+        serverGate,
         code,
         out,
         total: summarised ? total : 1,
@@ -61,12 +85,16 @@ const runFile = (file) =>
 
 const results = [];
 // The longest files first (their size is a fair guess), so that no core idles at the end.
-const queue = [...files].sort((a, b) => statSync(b).size - statSync(a).size);
+const runs = [
+  ...files.map((file) => ({ file, serverGate: false })),
+  ...files.filter(withServerGate).map((file) => ({ file, serverGate: true })),
+];
+const queue = runs.sort((a, b) => statSync(b.file).size - statSync(a.file).size);
 const workers = Array.from({ length: Math.min(availableParallelism() + 1, queue.length) }, async () => {
   while (queue.length) {
     const result = await runFile(queue.shift());
     results.push(result);
-    const rel = path.relative(root, result.file);
+    const rel = path.relative(root, result.file) + (result.serverGate ? ' (server gate)' : '');
     const mark = result.failed ? 'FAIL' : 'ok  ';
     process.stdout.write(
       `${mark} ${rel}  (${result.passed}/${result.total}, ${(result.ms / 1000).toFixed(1)}s)\n`,

@@ -1,11 +1,21 @@
 import { rmSync } from 'node:fs';
 import { type Machine, type Result, SAMPLE_FILES, World } from '../../src/demo/world.js';
+import { gitAs } from '../../src/git/run.js';
 
 /**
  * End-to-end test worlds: built by the same code as the demo's sandbox, with background
  * sharing turned off so that what a test sees does not depend on timing.
  */
 export { type Machine, type Result, SAMPLE_CONFIG, SAMPLE_FILES, World } from '../../src/demo/world.js';
+
+/** The gate on the server in a world's remote, installed as an administrator would. */
+export function installServerGate(world: World): void {
+  const r = gitAs(['consortium', 'server', 'install', '--repo', world.remote], {
+    cwd: world.root,
+    env: world.env('admin'),
+  });
+  if (r.status !== 0) throw new Error(`server install failed: ${r.stderr}`);
+}
 
 export function must(result: Result): Result {
   if (result.code !== 0) throw new Error(`exit ${result.code}: ${result.stderr || result.stdout}`);
@@ -37,6 +47,8 @@ export function consortium<const N extends string>(
 ): TestWorld<N> {
   const world = new World(undefined, { CONSORTIUM_NO_BACKGROUND: '1' });
   world.seed(files);
+  // The whole suite can run with the gate on the server as well (every test's remote).
+  if (process.env.CONSORTIUM_TEST_SERVER_GATE === '1') installServerGate(world);
   const m = {} as Record<N, Machine>;
   for (const name of machines) m[name] = world.clone(name);
   return {
