@@ -35,6 +35,14 @@ import { passwordOf, type ServerSpec, type ServerStats } from './transport-serve
  * as gitolite's does), over HTTP from the basic-auth user (with REMOTE_USER, as gitolite sets
  * it behind a web server). The server's git runs with `HOME` in the sandbox, no system git
  * config, `world.bin` (so `git consortium`) first on PATH, and `options.serverEnv` on top.
+ * A server-side gate's test, say:
+ *
+ *   writeFileSync(path.join(world.remote, 'hooks', 'pre-receive'), '#!/bin/sh\n...', { mode: 0o755 });
+ *   elena.git(['push', 'origin', 'HEAD']);         // the hook runs with GL_USER=elena-vasquez
+ *   yuki.git(['push', 'origin', 'HEAD']);          // and here with GL_USER=yuki-tanaka
+ *
+ * Set servers up in test.before inside a try/catch that prints the error: uvu swallows what a
+ * before hook throws (see test/e2e/transports.test.ts).
  *
  * API (every `start` is async and memoised per Transports; everything else is synchronous, so
  * it fits between the spawnSync calls of Machine.git):
@@ -58,8 +66,9 @@ import { passwordOf, type ServerSpec, type ServerStats } from './transport-serve
  * - `net.slowLink(target, { intervalMs?, bytes? })`: a TCP proxy in front of `target` (any
  *   server above) that passes the server's answers on 1 byte a second: `port`, `url` (target's
  *   url through the proxy, for HTTP), and for SSH `ssh.login(machine, r, { alias, port: slow.port })`.
- * - Every server: `port`, `stats()` (connections open and accepted, requests), `leftovers()`
- *   (client processes, ssh or git-remote-http, still talking to it), `stop()`.
+ * - Every server: `port`, `stats()` (connections open and accepted, and requests, counted by
+ *   the servers of Node's: every one but the two sshd), `leftovers(...aliases)` (client
+ *   processes, ssh or git-remote-http, still talking to it), `stop()`.
  * - `net.stop()`: stops every server and the helper process.
  *
  * sshd must be installed (Debian's openssh-server, /usr/sbin/sshd): without it `net.ssh()` and
