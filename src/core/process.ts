@@ -48,6 +48,16 @@ export function runBounded(command: string, args: string[], options: BoundedOpti
       } catch {
         // already gone
       }
+      // A helper that left the group (a daemon of its own) may hold the output open for
+      // minutes: once the child itself has gone, what was read is the answer.
+      const done = () =>
+        setTimeout(() => {
+          child.stdout!.destroy();
+          child.stderr!.destroy();
+          resolve({ status: 128, stdout, stderr, timedOut });
+        }, 200);
+      if (child.exitCode !== null || child.signalCode !== null) done();
+      else child.once('exit', done);
     }, options.timeoutMs);
     child.on('error', (error) => {
       clearTimeout(timer);

@@ -76,9 +76,13 @@ export class World {
     rmSync(work, { recursive: true, force: true });
   }
 
-  clone(machine: string): Machine {
+  /**
+   * A machine's clone of the remote: by its path, or by `url` (the same remote served over SSH
+   * or HTTP, as test/helpers/transports.ts does), with whatever the machine's HOME holds to reach it.
+   */
+  clone(machine: string, url = this.remote): Machine {
     const dir = path.join(this.root, machine);
-    gitIn(this.root, ['clone', '-q', this.remote, dir], this.env(machine));
+    gitIn(this.root, ['clone', '-q', '--end-of-options', url, dir], this.env(machine));
     return new Machine(this, machine, dir);
   }
 }

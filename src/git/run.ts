@@ -2,6 +2,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { environmentError } from '../core/errors.js';
 import { childProcess } from '../core/lazy-modules.js';
 import { runBounded } from '../core/process.js';
+import { batchSshCommand, type SshSettings } from './ssh-command.js';
 
 /**
  * The only place that starts git. Arguments are always passed as an array, never through a
@@ -138,17 +139,18 @@ export interface NetworkOptions extends GitOptions {
 /**
  * Runs a git command that may talk to a remote, within a time limit. git starts helpers
  * (ssh, git-remote-http) that outlive a killed git, so it runs in its own process group and
- * the whole group is killed on time-out.
+ * the whole group is killed on time-out. Neither asks anyone anything: GIT_TERMINAL_PROMPT=0
+ * for git's own prompts, BatchMode for ssh (added to the user's own ssh command, see
+ * ssh-command.ts), and a lowest speed over HTTP.
  */
 export function gitNetwork(
   args: string[],
   options: NetworkOptions,
 ): Promise<GitResult & { timedOut: boolean }> {
   const seconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
-  const env = gitEnv({
-    GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? `ssh -o BatchMode=yes -o ConnectTimeout=${seconds}`,
-    ...options.env,
-  });
+  const given = { ...process.env, ...options.env };
+  const sshCommand = batchSshCommand(given, sshSettings(options.cwd), seconds);
+  const env = gitEnv({ ...options.env, ...(sshCommand && { GIT_SSH_COMMAND: sshCommand }) });
   const fullArgs = ['-c', 'http.lowSpeedLimit=1000', '-c', `http.lowSpeedTime=${seconds}`, ...args];
   // A fetch moves refs while it runs and until it ends: what was read before is stale.
   const moves = options.movesLocalRefs !== false;
@@ -162,6 +164,32 @@ export function gitNetwork(
     if (moves) generation++;
     return { ...r, status: r.status === 127 && !r.stdout ? 128 : r.status };
   });
+}
+
+/**
+ * core.sshCommand and ssh.variant where a network call runs, read once per folder and process:
+ * one git process, against the network call's tens of milliseconds at least, and none at all
+ * for a command that never talks to the remote.
+ */
+const sshSettingsOf = new Map<string, SshSettings>();
+
+function sshSettings(cwd: string | undefined): SshSettings {
+  const key = cwd ?? '';
+  let settings = sshSettingsOf.get(key);
+  if (!settings) {
+    const out = git(['config', '-z', '--get-regexp', '^(core\\.sshcommand|ssh\\.variant)$'], { cwd }).stdout;
+    settings = {};
+    for (const entry of out.split('\0')) {
+      const split = entry.indexOf('\n');
+      if (split < 0) continue;
+      const name = entry.slice(0, split);
+      // The last value wins, as git reads a single-valued key.
+      if (name === 'core.sshcommand') settings.sshCommand = entry.slice(split + 1);
+      else if (name === 'ssh.variant') settings.variant = entry.slice(split + 1);
+    }
+    sshSettingsOf.set(key, settings);
+  }
+  return settings;
 }
 
 /**

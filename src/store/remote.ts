@@ -237,11 +237,17 @@ export function shareInBackground(repo: Repo, refs: string[]): void {
   runDetached(['share', ...refs], repo.top);
 }
 
-export const firstLine = (text: string) =>
-  text
-    .trim()
-    .split('\n')
-    .filter((l) => !/^hint:/.test(l))[0] ?? 'no answer';
+/**
+ * What git (or its ssh) said went wrong, in one line: hints and warnings (ssh's "Permanently
+ * added ... to the list of known hosts") aside, git's own words before the server's text
+ * ("remote: Authentication required" comes before "fatal: Authentication failed for ..."),
+ * and without git's "fatal: " in front.
+ */
+export function firstLine(text: string): string {
+  const lines = text.split('\n').filter((l) => l.trim() && !/^(hint|warning):/i.test(l));
+  const line = lines.find((l) => !/^remote:/.test(l)) ?? lines[0];
+  return line?.replace(/^(fatal|error):\s*/, '').trim() || 'no answer';
+}
 
 /**
  * Deletes refs on the remote, each only if it still holds the given sha (--force-with-lease),
