@@ -112,8 +112,8 @@ export function scratch(name) {
   };
   const repo = path.join(root, 'repo');
   const remote = path.join(root, 'remote.git');
-  const git = (args, cwd = repo) => {
-    const r = spawnSync('git', args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8' });
+  const git = (args, cwd = repo, extra = {}) => {
+    const r = spawnSync('git', args, { cwd, env: { ...process.env, ...env, ...extra }, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };

@@ -83,7 +83,9 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     const c = colors();
     const done = verb === 'unlock' ? 'Unlocked' : 'Reopened';
+    const refused = !change.shared.ok && change.shared.reason === 'refused';
     if (!change.event) print(`${gate} is already ${change.gate.status}; nothing changed.`);
+    else if (refused) print(`${gate} stays ${change.gate.status}: the server's gate refused the change.`);
     else {
       print(
         `${done} ${c.bold(gate)}${change.gate.title ? ` (${change.gate.title})` : ''} as ${me} (known from ${identity.source}).`,

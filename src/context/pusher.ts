@@ -44,6 +44,13 @@ function signedPusher(config: Config, env: NodeJS.ProcessEnv): Pusher {
   if (!env.GIT_PUSH_CERT) return { known: true, detail: 'the push is not signed' };
   if (status !== 'G')
     return { known: true, detail: `the push certificate is not good (status ${status || 'none'})` };
+  // A certificate replayed from an earlier push carries an old nonce: git says so.
+  const nonce = env.GIT_PUSH_CERT_NONCE_STATUS;
+  if (nonce !== 'OK' && nonce !== 'SLOP')
+    return {
+      known: true,
+      detail: `the push certificate's nonce is not this push's (status ${nonce || 'none'})`,
+    };
   const key = env.GIT_PUSH_CERT_KEY ?? '';
   for (const r of config.researchers.values())
     if (r.keys.some((k) => key.includes(fingerprint(k))))

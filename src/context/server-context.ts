@@ -1,10 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CONFIG_PLACES, type Config, type Researcher, resolveConfig } from '../core/config.js';
 import { researcherIdProblem } from '../core/ids.js';
 import { loadConfig } from '../core/load-config.js';
-import { blobAt, treeNames } from '../git/objects.js';
+import { readObjects, treeEntries } from '../git/objects.js';
 import { currentBranch, type Repo } from '../git/repo.js';
 import { Context } from './context.js';
 
@@ -30,7 +29,9 @@ const DATA_FILE = /\.(json|ya?ml)$|^\.consortiumrc$|^package\.json$/;
 export async function serverConfig(repo: Repo): Promise<ServerConfig> {
   const branch = currentBranch(repo);
   if (!branch) return { config: resolveConfig(undefined, undefined) };
-  const present = new Set(treeNames(repo, `refs/heads/${branch}`, CONFIG_PLACES));
+  const present = new Map(
+    treeEntries(repo, `refs/heads/${branch}`, CONFIG_PLACES).map((e) => [e.name, e.id]),
+  );
   const file = CONFIG_PLACES.find((place) => present.has(place));
   if (!file) return { config: resolveConfig(undefined, undefined), branch };
   if (!DATA_FILE.test(file))
@@ -40,18 +41,42 @@ export async function serverConfig(repo: Repo): Promise<ServerConfig> {
       file,
       problem: `${file} on ${branch} is code; the server runs no code from the repository and reads only YAML or JSON configurations`,
     };
-  const text = blobAt(repo, `refs/heads/${branch}`, file) ?? '';
-  const dir = mkdtempSync(path.join(tmpdir(), 'consortium-server-'));
   try {
-    writeFileSync(path.join(dir, file), text);
-    const config = await loadConfig(dir);
+    const config = await loadConfig(
+      configCopy(repo, file, present.get(file)!),
+      path.join(repo.gitDir, 'consortium'),
+    );
     return { config: { ...config, file: `${branch}:${file}` }, branch, file };
   } catch (error) {
     return { config: resolveConfig(undefined, undefined), branch, file, problem: (error as Error).message };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * The configuration file as a folder of its own for loadConfig, rewritten only when the
+ * default branch's blob changes, so that loadConfig's cache (keyed by the file's size and
+ * time) spares every push the YAML parser.
+ */
+function configCopy(repo: Repo, file: string, blob: string): string {
+  const dir = path.join(repo.gitDir, 'consortium', 'server-config');
+  const marker = path.join(dir, '.blob');
+  const want = `${file} ${blob}`;
+  if (readText(marker) !== want) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, file), readObjects(repo, [blob])[0]?.text ?? '');
+    writeFileSync(marker, want);
+  }
+  return dir;
+}
+
+const readText = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
 
 /** A Context on the server: its researchers come from the default branch's tree. */
 export class ServerContext extends Context {
@@ -73,9 +98,8 @@ export class ServerContext extends Context {
     const found = new Map<string, Researcher>();
     const [before = ''] = this.config.workspaces.split('*');
     if (!this.server.branch) return found;
-    for (const entry of treeNames(this.repo, `refs/heads/${this.server.branch}`, [before], {
-      folders: true,
-    })) {
+    const folders = treeEntries(this.repo, `refs/heads/${this.server.branch}`, [before], { folders: true });
+    for (const { name: entry } of folders) {
       const name = entry.slice(before.length);
       if (!entry.startsWith(before) || !name || researcherIdProblem(name)) continue;
       found.set(name, { id: name, workspace: this.config.workspaces.replace('*', name), owns: [], keys: [] });

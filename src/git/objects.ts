@@ -72,27 +72,28 @@ export const commitMessage = (raw: string): string => {
 };
 
 /**
- * The names of the tree of `revision` under `paths` (`ls-tree`): given file names, those that
- * are there; given `dir/` with `folders`, the folders inside it. Empty when the revision has none.
+ * The entries of the tree of `revision` under `paths` (`ls-tree`), each with its object id:
+ * given file names, those that are there; given `dir/` with `folders`, the folders inside it.
+ * Empty when the revision has none.
  */
-export function treeNames(
+export function treeEntries(
   repo: Repo,
   revision: string,
   paths: string[],
   options: { folders?: boolean } = {},
-): string[] {
+): { name: string; id: string }[] {
   const r = git(
-    [
-      'ls-tree',
-      ...(options.folders ? ['-d'] : []),
-      '-z',
-      '--name-only',
-      '--end-of-options',
-      revision,
-      '--',
-      ...paths,
-    ],
-    { cwd: repo.top },
+    ['ls-tree', ...(options.folders ? ['-d'] : []), '-z', '--end-of-options', revision, '--', ...paths],
+    {
+      cwd: repo.top,
+    },
   );
-  return r.status === 0 ? r.stdout.split('\0').filter(Boolean) : [];
+  if (r.status !== 0) return [];
+  return r.stdout
+    .split('\0')
+    .filter(Boolean)
+    .map((line) => {
+      const tab = line.indexOf('\t');
+      return { name: line.slice(tab + 1), id: line.slice(0, tab).split(' ')[2] ?? '' };
+    });
 }

@@ -214,6 +214,15 @@ export function realPath(p: string): string {
  * every git command runs there. Refused, saying why, when `dir` is not a bare repository.
  */
 export function openBareRepo(dir: string): Repo {
+  // In a hook, git names the repository (GIT_DIR): read as git would, without a process.
+  if (process.env.GIT_DIR) {
+    const gitDir = path.resolve(dir, process.env.GIT_DIR);
+    const config = readText(path.join(gitDir, 'config'));
+    if (config && /^\s*bare\s*=\s*true\s*$/im.test(config) && existsSync(path.join(gitDir, 'HEAD'))) {
+      const real = realpathSync(gitDir);
+      return { top: real, gitDir: real, commonDir: real, cwd: real };
+    }
+  }
   const r = git(['rev-parse', '--is-bare-repository', '--absolute-git-dir'], { cwd: dir });
   if (r.status !== 0)
     throw environmentError(`${dir} is not a git repository: ${r.stderr.trim().split('\n')[0] ?? ''}`);

@@ -10,7 +10,7 @@ import type { NetworkOutcome } from '../store/remote.js';
 export function reportSharing(outcome: NetworkOutcome, next = 'the next sync'): number {
   if (outcome.ok || outcome.reason === 'no-remote') return EXIT.ok;
   if (outcome.reason === 'refused') {
-    warn(`The server's gate refused it, so it stays in this clone only: ${outcome.detail}`);
+    warn(`The server's gate refused it: ${outcome.detail}`);
     return EXIT.refused;
   }
   warn(`Not shared with the remote yet (${outcome.detail}); ${next} will share it.`);

@@ -14,7 +14,7 @@ import { iso, now } from '../core/clock.js';
 import { refusal, usageError } from '../core/errors.js';
 import { isGateId, shown } from '../core/ids.js';
 import { writeTo } from '../core/stdio.js';
-import { appendGateEvent, newEventId, readGateEvents } from '../store/gates.js';
+import { appendGateEvent, newEventId, readGateEvents, undoGateEvent } from '../store/gates.js';
 import { type NetworkOutcome, pushRefs, sharedOutcome } from '../store/remote.js';
 import { authorFor } from './sessions.js';
 
@@ -100,9 +100,12 @@ export async function changeGate(
     overrode: reasons,
     session: session && session.researcher === options.researcher ? session.id : null,
   };
-  const { ref } = appendGateEvent(ctx.repo, event, authorFor(ctx, options.researcher));
+  const appended = appendGateEvent(ctx.repo, event, authorFor(ctx, options.researcher));
   logs.delete(ctx);
-  const pushed = await pushRefs(ctx.repo, ctx.config, [ref]);
+  const pushed = await pushRefs(ctx.repo, ctx.config, [appended.ref]);
+  // A change the server's gate refused is no change: taken back here too, so no clone shows it.
+  const refused = pushed.refused.length > 0 && undoGateEvent(ctx.repo, appended);
+  if (refused) logs.delete(ctx);
   const after = gatesView(ctx).gates;
   const standing =
     options.action === 'reopen'
@@ -114,7 +117,7 @@ export async function changeGate(
     gate: after.find((g) => g.id === gate.id)!,
     event,
     standing,
-    shared: sharedOutcome(pushed),
+    shared: sharedOutcome(pushed, refused ? 'The change is taken back here as well.' : undefined),
   };
 }
 

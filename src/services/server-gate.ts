@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { blocking } from '../analysis/push.js';
 import { type Pusher, whoPushes } from '../context/pusher.js';
@@ -59,8 +59,7 @@ export async function judgePush(ctx: ServerContext, updates: RefUpdate[]): Promi
     onServer: { policy: ctx.config.server.policy, pusher: pusher.researcher },
   });
   const override = check.blocked ? overrideFor(ctx, check, pusher) : undefined;
-  if (override?.via === 'push option')
-    keepForPostReceive(ctx.repo, updates, overrideNotes(check, override, pusher));
+  if (override) keepForPostReceive(ctx.repo, updates, override.records);
   return { pusher, refusals, check, override };
 }
 
@@ -71,11 +70,13 @@ export async function judgePush(ctx: ServerContext, updates: RefUpdate[]): Promi
  */
 function pushedWork(ctx: ServerContext, updates: RefUpdate[]): PushTarget[] {
   const live = updates.filter((u) => !ZEROS.test(u.new));
-  const peeled = peelCommits(ctx.repo, [...new Set(live.map((u) => u.new))]);
+  // A branch holds a commit (git refuses anything else there); other refs are peeled, in one git.
+  const isBranch = (u: RefUpdate) => u.ref.startsWith('refs/heads/');
+  const peeled = peelCommits(ctx.repo, [...new Set(live.filter((u) => !isBranch(u)).map((u) => u.new))]);
   const targets: PushTarget[] = [];
   const seenTags = new Set<string>();
   for (const u of live) {
-    const tip = peeled.get(u.new);
+    const tip = isBranch(u) ? u.new : peeled.get(u.new);
     if (!tip) continue;
     if (u.ref.startsWith('refs/tags/')) {
       if (seenTags.has(tip)) continue;
@@ -89,6 +90,8 @@ function pushedWork(ctx: ServerContext, updates: RefUpdate[]): PushTarget[] {
 interface ServerOverride {
   reason: string;
   via: 'push option' | 'client record';
+  /** What post-receive records once the push has landed. */
+  records: { commit: string; entry: NoteEntry }[];
 }
 
 /**
@@ -99,13 +102,14 @@ interface ServerOverride {
  */
 function overrideFor(ctx: ServerContext, check: PushCheck, pusher: Pusher): ServerOverride | undefined {
   const option = pushOption(OVERRIDE_OPTION);
-  if (option) return { reason: option, via: 'push option' };
+  if (option) return { reason: option, via: 'push option', records: overrideNotes(check, option, pusher) };
   const notes = notesOf(
     ctx.repo,
     NOTES_REF,
     check.refs.map((r) => r.tip),
   );
   let reason: string | undefined;
+  const records: ServerOverride['records'] = [];
   for (const ref of check.refs) {
     const sent = parseNote(notes.get(ref.tip) ?? '').find(
       (e) =>
@@ -119,8 +123,21 @@ function overrideFor(ctx: ServerContext, check: PushCheck, pusher: Pusher): Serv
     );
     if (!sent) return undefined;
     reason ??= sent.reason as string;
+    // The client's gate recorded it pending; the server says it landed, in the same words sync would.
+    records.push({
+      commit: ref.tip,
+      entry: {
+        type: 'landed',
+        at: iso(now()),
+        override: sent.at,
+        by: sent.by,
+        ref: ref.pushedTo,
+        landed: true,
+        recordedBy: 'server',
+      },
+    });
   }
-  return reason ? { reason, via: 'client record' } : undefined;
+  return reason ? { reason, via: 'client record', records } : undefined;
 }
 
 /** A push option's value (`-o name=value`), the last one given; undefined when absent or empty. */
@@ -136,7 +153,7 @@ function pushOption(name: string): string | undefined {
 
 function overrideNotes(
   check: PushCheck,
-  override: ServerOverride,
+  reason: string,
   pusher: Pusher,
 ): { commit: string; entry: NoteEntry }[] {
   const conflicts = blocking(check.conflicts).map(conflictJson);
@@ -153,7 +170,7 @@ function overrideNotes(
       session: ref.session?.id ?? null,
       ref: ref.ref,
       pushedTo: ref.pushedTo ?? ref.ref,
-      reason: override.reason,
+      reason,
       landed: true,
       conflicts,
     },
@@ -173,6 +190,23 @@ const pendingFile = (repo: Repo, updates: RefUpdate[]) =>
       .slice(0, 32)}.json`,
   );
 
+/** A push whose pre-receive passed can still fail (another hook, a ref lock): its file is let go after an hour. */
+function forgetStale(dir: string): void {
+  for (const name of readdirSafe(dir)) {
+    const file = path.join(dir, name);
+    const stat = statSync(file, { throwIfNoEntry: false });
+    if (stat && Date.now() - stat.mtimeMs > 3_600_000) rmSync(file, { force: true });
+  }
+}
+
+const readdirSafe = (dir: string) => {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+};
+
 function keepForPostReceive(
   repo: Repo,
   updates: RefUpdate[],
@@ -189,38 +223,15 @@ function keepForPostReceive(
  * so that `audit` and every clone's sync see them.
  */
 export function recordLanded(repo: Repo, updates: RefUpdate[]): { recorded: NoteEntry[]; problem?: string } {
-  const branches = updates.filter((u) => !isCoordinationRef(u.ref) && !ZEROS.test(u.new));
-  if (branches.length === 0) return { recorded: [] };
   const file = pendingFile(repo, updates);
   let notes: { commit: string; entry: NoteEntry }[] = [];
   try {
     notes = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
-    // nothing kept by pre-receive: no override by push option in this push
+    return { recorded: [] }; // nothing kept by pre-receive: no override in this push
   }
   rmSync(file, { force: true });
-  const existing = notesOf(
-    repo,
-    NOTES_REF,
-    branches.map((u) => u.new),
-  );
-  for (const u of branches) {
-    for (const e of parseNote(existing.get(u.new) ?? '')) {
-      if (e.type !== 'override' || e.landed !== null || (e.pushedTo ?? e.ref) !== u.ref) continue;
-      notes.push({
-        commit: u.new,
-        entry: {
-          type: 'landed',
-          at: iso(now()),
-          override: e.at,
-          by: e.by,
-          ref: u.ref,
-          landed: true,
-          recordedBy: 'server',
-        },
-      });
-    }
-  }
+  forgetStale(path.dirname(file));
   if (notes.length === 0) return { recorded: [] };
   const author = { name: 'git-consortium server', email: 'git-consortium-server@consortium.invalid' };
   if (!addNotes(repo, notes, author))

@@ -51,7 +51,11 @@ if [ "$status" -gt 1 ]; then
   exit 1
 fi
 exit "$status"`
-      : `"$NODE" "$CLI" hook post-receive < "$input" || true`;
+      : `# Only when pre-receive left an override to record: an ordinary push starts no Node.js here.
+if [ -z "$(ls -A "$GIT_DIR/consortium/server-pending" 2>/dev/null)" ]; then
+  exit 0
+fi
+"$NODE" "$CLI" hook post-receive < "$input" || true`;
   const missing =
     hook === 'pre-receive'
       ? `echo "git-consortium server: the gate cannot run: $NODE or $CLI is gone from the server, so the push is refused. The administrator can see why with: git consortium server doctor" >&2

@@ -10,6 +10,7 @@ import {
   type Author,
   backoff,
   compareAndSwap,
+  deleteRef,
   parseMessage,
   readRecords,
   writeRecordCommit,
@@ -107,7 +108,7 @@ export function appendGateEvent(
   repo: Repo,
   event: GateEvent,
   author: Author,
-): { ref: string; commit: string } {
+): { ref: string; commit: string; previous?: string } {
   const writer = writerId(repo);
   const ref = gatesRef(writer);
   for (let attempt = 0; attempt < 12; attempt++) {
@@ -128,10 +129,20 @@ export function appendGateEvent(
       .filter((sha, i, all) => all.indexOf(sha) === i);
     const subject = `gates: ${event.action} ${event.gate} by ${event.by}${event.forced ? ' (forced)' : ''}`;
     const commit = writeRecordCommit(repo, subject, body, parents, author);
-    if (compareAndSwap(repo, ref, commit, local?.sha ?? ZERO)) return { ref, commit };
+    if (compareAndSwap(repo, ref, commit, local?.sha ?? ZERO)) return { ref, commit, previous: local?.sha };
     backoff(attempt);
   }
   throw refusal('The gate record of this clone is being changed by other processes right now; try again.');
+}
+
+/** Takes back an event the server's gate refused: the ref goes back to what it held before. */
+export function undoGateEvent(
+  repo: Repo,
+  appended: { ref: string; commit: string; previous?: string },
+): boolean {
+  return appended.previous
+    ? compareAndSwap(repo, appended.ref, appended.previous, appended.commit)
+    : deleteRef(repo, appended.ref, appended.commit);
 }
 
 interface Tip {

@@ -146,10 +146,13 @@ export interface PushResult {
   refused: { ref: string; reason: string }[];
 }
 
-/** How sharing went, for a command that shared its own records: refused by the server's gate, too. */
-export function sharedOutcome(result: PushResult): NetworkOutcome {
+/**
+ * How sharing went, for a command that shared its own records: refused by the server's gate,
+ * too, with what became of the record here (by default it stays in this clone only).
+ */
+export function sharedOutcome(result: PushResult, here = 'It stays in this clone only.'): NetworkOutcome {
   const refused = result.refused[0];
-  return refused ? { ok: false, reason: 'refused', detail: refused.reason } : result.outcome;
+  return refused ? { ok: false, reason: 'refused', detail: `${refused.reason} ${here}` } : result.outcome;
 }
 
 /**

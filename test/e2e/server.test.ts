@@ -1,4 +1,6 @@
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -253,7 +255,9 @@ test("the deletion of someone's live session ref is refused; a force-push of the
 test('a gate unlocked by someone who does not own it is refused by the server (GL_USER), even forced', () => {
   const forced = yuki.gc(['gates', 'unlock', 'G1', '--force', '--note', 'I say it is done']);
   assert.is(forced.code, 1, forced.stderr);
-  assert.match(forced.stderr, /The server's gate refused it, so it stays in this clone only/);
+  assert.match(forced.stdout, /G1 stays locked: the server's gate refused the change/);
+  assert.match(forced.stderr, /The server's gate refused it: .*The change is taken back here as well\./);
+  assert.is(yuki.json(['gates']).gates.find((g: any) => g.id === 'G1').status, 'locked', 'not even here');
   assert.match(
     forced.stderr,
     /rule: gate owner\).*gate G1 is elena-vasquez's to unlock; yuki-tanaka may not/,
@@ -261,14 +265,11 @@ test('a gate unlocked by someone who does not own it is refused by the server (G
   assert.match(forced.stderr, /server\.forceUnlock is refuse/);
   // Not on the remote: elena's clone, synced, sees G1 locked still.
   must(elena.gc(['sync']));
-  const gates = elena.json(['gates']).gates ?? elena.json(['gates']);
-  const g1 = (Array.isArray(gates) ? gates : gates.gates).find((g: any) => g.id === 'G1');
-  assert.is(g1.status, 'locked');
+  assert.is(elena.json(['gates']).gates.find((g: any) => g.id === 'G1').status, 'locked');
   // Its owner unlocks it.
   must(elena.gc(['gates', 'unlock', 'G1', '--note', 'statistics validated']));
   must(yuki.gc(['sync']));
-  const after = yuki.json(['gates']);
-  assert.is((Array.isArray(after) ? after : after.gates).find((g: any) => g.id === 'G1').status, 'unlocked');
+  assert.is(yuki.json(['gates']).gates.find((g: any) => g.id === 'G1').status, 'unlocked');
 });
 
 test('ordinary work passes untouched: start, push, sync, lease, handoff, end, recover and archive', () => {
@@ -319,6 +320,89 @@ test('server uninstall puts back the hook it ran first; pushes are no longer che
   const doctor = elena.gc(['server', 'doctor', '--repo', world.remote]);
   assert.is(doctor.code, 1);
   assert.match(doctor.stdout, /PROBLEM {2}pre-receive hook/);
+});
+
+/** A second, small world for what the first one's configuration does not show. */
+function smallWorld(config: string) {
+  const small = consortium(['ana', 'bo'], {
+    ...SAMPLE_FILES,
+    'consortium.config.yaml': `${SAMPLE_CONFIG}${config}`,
+  });
+  must(small.m.ana.gc(['server', 'install', '--repo', small.world.remote]));
+  return small;
+}
+
+test('with server.identity none, the records are still kept whole, and doctor says ownership is not enforced', () => {
+  const { world: w, m: s, cleanup: done } = smallWorld('');
+  try {
+    const doctor = must(s.ana.gc(['server', 'doctor', '--repo', w.remote]));
+    assert.match(doctor.stdout, /Not enforced:\n {2}- ownership .*server\.identity is none/);
+    const started = json(s.ana, ['start', '-r', 'elena-vasquez']);
+    const r = s.bo.git(['push', 'origin', `:refs/consortium/sessions/${started.id}`]);
+    refusedBy(r, /rule: live session\)/);
+    must(s.bo.git(['hash-object', '-w', '-t', 'tree', '/dev/null']));
+    const junk = record(s.bo, 'not json');
+    refusedBy(s.bo.git(['push', 'origin', `${junk}:refs/consortium/leases`]), /rule: unreadable record\)/);
+  } finally {
+    done();
+  }
+});
+
+test('signed pushes: the key that signed the push says who pushes; an unsigned push is nobody', () => {
+  const keys = mkdtempSync(path.join(tmpdir(), 'consortium-keys-'));
+  const key = (id: string) => {
+    must({
+      code:
+        spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', id, '-f', path.join(keys, id)])
+          .status ?? 1,
+      stdout: '',
+      stderr: 'ssh-keygen',
+    });
+    return readFileSync(path.join(keys, `${id}.pub`), 'utf8').trim();
+  };
+  const listed = `researchers:\n  elena-vasquez:\n    keys: ["${key('elena-vasquez')}"]\n  yuki-tanaka:\n    keys: ["${key('yuki-tanaka')}"]\n  aria-blackwood: {}\n`;
+  const { world: w, m: s, cleanup: done } = smallWorld('');
+  try {
+    // The configuration on main, as its researchers would commit it: keys, and signed identity.
+    const config =
+      SAMPLE_CONFIG.replace(/researchers:\n( {2}.*\n| {4}.*\n)*/, listed) + 'server:\n  identity: signed\n';
+    s.ana.commit('Signed pushes', { 'consortium.config.yaml': config });
+    must(s.ana.git(['push', 'origin', 'HEAD:main']));
+    const installed = must(s.ana.gc(['server', 'install', '--repo', w.remote]));
+    assert.match(installed.stdout, /allowedSignersFile/);
+    assert.match(
+      must(s.ana.gc(['server', 'doctor', '--repo', w.remote])).stdout,
+      /ok {2}signed pushes: 2 keys of 3 researchers/,
+    );
+    const signing = (x: Machine, id: string) => {
+      must(x.git(['pull', '-q', 'origin', 'main']));
+      for (const [k, v] of <[string, string][]>[
+        ['gpg.format', 'ssh'],
+        ['user.signingKey', path.join(keys, id)],
+        ['push.gpgSign', 'true'],
+        ['consortium.researcher', id],
+      ])
+        must(x.git(['config', k, v]));
+      must(x.gc(['init']));
+    };
+    signing(s.ana, 'elena-vasquez');
+    signing(s.bo, 'yuki-tanaka');
+    const forced = s.bo.gc(['gates', 'unlock', 'G1', '--force']);
+    assert.is(forced.code, 1, forced.stderr);
+    assert.match(forced.stderr, /rule: gate owner\).*yuki-tanaka may not/);
+    const claimed = s.bo.gc(['gates', 'unlock', 'G1', '-r', 'elena-vasquez']);
+    assert.match(claimed.stderr, /rule: not yours\).*by elena-vasquez, and this push is yuki-tanaka's/);
+    // Unsigned, nobody is known: live state is nobody's to write.
+    const unsigned = s.ana.gc(['gates', 'unlock', 'G1'], {
+      env: { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'push.gpgSign', GIT_CONFIG_VALUE_0: 'false' },
+    });
+    assert.is(unsigned.code, 1, unsigned.stderr);
+    assert.match(unsigned.stderr, /this push is an unknown pusher \(the push is not signed\)'s/);
+    assert.is(must(s.ana.gc(['gates', 'unlock', 'G1'])).code, 0, 'its owner, signed, unlocks it');
+  } finally {
+    done();
+    rmSync(keys, { recursive: true, force: true });
+  }
 });
 
 test.run();

@@ -69,10 +69,16 @@ test('each invalid configuration is one error naming the key path', () => {
   rejects({ sessions: { staleAfter: 'soon' } }, /sessions\.staleAfter: expected a duration/);
   rejects({ sessions: { leaseTtl: 5 } }, /sessions\.leaseTtl/);
   rejects({ sessions: { archiveAfter: 'a week' } }, /sessions\.archiveAfter: expected a duration/);
-  rejects({ server: { identity: 'github' } }, /server\.identity: expected none, signed, gitolite, gitea or gitlab, got "github"/);
+  rejects(
+    { server: { identity: 'github' } },
+    /server\.identity: expected none, signed, gitolite, gitea or gitlab, got "github"/,
+  );
   rejects({ server: { policy: { offline: 'block' } } }, /server\.policy\.offline: .*unknown/);
   rejects({ server: { onError: 'ignore' } }, /server\.onError: expected refuse or allow/);
-  rejects({ researchers: { yuki: { keys: ['not a key'] } } }, /researchers\.yuki\.keys\[0\]: expected an OpenSSH public key/);
+  rejects(
+    { researchers: { yuki: { keys: ['not a key'] } } },
+    /researchers\.yuki\.keys\[0\]: expected an OpenSSH public key/,
+  );
   assert.is(
     resolveConfig({ sessions: { archiveAfter: '30d' } }, FILE).sessions.archiveAfterMs,
     30 * 86_400_000,
