@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { ServerContext, serverConfig } from '../context/server-context.js';
 import { colors, warn } from '../core/output.js';
 import { readStdin, stdinIsTerminal } from '../core/stdio.js';
@@ -6,7 +7,7 @@ import { GitDeadline, setGitDeadline } from '../git/run.js';
 import { gateReport } from '../render/gate.js';
 import { parseUpdates } from '../services/coordination-guard.js';
 import { judgePush } from '../services/server-gate.js';
-import { writeAllowedSigners, writeOnError } from '../services/server-install.js';
+import { lastOnError, writeAllowedSigners, writeOnError } from '../services/server-install.js';
 
 /**
  * pre-receive on the server (SPEC section 13): git gives one `<old> <new> <ref>` line per ref
@@ -25,7 +26,8 @@ export async function run(_args: string[], cwd = process.cwd()): Promise<number>
   const limit = limitMs();
   const outOfTime = `it took longer than ${limit / 1000}s`;
   setGitDeadline(Date.now() + limit);
-  let onError: 'refuse' | 'allow' = 'refuse';
+  // Until the configuration is read, as it was last read (a time-out may come first).
+  let onError = lastOnError(path.resolve(cwd, process.env.GIT_DIR ?? '.'));
   // A check stuck outside git (no process of its own to kill) is stopped here.
   let timer: NodeJS.Timeout | undefined;
   const stuck = new Promise<number>((resolve) => {

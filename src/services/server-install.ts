@@ -164,9 +164,20 @@ export function uninstall(repo: Repo): { removed: string[]; restored: string[] }
   return { removed, restored };
 }
 
+const onErrorFile = (gitDir: string) => path.join(gitDir, 'consortium', 'server-on-error');
+
+/** server.onError as the gate last read it (refuse until it has): for a gate out of time before it read it. */
+export function lastOnError(gitDir: string): 'refuse' | 'allow' {
+  try {
+    return readFileSync(onErrorFile(gitDir), 'utf8') === 'allow' ? 'allow' : 'refuse';
+  } catch {
+    return 'refuse';
+  }
+}
+
 /** What a crash of the gate leads to, for the hook script, which cannot read the configuration. */
 export function writeOnError(repo: Repo, config: Config): void {
-  const file = path.join(repo.gitDir, 'consortium', 'server-on-error');
+  const file = onErrorFile(repo.gitDir);
   const want = config.server.onError;
   try {
     if (readFileSync(file, 'utf8') === want) return;

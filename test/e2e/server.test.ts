@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -402,6 +410,92 @@ test('signed pushes: the key that signed the push says who pushes; an unsigned p
   } finally {
     done();
     rmSync(keys, { recursive: true, force: true });
+  }
+});
+
+test('server.onError allow lets a push through when the gate cannot finish, saying so; a gone Node.js refuses', () => {
+  const { world: w, m: s, cleanup: done } = smallWorld('server:\n  onError: allow\n');
+  try {
+    s.ana.commit('Anything', { 'notes.md': 'one\n' });
+    const r = s.ana.git(['push', 'origin', 'HEAD:refs/heads/late'], {
+      env: { CONSORTIUM_SERVER_TIMEOUT_MS: '1' },
+    });
+    assert.is(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /could not check this push: it took longer than 0\.001s; server\.onError is allow, so the push goes ahead unchecked/,
+    );
+    // The hooks name their Node.js by path: when it is gone, the push is refused and doctor says why.
+    const bin = mkdtempSync(path.join(tmpdir(), 'consortium-node-'));
+    symlinkSync(process.execPath, path.join(bin, 'node'));
+    must(s.ana.gc(['server', 'install', '--repo', w.remote, '--node', path.join(bin, 'node')]));
+    rmSync(bin, { recursive: true, force: true });
+    const gone = s.ana.git(['push', 'origin', 'HEAD:refs/heads/gone']);
+    assert.is(gone.code, 1, gone.stderr);
+    assert.match(
+      gone.stderr,
+      /the gate cannot run: .*node or .* is gone from the server, so the push is refused/,
+    );
+    const doctor = s.ana.gc(['server', 'doctor', '--repo', w.remote]);
+    assert.is(doctor.code, 1);
+    assert.match(
+      doctor.stdout,
+      /PROBLEM {2}pre-receive hook: its Node\.js \(.*node\) is gone: run git consortium server install again/,
+    );
+  } finally {
+    done();
+  }
+});
+
+test("server hook-script prints the hook for a host's own hooks folder, and it gates pushes there", () => {
+  const { world: w, m: s, cleanup: done } = smallWorld('');
+  try {
+    must(s.ana.gc(['server', 'uninstall', '--repo', w.remote]));
+    const script = must(s.ana.gc(['server', 'hook-script'])).stdout;
+    assert.match(script, /^#!\/bin\/sh\n/);
+    assert.match(script, /hook pre-receive/);
+    // A host that runs its own hook files (Gitea's and GitLab's custom hooks) runs this one.
+    writeFileSync(path.join(w.remote, 'hooks', 'pre-receive'), script, { mode: 0o755 });
+    must(s.ana.gc(['init']));
+    json(s.ana, ['start', '-r', 'elena-vasquez']);
+    must(s.ana.gc(['lease', 'acquire', 'protocol/spec.md']));
+    must(s.bo.git(['checkout', '-q', '-b', 'bo']));
+    s.bo.commit('Spec', { 'protocol/spec.md': 'bo\n' });
+    refusedBy(s.bo.git(['push', 'origin', 'HEAD']), /lease protocol\/spec\.md: held by elena-vasquez/);
+    const bad = s.ana.gc(['server', 'hook-script', '--hook', 'update']);
+    assert.is(bad.code, 2);
+    assert.match(bad.stderr, /--hook takes pre-receive or post-receive, not "update"/);
+  } finally {
+    done();
+  }
+});
+
+test("a stricter server.policy: the clients' gate blocks what the server would refuse, and one override serves both", () => {
+  const { m: s, cleanup: done } = smallWorld('server:\n  policy:\n    merge: block\n');
+  try {
+    for (const x of [s.ana, s.bo]) must(x.gc(['init']));
+    const a = json(s.ana, ['start', '-r', 'elena-vasquez']);
+    s.ana.commit('Shared code, line 4', { 'src/shared.py': '# shared code\n\nline 3\nELENA\n' });
+    must(s.ana.git(['push', '-u', 'origin', 'HEAD']));
+    json(s.bo, ['start', '-r', 'yuki-tanaka']);
+    s.bo.commit('Shared code, line 4 too', { 'src/shared.py': '# shared code\n\nline 3\nYUKI\n' });
+    const blocked = s.bo.git(['push', '-u', 'origin', 'HEAD']);
+    assert.is(blocked.code, 1, blocked.stderr);
+    assert.match(blocked.stderr, /^git-consortium: push blocked by 1 conflict/m);
+    assert.match(
+      blocked.stderr,
+      new RegExp(`merge src/shared\\.py: also changed by elena-vasquez .* on ${a.branch}`),
+    );
+    const through = s.bo.git(['push', '-u', 'origin', 'HEAD'], {
+      env: { CONSORTIUM_OVERRIDE: 'we split the file tomorrow' },
+    });
+    assert.is(through.code, 0, through.stderr);
+    assert.match(
+      through.stderr,
+      /git-consortium server: pushing despite 1 conflict.*we split the file tomorrow/,
+    );
+  } finally {
+    done();
   }
 });
 
