@@ -156,6 +156,10 @@ test("a person overriding through the clients' gate (CONSORTIUM_OVERRIDE) lands,
   assert.match(notes, /"type":"landed".*"landed":true.*"recordedBy":"server"/);
 });
 
+/** The record a coordination ref holds on the server, as its JSON. */
+const recordOnServer = (ref: string) =>
+  JSON.parse(must(m.elena.git(['--git-dir', world.remote, 'log', '-1', '--format=%b', ref])).stdout);
+
 /** A record commit as the toolkit writes them: a subject, a blank line, one JSON document. */
 const record = (x: Machine, body: unknown, parents: string[] = []) =>
   must(
@@ -171,18 +175,7 @@ test('a forged session record is refused: one that does not read, one in a newer
     plain.git(['push', 'origin', `${garbage}:refs/consortium/sessions/20261201-000000000-abcdef`]),
     /refused refs\/consortium\/sessions\/20261201-000000000-abcdef \(rule: unreadable record\)/,
   );
-  const theirs = JSON.parse(
-    must(
-      m.elena.git([
-        '--git-dir',
-        world.remote,
-        'log',
-        '-1',
-        '--format=%b',
-        `refs/consortium/sessions/${elenaSession}`,
-      ]),
-    ).stdout,
-  );
+  const theirs = recordOnServer(`refs/consortium/sessions/${elenaSession}`);
   must(plain.git(['fetch', '-q', 'origin', `refs/consortium/sessions/${elenaSession}`]));
   const newer = record(m.plain, { ...theirs, format: 99, seq: theirs.seq + 1 }, [
     onRemote(`refs/consortium/sessions/${elenaSession}`),
@@ -198,18 +191,7 @@ test('a forged session record is refused: one that does not read, one in a newer
     plain.git(['push', 'origin', `${taken}:refs/consortium/sessions/${elenaSession}`]),
     /rule: not yours\).*elena-vasquez's session, and this push is yuki-tanaka's/,
   );
-  const kept = JSON.parse(
-    must(
-      m.elena.git([
-        '--git-dir',
-        world.remote,
-        'log',
-        '-1',
-        '--format=%b',
-        `refs/consortium/sessions/${elenaSession}`,
-      ]),
-    ).stdout,
-  );
+  const kept = recordOnServer(`refs/consortium/sessions/${elenaSession}`);
   assert.equal(kept, theirs, "elena's record on the server is as she wrote it");
 });
 
