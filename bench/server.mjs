@@ -1,8 +1,9 @@
 // The gate on the server's own cost (SPEC section 13): a push of one new commit on a branch to
 // a bare remote holding 100 live sessions, without and then with `server install`, both
 // measured in this run, with the git processes each push starts (client, receive-pack and the
-// hooks: a `git` shim first on PATH counts every one). The pushed commit changes a file that
-// sessions changed too, so the gate runs its whole analysis against all 100 of them.
+// hooks, counted through GIT_TRACE, which they inherit). The pushed commit changes a file that
+// sessions changed too, so the gate meets all 100 of them (their records hold no commits of
+// their own, so no merge-tree runs).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -44,8 +45,11 @@ try {
     commitOnce();
     const trace = path.join(s.root, `trace-${n}`);
     s.git(['push', '-q', 'origin', 'HEAD:refs/heads/work'], s.repo, { GIT_TRACE: trace });
-    const lines = readFileSync(trace, 'utf8').split('\n').filter((l) => /trace: built-in: git /.test(l));
-    if (process.env.BENCH_SHOW_GIT) console.log(lines.map((l) => l.replace(/^.*built-in: /, '    ')).join('\n'));
+    const lines = readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter((l) => /trace: built-in: git /.test(l));
+    if (process.env.BENCH_SHOW_GIT)
+      console.log(lines.map((l) => l.replace(/^.*built-in: /, '    ')).join('\n'));
     return lines.length;
   };
   const base = nodeBaseline();
