@@ -19,18 +19,20 @@ export interface ServerConfig {
   config: Config;
   /** The branch it was read from. */
   branch?: string;
-  /** The file on that branch, when there is one. */
+  /** The file on that branch, when there is one, and its blob. */
   file?: string;
+  blob?: string;
   problem?: string;
 }
 
 const DATA_FILE = /\.(json|ya?ml)$|^\.consortiumrc$|^package\.json$/;
 
-export async function serverConfig(repo: Repo): Promise<ServerConfig> {
+export async function serverConfig(repo: Repo, pushed?: string): Promise<ServerConfig> {
   const branch = currentBranch(repo);
   if (!branch) return { config: resolveConfig(undefined, undefined) };
+  // `pushed`: the configuration a push to the default branch would bring, read the same way.
   const present = new Map(
-    treeEntries(repo, `refs/heads/${branch}`, CONFIG_PLACES).map((e) => [e.name, e.id]),
+    treeEntries(repo, pushed ?? `refs/heads/${branch}`, CONFIG_PLACES).map((e) => [e.name, e.id]),
   );
   const file = CONFIG_PLACES.find((place) => present.has(place));
   if (!file) return { config: resolveConfig(undefined, undefined), branch };
@@ -42,11 +44,10 @@ export async function serverConfig(repo: Repo): Promise<ServerConfig> {
       problem: `${file} on ${branch} is code; the server runs no code from the repository and reads only YAML or JSON configurations`,
     };
   try {
-    const config = await loadConfig(
-      configCopy(repo, file, present.get(file)!),
-      path.join(repo.gitDir, 'consortium'),
-    );
-    return { config: { ...config, file: `${branch}:${file}` }, branch, file };
+    const blob = present.get(file)!;
+    const dir = configCopy(repo, file, blob, pushed ? 'server-config-pushed' : 'server-config');
+    const config = await loadConfig(dir, dir);
+    return { config: { ...config, file: `${branch}:${file}` }, branch, file, blob };
   } catch (error) {
     return { config: resolveConfig(undefined, undefined), branch, file, problem: (error as Error).message };
   }
@@ -57,8 +58,8 @@ export async function serverConfig(repo: Repo): Promise<ServerConfig> {
  * default branch's blob changes, so that loadConfig's cache (keyed by the file's size and
  * time) spares every push the YAML parser.
  */
-function configCopy(repo: Repo, file: string, blob: string): string {
-  const dir = path.join(repo.gitDir, 'consortium', 'server-config');
+function configCopy(repo: Repo, file: string, blob: string, folder: string): string {
+  const dir = path.join(repo.gitDir, 'consortium', folder);
   const marker = path.join(dir, '.blob');
   const want = `${file} ${blob}`;
   if (readText(marker) !== want) {

@@ -171,3 +171,21 @@ export function tipsNotOnRemote(repo: Repo, tips: string[], remote: string): Set
   const fresh = new Set(r.stdout.split('\n').filter(Boolean));
   return new Set(tips.filter((t) => r.status !== 0 || fresh.has(t)));
 }
+
+/**
+ * The commits reachable from `tips` that no ref holds yet (a push's new commits, in the
+ * server's pre-receive), each with its tree: one `rev-list`.
+ */
+export function newCommitTrees(repo: Repo, tips: string[]): { commit: string; tree: string }[] {
+  // Object ids only (git's own lines on pre-receive's stdin): nothing here reads as an option.
+  const ids = tips.filter((t) => /^[0-9a-f]{40,64}$/.test(t));
+  const r = git(['rev-list', '--format=%T', ...ids, '--not', '--all'], { cwd: repo.top });
+  if (r.status !== 0) return [];
+  const out: { commit: string; tree: string }[] = [];
+  const lines = r.stdout.split('\n');
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const commit = /^commit ([0-9a-f]+)/.exec(lines[i] ?? '')?.[1];
+    if (commit) out.push({ commit, tree: (lines[i + 1] ?? '').trim() });
+  }
+  return out;
+}

@@ -65,3 +65,28 @@ export function notesOf(repo: Repo, notesRef: string, commits: string[]): Map<st
   }
   return out;
 }
+
+/**
+ * The notes that differ between two commits of a notes ref, by the commit each annotates
+ * (a note may move between fan-out paths as the tree grows: same commit, same note), with
+ * the blob before and after (undefined where there is none): one `diff-tree`.
+ */
+export function changedNotes(
+  repo: Repo,
+  from: string,
+  to: string,
+): { commit: string; before?: string; after?: string }[] {
+  const r = git(['diff-tree', '-r', '-z', '--no-renames', from, to], { cwd: repo.top });
+  if (r.status !== 0) return [];
+  const byCommit = new Map<string, { commit: string; before?: string; after?: string }>();
+  const parts = r.stdout.split('\0');
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const [, , oldBlob, newBlob] = (parts[i] ?? '').replace(/^:/, '').split(' ');
+    const commit = (parts[i + 1] ?? '').replace(/\//g, '');
+    const entry = byCommit.get(commit) ?? { commit };
+    if (oldBlob && !/^0+$/.test(oldBlob)) entry.before = oldBlob;
+    if (newBlob && !/^0+$/.test(newBlob)) entry.after = newBlob;
+    byCommit.set(commit, entry);
+  }
+  return [...byCommit.values()].filter((e) => e.before !== e.after);
+}

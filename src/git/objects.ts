@@ -73,8 +73,8 @@ export const commitMessage = (raw: string): string => {
 
 /**
  * The entries of the tree of `revision` under `paths` (`ls-tree`), each with its object id:
- * given file names, those that are there; given `dir/` with `folders`, the folders inside it.
- * Empty when the revision has none.
+ * given file names, those that are there; given `dir/` with `folders`, the folders inside it;
+ * given none, the whole top level. Empty when the revision has none.
  */
 export function treeEntries(
   repo: Repo,
@@ -83,7 +83,14 @@ export function treeEntries(
   options: { folders?: boolean } = {},
 ): { name: string; id: string }[] {
   const r = git(
-    ['ls-tree', ...(options.folders ? ['-d'] : []), '-z', '--end-of-options', revision, '--', ...paths],
+    [
+      'ls-tree',
+      ...(options.folders ? ['-d'] : []),
+      '-z',
+      '--end-of-options',
+      revision,
+      ...(paths.length ? ['--', ...paths] : []),
+    ],
     {
       cwd: repo.top,
     },

@@ -53,17 +53,20 @@ export interface PushedRef {
    * for a race: retrying cannot help. `reason` is then what the server said about this ref.
    */
   declined: boolean;
+  /** Declined, and named by the server's hook itself (not merely refused with the rest of the push). */
+  named: boolean;
 }
 
 /** What the server's hook said of `ref` ("remote: ..." lines), or of the push as a whole. */
-function serverSaid(stderr: string, ref: string, fallback: string): string {
+function serverSaid(stderr: string, ref: string, fallback: string): { reason: string; named: boolean } {
   const said = stderr
     .split('\n')
     .filter((l) => l.startsWith('remote: '))
     .map((l) => l.slice('remote: '.length).trim())
     .filter(Boolean);
   const aboutRef = said.find((l) => l.includes(`refused ${ref} `));
-  return aboutRef ?? (said.find((l) => /refused|blocked|could not/.test(l)) || fallback);
+  if (aboutRef) return { reason: aboutRef, named: true };
+  return { reason: said.find((l) => /refused|blocked|could not/.test(l)) || fallback, named: false };
 }
 
 /** `atomic`: the remote takes every update or none (git push --atomic). */
@@ -90,12 +93,8 @@ export async function pushLeased(
     if (!match) continue;
     const reason = match[4] ?? '';
     const declined = match[1] === '!' && /hook declined/.test(reason);
-    refs.push({
-      dst: match[3]!,
-      rejected: match[1] === '!',
-      declined,
-      reason: declined ? serverSaid(result.stderr, match[3]!, reason) : reason,
-    });
+    const said = declined ? serverSaid(result.stderr, match[3]!, reason) : { reason, named: false };
+    refs.push({ dst: match[3]!, rejected: match[1] === '!', declined, ...said });
   }
   return { ...result, refs };
 }

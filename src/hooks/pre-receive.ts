@@ -48,6 +48,10 @@ export async function run(_args: string[], cwd = process.cwd()): Promise<number>
     for (const r of verdict.refusals) warn(`${SPEAKER}: refused ${r.ref} (rule: ${r.rule}): ${r.message}`);
     if (verdict.refusals.length) return 1;
     const check = verdict.check;
+    if (verdict.override && !check?.blocked)
+      warn(
+        `${SPEAKER}: the configuration changes as a person's decision, recorded: ${JSON.stringify(verdict.override.reason)}.`,
+      );
     if (!check) return 0;
     if (check.offline?.kind === 'budget') throw new GitDeadline(check.offline.detail);
     const lines = gateReport(check, {
@@ -59,6 +63,11 @@ export async function run(_args: string[], cwd = process.cwd()): Promise<number>
       speaker: SPEAKER,
     });
     for (const line of lines) warn(line);
+    const { pusher } = verdict;
+    if (check.blocked && !verdict.override && pusher.known && !pusher.researcher)
+      warn(
+        `${SPEAKER}: this server does not know the pusher as a researcher (${pusher.detail}): such a push is nobody's session, and overrides nothing.`,
+      );
     return check.blocked && !verdict.override ? 1 : 0;
   })();
   try {

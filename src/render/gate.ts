@@ -62,7 +62,7 @@ export function gateReport(check: PushCheck, words: GateWords): string[] {
     // The server cannot tell a person from an agent: no recipe here, only where a person finds one.
     lines.push(
       `${speaker}: agree with them first (git consortium status shows their sessions): merge their branch into yours, or wait for their session to end.`,
-      `${speaker}: this is the server's gate, which holds without client hooks. A person who decides the push must land anyway overrides it as git consortium help server describes, recorded with their name; an agent stops here and asks a person.`,
+      `${speaker}: this is the server's gate, which holds without client hooks. A person may decide that the push lands anyway, and is recorded with their name; an agent stops here and asks a person.`,
     );
   } else {
     lines.push(

@@ -3,7 +3,9 @@ import { type LeaseRecord, liveLeases, patternsOverlap } from '../analysis/lease
 import { stateOf } from '../analysis/state.js';
 import type { Pusher } from '../context/pusher.js';
 import type { Config } from '../core/config.js';
-import { blobAt, commitMessage, readObjects } from '../git/objects.js';
+import { newCommitTrees } from '../git/history.js';
+import { changedNotes } from '../git/notes.js';
+import { blobAt, commitMessage, readObjects, treeEntries } from '../git/objects.js';
 import { isAncestor } from '../git/refs.js';
 import type { Repo } from '../git/repo.js';
 import {
@@ -16,7 +18,7 @@ import {
   toTable,
 } from '../store/formats.js';
 import { GATES, GATES_FORMAT } from '../store/gates.js';
-import { parseMessage } from '../store/records.js';
+import { EMPTY_TREE, parseMessage } from '../store/records.js';
 import { LEASES_REF, LOCAL, MIRROR, NOTES_REF, SESSIONS } from '../store/refs.js';
 import { SESSION_FORMAT, type SessionRecord, sessionProblem } from '../store/sessions.js';
 
@@ -48,6 +50,8 @@ export interface ServerState {
   pusher: Pusher;
   /** Every session record on the server now, by id (to tell live from ended). */
   sessions: Map<string, SessionRecord>;
+  /** The server's default branch, where merged work is. */
+  defaultBranch?: string;
 }
 
 const ZEROS = /^0+$/;
@@ -75,6 +79,8 @@ export function parseUpdates(input: string): RefUpdate[] {
 }
 
 export function checkCoordination(state: ServerState, updates: RefUpdate[]): Refusal[] {
+  const smuggled = notRecords(state.repo, updates);
+  if (smuggled) return [smuggled];
   const records = readRecords(state.repo, updates);
   const refusals: Refusal[] = [];
   for (const update of updates) {
@@ -89,15 +95,7 @@ type Verdict = { rule: string; message: string } | undefined;
 function checkOne(state: ServerState, u: RefUpdate, records: Map<string, Parsed>): Verdict {
   if (LOCAL_ONLY.some((prefix) => u.ref.startsWith(prefix)))
     return refuse('local namespace', `${u.ref} is a clone's own copy; it is never pushed.`);
-  if (u.ref.startsWith(RESERVED)) {
-    // A branch name's reservation: created once, removed with its session's archive.
-    if (!isZero(u.old) && !isZero(u.new))
-      return refuse(
-        'reservation',
-        `${u.ref} reserves a session branch name; it can be created or removed, not moved.`,
-      );
-    return undefined;
-  }
+  if (u.ref.startsWith(RESERVED)) return checkReservation(state, u, records);
   if (u.ref === NOTES_REF) return checkNotes(state, u);
   const old = isZero(u.old) ? undefined : records.get(u.old);
   const next = isZero(u.new) ? undefined : records.get(u.new);
@@ -110,6 +108,76 @@ function checkOne(state: ServerState, u: RefUpdate, records: Map<string, Parsed>
 
 const refuse = (rule: string, message: string) => ({ rule, message });
 
+/** A record's JSON with its keys in one order, to tell a changed one from the same one. */
+const canonical = (value: object) => JSON.stringify(value, Object.keys(value).sort());
+
+/**
+ * A branch name's reservation (services/sessions.ts): created once, as a record naming that
+ * branch (in the pusher's name where the server knows it), and removed only while no live
+ * session works on the branch (the archive removes it with its session).
+ */
+function checkReservation(state: ServerState, u: RefUpdate, records: Map<string, Parsed>): Verdict {
+  const branch = u.ref.slice(RESERVED.length);
+  if (isZero(u.new)) {
+    const live = [...state.sessions.values()].find((s) => s.state === 'active' && s.branch === branch);
+    return live
+      ? refuse(
+          'reservation',
+          `${u.ref} is the branch name of ${live.researcher}'s live session ${live.id}; it is removed with its session.`,
+        )
+      : undefined;
+  }
+  if (!isZero(u.old))
+    return refuse(
+      'reservation',
+      `${u.ref} reserves a session branch name; it can be created or removed, not moved.`,
+    );
+  const body = bodyOf(records.get(u.new)) as { branch?: unknown; researcher?: unknown } | undefined;
+  if (body?.branch !== branch)
+    return refuse(
+      'reservation',
+      `${u.ref} must hold the record of its reservation, naming the branch ${branch}.`,
+    );
+  if (state.pusher.known && body.researcher !== state.pusher.researcher)
+    return refuse(
+      'not yours',
+      `${u.ref} is reserved in ${String(body.researcher)}'s name, and this push is ${pushedBy(state.pusher)}'s.`,
+    );
+  return undefined;
+}
+
+/**
+ * Coordination refs carry records and notes only: every commit a push brings under them must
+ * be a record (on the empty tree, or the archive's list) or a notes commit (a tree of notes).
+ * Anything else would sit on the server outside the gate, and a branch pushed later could
+ * point at it as if it were already checked.
+ */
+function notRecords(repo: Repo, updates: RefUpdate[]): Refusal | undefined {
+  const brought = (u: RefUpdate) =>
+    !isZero(u.new) && (u.ref.startsWith(LOCAL) || u.ref.startsWith(RESERVED) || u.ref === NOTES_REF);
+  const news = updates.filter(brought);
+  if (news.length === 0) return undefined;
+  const trees = newCommitTrees(
+    repo,
+    news.map((u) => u.new),
+  );
+  const odd = [...new Set(trees.filter((t) => t.tree !== EMPTY_TREE).map((t) => t.tree))];
+  for (const tree of odd) {
+    const names = treeEntries(repo, tree, []).map((e) => e.name);
+    const archiveList = names.length === 1 && names[0] === ARCHIVE_LIST;
+    const notesTree = names.length > 0 && names.every((n) => /^[0-9a-f]{2,64}$/.test(n));
+    if (archiveList || notesTree) continue;
+    const commit = trees.find((t) => t.tree === tree)?.commit ?? '';
+    const ref = news[0]!.ref;
+    return {
+      ref,
+      rule: 'not a record',
+      message: `${ref} would bring commit ${commit.slice(0, 12)}, which is neither a record nor notes (a tree of files); work goes on branches, where the gate checks it.`,
+    };
+  }
+  return undefined;
+}
+
 /** A record as read from its commit: its body, or why it does not read. */
 type Parsed = { body: unknown } | { reason: string };
 
@@ -117,7 +185,7 @@ function readRecords(repo: Repo, updates: RefUpdate[]): Map<string, Parsed> {
   const ids = [
     ...new Set(
       updates
-        .filter((u) => u.ref.startsWith(LOCAL))
+        .filter((u) => u.ref.startsWith(LOCAL) || u.ref.startsWith(RESERVED))
         .flatMap((u) => [u.old, u.new])
         .filter((sha) => !isZero(sha)),
     ),
@@ -165,6 +233,40 @@ function checkNotes(state: ServerState, u: RefUpdate): Verdict {
       'notes rewritten',
       `${NOTES_REF} would lose notes: a push of the notes must contain the server's (git consortium sync merges them).`,
     );
+  return isZero(u.old) ? undefined : notesKept(state, u);
+}
+
+/**
+ * Notes only grow: every line of every note on the server is still there after the push (a
+ * fast-forward could still drop them), and no pusher writes a line in the server's name.
+ */
+function notesKept(state: ServerState, u: RefUpdate): Verdict {
+  const changed = changedNotes(state.repo, u.old, u.new);
+  if (changed.length === 0) return undefined;
+  const blobs = readObjects(
+    state.repo,
+    changed.flatMap((c) => [c.before, c.after].filter((b): b is string => !!b)),
+  );
+  const text = new Map<string, string>();
+  let i = 0;
+  for (const c of changed) for (const b of [c.before, c.after]) if (b) text.set(b, blobs[i++]?.text ?? '');
+  for (const c of changed) {
+    const after = new Set((c.after ? text.get(c.after)! : '').split('\n'));
+    const before = c.before ? text.get(c.before)!.split('\n').filter(Boolean) : [];
+    if (before.some((line) => !after.has(line)))
+      return refuse(
+        'notes rewritten',
+        `${NOTES_REF} would lose lines of the note on ${c.commit}; notes are only ever added to.`,
+      );
+    const forged = [...after].find(
+      (line) => !before.includes(line) && /"recordedBy"\s*:\s*"server"/.test(line),
+    );
+    if (forged)
+      return refuse(
+        'notes rewritten',
+        `${NOTES_REF} would hold a line in the server's name on ${c.commit}; only the server writes those.`,
+      );
+  }
   return undefined;
 }
 
@@ -178,11 +280,23 @@ function checkSession(
   const before = bodyOf(old) as SessionRecord | undefined;
   const oldReads = !!before && !sessionProblem(before);
   if (!next) {
-    // Deleting: an ended or merged session may be pruned or archived, by anyone; a live one never.
+    // Deleting: an ended or merged session may be pruned or archived; a live one never. Where the
+    // pusher is known, another researcher's only once past sessions.archiveAfter.
     if (oldReads && before.state === 'active')
       return refuse(
         'live session',
         `${u.ref} is the live session of ${before.researcher}; only an ended session's record may be deleted (git consortium end, or recover once it is stale).`,
+      );
+    const finished = oldReads ? Date.parse(before.endedAt ?? before.heartbeatAt) : Number.NaN;
+    if (
+      oldReads &&
+      state.pusher.known &&
+      state.pusher.researcher !== before.researcher &&
+      !(state.nowMs - finished > state.config.sessions.archiveAfterMs)
+    )
+      return refuse(
+        'not yours',
+        `${u.ref} is ${before.researcher}'s session, finished less than sessions.archiveAfter ago; only its researcher deletes it before then.`,
       );
     return undefined;
   }
@@ -216,13 +330,22 @@ function sessionOwnership(
 ): Verdict {
   const pusher = state.pusher;
   if (!pusher.known || pusher.researcher === record.researcher) return undefined;
+  // Merged only when its work is in the default branch here; ended only once it went stale.
+  const merged =
+    record.state === 'merged' &&
+    !!before?.head &&
+    !!state.defaultBranch &&
+    isAncestor(state.repo, before.head, `refs/heads/${state.defaultBranch}`);
   const closing =
     before !== undefined &&
     record.state !== 'active' &&
     (before.state !== 'active' ||
-      record.state === 'merged' ||
-      stateOf(before, state.nowMs, state.config.sessions.staleAfterMs) === 'stale');
+      merged ||
+      (record.state === 'ended' &&
+        stateOf(before, state.nowMs, state.config.sessions.staleAfterMs) === 'stale'));
   if (closing) return undefined;
+  // A record that did not read may be repaired by anyone (recover), keeping its researcher.
+  if (before === undefined && !isZero(u.old)) return undefined;
   return refuse(
     'not yours',
     `${u.ref} is ${record.researcher}'s session, and this push is ${pushedBy(pusher)}'s; only its researcher writes a live session.`,
@@ -254,7 +377,10 @@ function checkLeases(
   const key = (l: LeaseRecord) => `${l.session}\0${l.pattern}`;
   const had = new Set((before?.leases ?? []).map(key));
   const added = table.leases.filter((l) => !had.has(key(l)));
-  if (state.pusher.known) {
+  // A table that did not read is replaced by recover, keeping its leases: no one's new.
+  if (state.pusher.known && before) {
+    const taken = leasesTaken(state, before.leases, table.leases);
+    if (taken) return taken;
     const foreign = added.find((l) => l.researcher !== state.pusher.researcher);
     if (foreign)
       return refuse(
@@ -275,6 +401,36 @@ function checkLeases(
       return refuse(
         'lease exclusive',
         `the lease table would hold ${lease.pattern} (session ${lease.session}) beside ${clash.pattern}, leased by ${clash.researcher} (session ${clash.session}).`,
+      );
+  }
+  return undefined;
+}
+
+/**
+ * Another researcher's live lease leaves the table, or changes, only when the same change
+ * breaks it by force (lease acquire --force: an overlapping lease of the pusher's, forced) or
+ * when it no longer counts (expired, or its session ended).
+ */
+function leasesTaken(state: ServerState, before: LeaseRecord[], after: LeaseRecord[]): Verdict {
+  const same = (a: LeaseRecord, b: LeaseRecord) => canonical(a) === canonical(b);
+  const live = new Set(
+    liveLeases(before, state.sessions, state.nowMs).map((l) => `${l.session}\0${l.pattern}`),
+  );
+  for (const lease of before) {
+    if (lease.researcher === state.pusher.researcher || !live.has(`${lease.session}\0${lease.pattern}`))
+      continue;
+    if (after.some((l) => same(l, lease))) continue;
+    const broken = after.some(
+      (l) =>
+        l.forced &&
+        l.researcher === state.pusher.researcher &&
+        patternsOverlap(l.pattern, lease.pattern) &&
+        !before.some((b) => same(b, l)),
+    );
+    if (!broken)
+      return refuse(
+        'not yours',
+        `the live lease of ${lease.pattern} is ${lease.researcher}'s (session ${lease.session}); only its holder releases it, or a forced lease breaks it.`,
       );
   }
   return undefined;
@@ -305,13 +461,15 @@ function checkGates(
     : undefined;
   const ff = fastForward(state, u, !!beforeEvents);
   if (ff) return ff;
-  const ids = new Set(events.map((e) => e.id));
-  const lost = beforeEvents?.find((e) => !ids.has(e.id));
+  const byId = new Map(events.map((e) => [e.id, canonical(e)]));
+  const lost = beforeEvents?.find((e) => byId.get(e.id) !== canonical(e));
   if (lost)
     return refuse(
       'not a fast-forward',
-      `${u.ref} would lose the gate event ${lost.id}; events are only ever added.`,
+      `${u.ref} would lose or change the gate event ${lost.id}; events are only ever added.`,
     );
+  // A record that did not read is repaired by recover with the events it held: none is new.
+  if (!beforeEvents && !isZero(u.old)) return undefined;
   const had = new Set((beforeEvents ?? []).map((e) => e.id));
   for (const event of events.filter((e) => !had.has(e.id))) {
     const verdict = gateChange(state, u, event);
@@ -335,7 +493,7 @@ function gateChange(state: ServerState, u: RefUpdate, event: GateEvent): Verdict
   return refuse(
     'gate owner',
     `gate ${event.gate} is ${owner}'s to ${event.action}; ${pusher.researcher} may not` +
-      (event.forced ? ' (server.forceUnlock is refuse, so --force does not count here).' : '.'),
+      (event.forced ? ', and --force does not count on this server.' : '.'),
   );
 }
 
@@ -351,10 +509,18 @@ function checkArchive(
   if (tooNew) return tooNew;
   if (!toArchive(bodyOf(next)))
     return refuse('unreadable record', `${ARCHIVE_REF} would hold no archive this server reads.`);
-  if (!old || !toArchive(bodyOf(old)) || isAncestor(state.repo, u.old, u.new)) return undefined;
-  // A new chain is a prune (recover --prune): it may only leave sessions out, never add any.
+  if (!old || !toArchive(bodyOf(old))) return undefined;
   const before = archived(state.repo, u.old);
   const after = archived(state.repo, u.new);
+  // The chain grows by archiving: every session archived before stays listed.
+  if (isAncestor(state.repo, u.old, u.new)) {
+    if (!before || (after && [...before].every((id) => after.has(id)))) return undefined;
+    return refuse(
+      'archive',
+      `${ARCHIVE_REF} would drop archived sessions from its list; only recover --prune starts a shorter one.`,
+    );
+  }
+  // A new chain is a prune (recover --prune): it may only leave sessions out, never add any.
   if (before && after && [...after].every((id) => before.has(id))) return undefined;
   return refuse(
     'not a fast-forward',

@@ -93,8 +93,10 @@ export type GatePolicy = Record<ServerKind, PolicyAction>;
 /** How the gate runs on the server (SPEC section 13): its own state is the authority. */
 export interface OnServer {
   policy: GatePolicy;
-  /** Who pushes, when the server knows (server/identity.ts). */
+  /** Who pushes, when the server knows (context/pusher.ts). */
   pusher?: string;
+  /** The server enforces who pushes (server.identity): a pusher it does not know is nobody's session. */
+  enforced?: boolean;
 }
 
 type KindSource = (input: RefContext) => Promise<PushConflict[]> | PushConflict[];
@@ -159,7 +161,7 @@ export async function checkPush(
       break;
     }
     const ref = options.onServer
-      ? describeServerRef(ctx, target, live, options.onServer.pusher)
+      ? describeServerRef(ctx, target, live, options.onServer)
       : describeRef(ctx, target, live, options.researcher);
     refs.push(ref);
     if (ref.files.length === 0) continue;
@@ -233,13 +235,18 @@ function describeRef(ctx: Context, target: PushTarget, live: SessionView[], fall
  * pusher it knows: a live session on the branch, the pusher's own when the pusher is known
  * (a push to another researcher's session branch is the pusher's, not that session's).
  */
-function describeServerRef(ctx: Context, target: PushTarget, live: SessionView[], pusher?: string): RefCheck {
+function describeServerRef(
+  ctx: Context,
+  target: PushTarget,
+  live: SessionView[],
+  { pusher, enforced }: OnServer,
+): RefCheck {
   const commits = pushedCommits(ctx, target.commits);
   const files = [...new Set(commits.flatMap((c) => c.files))].sort();
   const branch = target.ref.startsWith('refs/heads/') ? target.ref.slice('refs/heads/'.length) : undefined;
   // A live session first; a stale one is still the pusher's (resuming is what pushing does).
   const mine = (s: Session) =>
-    !!branch && s.state === 'active' && s.branch === branch && (!pusher || s.researcher === pusher);
+    !!branch && s.state === 'active' && s.branch === branch && (pusher ? s.researcher === pusher : !enforced);
   const session = live.find(mine) ?? ctx.sessions().sessions.find(mine);
   return {
     ref: target.ref,

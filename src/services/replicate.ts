@@ -3,8 +3,9 @@ import type { Config } from '../core/config.js';
 import { environmentError } from '../core/errors.js';
 import { isAncestor, refShas, resolveRef } from '../git/refs.js';
 import { ARCHIVE_MIRROR, ARCHIVE_REF } from '../store/archive.js';
+import { GATES } from '../store/gates.js';
 import { mergeFetchedNotes } from '../store/notes.js';
-import { backoff, compareAndSwap, readRecords, ZERO } from '../store/records.js';
+import { backoff, compareAndSwap, deleteRef, readRecords, ZERO } from '../store/records.js';
 import {
   LEASES_REF,
   LOCAL,
@@ -76,6 +77,9 @@ export async function replicate(ctx: Context, config: Config, author: Author): P
     refused = result.refused;
     if (rejected.length === 0) break;
   }
+  // A gate change the server's gate refused is no change: this clone goes back to the server's.
+  for (const r of refused.filter((x) => x.ref.startsWith(GATES)))
+    if (takeBack(ctx, r.ref)) r.reason = `${r.reason} The gate change is taken back here.`;
   ctx.invalidate();
   return { pushed: [...pushed].sort(), rejected, diverged, held, refused, notesMerged };
 }
@@ -183,4 +187,12 @@ function pushable(ctx: Context, refs: string[]): string[] {
     else if (isAncestor(ctx.repo, mine, theirs)) compareAndSwap(ctx.repo, ref, theirs, mine);
   }
   return out;
+}
+
+/** A local record ref back to the server's copy (or gone, when the server has none). */
+function takeBack(ctx: Context, ref: string): boolean {
+  const local = sha(ctx, ref);
+  if (!local) return false;
+  const server = sha(ctx, mirrorOf(ref));
+  return server ? compareAndSwap(ctx.repo, ref, server, local) : deleteRef(ctx.repo, ref, local);
 }

@@ -2,8 +2,9 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import path from 'node:path';
 import { blocking } from '../analysis/push.js';
 import { type Pusher, whoPushes } from '../context/pusher.js';
-import type { ServerContext } from '../context/server-context.js';
+import { type ServerContext, serverConfig } from '../context/server-context.js';
 import { iso, now } from '../core/clock.js';
+import type { Config } from '../core/config.js';
 import { nodeCrypto } from '../core/lazy-modules.js';
 import { notesOf } from '../git/notes.js';
 import { peelCommits, type Repo } from '../git/repo.js';
@@ -25,6 +26,13 @@ import { checkPush, type PushCheck, type PushTarget } from './push-check.js';
 export const OVERRIDE_OPTION = 'consortium.override';
 const ZEROS = /^0+$/;
 
+/**
+ * The commits new to the server's work: those no branch, tag or other ref of work holds yet.
+ * The coordination refs and the notes are left out, so that a commit parked under them is
+ * still checked when a branch brings it.
+ */
+const WORK_REFS = ['--exclude=refs/consortium*', '--exclude=refs/notes/*', '--all'];
+
 export interface ServerVerdict {
   pusher: Pusher;
   /** Coordination refs that would not stay whole: the push is refused. */
@@ -45,22 +53,98 @@ export async function judgePush(ctx: ServerContext, updates: RefUpdate[]): Promi
       nowMs: ctx.nowMs,
       pusher,
       sessions: new Map(sessions.map((s) => [s.id, s])),
+      defaultBranch: ctx.server.branch,
     },
     updates.filter((u) => isCoordinationRef(u.ref)),
   );
   if (refusals.length) return { pusher, refusals };
+  const reconfigured = await configurationChange(ctx, updates, pusher);
+  if (reconfigured && 'rule' in reconfigured) return { pusher, refusals: [reconfigured] };
   const targets = pushedWork(
     ctx,
     updates.filter((u) => !isCoordinationRef(u.ref)),
   );
-  if (targets.length === 0) return { pusher, refusals };
+  if (targets.length === 0) {
+    if (reconfigured) keepForPostReceive(ctx.repo, updates, reconfigured.records);
+    return { pusher, refusals, override: reconfigured };
+  }
   const check = await checkPush(ctx, targets, {
     fetch: false,
-    onServer: { policy: ctx.config.server.policy, pusher: pusher.researcher },
+    onServer: { policy: ctx.config.server.policy, pusher: pusher.researcher, enforced: pusher.known },
   });
-  const override = check.blocked ? overrideFor(ctx, check, pusher) : undefined;
+  const forGate = check.blocked ? overrideFor(ctx, check, pusher) : undefined;
+  const override =
+    forGate && reconfigured
+      ? { ...forGate, records: [...forGate.records, ...reconfigured.records] }
+      : check.blocked
+        ? forGate
+        : reconfigured;
   if (override) keepForPostReceive(ctx.repo, updates, override.records);
   return { pusher, refusals, check, override };
+}
+
+/**
+ * The configuration on the default branch decides what this gate enforces, and whom it
+ * trusts: a push that changes it there would loosen the checks of every push after it. Such a
+ * push lands only as a person's decision, given as a push option and recorded with their name
+ * (the configuration file's blob unchanged: nothing to decide).
+ */
+async function configurationChange(
+  ctx: ServerContext,
+  updates: RefUpdate[],
+  pusher: Pusher,
+): Promise<ServerOverride | Refusal | undefined> {
+  const main = ctx.server.branch && `refs/heads/${ctx.server.branch}`;
+  const update = updates.find((u) => u.ref === main && !ZEROS.test(u.new));
+  if (!update) return undefined;
+  const next = await serverConfig(ctx.repo, update.new);
+  if (next.file === ctx.server.file && next.blob === ctx.server.blob) return undefined;
+  const what = (c: Config) =>
+    JSON.stringify({
+      ...c,
+      file: undefined,
+      mcp: undefined,
+      researchers: [...c.researchers.values()],
+      gates: [...c.gates.values()],
+    });
+  if (what(next.config) === what(ctx.config) && !next.problem) return undefined;
+  const reason = pusher.known && !pusher.researcher ? undefined : pushOption(OVERRIDE_OPTION);
+  if (!reason)
+    return {
+      ref: update.ref,
+      rule: 'configuration',
+      message: `this push changes the consortium's configuration on ${ctx.server.branch}, which decides what this server enforces and whom it trusts${next.problem ? ` (and it does not read: ${next.problem})` : ''}; it lands only as a person's decision, recorded with their name. An agent stops here and asks a person.`,
+    };
+  return {
+    reason,
+    via: 'push option',
+    records: [
+      {
+        commit: update.new,
+        entry: {
+          type: 'override',
+          at: iso(now()),
+          by: pusher.researcher ?? 'unknown',
+          actor: 'person',
+          via: 'push option',
+          recordedBy: 'server',
+          identity: pusher.detail,
+          session: null,
+          ref: update.ref,
+          pushedTo: update.ref,
+          reason,
+          landed: true,
+          conflicts: [
+            {
+              kind: 'configuration',
+              paths: [next.file ?? ctx.server.file ?? ''],
+              message: 'the configuration on the default branch changed',
+            },
+          ],
+        },
+      },
+    ],
+  };
 }
 
 /**
@@ -82,7 +166,7 @@ function pushedWork(ctx: ServerContext, updates: RefUpdate[]): PushTarget[] {
       if (seenTags.has(tip)) continue;
       seenTags.add(tip);
     }
-    targets.push({ ref: u.ref, tip, commits: { tip, not: ['--all'] }, pushedTo: u.ref });
+    targets.push({ ref: u.ref, tip, commits: { tip, not: WORK_REFS }, pushedTo: u.ref });
   }
   return targets;
 }
@@ -101,6 +185,8 @@ interface ServerOverride {
  * for that ref, never in the name of another researcher than the pusher the server knows.
  */
 function overrideFor(ctx: ServerContext, check: PushCheck, pusher: Pusher): ServerOverride | undefined {
+  // Where the server knows its pushers, one it does not know as a researcher overrides nothing.
+  if (pusher.known && !pusher.researcher) return undefined;
   const option = pushOption(OVERRIDE_OPTION);
   if (option) return { reason: option, via: 'push option', records: overrideNotes(check, option, pusher) };
   const notes = notesOf(

@@ -4,7 +4,7 @@ import type { Config } from '../core/config.js';
 import { environmentError } from '../core/errors.js';
 import { backgroundAllowed, runDetached } from '../core/process.js';
 import { hasRemoteUrl } from '../git/config.js';
-import { deleteRef, refContents, refShas, updateRefs } from '../git/refs.js';
+import { deleteRef, type RefContent, refContents, refShas, updateRefs } from '../git/refs.js';
 import { fetchFrom, pushLeased } from '../git/remote.js';
 import type { Repo } from '../git/repo.js';
 import { unshareable } from './formats.js';
@@ -186,27 +186,63 @@ export async function pushRefs(
     else if (content) offered.push(ref);
   }
   if (offered.length === 0) return { outcome: { ok: true }, ...none, held };
+  const pushed = await offer(repo, config, offered, contents, timeoutMs);
+  if ('outcome' in pushed) return { ...pushed, held };
+  updateMirrors(repo, pushed.accepted);
+  return { outcome: { ok: true }, ...pushed, held };
+}
+
+/**
+ * Pushes `refs` leased against their mirrors. The server's gate refuses a whole push for the
+ * refs it names: those are refused, and the others, declined only with them, are offered again
+ * on their own, so that one refused record never holds back everything else a clone shares.
+ */
+async function offer(
+  repo: Repo,
+  config: Config,
+  refs: string[],
+  contents: Map<string, RefContent>,
+  timeoutMs: number,
+): Promise<
+  Omit<PushResult, 'outcome' | 'held'> | { outcome: NetworkOutcome; accepted: []; rejected: []; refused: [] }
+> {
+  const none = { accepted: [] as [], rejected: [] as [], refused: [] as [] };
   const result = await pushLeased(
     repo,
     config.remote,
-    offered.map((ref) => ({ src: ref, dst: ref, expected: contents.get(mirrorOf(ref))?.sha ?? '' })),
+    refs.map((ref) => ({ src: ref, dst: ref, expected: contents.get(mirrorOf(ref))?.sha ?? '' })),
     timeoutMs,
   );
-  if (result.timedOut) {
-    return { outcome: { ok: false, reason: 'timeout', detail: noAnswer(config, timeoutMs) }, ...none, held };
-  }
+  if (result.timedOut)
+    return { outcome: { ok: false, reason: 'timeout', detail: noAnswer(config, timeoutMs) }, ...none };
   const accepted = result.refs.filter((r) => !r.rejected).map((r) => r.dst);
   const rejected = result.refs.filter((r) => r.rejected && !r.declined).map((r) => r.dst);
-  const refused = result.refs.filter((r) => r.declined).map((r) => ({ ref: r.dst, reason: r.reason }));
-  if (accepted.length === 0 && rejected.length === 0 && refused.length === 0 && result.status !== 0) {
+  const named = result.refs.filter((r) => r.declined && r.named);
+  const alongside = result.refs.filter((r) => r.declined && !r.named).map((r) => r.dst);
+  if (
+    accepted.length === 0 &&
+    rejected.length === 0 &&
+    named.length === 0 &&
+    alongside.length === 0 &&
+    result.status !== 0
+  )
+    return { outcome: { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) }, ...none };
+  const refused = named.map((r) => ({ ref: r.dst, reason: r.reason }));
+  // Nothing named (a gate that failed as a whole): all of them refused, as said.
+  if (named.length === 0)
     return {
-      outcome: { ok: false, reason: 'unreachable', detail: firstLine(result.stderr) },
-      ...none,
-      held,
+      accepted,
+      rejected,
+      refused: result.refs.filter((r) => r.declined).map((r) => ({ ref: r.dst, reason: r.reason })),
     };
-  }
-  updateMirrors(repo, accepted);
-  return { outcome: { ok: true }, accepted, rejected, held, refused };
+  if (alongside.length === 0) return { accepted, rejected, refused };
+  const again = await offer(repo, config, alongside, contents, timeoutMs);
+  if ('outcome' in again) return { accepted, rejected: [...rejected, ...alongside], refused };
+  return {
+    accepted: [...accepted, ...again.accepted],
+    rejected: [...rejected, ...again.rejected],
+    refused: [...refused, ...again.refused],
+  };
 }
 
 /** Makes the mirror of each ref what the local ref now is (after the remote accepted it). */

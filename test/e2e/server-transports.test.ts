@@ -136,4 +136,31 @@ test('over HTTP: an override by push option lands, recorded with the pusher the 
   assert.is(override.landed, true);
 });
 
+test('over SSH and HTTP: a rewrite of the lease table is refused; an override by push option over SSH lands', () => {
+  for (const machine of [yuki, plain]) {
+    must(machine.git(['fetch', '-q', 'origin', '+refs/consortium/leases:refs/theirs/leases']));
+    const table = JSON.parse(must(machine.git(['log', '-1', '--format=%b', 'refs/theirs/leases'])).stdout);
+    const emptied = must(
+      machine.git(['commit-tree', '4b825dc642cb6eb9a060e54bf8d69288fbee4904'], {
+        input: `leases\n\n${JSON.stringify({ ...table, seq: table.seq + 1, leases: [] })}\n`,
+      }),
+    ).stdout.trim();
+    refusedBy(
+      machine.git(['push', '--force', 'origin', `${emptied}:refs/consortium/leases`]),
+      /refused refs\/consortium\/leases \(rule: not a fast-forward\)/,
+    );
+  }
+  const r = yuki.git([
+    'push',
+    '--no-verify',
+    '-o',
+    'consortium.override=agreed at the meeting',
+    'origin',
+    'HEAD',
+  ]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /recorded the override of refs\/heads\/yuki-spec by yuki-tanaka/);
+  assert.is(onRemote('refs/heads/yuki-spec'), head(yuki));
+});
+
 test.run();

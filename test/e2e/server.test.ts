@@ -52,6 +52,7 @@ const refusedBy = (r: Result, rule: RegExp | string) => {
   assert.match(r.stderr, /\[remote rejected\].*pre-receive hook declined/);
 };
 let elenaSession = '';
+let elenaBranch = '';
 
 test.before(() => {
   for (const x of [elena, yuki]) must(x.gc(['init']));
@@ -97,6 +98,7 @@ test('server install refuses without Node.js and installs nothing; with it, doct
   // Ordinary work still goes through the chained hook and the gate.
   const s = elena.json(['start', '-r', 'elena-vasquez', '--intent', 'protocol statistics']);
   elenaSession = s.id;
+  elenaBranch = s.branch;
   must(elena.gc(['lease', 'acquire', 'protocol/spec.md']));
   m.elena.commit('Statistics section', { 'consortium/elena-vasquez/stats.md': 'power analysis\n' });
   const pushed = elena.git(['push', '-u', 'origin', 'HEAD']);
@@ -252,7 +254,7 @@ test('a gate unlocked by someone who does not own it is refused by the server (G
     forced.stderr,
     /rule: gate owner\).*gate G1 is elena-vasquez's to unlock; yuki-tanaka may not/,
   );
-  assert.match(forced.stderr, /server\.forceUnlock is refuse/);
+  assert.match(forced.stderr, /--force does not count on this server/);
   // Not on the remote: elena's clone, synced, sees G1 locked still.
   must(elena.gc(['sync']));
   assert.is(elena.json(['gates']).gates.find((g: any) => g.id === 'G1').status, 'locked');
@@ -260,6 +262,149 @@ test('a gate unlocked by someone who does not own it is refused by the server (G
   must(elena.gc(['gates', 'unlock', 'G1', '--note', 'statistics validated']));
   must(yuki.gc(['sync']));
   assert.is(yuki.json(['gates']).gates.find((g: any) => g.id === 'G1').status, 'unlocked');
+});
+
+/** Fetches a coordination ref of the server into the plain clone, and its record. */
+const theirs = (ref: string) => {
+  must(plain.git(['fetch', '-q', 'origin', `+${ref}:refs/theirs/x`]));
+  const sha = must(m.plain.git(['rev-parse', 'refs/theirs/x'])).stdout.trim();
+  const text = must(m.plain.git(['log', '-1', '--format=%b', sha])).stdout.trim();
+  return { sha, body: text.startsWith('{') ? JSON.parse(text) : undefined };
+};
+
+test('what a hostile pusher tries is refused: work parked under coordination refs, notes emptied, records rewritten', () => {
+  // Work parked under a reservation or inside the notes' history is not a record, and a branch
+  // pointing at it later is still checked as new work.
+  must(plain.git(['checkout', '-q', '-b', 'parked', 'origin/main']));
+  m.plain.commit('Spec, parked', { 'protocol/spec.md': '# Protocol\n\nparked\n' });
+  const bad = must(m.plain.git(['rev-parse', 'HEAD'])).stdout.trim();
+  refusedBy(
+    plain.git(['push', 'origin', 'HEAD:refs/consortium-reserved/parked']),
+    /rule: (not a record|reservation)\)/,
+  );
+  const notes = theirs('refs/notes/consortium');
+  const tree = must(m.plain.git(['rev-parse', `${notes.sha}^{tree}`])).stdout.trim();
+  const carrier = must(
+    m.plain.git(['commit-tree', tree, '-p', notes.sha, '-p', bad], { input: 'notes\n' }),
+  ).stdout.trim();
+  refusedBy(plain.git(['push', 'origin', `${carrier}:refs/notes/consortium`]), /rule: not a record\)/);
+  refusedBy(
+    plain.git(['push', 'origin', 'HEAD:refs/heads/parked']),
+    /lease protocol\/spec\.md: held by elena-vasquez/,
+  );
+  // The notes emptied by a fast-forward.
+  const erased = record(m.plain, 'erase', [notes.sha]);
+  refusedBy(
+    plain.git(['push', 'origin', `${erased}:refs/notes/consortium`]),
+    /rule: notes rewritten\).*would lose lines/,
+  );
+  // elena's live session marked merged (its work is not in main), then deleted.
+  const session = theirs(`refs/consortium/sessions/${elenaSession}`);
+  const merged = record(m.plain, { ...session.body, seq: session.body.seq + 1, state: 'merged' }, [
+    session.sha,
+  ]);
+  refusedBy(
+    plain.git(['push', 'origin', `${merged}:refs/consortium/sessions/${elenaSession}`]),
+    /rule: not yours\)/,
+  );
+  // Her live lease dropped from the table.
+  const leases = theirs('refs/consortium/leases');
+  const dropped = record(
+    m.plain,
+    {
+      ...leases.body,
+      seq: leases.body.seq + 1,
+      leases: leases.body.leases.filter((l: any) => l.researcher !== 'elena-vasquez'),
+    },
+    [leases.sha],
+  );
+  refusedBy(
+    plain.git(['push', 'origin', `${dropped}:refs/consortium/leases`]),
+    /rule: not yours\).*the live lease of protocol\/spec\.md is elena-vasquez's/,
+  );
+  // One of her gate events rewritten in place: reopened becomes unlocked.
+  must(elena.gc(['gates', 'reopen', 'G1', '--note', 'one more check']));
+  const writer = must(m.elena.git(['config', 'consortium.writer'])).stdout.trim();
+  const gates = theirs(`refs/consortium/gates/${writer}`);
+  const events = gates.body.events.map((e: any) => (e.action === 'reopen' ? { ...e, action: 'unlock' } : e));
+  const rewritten = record(m.plain, { ...gates.body, events }, [gates.sha]);
+  refusedBy(
+    plain.git(['push', 'origin', `${rewritten}:refs/consortium/gates/${writer}`]),
+    /rule: not a fast-forward\).*would lose or change the gate event/,
+  );
+  must(elena.gc(['gates', 'unlock', 'G1', '--note', 'checked']));
+});
+
+test("a pusher the server does not know as a researcher is nobody's session, and cannot override", () => {
+  must(m.plain.git(['fetch', '-q', 'origin', `${elenaBranch}:refs/remotes/origin/${elenaBranch}`]));
+  must(m.plain.git(['checkout', '-q', '-b', 'into-elena', `origin/${elenaBranch}`]));
+  m.plain.commit('Spec, through her branch', { 'protocol/spec.md': '# Protocol\n\nbot\n' });
+  const bot = { env: { GL_USER: 'ci-bot' } };
+  const r = m.plain.git(
+    ['push', '-o', 'consortium.override=bot says so', 'origin', `HEAD:${elenaBranch}`],
+    bot,
+  );
+  refusedBy(r, /lease protocol\/spec\.md: held by elena-vasquez/);
+  assert.match(r.stderr, /does not know the pusher as a researcher \(GL_USER=ci-bot, not a researcher\)/);
+});
+
+test('a change of the configuration on the default branch lands only as a recorded decision', () => {
+  must(plain.git(['checkout', '-q', '-b', 'loosen', 'origin/main']));
+  const loose = CONFIG.replace(
+    'server:\n  identity: gitolite\n',
+    'server:\n  identity: none\n  policy: { lease: off }\n',
+  );
+  m.plain.commit('A quieter gate', { 'consortium.config.yaml': loose });
+  refusedBy(
+    plain.git(['push', 'origin', 'HEAD:refs/heads/main']),
+    /rule: configuration\).*lands only as a person's decision/,
+  );
+  m.plain.commit('Protocol wording', { 'protocol/spec.md': '# Protocol\n\nloosened\n' });
+  refusedBy(plain.git(['push', 'origin', 'HEAD:refs/heads/loosen']), /lease protocol\/spec\.md/);
+  must(plain.git(['reset', '-q', '--hard', 'HEAD~1']));
+  const decided = plain.git([
+    'push',
+    '-o',
+    'consortium.override=the consortium voted for it',
+    'origin',
+    'HEAD:refs/heads/main',
+  ]);
+  assert.is(decided.code, 0, decided.stderr);
+  assert.match(
+    decided.stderr,
+    /the configuration changes as a person's decision, recorded: "the consortium voted for it"/,
+  );
+  const tip = must(m.plain.git(['rev-parse', 'HEAD'])).stdout.trim();
+  const notes = must(
+    m.elena.git(['--git-dir', world.remote, 'notes', '--ref=consortium', 'show', tip]),
+  ).stdout;
+  assert.match(notes, /"type":"override".*"by":"yuki-tanaka".*"reason":"the consortium voted for it"/);
+  // Put back as it was, decided the same way, for the tests that follow.
+  m.plain.commit('The gate as before', { 'consortium.config.yaml': CONFIG });
+  must(plain.git(['push', '-o', 'consortium.override=back to gitolite', 'origin', 'HEAD:refs/heads/main']));
+});
+
+test('one record the server refuses does not hold back the others a clone shares', () => {
+  must(yuki.git(['config', 'remote.origin.url', '/nowhere']));
+  const offline = yuki.gc(['gates', 'unlock', 'G3', '--force', '--note', 'while offline']);
+  must(yuki.git(['config', 'remote.origin.url', world.remote]));
+  assert.match(offline.stderr, /Not shared with the remote yet/);
+  const s = yuki.json(['start', '-r', 'yuki-tanaka', '--no-branch', '--intent', 'after the outage']);
+  const synced = yuki.gc(['sync']);
+  assert.match(
+    synced.stderr,
+    /Refused by the server's gate, so it stays in this clone only: .*rule: (gate owner|not yours)\).*The gate change is taken back here\./,
+  );
+  assert.ok(
+    onRemote(`refs/consortium/sessions/${s.id}`),
+    'the session record reached the server all the same',
+  );
+  assert.is(
+    yuki.json(['gates']).gates.find((g: any) => g.id === 'G2').status,
+    'locked',
+    'and the refused change is gone here',
+  );
+  must(yuki.gc(['end']));
 });
 
 test('ordinary work passes untouched: start, push, sync, lease, handoff, end, recover and archive', () => {
@@ -357,7 +502,7 @@ test('signed pushes: the key that signed the push says who pushes; an unsigned p
     const config =
       SAMPLE_CONFIG.replace(/researchers:\n( {2}.*\n| {4}.*\n)*/, listed) + 'server:\n  identity: signed\n';
     s.ana.commit('Signed pushes', { 'consortium.config.yaml': config });
-    must(s.ana.git(['push', 'origin', 'HEAD:main']));
+    must(s.ana.git(['push', '-o', 'consortium.override=signed pushes from now on', 'origin', 'HEAD:main']));
     const installed = must(s.ana.gc(['server', 'install', '--repo', w.remote]));
     assert.match(installed.stdout, /allowedSignersFile/);
     assert.match(
