@@ -108,6 +108,20 @@ function checkOne(state: ServerState, u: RefUpdate, records: Map<string, Parsed>
 
 const refuse = (rule: string, message: string) => ({ rule, message });
 
+/**
+ * A time later than the server's clock allows (a heartbeat or a lease dated ahead would keep
+ * a session live, or a lease held, for as long as it says): up to an hour of skew between
+ * clocks is forgiven.
+ */
+const SKEW_MS = 60 * 60_000;
+function fromTheFuture(state: ServerState, ref: string, at: string): Verdict {
+  if (!(Date.parse(at) > state.nowMs + SKEW_MS)) return undefined;
+  return refuse(
+    'clock',
+    `${ref} is dated ${at}, ahead of the server's clock (${new Date(state.nowMs).toISOString()}); check this machine's clock.`,
+  );
+}
+
 /** A record's JSON with its keys in one order, to tell a changed one from the same one. */
 const canonical = (value: object) => JSON.stringify(value, Object.keys(value).sort());
 
@@ -315,6 +329,8 @@ function checkSession(
     );
   const ff = fastForward(state, u, oldReads);
   if (ff) return ff;
+  const ahead = fromTheFuture(state, u.ref, record.heartbeatAt);
+  if (ahead) return ahead;
   return sessionOwnership(state, u, oldReads ? before : undefined, record);
 }
 
@@ -393,6 +409,10 @@ function checkLeases(
     });
     if (session)
       return refuse('not yours', `the lease of ${session.pattern} names a session of another researcher.`);
+  }
+  for (const lease of added) {
+    const ahead = fromTheFuture(state, LEASES_REF, lease.acquiredAt);
+    if (ahead) return ahead;
   }
   const live = liveLeases(table.leases, state.sessions, state.nowMs);
   for (const lease of live.filter((l) => added.some((a) => key(a) === key(l)))) {

@@ -284,7 +284,8 @@ export async function doctor(
   const identity = config.server.identity;
   const enforced = [
     'the gate: lease, protocol, merge and foreign, under server.policy',
-    "coordination refs kept whole: records that read, fast-forward histories, an exclusive lease table, gate events in their writer's ref, no deletion of a live session, no rewrite of the notes",
+    "coordination refs kept whole: records only (no work parked under them), records that read, fast-forward histories, an exclusive lease table, gate events in their writer's ref and never changed, no deletion of a live session, notes only ever added to, no time ahead of the server's clock",
+    "a change of the configuration on the default branch lands only as a person's decision (a push option), recorded",
   ];
   const notEnforced: string[] = [];
   if (identity === 'none')
@@ -293,8 +294,11 @@ export async function doctor(
     );
   else
     enforced.push(
-      `ownership of sessions, new leases, gate changes and unlocks (server.identity ${identity}; --force unlocks: server.forceUnlock ${config.server.forceUnlock})`,
+      `ownership of sessions, leases, gate changes and unlocks (server.identity ${identity}; --force unlocks: server.forceUnlock ${config.server.forceUnlock}); a pusher the server does not know as a researcher owns nothing and overrides nothing`,
     );
+  notEnforced.push(
+    "pushes that reach the repository without this hook: a host that runs its own hooks must run server hook-script's, and pushers over file:// set their own environment (GL_USER included)",
+  );
   if (identity === 'signed') {
     const seed = !!configValue(repo, 'receive.certNonceSeed');
     const signers = existsSync(allowedSignersFile(repo))

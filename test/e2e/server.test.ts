@@ -91,7 +91,7 @@ test('server install refuses without Node.js and installs nothing; with it, doct
   assert.match(doctor.stdout, /ok {2}pre-receive hook/);
   assert.match(
     doctor.stdout,
-    /ownership of sessions, new leases, gate changes and unlocks \(server\.identity gitolite/,
+    /ownership of sessions, leases, gate changes and unlocks \(server\.identity gitolite/,
   );
   const report = elena.json(['server', 'doctor', '--repo', world.remote]);
   assert.ok(report.ok);
@@ -333,6 +333,15 @@ test('what a hostile pusher tries is refused: work parked under coordination ref
     /rule: not a fast-forward\).*would lose or change the gate event/,
   );
   must(elena.gc(['gates', 'unlock', 'G1', '--note', 'checked']));
+  // Her own session, dated a year ahead, would stay live (and its leases held) for a year.
+  const mine = theirs(`refs/consortium/sessions/${elenaSession}`);
+  const ahead = new Date(Date.now() + 365 * 86_400_000).toISOString();
+  const future = record(m.elena, { ...mine.body, seq: mine.body.seq + 1, heartbeatAt: ahead }, [mine.sha]);
+  must(elena.git(['fetch', '-q', 'origin', `refs/consortium/sessions/${elenaSession}`]));
+  refusedBy(
+    elena.git(['push', 'origin', `${future}:refs/consortium/sessions/${elenaSession}`]),
+    /rule: clock\).*ahead of the server's clock/,
+  );
 });
 
 test("a pusher the server does not know as a researcher is nobody's session, and cannot override", () => {
