@@ -50,9 +50,10 @@ const page = [
 mkdirSync(new URL('../man/', import.meta.url), { recursive: true });
 writeFileSync(new URL('../man/git-consortium.1', import.meta.url), page);
 
-// The CLI is bundled into two CommonJS files that dist/cli.cjs compiles from V8's code cache:
+// The CLI is bundled into CommonJS files that dist/cli.cjs compiles from V8's code cache:
 // dist/hot-hooks.cjs for the git and Claude Code hooks, which run on every checkout, push and
-// tool call, and dist/commands.cjs for every other command. Node 20 resolves, reads and
+// tool call, dist/server-hooks.cjs for the server's pre-receive and post-receive, and
+// dist/commands.cjs for every other command. Node 20 resolves, reads and
 // compiles every ES module file on each start: some 25 ms for a command's chunks, more than
 // its work (bench/status.mjs). In each bundle a module's code runs only when a command that
 // needs it runs. The large packages stay outside, loaded when a command needs one (an
@@ -85,6 +86,7 @@ const bundle = (entry, outfile) =>
     logLevel: 'warning',
   });
 await bundle('hot-hooks.js', 'hot-hooks.cjs');
+await bundle('server-hooks.js', 'server-hooks.cjs');
 await bundle('dispatch.js', 'commands.cjs');
 // The content hash of each bundle keys its code cache (dist/cli.cjs): a cache made from another
 // build of the same length would otherwise run that build's code.
@@ -95,6 +97,6 @@ const hashOf = (file) =>
     .slice(0, 32);
 writeFileSync(
   dist('bundles.json'),
-  `${JSON.stringify({ 'hot-hooks.cjs': hashOf('hot-hooks.cjs'), 'commands.cjs': hashOf('commands.cjs') })}\n`,
+  `${JSON.stringify(Object.fromEntries(['hot-hooks.cjs', 'server-hooks.cjs', 'commands.cjs'].map((f) => [f, hashOf(f)])))}\n`,
 );
 chmodSync(dist('cli.cjs'), 0o755);

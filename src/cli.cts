@@ -4,7 +4,8 @@
  *
  * CommonJS on purpose: Node 20 starts a CommonJS entry about 5 ms sooner than an ES module
  * one. The hooks, which run on every checkout, push and tool call, go straight to their own
- * bundle (dist/hot-hooks.cjs), every other command to dist/commands.cjs (scripts/postbuild.mjs),
+ * bundle (dist/hot-hooks.cjs), the server's hooks to theirs (dist/server-hooks.cjs), every other
+ * command to dist/commands.cjs (scripts/postbuild.mjs),
  * each compiled from V8's code cache when one is there.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -22,7 +23,17 @@ let pending: { script: Script; file: string } | undefined;
 (globalThis as { __consortiumImport?: unknown }).__consortiumImport = (specifier: string) =>
   import(specifier);
 
-if (argv[0] === 'hook' || argv[0] === 'claude-hook') {
+if (argv[0] === 'hook' && (argv[1] === 'pre-receive' || argv[1] === 'post-receive')) {
+  // The server's hooks: a bundle of their own, so the clients' hooks do not load the server's code.
+  const server = loadCached(
+    path.join(__dirname, 'server-hooks.cjs'),
+    argv[1],
+  ) as typeof import('./server-hooks.js');
+  server.runServerHook(argv).then((code) => {
+    process.exitCode = code;
+    saveCache();
+  });
+} else if (argv[0] === 'hook' || argv[0] === 'claude-hook') {
   const hot = loadCached(path.join(__dirname, 'hot-hooks.cjs'), 'hooks') as typeof import('./hot-hooks.js');
   hot.runHook(argv).then((code) => {
     process.exitCode = code;

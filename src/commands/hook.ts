@@ -32,9 +32,6 @@ const HOOKS: Record<string, () => Promise<Handler>> = {
   'post-commit': () => import('../hooks/post-commit.js'),
   'pre-push': () => import('../hooks/pre-push.js'),
   'post-merge': () => import('../hooks/post-merge.js'),
-  // On the server (git consortium server install): the gate there, and what landed.
-  'pre-receive': () => import('../hooks/pre-receive.js'),
-  'post-receive': () => import('../hooks/post-receive.js'),
   // Not a git hook: the gate's detached recorder of a push that went ahead.
   'push-record': () => import('../hooks/push-record.js'),
 };
@@ -47,10 +44,8 @@ export async function run(argv: string[]): Promise<number> {
   if (name === undefined || !Object.hasOwn(HOOKS, name))
     throw usageError(`git consortium hook takes one of ${GIT_HOOKS.join(', ')}.`);
   // Off when asked, except that an agent cannot turn the push gate off (SPEC section 7).
-  // The server's hooks are never off: a pusher's variables reach them over file://.
   const off = process.env.CONSORTIUM === '0' || process.env.HUSKY === '0';
-  const server = name === 'pre-receive' || name === 'post-receive';
-  if (off && !server && !(name === 'pre-push' && agentEnvironment())) return EXIT.ok;
+  if (off && !(name === 'pre-push' && agentEnvironment())) return EXIT.ok;
   try {
     const handler = await HOOKS[name]!();
     return await handler.run(args);
@@ -58,6 +53,6 @@ export async function run(argv: string[]): Promise<number> {
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     writeTo(2, `git-consortium (${name} hook): ${message}\n`);
     if (process.env.CONSORTIUM_DEBUG && error instanceof Error) writeTo(2, `${error.stack}\n`);
-    return name === 'pre-push' || name === 'pre-receive' ? EXIT.environment : EXIT.ok;
+    return name === 'pre-push' ? EXIT.environment : EXIT.ok;
   }
 }
