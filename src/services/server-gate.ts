@@ -263,17 +263,16 @@ function overrideNotes(
   }));
 }
 
-/** Where pre-receive leaves what post-receive records once the push has landed. */
-const pendingFile = (repo: Repo, updates: RefUpdate[]) =>
+/**
+ * Where pre-receive leaves what post-receive records once a ref has landed: one file per ref
+ * and new value, so that a push of which only some refs landed records exactly theirs.
+ */
+const pendingFile = (repo: Repo, ref: string, sha: string) =>
   path.join(
     repo.gitDir,
     'consortium',
     'server-pending',
-    `${nodeCrypto()
-      .createHash('sha256')
-      .update(updates.map((u) => `${u.old} ${u.new} ${u.ref}`).join('\n'))
-      .digest('hex')
-      .slice(0, 32)}.json`,
+    `${nodeCrypto().createHash('sha256').update(`${ref} ${sha}`).digest('hex').slice(0, 32)}.json`,
   );
 
 /** A push whose pre-receive passed can still fail (another hook, a ref lock): its file is let go after an hour. */
@@ -298,9 +297,13 @@ function keepForPostReceive(
   updates: RefUpdate[],
   notes: { commit: string; entry: NoteEntry }[],
 ): void {
-  const file = pendingFile(repo, updates);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(notes));
+  for (const u of updates) {
+    const mine = notes.filter((n) => (n.entry.pushedTo ?? n.entry.ref) === u.ref);
+    if (mine.length === 0) continue;
+    const file = pendingFile(repo, u.ref, u.new);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(mine));
+  }
 }
 
 /**
@@ -309,15 +312,17 @@ function keepForPostReceive(
  * so that `audit` and every clone's sync see them.
  */
 export function recordLanded(repo: Repo, updates: RefUpdate[]): { recorded: NoteEntry[]; problem?: string } {
-  const file = pendingFile(repo, updates);
-  let notes: { commit: string; entry: NoteEntry }[] = [];
-  try {
-    notes = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    return { recorded: [] }; // nothing kept by pre-receive: no override in this push
+  const notes: { commit: string; entry: NoteEntry }[] = [];
+  for (const u of updates.filter((x) => !ZEROS.test(x.new))) {
+    const file = pendingFile(repo, u.ref, u.new);
+    try {
+      notes.push(...JSON.parse(readFileSync(file, 'utf8')));
+    } catch {
+      continue; // nothing kept by pre-receive for this ref: no override
+    }
+    rmSync(file, { force: true });
   }
-  rmSync(file, { force: true });
-  forgetStale(path.dirname(file));
+  forgetStale(path.join(repo.gitDir, 'consortium', 'server-pending'));
   if (notes.length === 0) return { recorded: [] };
   const author = { name: 'git-consortium server', email: 'git-consortium-server@consortium.invalid' };
   if (!addNotes(repo, notes, author))

@@ -583,6 +583,33 @@ test('server.onError allow lets a push through when the gate cannot finish, sayi
   }
 });
 
+test('an override is recorded for the refs that landed, when git refuses another ref of the same push after the gate', () => {
+  const { world: w, m: s, cleanup: done } = smallWorld('');
+  try {
+    must(s.ana.gc(['init']));
+    json(s.ana, ['start', '-r', 'elena-vasquez']);
+    must(s.ana.gc(['lease', 'acquire', 'protocol/spec.md']));
+    must(s.bo.git(['--git-dir', w.remote, 'config', 'receive.denyNonFastForwards', 'true']));
+    must(s.bo.git(['checkout', '-q', '-b', 'other']));
+    s.bo.commit('One', { 'notes.md': 'one\n' });
+    must(s.bo.git(['push', '-q', 'origin', 'other']));
+    must(s.bo.git(['reset', '-q', '--hard', 'HEAD~1']));
+    s.bo.commit('One, rewritten', { 'notes.md': 'uno\n' });
+    must(s.bo.git(['checkout', '-q', '-b', 'spec', 'main']));
+    s.bo.commit('Spec', { 'protocol/spec.md': 'bo\n' });
+    // git refuses `other` (not a fast-forward) after pre-receive let both through.
+    const r = s.bo.git(['push', '--force', '-o', 'consortium.override=agreed', 'origin', 'spec', 'other']);
+    assert.is(r.code, 1, r.stderr);
+    assert.match(r.stderr, /other/);
+    const tip = must(s.bo.git(['rev-parse', 'spec'])).stdout.trim();
+    assert.is(must(s.bo.git(['ls-remote', 'origin', 'refs/heads/spec'])).stdout.split('\t')[0], tip);
+    const notes = must(s.bo.git(['--git-dir', w.remote, 'notes', '--ref=consortium', 'show', tip])).stdout;
+    assert.match(notes, /"type":"override".*"reason":"agreed"/);
+  } finally {
+    done();
+  }
+});
+
 test("server hook-script prints the hook for a host's own hooks folder, and it gates pushes there", () => {
   const { world: w, m: s, cleanup: done } = smallWorld('');
   try {
