@@ -19,8 +19,9 @@ export interface ServerConfig {
   config: Config;
   /** The branch it was read from. */
   branch?: string;
-  /** The file on that branch, when there is one, and its blob. */
+  /** The file on that branch, when there is one. */
   file?: string;
+  /** The candidate files there and their blobs: the same text, the same configuration. */
   blob?: string;
   problem?: string;
 }
@@ -31,41 +32,49 @@ export async function serverConfig(repo: Repo, pushed?: string): Promise<ServerC
   const branch = currentBranch(repo);
   if (!branch) return { config: resolveConfig(undefined, undefined) };
   // `pushed`: the configuration a push to the default branch would bring, read the same way.
-  const present = new Map(
-    treeEntries(repo, pushed ?? `refs/heads/${branch}`, CONFIG_PLACES).map((e) => [e.name, e.id]),
-  );
-  const file = CONFIG_PLACES.find((place) => present.has(place));
-  if (!file) return { config: resolveConfig(undefined, undefined), branch };
-  if (!DATA_FILE.test(file))
-    return {
-      config: resolveConfig(undefined, undefined),
-      branch,
-      file,
-      problem: `${file} on ${branch} is code; the server runs no code from the repository and reads only YAML or JSON configurations`,
-    };
+  const present = treeEntries(repo, pushed ?? `refs/heads/${branch}`, CONFIG_PLACES);
+  if (present.length === 0) return { config: resolveConfig(undefined, undefined), branch };
+  // The data files, searched as the clients search them (a package.json without a `consortium`
+  // key does not count); code the server never runs.
+  const data = present.filter((e) => DATA_FILE.test(e.name));
+  const blob = data.map((e) => `${e.name} ${e.id}`).join('\n');
   try {
-    const blob = present.get(file)!;
-    const dir = configCopy(repo, file, blob, pushed ? 'server-config-pushed' : 'server-config');
+    const dir = configCopy(repo, data, pushed ? 'server-config-pushed' : 'server-config');
     const config = await loadConfig(dir, dir);
-    return { config: { ...config, file: `${branch}:${file}` }, branch, file, blob };
+    const file = config.file;
+    const order = (name?: string) => (name ? CONFIG_PLACES.indexOf(name) : CONFIG_PLACES.length);
+    const code = present.find((e) => !DATA_FILE.test(e.name) && order(e.name) < order(file));
+    if (code)
+      return {
+        config: resolveConfig(undefined, undefined),
+        branch,
+        file: code.name,
+        blob,
+        problem: `${code.name} on ${branch} is code; the server runs no code from the repository and reads only YAML or JSON configurations`,
+      };
+    return { config: { ...config, file: file && `${branch}:${file}` }, branch, file, blob };
   } catch (error) {
-    return { config: resolveConfig(undefined, undefined), branch, file, problem: (error as Error).message };
+    return { config: resolveConfig(undefined, undefined), branch, blob, problem: (error as Error).message };
   }
 }
 
 /**
- * The configuration file as a folder of its own for loadConfig, rewritten only when the
- * default branch's blob changes, so that loadConfig's cache (keyed by the file's size and
- * time) spares every push the YAML parser.
+ * The configuration files as a folder of their own for loadConfig, rewritten only when one of
+ * their blobs changes, so that loadConfig's cache (keyed by the files' sizes and times) spares
+ * every push the YAML parser.
  */
-function configCopy(repo: Repo, file: string, blob: string, folder: string): string {
+function configCopy(repo: Repo, files: { name: string; id: string }[], folder: string): string {
   const dir = path.join(repo.gitDir, 'consortium', folder);
-  const marker = path.join(dir, '.blob');
-  const want = `${file} ${blob}`;
+  const marker = path.join(dir, '.blobs');
+  const want = files.map((f) => `${f.name} ${f.id}`).join('\n');
   if (readText(marker) !== want) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, file), readObjects(repo, [blob])[0]?.text ?? '');
+    const texts = readObjects(
+      repo,
+      files.map((f) => f.id),
+    );
+    files.forEach((f, i) => writeFileSync(path.join(dir, f.name), texts[i]?.text ?? ''));
     writeFileSync(marker, want);
   }
   return dir;

@@ -98,7 +98,7 @@ async function configurationChange(
   const update = updates.find((u) => u.ref === main && !ZEROS.test(u.new));
   if (!update) return undefined;
   const next = await serverConfig(ctx.repo, update.new);
-  if (next.file === ctx.server.file && next.blob === ctx.server.blob) return undefined;
+  if (next.blob === ctx.server.blob) return undefined;
   const what = (c: Config) =>
     JSON.stringify({
       ...c,

@@ -479,7 +479,11 @@ function smallWorld(config: string) {
 test('with server.identity none, the records are still kept whole, and doctor says ownership is not enforced', () => {
   const { world: w, m: s, cleanup: done } = smallWorld('');
   try {
+    // A package.json without a consortium key is no configuration, on the server as here.
+    s.ana.commit('A package', { 'package.json': '{"name": "tcp", "private": true}\n' });
+    must(s.ana.git(['push', '-q', 'origin', 'HEAD:main']));
     const doctor = must(s.ana.gc(['server', 'doctor', '--repo', w.remote]));
+    assert.match(doctor.stdout, /ok {2}configuration: main:consortium\.config\.yaml/);
     assert.match(doctor.stdout, /Not enforced:\n {2}- ownership .*server\.identity is none/);
     const started = json(s.ana, ['start', '-r', 'elena-vasquez']);
     const r = s.bo.git(['push', 'origin', `:refs/consortium/sessions/${started.id}`]);
