@@ -74,7 +74,7 @@ function configCopy(repo: Repo, files: { name: string; id: string }[], folder: s
       repo,
       files.map((f) => f.id),
     );
-    files.forEach((f, i) => writeFileSync(path.join(dir, f.name), texts[i]?.text ?? ''));
+    for (const [i, f] of files.entries()) writeFileSync(path.join(dir, f.name), texts[i]?.text ?? '');
     writeFileSync(marker, want);
   }
   return dir;
