@@ -95,7 +95,16 @@ function selectionArgs(selection: CommitSelection): string[] {
 /** Each selected commit and the files it changes. */
 export function commitsWithFiles(repo: Repo, selection: CommitSelection): CommitFiles[] {
   const result = git(
-    ['log', '--no-renames', '--name-only', '-z', '--format=%x01%H', ...selectionArgs(selection)],
+    // A merge lists the files it changes against every parent (its own edits), not none.
+    [
+      'log',
+      '--no-renames',
+      '--diff-merges=dense-combined',
+      '--name-only',
+      '-z',
+      '--format=%x01%H',
+      ...selectionArgs(selection),
+    ],
     {
       cwd: repo.top,
     },

@@ -344,6 +344,19 @@ test('what a hostile pusher tries is refused: work parked under coordination ref
   );
 });
 
+test('a merge that edits a leased file itself is checked like any commit', () => {
+  must(m.plain.git(['fetch', '-q', 'origin']));
+  must(m.plain.git(['checkout', '-q', '-B', 'merged-edit', 'origin/main']));
+  must(m.plain.git(['merge', '-q', '--no-ff', '--no-commit', `origin/${elenaBranch}`]));
+  m.plain.write('protocol/spec.md', '# Protocol\n\nedited inside the merge\n');
+  must(m.plain.git(['add', '-A']));
+  must(m.plain.git(['commit', '-q', '-m', 'Merge']));
+  refusedBy(
+    plain.git(['push', 'origin', 'HEAD:refs/heads/merged-edit']),
+    /lease protocol\/spec\.md: held by elena-vasquez/,
+  );
+});
+
 test("a pusher the server does not know as a researcher is nobody's session, and cannot override", () => {
   must(m.plain.git(['fetch', '-q', 'origin', `${elenaBranch}:refs/remotes/origin/${elenaBranch}`]));
   must(m.plain.git(['checkout', '-q', '-b', 'into-elena', `origin/${elenaBranch}`]));
