@@ -25,6 +25,8 @@ export interface Conflict {
   /** Researcher ids involved. */
   researchers: string[];
   message: string;
+  /** For `merge` from my side (the gate, check, the CI report): per path, the line ranges involved, as my tip numbers them. */
+  lines?: Record<string, [number, number][]>;
 }
 
 /** What the analysis needs to know of a session. */

@@ -19,6 +19,8 @@ export interface PredictedMerge {
   b: MergeSide;
   /** The paths git could not merge. */
   paths: string[];
+  /** Per path, the line ranges involved, as side `a` numbers them (when worked out). */
+  lines?: Record<string, [number, number][]>;
 }
 
 /**
@@ -46,7 +48,9 @@ export function overlappingPairs<T extends { files: readonly string[] }>(items: 
 export function mergeConflict(merge: PredictedMerge): Conflict {
   const { a, b } = merge;
   const paths = unique(merge.paths).sort();
-  const files = paths.join(', ');
+  const files = paths
+    .map((p) => (merge.lines?.[p]?.length ? `${p} (${rangesWords(merge.lines[p]!)})` : p))
+    .join(', ');
   const see = a.ref && b.ref ? ` See it with: git merge-tree --write-tree ${a.ref} ${b.ref}` : '';
   return {
     kind: 'merge',
@@ -54,6 +58,7 @@ export function mergeConflict(merge: PredictedMerge): Conflict {
     paths,
     sessions: [a.session, b.session].filter((s): s is string => s !== null),
     researchers: unique([a.researcher, b.researcher].filter((r): r is string => r !== null)),
+    ...(merge.lines ? { lines: merge.lines } : {}),
     message:
       `Merging the work of ${describe(a)} and of ${describe(b)} would conflict in ${files}; neither is merged yet. ` +
       `Agree who merges first: the other then rebases on the default branch (git consortium sync --rebase) and resolves ${paths.length > 1 ? 'them' : 'it'}, or leave those lines to one of you.${see}`,
@@ -63,6 +68,10 @@ export function mergeConflict(merge: PredictedMerge): Conflict {
 export function mergeConflicts(merges: readonly PredictedMerge[]): Conflict[] {
   return merges.filter((m) => m.paths.length > 0).map(mergeConflict);
 }
+
+/** `lines 3-7, 12`: ranges as the first side numbers them. */
+const rangesWords = (ranges: readonly [number, number][]) =>
+  `line${ranges.length > 1 || ranges[0]![0] !== ranges[0]![1] ? 's' : ''} ${ranges.map(([f, l]) => (f === l ? `${f}` : `${f}-${l}`)).join(', ')}`;
 
 function describe(side: MergeSide): string {
   const who = side.researcher ?? 'an unknown researcher';

@@ -1,33 +1,50 @@
 import { openContext } from '../context/context.js';
+import { findCurrentSession } from '../context/current-session.js';
 import { parse } from '../core/args.js';
 import type { CommandSpec } from '../core/command.js';
 import { refusal, usageError } from '../core/errors.js';
-import { colors, print, printJson } from '../core/output.js';
+import { colors, print, printJson, warn } from '../core/output.js';
 import { revisionsOf } from '../git/refs.js';
 import { resolveCommit } from '../git/repo.js';
 import { gateReport } from '../render/gate.js';
-import { conflictJson } from '../render/json.js';
-
+import { conflictJson, lineMeetingJson } from '../render/json.js';
+import { sideBySide } from '../render/lines.js';
+import { repoPath } from '../services/edit-check.js';
+import { currentText, theirTexts, worktreeMeetings } from '../services/line-check.js';
+import { liveBranchRefspecs, refreshLineIndex, updateLineIndex } from '../services/line-index.js';
 import { checkPush, type PushTarget } from '../services/push-check.js';
 import { wayOutOf } from '../services/push-record.js';
+import { fetchCoordination } from '../store/remote.js';
 
 /** What `check` is and takes: help, every --help, the man page and its argument parsing read this. */
 export const command = {
   name: 'check',
-  usage: ['check [-r ID] [--json] [--no-fetch] [REVISION-RANGE]'],
+  usage: [
+    'check [-r ID] [--json] [--no-fetch] [REVISION-RANGE]',
+    'check --lines [-r ID] [--json] [--no-fetch] [PATH]',
+  ],
   summary: 'the conflicts a push would meet, without pushing',
   details: `Runs the pre-push analysis on the commits of REVISION-RANGE (default: what the current
 branch would push) against the other live sessions: leases, protocol files, predicted merges and
 other researchers' workspaces, each with what policy does with it (block or warn). Like the gate
 it first brings the coordination state from the remote, bounded in time; --no-fetch uses what is
-known here. Exits 1 when there are conflicts.`,
+known here. Exits 1 when there are conflicts.
+
+With --lines it looks at lines instead: the lines your working tree changes (committed or not)
+that meet lines another live session's branch changed, at or within 3 lines, for every file
+(or those under PATH), both sides shown next to each other. Exits 1 when there are some.`,
   examples: [
     { run: 'check', says: 'what a push of this branch would meet now' },
     { run: 'check --no-fetch origin/main..HEAD', says: 'for a range of commits, from what is known here' },
     { run: 'check --json', says: 'the verdict as JSON' },
+    {
+      run: 'check --lines analysis/',
+      says: 'my changed lines under analysis/ that other live sessions changed too',
+    },
   ],
   options: {
     json: { type: 'boolean' },
+    lines: { type: 'boolean' },
     'no-fetch': { type: 'boolean' },
     researcher: { type: 'string', short: 'r' },
   },
@@ -42,6 +59,8 @@ known here. Exits 1 when there are conflicts.`,
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(command.name, argv, command.options, [0, 1]);
   const ctx = await openContext(undefined, { researcher: values.researcher });
+  if (values.lines)
+    return checkLines(ctx, positionals[0], { json: !!values.json, fetch: !values['no-fetch'] });
   const target = positionals[0] === undefined ? currentBranchTarget(ctx) : rangeTarget(ctx, positionals[0]);
   const check = await checkPush(ctx, [target], { fetch: !values['no-fetch'] });
   if (values.json) {
@@ -106,4 +125,49 @@ function rangeTarget(ctx: Awaited<ReturnType<typeof openContext>>, range: string
     tip: positive,
     commits: single ? { tip: positive, notOnRemote: ctx.config.remote } : { range },
   };
+}
+
+/**
+ * `check --lines [PATH]`: my working tree's changed lines met with the other live sessions'
+ * (services/line-check.ts), after bringing their records and branches here (as sync does).
+ */
+async function checkLines(
+  ctx: Awaited<ReturnType<typeof openContext>>,
+  under: string | undefined,
+  options: { json: boolean; fetch: boolean },
+): Promise<number> {
+  const prefix = under === undefined ? undefined : repoPath(ctx, under);
+  if (options.fetch) {
+    const branches = liveBranchRefspecs(ctx);
+    const fetched = await fetchCoordination(ctx.repo, ctx.config, undefined, branches);
+    ctx.invalidate();
+    if (!fetched.ok && fetched.reason !== 'no-remote')
+      warn(
+        `warning: could not fetch from ${ctx.config.remote} (${fetched.detail}); showing what is known here.`,
+      );
+    if (fetched.ok) await refreshLineIndex(ctx, branches);
+    else updateLineIndex(ctx);
+  } else updateLineIndex(ctx);
+  const me = findCurrentSession(ctx, { quiet: true });
+  const found = worktreeMeetings(ctx, me, prefix);
+  if (options.json) {
+    printJson({ lines: found.flatMap((w) => w.meetings.map(lineMeetingJson)) });
+    return found.length ? 1 : 0;
+  }
+  const where = prefix ? ` under ${prefix}` : '';
+  if (found.length === 0) {
+    print(colors().green(`None of the lines you changed${where} meet lines another live session changed.`));
+    return 0;
+  }
+  const texts = theirTexts(ctx, found);
+  const width = process.stdout.columns || 120;
+  for (const w of found)
+    for (const line of sideBySide(
+      w,
+      currentText(ctx, w.path),
+      (m) => texts.get(`${m.tip}:${m.theirPath}`),
+      width,
+    ))
+      print(line);
+  return 1;
 }

@@ -10,6 +10,7 @@ import { sessionJson } from '../render/json.js';
 import { statusLines } from '../render/status.js';
 import { inactiveHooks } from '../services/hooks-active.js';
 import { leasePattern } from '../services/leases.js';
+import { updateLineIndex } from '../services/line-index.js';
 import { fetchSessionBranches } from '../services/predict.js';
 import { coordinationView, type SessionView } from '../services/view.js';
 import { fetchCoordination } from '../store/remote.js';
@@ -75,6 +76,7 @@ export async function run(argv: string[]): Promise<number> {
         warn(
           `warning: could not fetch the sessions' branches from ${ctx.config.remote} (${branches.detail}); predicted merge conflicts use what is known here.`,
         );
+      updateLineIndex(ctx);
     }
   }
   const view = coordinationView(ctx);

@@ -14,7 +14,11 @@ export type Remedy =
   /** Meanwhile, work on something else. */
   | { kind: 'work-elsewhere' }
   /** Agree on one change with the researchers named, before changing it. */
-  | { kind: 'agree'; researchers: string[]; because: 'protocol' | 'workspace' }
+  | { kind: 'agree'; researchers: string[]; because: 'protocol' | 'workspace' | 'lines' }
+  /** Keep the change away from the lines named (`lines 38-47`). */
+  | { kind: 'keep-outside'; lines: string }
+  /** Take a lease on the file, so that nobody changes it meanwhile. */
+  | { kind: 'take-lease'; pattern: string }
   /** The decision belongs to a person: stop and ask one. */
   | { kind: 'ask-person' };
 

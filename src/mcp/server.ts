@@ -71,6 +71,18 @@ const strings = (args: Args, key: string): string[] => {
   return v as string[];
 };
 
+/** `lines: [first, last]`, 1-based and inclusive, as a span; undefined when not given. */
+function lineRange(args: Args): { first: number; count: number } | undefined {
+  const v = args.lines;
+  if (v === undefined || v === null) return undefined;
+  const valid = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 1;
+  if (!Array.isArray(v) || v.length !== 2 || !valid(v[0]) || !valid(v[1]) || v[1] < v[0])
+    throw new ToolFailure(
+      'lines must be [first, last]: two line numbers from 1, the first not after the last.',
+    );
+  return { first: v[0], count: v[1] - v[0] + 1 };
+}
+
 export const TOOLS: Tool[] = [
   {
     name: 'status',
@@ -101,20 +113,32 @@ export const TOOLS: Tool[] = [
   {
     name: 'may_edit',
     description:
-      'Whether a file may be edited now by your session: denied when another session holds a lease on it (naming the holder), with warnings for protocol files other live sessions changed and for other researchers’ workspaces.',
+      'Whether a file may be edited now by your session: denied when another session holds a lease on it (naming the holder), with warnings for protocol files other live sessions changed, for other researchers’ workspaces, and, given the lines you will change, for lines another live session changed there.',
     inputSchema: {
       type: 'object',
-      properties: { path: { type: 'string', description: `A file: ${PATHS}` }, session: SESSION },
+      properties: {
+        path: { type: 'string', description: `A file: ${PATHS}` },
+        lines: {
+          type: 'array',
+          items: { type: 'integer', minimum: 1 },
+          minItems: 2,
+          maxItems: 2,
+          description: 'The first and last line you will change, as the file numbers them now.',
+        },
+        session: SESSION,
+      },
       required: ['path'],
     },
     async run(args) {
       const file = str(args, 'path');
       if (!file) throw new ToolFailure('path is required.');
+      const span = lineRange(args);
       const ctx = await openContext();
       const verdict = editVerdict(
         ctx,
         repoPath(ctx, file, ctx.repo.top),
         findCurrentSession(ctx, { flag: str(args, 'session'), quiet: true }),
+        span ? () => [span] : undefined,
       );
       return editVerdictJson(verdict, MCP_CALLER);
     },

@@ -1,9 +1,11 @@
 import type { GateStatus } from '../analysis/gates.js';
 import { blockedBy } from '../analysis/gates.js';
+import { spanPair } from '../analysis/lines.js';
 import type { PushConflict } from '../analysis/push.js';
 import type { Caller } from '../core/remedies.js';
 import type { EditVerdict } from '../services/edit-check.js';
 import type { Handoff } from '../services/handoff.js';
+import type { LineMeeting } from '../services/line-check.js';
 import type { Orientation } from '../services/orientation.js';
 import type { SessionView } from '../services/view.js';
 import { withRemedies } from './remedies.js';
@@ -76,6 +78,7 @@ export function conflictJson(c: PushConflict) {
     researchers: c.researchers,
     with: c.with,
     message: c.message,
+    ...(c.lines ? { lines: c.lines } : {}),
   };
 }
 
@@ -129,6 +132,23 @@ export function editVerdictJson(v: EditVerdict, caller: Caller) {
       sessions: r.sessions,
       researchers: r.researchers,
       message: withRemedies(r.facts, r.remedies, caller),
+      ...(r.meetings ? { lines: r.meetings.map(lineMeetingJson) } : {}),
     })),
+  };
+}
+
+/** A meeting of my lines with another session's (may_edit, check --lines): ranges as `[first, last]`. */
+export function lineMeetingJson(m: LineMeeting) {
+  return {
+    path: m.path,
+    theirPath: m.theirPath,
+    session: m.session,
+    researcher: m.researcher,
+    branch: m.branch,
+    status: m.status,
+    mine: m.mine.map(spanPair),
+    theirs: m.theirs.map((t) => spanPair(t.span)),
+    theirLines: m.theirs.map((t) => spanPair(t.their)),
+    excerpts: m.theirs.map((t) => t.excerpt),
   };
 }

@@ -34,7 +34,18 @@ function phrase(r: Remedy, caller: Caller): string {
     case 'agree':
       return r.because === 'protocol'
         ? `agree on one change with ${r.researchers.join(', ')} before editing, or the push will meet a protocol conflict`
-        : `change it only with the agreement of ${r.researchers.join(', ')}`;
+        : r.because === 'lines'
+          ? `agree with ${r.researchers.join(' and ')} on one version of these lines, or the branches will conflict when merged`
+          : `change it only with the agreement of ${r.researchers.join(', ')}`;
+    case 'keep-outside':
+      return `keep your change outside ${r.lines}`;
+    case 'take-lease': {
+      const how =
+        caller.via === 'mcp'
+          ? `the lease_acquire tool with ${JSON.stringify([r.pattern])}`
+          : `git consortium lease acquire ${r.pattern}`;
+      return `take a lease on the file (${how}) so that nobody changes it meanwhile`;
+    }
     case 'ask-person':
       return 'stop and ask a person';
   }

@@ -12,8 +12,10 @@ import { fromTop, realFile } from '../core/paths.js';
 import { matchesAny } from '../core/patterns.js';
 import type { Remedy } from '../core/remedies.js';
 import { defaultBranch, mergeBase, unpushedCommits, worktreeChangedFiles } from '../git/changes.js';
+import { clearOf, lineFacts } from '../render/lines.js';
 import type { Session } from '../store/sessions.js';
 import { currentLeases } from './leases.js';
+import { type LineMeeting, lineMeetings, type MyLines } from './line-check.js';
 
 /**
  * May this path be edited now, by this session? What an agent asks before it writes, through
@@ -24,14 +26,19 @@ import { currentLeases } from './leases.js';
  * would run on every edit.
  */
 export interface EditReason {
-  kind: 'lease' | 'protocol' | 'foreign';
+  kind: 'lease' | 'protocol' | 'foreign' | 'lines';
   action: Exclude<PolicyAction, 'off'>;
   sessions: string[];
   researchers: string[];
   /** What stands in the way; the caller words the remedies after it (render/remedies.ts). */
   facts: string;
   remedies: Remedy[];
+  /** For `lines`: the other sessions' changes the edit meets. */
+  meetings?: LineMeeting[];
 }
+
+/** The lines an edit replaces, told from the file's text as it is now (line-check.ts MyLines). */
+export type EditLines = Exclude<MyLines, 'changes'>;
 
 export interface EditVerdict {
   path: string;
@@ -54,8 +61,16 @@ export function repoPath(ctx: Context, file: string, base: string = ctx.repo.cwd
   return relative;
 }
 
-/** `target` is a path from the top of the repository; `mine` the session that would edit it. */
-export function editVerdict(ctx: Context, target: string, mine: Session | undefined): EditVerdict {
+/**
+ * `target` is a path from the top of the repository; `mine` the session that would edit it;
+ * `lines`, when known, the lines the edit replaces (met with other sessions' changed lines).
+ */
+export function editVerdict(
+  ctx: Context,
+  target: string,
+  mine: Session | undefined,
+  lines?: EditLines,
+): EditVerdict {
   const me = mine?.researcher ?? identityOrNull(ctx);
   const reasons: EditReason[] = [];
   const { policy } = ctx.config;
@@ -112,6 +127,10 @@ export function editVerdict(ctx: Context, target: string, mine: Session | undefi
       remedies: [{ kind: 'agree', researchers: [owner], because: 'workspace' }],
     });
   }
+  if (lines && policy.lines !== 'off') {
+    const meetings = lineMeetings(ctx, target, lines, mine);
+    if (meetings.length) reasons.push(linesReason(target, meetings, policy.lines));
+  }
   const decision = reasons.some((r) => r.action === 'block') ? 'deny' : reasons.length ? 'warn' : 'allow';
   return {
     path: target,
@@ -120,6 +139,33 @@ export function editVerdict(ctx: Context, target: string, mine: Session | undefi
     session: mine?.id ?? null,
     researcher: me,
     reasons,
+  };
+}
+
+function linesReason(
+  target: string,
+  meetings: LineMeeting[],
+  action: Exclude<PolicyAction, 'off'>,
+): EditReason {
+  const researchers = [...new Set(meetings.map((m) => m.researcher))];
+  return {
+    kind: 'lines',
+    action,
+    sessions: [...new Set(meetings.map((m) => m.session))],
+    researchers,
+    facts: lineFacts(
+      target,
+      meetings.flatMap((m) => m.mine),
+      meetings,
+    ),
+    remedies: [
+      { kind: 'agree', researchers, because: 'lines' },
+      ...(meetings.every((m) => m.status === 'modified' || m.status === 'renamed')
+        ? [{ kind: 'keep-outside' as const, lines: clearOf(meetings) }]
+        : []),
+      { kind: 'take-lease', pattern: target },
+    ],
+    meetings,
   };
 }
 

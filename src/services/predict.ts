@@ -1,8 +1,10 @@
 import { type Conflict, workOfSession } from '../analysis/conflicts.js';
+import { linesBetween, mergeSpans, type Span, spanAfter, spanPair } from '../analysis/lines.js';
 import { type MergeSide, mergeConflicts, overlappingPairs, type PredictedMerge } from '../analysis/merge.js';
 import type { Context } from '../context/context.js';
 import { localStateFile, readJson, writeJson } from '../core/local-state.js';
-import { changedFiles, defaultBranch } from '../git/changes.js';
+import { changedFiles, defaultBranch, mergeBase } from '../git/changes.js';
+import { lineChanges } from '../git/hunks.js';
 import { type CommitPair, existingCommits, isObjectId, mergeTrees } from '../git/merge-tree.js';
 import { refShas } from '../git/refs.js';
 import { fetchFrom } from '../git/remote.js';
@@ -83,7 +85,7 @@ export function mergeConflictsFor(ctx: Context, mine: MyWork, others: readonly S
   const pairs = sessionCandidates(ctx, rest)
     .filter((other) => other.files.some((f) => files.includes(f)))
     .map((other): [Candidate, Candidate] => [me, other]);
-  return predict(ctx, pairs);
+  return predict(ctx, pairs, { lines: true });
 }
 
 /**
@@ -99,14 +101,9 @@ export async function fetchSessionBranches(
   const remote = ctx.config.remote;
   if (!hasRemote(ctx.repo, remote))
     return { ok: false, reason: 'no-remote', detail: `there is no remote named ${remote}` };
-  const branches = [...new Set(sessions.map((s) => s.branch).filter(safeBranch))];
-  if (branches.length === 0) return { ok: true };
-  const result = await fetchFrom(
-    ctx.repo,
-    remote,
-    branches.map((b) => `+refs/heads/${b}*:refs/remotes/${remote}/${b}*`),
-    { timeoutMs, prune: false },
-  );
+  const refspecs = sessionBranchRefspecs(ctx, sessions);
+  if (refspecs.length === 0) return { ok: true };
+  const result = await fetchFrom(ctx.repo, remote, refspecs, { timeoutMs, prune: false });
   if (result.timedOut)
     return {
       ok: false,
@@ -116,6 +113,17 @@ export async function fetchSessionBranches(
   if (result.status !== 0)
     return { ok: false, reason: 'unreachable', detail: result.stderr.trim().split('\n')[0] ?? 'no answer' };
   return { ok: true };
+}
+
+/**
+ * The refspecs that bring these sessions' pushed branches into refs/remotes/<remote>/: each a
+ * pattern (`<branch>*`), which matches nothing rather than failing for a branch never pushed.
+ */
+export function sessionBranchRefspecs(ctx: Context, sessions: readonly Session[]): string[] {
+  const remote = ctx.config.remote;
+  return [...new Set(sessions.map((s) => s.branch).filter(safeBranch))].map(
+    (b) => `+refs/heads/${b}*:refs/remotes/${remote}/${b}*`,
+  );
 }
 
 /** Branch names safe to use in ref patterns and refspecs (anything else falls back to heads). */
@@ -130,8 +138,22 @@ function safeBranch(branch: string | null): branch is string {
   );
 }
 
-/** Resolves each session's tip and files, with one for-each-ref for all of their branches. */
-function sessionCandidates(ctx: Context, sessions: readonly Session[]): Candidate[] {
+/** A session's tip as found here: the commit, how it is named, and whether a ref vouches for it. */
+export interface SessionTip {
+  commit: string | null;
+  ref: string | null;
+  /** The commit came from a ref here, so it exists; a recorded head must be checked first. */
+  verified: boolean;
+  /** The session's own branch in this repository (my committed work, newer than its record). */
+  local: boolean;
+}
+
+/**
+ * Each session's tip, with one for-each-ref for all of their branches: its local branch when
+ * it works in this repository on this host, else its pushed branch as last fetched, else the
+ * head its record holds.
+ */
+export function sessionTips(ctx: Context, sessions: readonly Session[]): Map<string, SessionTip> {
   const remote = ctx.config.remote;
   const branches = [...new Set(sessions.map((s) => s.branch).filter(safeBranch))];
   const refs = new Map<string, string>();
@@ -143,39 +165,51 @@ function sessionCandidates(ctx: Context, sessions: readonly Session[]): Candidat
       refs.set(ref, sha);
   }
   const host = hostName();
+  const tips = new Map<string, SessionTip>();
+  for (const s of sessions) {
+    const local = s.branch && s.host === host ? refs.get(`refs/heads/${s.branch}`) : undefined;
+    const pushed = s.branch ? refs.get(`refs/remotes/${remote}/${s.branch}`) : undefined;
+    const head = s.head && isObjectId(s.head) ? s.head : null;
+    tips.set(
+      s.id,
+      local
+        ? { commit: local, ref: s.branch, verified: true, local: true }
+        : pushed
+          ? { commit: pushed, ref: `${remote}/${s.branch}`, verified: true, local: false }
+          : { commit: head, ref: head?.slice(0, 12) ?? null, verified: false, local: false },
+    );
+  }
+  return tips;
+}
+
+/** Resolves each session's tip (sessionTips) and the files its work changes. */
+function sessionCandidates(ctx: Context, sessions: readonly Session[]): Candidate[] {
+  const tips = sessionTips(ctx, sessions);
   let base: string | undefined | null = null;
   const baseRef = () => {
     if (base === null) base = defaultBranch(ctx.repo, ctx.config).ref;
     return base;
   };
   return sessions.map((s) => {
-    const side: MergeSide = { session: s.id, researcher: s.researcher, branch: s.branch };
+    const tip = tips.get(s.id)!;
+    const side: MergeSide = { session: s.id, researcher: s.researcher, branch: s.branch, ref: tip.ref };
     const recorded = workOfSession(s);
-    const local = s.branch && s.host === host ? refs.get(`refs/heads/${s.branch}`) : undefined;
-    if (local) {
-      // My own committed work: when the record lags behind the branch (no hook ran since the
-      // last commit), what the branch changes now is what counts.
-      const files =
-        local === s.head
-          ? recorded
-          : [...new Set([...changedFiles(ctx.repo, baseRef(), local), ...s.touchedFiles])];
-      return { side: { ...side, ref: s.branch }, files, commit: local, verified: true };
-    }
-    const pushed = s.branch ? refs.get(`refs/remotes/${remote}/${s.branch}`) : undefined;
-    if (pushed)
-      return {
-        side: { ...side, ref: `${remote}/${s.branch}` },
-        files: recorded,
-        commit: pushed,
-        verified: true,
-      };
-    const head = s.head && isObjectId(s.head) ? s.head : null;
-    return { side: { ...side, ref: head?.slice(0, 12) }, files: recorded, commit: head, verified: false };
+    // My own committed work: when the record lags behind the branch (no hook ran since the
+    // last commit), what the branch changes now is what counts.
+    const files =
+      tip.local && tip.commit !== s.head
+        ? [...new Set([...changedFiles(ctx.repo, baseRef(), tip.commit!), ...s.touchedFiles])]
+        : recorded;
+    return { side, files, commit: tip.commit, verified: tip.verified };
   });
 }
 
 /** Merges the pairs (cached results first), and returns the conflicts of those that conflict. */
-function predict(ctx: Context, pairs: readonly (readonly [Candidate, Candidate])[]): Conflict[] {
+function predict(
+  ctx: Context,
+  pairs: readonly (readonly [Candidate, Candidate])[],
+  options: { lines?: boolean } = {},
+): Conflict[] {
   const mergeable = pairs.filter(([a, b]) => a.commit && b.commit && a.commit !== b.commit);
   if (mergeable.length === 0) return [];
   const cache = MergeCache.open(ctx.repo.commonDir);
@@ -204,9 +238,55 @@ function predict(ctx: Context, pairs: readonly (readonly [Candidate, Candidate])
   const merges: PredictedMerge[] = [];
   for (const [a, b] of mergeable) {
     const paths = cache.get(a.commit!, b.commit!);
-    if (paths?.length) merges.push({ a: a.side, b: b.side, paths });
+    if (!paths?.length) continue;
+    merges.push({
+      a: a.side,
+      b: b.side,
+      paths,
+      ...(options.lines ? { lines: conflictLines(ctx, a.commit!, b.commit!, paths) } : {}),
+    });
   }
   return mergeConflicts(merges);
+}
+
+/**
+ * The lines a conflicted merge of `mine` and `theirs` meets, per path, as `mine` numbers them:
+ * where a hunk of each side (against their merge base) overlaps or touches the other's, the
+ * lines of both, carried into my numbering. One merge-base and one diff-tree for the pair.
+ */
+function conflictLines(
+  ctx: Context,
+  mine: string,
+  theirs: string,
+  paths: readonly string[],
+): Record<string, [number, number][]> {
+  const lines: Record<string, [number, number][]> = {};
+  const base = mergeBase(ctx.repo, mine, theirs);
+  if (!base) return lines;
+  const changes = lineChanges(
+    ctx.repo,
+    [
+      [mine, base],
+      [theirs, base],
+    ],
+    paths,
+  );
+  const byPath = (commit: string, p: string) =>
+    changes.get(commit)?.find((f) => f.path === p || f.from === p);
+  for (const p of paths) {
+    const me = byPath(mine, p);
+    const them = byPath(theirs, p);
+    if (!me || !them || me.status === 'deleted' || them.status === 'deleted') {
+      lines[p] = [];
+      continue;
+    }
+    const spans: Span[] = [];
+    for (const h of me.hunks)
+      for (const t of them.hunks)
+        if (linesBetween(h.old, t.old) <= 0) spans.push(h.new, spanAfter(t.old, me.hunks));
+    lines[p] = mergeSpans(spans).map(spanPair);
+  }
+  return lines;
 }
 
 /**

@@ -16,6 +16,7 @@ import { listSessions } from '../store/sessions.js';
 import { archiveDue, dueForArchive } from './archive.js';
 import { type Alert, newsFor } from './for-me.js';
 import { settleOverrides } from './landing.js';
+import { liveBranchRefspecs, refreshLineIndex } from './line-index.js';
 import { markMergedSessions } from './merged.js';
 import { type RebaseOutcome, rebaseMine } from './rebase.js';
 import { offline, replicate } from './replicate.js';
@@ -76,8 +77,11 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
   const gatesBefore = new Set(last?.gates ?? readGateEvents(ctx.repo).events.map((e) => e.id));
   const tipBefore = last?.tips[branch] ?? sha(ctx, tracking);
 
+  // The live sessions' branches come in the same fetch, for the line index.
+  const sessionBranches = options.remote ? [] : liveBranchRefspecs(ctx);
   const fetched = await fetchCoordination(ctx.repo, config, undefined, [
     `+refs/heads/${branch}*:refs/remotes/${config.remote}/${branch}*`,
+    ...sessionBranches,
   ]);
   if (!fetched.ok) throw offline(config, fetched);
   // Who writes the merge commits (notes, sessions): known after the fetch, from fresh records.
@@ -136,6 +140,7 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
     forYou,
     rebase: null,
   };
+  if (!options.remote) await refreshLineIndex(ctx, sessionBranches);
   if (options.rebase) report.rebase = await rebaseMine(ctx, branch, tracking);
   return report;
 }

@@ -1,3 +1,4 @@
+import { editedSpans } from '../../analysis/edit-lines.js';
 import type { Bypass, BypassForm, FileWrite } from '../../analysis/shell.js';
 import type { Context } from '../../context/context.js';
 import { personAttends } from '../../core/agent.js';
@@ -11,6 +12,7 @@ import {
   leasedWrites,
   protectedPath,
 } from '../../services/edit-check.js';
+import { rememberWarning, warnedLately } from '../../services/line-warnings.js';
 import type { Session } from '../../store/sessions.js';
 import { contextAt, fileInWorktree, sessionOfConversation } from '../conversation.js';
 import { type ClaudeEvent, type HookAnswer, silent, specific, toolFile } from '../event.js';
@@ -34,12 +36,37 @@ export async function guardEdit(event: ClaudeEvent): Promise<HookAnswer> {
   const { ctx, relative } = where;
   const guarded = protectedPath(ctx, relative);
   if (guarded) return deny(`git-consortium: ${guarded}`);
-  const verdict = editVerdict(ctx, relative, sessionOfConversation(ctx, event.sessionId));
+  const verdict = editVerdict(ctx, relative, sessionOfConversation(ctx, event.sessionId), (current) =>
+    editedSpans(event.toolName, event.toolInput, current),
+  );
   const blocking = verdict.reasons.filter((r) => r.action === 'block');
   if (blocking.length) return deny(blocking.map(worded).join('\n'));
   if (verdict.reasons.length === 0) return silent;
   const notes = verdict.reasons.map(worded).join('\n');
+  const lines = verdict.reasons.find((r) => r.kind === 'lines');
+  // A context that allows the edit reaches the model only after it: a warning about lines must
+  // come first, as a denial, and the same edit tried again goes through.
+  if (lines) {
+    const key = warningKey(event.sessionId, relative, lines);
+    if (!warnedLately(ctx, key)) {
+      rememberWarning(ctx, key);
+      return deny(
+        `git-consortium: nothing was changed yet. ${notes}\n` +
+          'This is a warning, not a refusal: weigh it, and if this edit is still right, make the same edit again and it goes through.',
+      );
+    }
+  }
   return { output: specific('PreToolUse', { additionalContext: `git-consortium: ${notes}` }), code: 0 };
+}
+
+/** The same warning: the same conversation, file, and lines on both sides. */
+function warningKey(conversation: string, file: string, reason: EditReason): string {
+  const lines = (reason.meetings ?? []).map((m) => [
+    m.session,
+    m.mine.map((s) => [s.first, s.count]),
+    m.theirs.map((t) => [t.base.first, t.base.count]),
+  ]);
+  return JSON.stringify([conversation, file, lines]);
 }
 
 /** A reason in the words of the agent that asked: it runs git consortium through Bash. */

@@ -1,0 +1,303 @@
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { isLive } from '../analysis/state.js';
+import type { Context } from '../context/context.js';
+import { localStateFile, readJson, writeJson } from '../core/local-state.js';
+import { defaultBranch, mergeBase } from '../git/changes.js';
+import { type FileChange, lineChanges } from '../git/hunks.js';
+import { readObjects } from '../git/objects.js';
+import type { Session } from '../store/sessions.js';
+import { fetchSessionBranches, sessionBranchRefspecs, sessionTips } from './predict.js';
+
+/**
+ * The line index of live work (SPEC section 7, `policy.lines`): for each live session whose
+ * tip is here, the hunks its branch changes against its merge base with the default branch,
+ * file by file. Built after each coordination fetch (updateLineIndex), read at each edit
+ * (lineEntries) with no git at all: one small file per path, under .git/consortium/lines/,
+ * holding every session's hunks for that path and the merge-base version of the file (so an
+ * edit's lines, counted in the file as it is now, can be carried back to the merge base).
+ *
+ * A session is indexed by its tip: while the tip does not move, an update costs one
+ * for-each-ref and nothing else. It is local state, rebuilt from git whenever lost.
+ */
+export interface LineEntry {
+  session: string;
+  researcher: string;
+  branch: string | null;
+  tip: string;
+  status: FileChange['status'];
+  /** The path at the merge base, and at the session's tip (they differ for a rename). */
+  from: string;
+  path: string;
+  /** The merge-base version of the file, kept in the shard's blobs when it is text and not too large. */
+  blob: string | null;
+  binary: boolean;
+  /** Per hunk: old first, old count, new first, new count, the first lines it brought. */
+  hunks: [number, number, number, number, string[]][];
+}
+
+interface Shard {
+  format: number;
+  files: Record<string, LineEntry[]>;
+  blobs: Record<string, string>;
+}
+
+interface Manifest {
+  format: number;
+  sessions: Record<string, { tip: string; paths: string[] }>;
+}
+
+const FORMAT = 1;
+const MAX_BLOB_BYTES = 512 * 1024;
+const LOCK_STALE_MS = 60_000;
+
+const folder = (commonDir: string) => localStateFile(commonDir, 'lines');
+
+/** A short stable name for a path's file (FNV-1a): hashing must cost nothing at edit time. */
+function shardName(file: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < file.length; i++) {
+    h ^= file.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return `${h.toString(16).padStart(8, '0')}.json`;
+}
+
+const shardFile = (commonDir: string, file: string) => path.join(folder(commonDir), shardName(file));
+
+function readShard(file: string): Shard {
+  const data = readJson<Shard>(file);
+  return data?.format === FORMAT && data.files && data.blobs
+    ? data
+    : { format: FORMAT, files: {}, blobs: {} };
+}
+
+/** What the index holds for one path (from the top of the repository): read from one file, no git. */
+export function lineEntries(
+  commonDir: string,
+  file: string,
+): { entries: LineEntry[]; blobs: Record<string, string> } {
+  let text: string;
+  try {
+    text = readFileSync(shardFile(commonDir, file), 'utf8');
+  } catch {
+    return { entries: [], blobs: {} };
+  }
+  try {
+    const shard = JSON.parse(text) as Shard;
+    if (shard.format !== FORMAT) return { entries: [], blobs: {} };
+    return { entries: shard.files?.[file] ?? [], blobs: shard.blobs ?? {} };
+  } catch {
+    return { entries: [], blobs: {} };
+  }
+}
+
+/** Every path the index holds, with its entries (check --lines walks them all). */
+export function indexedPaths(commonDir: string): string[] {
+  const manifest = readManifest(commonDir);
+  return [...new Set(Object.values(manifest.sessions).flatMap((s) => s.paths))].sort();
+}
+
+function readManifest(commonDir: string): Manifest {
+  const data = readJson<Manifest>(path.join(folder(commonDir), 'index.json'));
+  return data?.format === FORMAT && data.sessions ? data : { format: FORMAT, sessions: {} };
+}
+
+/**
+ * The refspecs a coordination fetch adds so that the live sessions known before it bring their
+ * branches along, in the same fetch (none when `policy.lines` is off).
+ */
+export function liveBranchRefspecs(ctx: Context): string[] {
+  if (ctx.config.policy.lines === 'off') return [];
+  return sessionBranchRefspecs(ctx, liveSessions(ctx));
+}
+
+/**
+ * After a coordination fetch that carried `fetched` (liveBranchRefspecs): the branches of live
+ * sessions it could not know of yet, in one more bounded fetch when there are any, then the
+ * index brought up to date. Best effort: what cannot be fetched is indexed from what is here.
+ */
+export async function refreshLineIndex(
+  ctx: Context,
+  fetched: readonly string[],
+  timeoutMs?: number,
+): Promise<void> {
+  if (ctx.config.policy.lines === 'off') return;
+  const done = new Set(fetched);
+  const missing = liveSessions(ctx).filter((s) => sessionBranchRefspecs(ctx, [s]).some((r) => !done.has(r)));
+  if (missing.length) await fetchSessionBranches(ctx, missing, timeoutMs);
+  updateLineIndex(ctx);
+}
+
+const liveSessions = (ctx: Context) =>
+  ctx.sessions().sessions.filter((s) => isLive(s, ctx.nowMs, ctx.config.sessions.staleAfterMs));
+
+export interface LineIndexUpdate {
+  /** Sessions whose new tip was indexed now. */
+  indexed: string[];
+  /** Sessions dropped: ended, stale, or no longer with a tip here. */
+  dropped: string[];
+  /** Another process was updating the index: this one left it to it. */
+  busy: boolean;
+}
+
+/**
+ * Brings the index up to date with the live sessions' tips as they are here now (after a
+ * coordination fetch brought their records and branches). Tips already indexed cost nothing.
+ */
+export function updateLineIndex(ctx: Context): LineIndexUpdate {
+  const none: LineIndexUpdate = { indexed: [], dropped: [], busy: false };
+  if (ctx.config.policy.lines === 'off') return none;
+  const commonDir = ctx.repo.commonDir;
+  const manifest = readManifest(commonDir);
+  const live = liveSessions(ctx);
+  const tips = sessionTips(ctx, live);
+  const wanted = new Map<string, { session: Session; tip: string }>();
+  for (const s of live) {
+    const tip = tips.get(s.id);
+    if (tip?.commit && tip.verified) wanted.set(s.id, { session: s, tip: tip.commit });
+  }
+  const changed = [...wanted.values()].filter(
+    ({ session, tip }) => manifest.sessions[session.id]?.tip !== tip,
+  );
+  const dropped = Object.keys(manifest.sessions).filter((id) => !wanted.has(id));
+  if (changed.length === 0 && dropped.length === 0) return none;
+  const release = lock(commonDir);
+  if (!release) return { ...none, busy: true };
+  try {
+    return rebuild(ctx, manifest, changed, dropped);
+  } catch {
+    // A cache: a git that fails here (a repository being repacked, a tip gone) costs only this update.
+    return none;
+  } finally {
+    release();
+  }
+}
+
+function rebuild(
+  ctx: Context,
+  manifest: Manifest,
+  changed: { session: Session; tip: string }[],
+  dropped: string[],
+): LineIndexUpdate {
+  const commonDir = ctx.repo.commonDir;
+  const target = defaultBranch(ctx.repo, ctx.config).ref;
+  // One diff-tree for every new tip; each against its own merge base with the default branch.
+  const bases = new Map<string, string>();
+  for (const { tip } of changed) {
+    if (bases.has(tip) || !target) continue;
+    const base = mergeBase(ctx.repo, tip, target);
+    if (base) bases.set(tip, base);
+  }
+  const changes = lineChanges(
+    ctx.repo,
+    [...bases].filter(([tip, base]) => tip !== base),
+  );
+  const entriesOf = new Map<string, LineEntry[]>();
+  for (const { session, tip } of changed) {
+    const files = changes.get(tip) ?? [];
+    entriesOf.set(
+      session.id,
+      files.map((f) => ({
+        session: session.id,
+        researcher: session.researcher,
+        branch: session.branch,
+        tip,
+        status: f.status,
+        from: f.from,
+        path: f.path,
+        blob: f.binary ? null : f.oldBlob,
+        binary: f.binary,
+        hunks: f.hunks.map((h) => [h.old.first, h.old.count, h.new.first, h.new.count, h.excerpt]),
+      })),
+    );
+  }
+  writeShards(ctx, manifest, entriesOf, new Set([...changed.map((c) => c.session.id), ...dropped]));
+  for (const id of dropped) delete manifest.sessions[id];
+  for (const { session, tip } of changed)
+    manifest.sessions[session.id] = { tip, paths: keysOf(entriesOf.get(session.id) ?? []) };
+  writeJson(path.join(folder(commonDir), 'index.json'), manifest);
+  return { indexed: changed.map((c) => c.session.id), dropped, busy: false };
+}
+
+/** The paths an entry is found under: where it was, and where it is after a rename. */
+const keysOf = (entries: readonly LineEntry[]) =>
+  [...new Set(entries.flatMap((e) => [e.from, e.path]))].sort();
+
+/** Rewrites the shards of every path the replaced sessions had or have, each file once. */
+function writeShards(
+  ctx: Context,
+  manifest: Manifest,
+  entriesOf: Map<string, LineEntry[]>,
+  replaced: Set<string>,
+): void {
+  const commonDir = ctx.repo.commonDir;
+  const affected = new Set<string>();
+  for (const id of replaced) for (const p of manifest.sessions[id]?.paths ?? []) affected.add(p);
+  const added = new Map<string, LineEntry[]>();
+  for (const entries of entriesOf.values())
+    for (const e of entries)
+      for (const key of new Set([e.from, e.path])) {
+        affected.add(key);
+        added.set(key, [...(added.get(key) ?? []), e]);
+      }
+  const byShard = new Map<string, string[]>();
+  for (const p of affected)
+    byShard.set(shardFile(commonDir, p), [...(byShard.get(shardFile(commonDir, p)) ?? []), p]);
+  const shards = new Map<string, Shard>();
+  const missingBlobs = new Set<string>();
+  for (const [file, paths] of byShard) {
+    const shard = readShard(file);
+    for (const p of paths) {
+      const kept = (shard.files[p] ?? []).filter((e) => !replaced.has(e.session));
+      const entries = [...kept, ...(added.get(p) ?? [])];
+      if (entries.length) shard.files[p] = entries;
+      else delete shard.files[p];
+    }
+    const wanted = new Set(
+      Object.values(shard.files).flatMap((es) => es.flatMap((e) => (e.blob ? [e.blob] : []))),
+    );
+    for (const id of Object.keys(shard.blobs)) if (!wanted.has(id)) delete shard.blobs[id];
+    for (const id of wanted) if (!(id in shard.blobs)) missingBlobs.add(id);
+    shards.set(file, shard);
+  }
+  // The merge-base versions, in one cat-file for all; a binary or large one is left out (its
+  // lines are then taken as they are numbered now).
+  const ids = [...missingBlobs];
+  const texts = new Map<string, string>();
+  readObjects(ctx.repo, ids).forEach((object, i) => {
+    if (object?.type === 'blob' && object.text.length <= MAX_BLOB_BYTES && !object.text.includes('\0'))
+      texts.set(ids[i]!, object.text);
+  });
+  for (const [file, shard] of shards) {
+    for (const entries of Object.values(shard.files))
+      for (const e of entries) if (e.blob && texts.has(e.blob)) shard.blobs[e.blob] = texts.get(e.blob)!;
+    if (Object.keys(shard.files).length === 0) rmSync(file, { force: true });
+    else writeJson(file, shard);
+  }
+}
+
+/**
+ * One updater at a time (its lock file made with O_EXCL); a lock older than LOCK_STALE_MS was
+ * left by a process that died and is taken over. Undefined when another process holds it.
+ */
+function lock(commonDir: string): (() => void) | undefined {
+  const file = path.join(folder(commonDir), 'update.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      mkdirSync(folder(commonDir), { recursive: true });
+      const fd = openSync(file, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch {
+      try {
+        if (Date.now() - statSync(file).mtimeMs < LOCK_STALE_MS) return undefined;
+        rmSync(file, { force: true });
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
