@@ -64,19 +64,30 @@ export function pushBaseline(s, runs = 15) {
  * The git processes a command starts, in order (`git` and its first argument): a `git` shim
  * first on PATH logs each call and runs the real git. `command` defaults to the CLI under Node.
  */
-export function gitCalls(args, { cwd, env, input, command } = {}) {
+export function gitCalls(args, { cwd, env, input, command, warm, before } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'gc-gitcount-'));
   const real = spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
   const log = path.join(dir, 'log');
   writeFileSync(path.join(dir, 'git'), `#!/bin/sh\necho "$*" >> "${log}"\nexec "${real}" "$@"\n`);
   chmodSync(path.join(dir, 'git'), 0o755);
-  const r = spawnSync(command ?? process.execPath, command ? args : [CLI, ...args], {
-    cwd,
-    env: { ...process.env, ...env, PATH: `${dir}:${env?.PATH ?? process.env.PATH}` },
-    input,
-    encoding: 'utf8',
-    maxBuffer: 1 << 30,
-  });
+  const run = () =>
+    spawnSync(command ?? process.execPath, command ? args : [CLI, ...args], {
+      cwd,
+      env: { ...process.env, ...env, PATH: `${dir}:${env?.PATH ?? process.env.PATH}` },
+      input,
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+    });
+  // `warm`: a run first, uncounted. The shim is a git binary the toolkit has not seen, which its
+  // version check asks about once; a command repeated (a hook) pays that only the first time.
+  // `before`: called before each run (to reset what a run leaves behind).
+  if (warm) {
+    before?.();
+    run();
+    rmSync(log, { force: true });
+  }
+  before?.();
+  const r = run();
   if (r.status !== 0 && !env?.BENCH_ANY_EXIT) throw new Error(`${args.join(' ')}: ${r.stderr}`);
   let calls = [];
   try {

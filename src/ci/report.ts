@@ -176,15 +176,22 @@ function newestOnBranch(ctx: Context, branch: string): Session | undefined {
     .sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1))[0];
 }
 
-/** Workflow annotations (`::warning file=...::`) for the conflicted files, one per file and conflict. */
+/**
+ * Workflow annotations (`::warning file=...::`) for the conflicted files, one per file and
+ * conflict, or per range of lines where a merge conflict names them (shown on those lines of
+ * the pull request's diff).
+ */
 export function annotations(report: Pick<CiReport, 'conflicts'>): string[] {
   const lines: string[] = [];
   for (const c of report.conflicts) {
     if (c.kind === 'worktree') continue;
+    const title = `title=${property(`${c.kind} conflict (${c.severity})`)}`;
     for (const file of c.paths) {
-      lines.push(
-        `::warning file=${property(file)},title=${property(`${c.kind} conflict (${c.severity})`)}::${data(c.message)}`,
-      );
+      const ranges = c.lines?.[file]?.length ? c.lines[file]! : [undefined];
+      for (const range of ranges) {
+        const at = range ? `,line=${range[0]},endLine=${range[1]}` : '';
+        lines.push(`::warning file=${property(file)}${at},${title}::${data(c.message)}`);
+      }
     }
   }
   return lines;

@@ -104,6 +104,29 @@ test('lines within 3 of the change warn; an edit ten lines away does not', () =>
   assert.is(above.permissionDecision, undefined, JSON.stringify(above));
 });
 
+test('a Bash command that writes the file is warned as a whole-file edit, once', () => {
+  const bash = (command: string) =>
+    decision(
+      elena.gc(['claude-hook', 'PreToolUse'], {
+        input: JSON.stringify({
+          session_id: CONV,
+          transcript_path: path.join(world.root, 'transcript.jsonl'),
+          cwd: elena.dir,
+          hook_event_name: 'PreToolUse',
+          tool_name: 'Bash',
+          tool_input: { command },
+        }),
+      }),
+    );
+  const first = bash("sed -i 's/value_40 = 40/value_40 = 41/' src/model.py");
+  assert.is(first.permissionDecision, 'deny', JSON.stringify(first));
+  assert.match(first.permissionDecisionReason, 'this command writes src/model.py');
+  assert.match(first.permissionDecisionReason, 'lines 20-22');
+  assert.match(first.permissionDecisionReason, 'run the same command again');
+  assert.is(bash("sed -i 's/value_40 = 40/value_40 = 41/' src/model.py").permissionDecision, undefined);
+  assert.is(bash("sed -i 's/a/b/' src/shared.py").permissionDecision, undefined, 'a file nobody else changed');
+});
+
 test('my own uncommitted edits above move the lines: the check follows them back to the merge base', () => {
   // Ten new lines at the top: yuki's lines 20-22 are now lines 30-32 of elena's file.
   const full = path.join(elena.dir, FILE);

@@ -1,9 +1,11 @@
 import { editedSpans } from '../../analysis/edit-lines.js';
+import { splitLines } from '../../analysis/line-diff.js';
 import type { Bypass, BypassForm, FileWrite } from '../../analysis/shell.js';
 import type { Context } from '../../context/context.js';
 import { personAttends } from '../../core/agent.js';
 import { fromTop, realFile } from '../../core/paths.js';
-import { withRemedies } from '../../render/remedies.js';
+import { theirChange } from '../../render/lines.js';
+import { withRemedies, wordRemedies } from '../../render/remedies.js';
 import {
   type EditReason,
   editVerdict,
@@ -12,6 +14,7 @@ import {
   leasedWrites,
   protectedPath,
 } from '../../services/edit-check.js';
+import { lineMeetings } from '../../services/line-check.js';
 import { rememberWarning, warnedLately } from '../../services/line-warnings.js';
 import type { Session } from '../../store/sessions.js';
 import { contextAt, fileInWorktree, sessionOfConversation } from '../conversation.js';
@@ -92,10 +95,47 @@ export async function guardBash(
   if (guarded) return deny(`git-consortium: ${guarded} Nothing was run.`);
   const mine = sessionOfConversation(ctx, event.sessionId);
   const leased = leasedWrites(ctx, writes, mine).filter((w) => !puttingBack(ctx, command, w, mine));
-  if (leased.length === 0) return silent;
+  if (leased.length === 0) return linesOfCommand(ctx, event.sessionId, command, writes, mine);
   return deny(
     `git-consortium: this command would change ${leased.map((l) => `${l.path} (${l.how})`).join(', ')}, ` +
       `leased by another session:\n${leased.map((l) => `- ${worded(l.reason)}`).join('\n')}\nNothing was run.`,
+  );
+}
+
+/**
+ * A command that writes files in which other live sessions changed lines: which lines it
+ * writes cannot be told from its text, so the whole file counts. Warned first as an edit is
+ * (denied once, the same command again goes through), refused under policy.lines block.
+ */
+function linesOfCommand(
+  ctx: Context,
+  conversation: string,
+  command: string,
+  writes: FileWrite[],
+  mine: Session | undefined,
+): HookAnswer {
+  const policy = ctx.config.policy.lines;
+  if (policy === 'off') return silent;
+  const wholeFile = (current: string | undefined) => [{ first: 1, count: splitLines(current ?? '').length }];
+  const met = [...new Set(writes.map((w) => fromTop(ctx.repo.top, realFile(w.path))))]
+    .filter((p): p is string => !!p)
+    .flatMap((p) => lineMeetings(ctx, p, wholeFile, mine));
+  if (met.length === 0) return silent;
+  const researchers = [...new Set(met.map((m) => m.researcher))];
+  const facts =
+    `this command writes ${[...new Set(met.map((m) => m.path))].join(', ')}, where another live session changed lines: ` +
+    met.map(theirChange).join(' ');
+  const advice = wordRemedies([{ kind: 'agree', researchers, because: 'lines' }], {
+    actor: 'agent',
+    via: 'cli',
+  });
+  if (policy === 'block') return deny(`git-consortium: ${facts} ${advice} Nothing was run.`);
+  const key = JSON.stringify([conversation, 'Bash', command]);
+  if (warnedLately(ctx, key)) return silent;
+  rememberWarning(ctx, key);
+  return deny(
+    `git-consortium: nothing was run. ${facts} ${advice}\n` +
+      'This is a warning, not a refusal: weigh it, and if this command is still right, run the same command again and it goes through.',
   );
 }
 
