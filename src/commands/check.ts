@@ -36,7 +36,6 @@ that meet lines another live session's branch changed, at or within 3 lines, for
   examples: [
     { run: 'check', says: 'what a push of this branch would meet now' },
     { run: 'check --no-fetch origin/main..HEAD', says: 'for a range of commits, from what is known here' },
-    { run: 'check --json', says: 'the verdict as JSON' },
     {
       run: 'check --lines analysis/',
       says: 'my changed lines under analysis/ that other live sessions changed too',

@@ -1,5 +1,6 @@
 import { openContext } from '../context/context.js';
 import type { CommandSpec } from '../core/command.js';
+import { refreshLineIndexIfDue } from '../services/line-index.js';
 import { LOCAL, NOTES_REF } from '../store/refs.js';
 import { pushRefs } from '../store/remote.js';
 
@@ -16,12 +17,17 @@ export const command = {
   options: {},
 } as const satisfies CommandSpec;
 
-/** Internal: pushes coordination refs (run detached by hooks and heartbeats). */
+/**
+ * Internal: pushes coordination refs (run detached by hooks and heartbeats), then, now and
+ * then, refreshes the line index (services/line-index.ts).
+ */
 export async function run(argv: string[]): Promise<number> {
   const refs = argv.filter(
     (r) => (r.startsWith(LOCAL) || r === NOTES_REF) && !r.includes('..') && !/\s/.test(r),
   );
   const ctx = await openContext();
   const result = await pushRefs(ctx.repo, ctx.config, refs, 15_000);
+  // Detached after a heartbeat: the moment to bring the others' changed lines, now and then.
+  if (result.outcome.ok) await refreshLineIndexIfDue(ctx);
   return result.outcome.ok ? 0 : 3;
 }

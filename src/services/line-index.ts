@@ -1,4 +1,13 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { isLive } from '../analysis/state.js';
 import type { Context } from '../context/context.js';
@@ -6,6 +15,7 @@ import { localStateFile, readJson, writeJson } from '../core/local-state.js';
 import { defaultBranch, mergeBase } from '../git/changes.js';
 import { type FileChange, lineChanges } from '../git/hunks.js';
 import { readObjects } from '../git/objects.js';
+import { fetchCoordination } from '../store/remote.js';
 import type { Session } from '../store/sessions.js';
 import { fetchSessionBranches, sessionBranchRefspecs, sessionTips } from './predict.js';
 
@@ -129,6 +139,30 @@ export async function refreshLineIndex(
   updateLineIndex(ctx);
 }
 
+/**
+ * Between coordination fetches (a long conversation may run for an hour with no sync, push or
+ * new session), the detached share that follows a heartbeat brings the others' work too, when
+ * the last fetch for the index is older than REFRESH_AFTER_MS: so at most one fetch in that
+ * time, never on the agent's path.
+ */
+const REFRESH_AFTER_MS = 2 * 60_000;
+
+export async function refreshLineIndexIfDue(ctx: Context): Promise<void> {
+  if (ctx.config.policy.lines === 'off') return;
+  try {
+    if (Date.now() - statSync(stampFile(ctx.repo.commonDir)).mtimeMs < REFRESH_AFTER_MS) return;
+  } catch {
+    // never refreshed here: due
+  }
+  const branches = liveBranchRefspecs(ctx);
+  const fetched = await fetchCoordination(ctx.repo, ctx.config, undefined, branches);
+  if (!fetched.ok) return;
+  ctx.invalidate();
+  await refreshLineIndex(ctx, branches);
+}
+
+const stampFile = (commonDir: string) => path.join(folder(commonDir), 'updated');
+
 const liveSessions = (ctx: Context) =>
   ctx.sessions().sessions.filter((s) => isLive(s, ctx.nowMs, ctx.config.sessions.staleAfterMs));
 
@@ -161,6 +195,7 @@ export function updateLineIndex(ctx: Context): LineIndexUpdate {
     ({ session, tip }) => manifest.sessions[session.id]?.tip !== tip,
   );
   const dropped = Object.keys(manifest.sessions).filter((id) => !wanted.has(id));
+  stamp(commonDir);
   if (changed.length === 0 && dropped.length === 0) return none;
   const release = lock(commonDir);
   if (!release) return { ...none, busy: true };
@@ -274,6 +309,16 @@ function writeShards(
       for (const e of entries) if (e.blob && texts.has(e.blob)) shard.blobs[e.blob] = texts.get(e.blob)!;
     if (Object.keys(shard.files).length === 0) rmSync(file, { force: true });
     else writeJson(file, shard);
+  }
+}
+
+/** When the index was last brought up to date (refreshLineIndexIfDue reads its time). */
+function stamp(commonDir: string): void {
+  try {
+    mkdirSync(folder(commonDir), { recursive: true });
+    writeFileSync(stampFile(commonDir), '');
+  } catch {
+    // a read-only repository: the next heartbeat refreshes again
   }
 }
 

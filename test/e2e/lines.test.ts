@@ -124,7 +124,11 @@ test('a Bash command that writes the file is warned as a whole-file edit, once',
   assert.match(first.permissionDecisionReason, 'lines 20-22');
   assert.match(first.permissionDecisionReason, 'run the same command again');
   assert.is(bash("sed -i 's/value_40 = 40/value_40 = 41/' src/model.py").permissionDecision, undefined);
-  assert.is(bash("sed -i 's/a/b/' src/shared.py").permissionDecision, undefined, 'a file nobody else changed');
+  assert.is(
+    bash("sed -i 's/a/b/' src/shared.py").permissionDecision,
+    undefined,
+    'a file nobody else changed',
+  );
 });
 
 test('my own uncommitted edits above move the lines: the check follows them back to the merge base', () => {
