@@ -67,24 +67,28 @@ export function sideBySide(
   const out: string[] = [];
   const myLines = splitLines(mine ?? '');
   for (const m of w.meetings) {
-    out.push(`${w.path}: ${theirChange(m)}`);
+    out.push(`${w.path}: you changed ${spansWords(m.mine)}. ${theirChange(m)}`);
     if (m.status !== 'modified' && m.status !== 'renamed') continue;
     const their = splitLines(theirs(m) ?? '');
     const column = Math.max(24, Math.floor((width - 3) / 2));
-    const cell = (n: number | undefined, text: string | undefined) => {
-      const shown = n === undefined ? '' : `${String(n).padStart(5)}  ${(text ?? '').replace(/\t/g, '  ')}`;
+    // A changed line is marked with `*`, on either side.
+    const cell = (n: number | undefined, text: string | undefined, changed: readonly Span[]) => {
+      if (n === undefined) return ''.padEnd(column);
+      const mark = changed.some((s) => n >= s.first && n < s.first + s.count) ? '*' : ' ';
+      const shown = `${String(n).padStart(5)} ${mark} ${(text ?? '').replace(/\t/g, '  ')}`;
       return shown.length > column ? `${shown.slice(0, column - 1)}…` : shown.padEnd(column);
     };
     out.push(
       `${'  yours, as the file is now'.padEnd(column)} | ${m.researcher}'s, on ${m.branch ?? m.tip.slice(0, 12)}`,
     );
+    const theirSpans = m.theirs.map((t) => t.their);
     for (const t of m.theirs) {
       const left = lineNumbers(widen(m.mine.length ? spanCovering(m.mine, t.span) : t.span), myLines.length);
       const right = lineNumbers(widen(t.their), their.length);
-      for (let i = 0; i < Math.max(left.length, right.length); i++)
-        out.push(
-          `${cell(left[i], myLines[left[i]! - 1])} | ${cell(right[i], their[right[i]! - 1])}`.trimEnd(),
-        );
+      for (let i = 0; i < Math.max(left.length, right.length); i++) {
+        const mine = cell(left[i], myLines[left[i]! - 1], m.mine);
+        out.push(`${mine} | ${cell(right[i], their[right[i]! - 1], theirSpans)}`.trimEnd());
+      }
       out.push('');
     }
   }
