@@ -185,7 +185,7 @@ test('check --lines shows my changed lines next to theirs, and exits 1', () => {
   setLines(elena, FILE, { 21: 'value_21 = 21.5  # elena' });
   const r = elena.gc(['check', '--lines']);
   assert.is(r.code, 1, r.stderr);
-  assert.match(r.stdout, `src/model.py: yuki-tanaka's live session ${y.id}`);
+  assert.match(r.stdout, `src/model.py: you changed line 21. yuki-tanaka's live session ${y.id}`);
   assert.match(r.stdout, 'value_21 = 21.5  # elena');
   assert.match(r.stdout, 'value_21 = 210  # yuki');
   const out = JSON.parse(elena.gc(['check', '--lines', '--json']).stdout);
