@@ -1,20 +1,20 @@
 import { openContext } from '../context/context.js';
 import type { CommandSpec } from '../core/command.js';
-import { refreshLineIndexIfDue } from '../services/line-index.js';
+import { refreshLineIndex, refreshLineIndexIfDue } from '../services/line-index.js';
 import { LOCAL, NOTES_REF } from '../store/refs.js';
 import { pushRefs } from '../store/remote.js';
 
 /** What `share` is and takes: help, every --help, the man page and its argument parsing read this. */
 export const command = {
   name: 'share',
-  usage: ['share REF...'],
+  usage: ['share REF...', 'share --lines'],
   summary: 'push coordination refs to the remote (used in the background)',
-  details: `Internal: pushes the named coordination refs, bounded in time.`,
+  details: `Internal: pushes the named coordination refs, bounded in time; --lines fetches the live sessions' branches and brings the line index up to date.`,
   hidden: true,
   examples: [
     { run: 'share refs/consortium/leases', says: 'push coordination refs to the remote (the hooks call it)' },
   ],
-  options: {},
+  options: { lines: { type: 'boolean' } },
 } as const satisfies CommandSpec;
 
 /**
@@ -22,6 +22,10 @@ export const command = {
  * then, refreshes the line index (services/line-index.ts).
  */
 export async function run(argv: string[]): Promise<number> {
+  if (argv[0] === '--lines') {
+    await refreshLineIndex(await openContext(), []);
+    return 0;
+  }
   const refs = argv.filter(
     (r) => (r.startsWith(LOCAL) || r === NOTES_REF) && !r.includes('..') && !/\s/.test(r),
   );

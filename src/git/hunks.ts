@@ -40,27 +40,37 @@ export function lineChanges(
   paths: readonly string[] = [],
 ): Map<string, FileChange[]> {
   const found = new Map<string, FileChange[]>();
-  if (pairs.length === 0) return found;
   for (const [newer] of pairs) found.set(newer, []);
-  const result = git(
-    [
-      'diff-tree',
-      '--stdin',
-      '-r',
-      '-M',
-      '--patch-with-raw',
-      '-z',
-      '-U0',
-      '--full-index',
-      '--no-color',
-      '--no-ext-diff',
-      '--no-textconv',
-      ...(paths.length ? ['--', ...paths.map((p) => `:(literal)${p}`)] : []),
-    ],
-    { cwd: repo.top, input: pairs.map(([newer, older]) => `${newer} ${older}\n`).join('') },
-  );
-  if (result.status !== 0) return found;
-  parseDiffTree(result.stdout, found);
+  if (pairs.length === 0) return found;
+  const run = (batch: readonly (readonly [string, string])[]) =>
+    git(
+      [
+        'diff-tree',
+        '--stdin',
+        '-r',
+        '-M',
+        '--patch-with-raw',
+        '-z',
+        '-U0',
+        '--full-index',
+        '--no-color',
+        '--no-ext-diff',
+        '--no-textconv',
+        ...(paths.length ? ['--', ...paths.map((p) => `:(literal)${p}`)] : []),
+      ],
+      { cwd: repo.top, input: batch.map(([newer, older]) => `${newer} ${older}\n`).join('') },
+    );
+  let result: ReturnType<typeof run> | undefined;
+  try {
+    result = run(pairs);
+  } catch {
+    // Too much output for one process (a branch that rewrites a large tree): one pair at a
+    // time, so that only the pair that is too large goes without its lines.
+  }
+  if (result?.status === 0) parseDiffTree(result.stdout, found);
+  else if (pairs.length > 1)
+    for (const pair of pairs)
+      for (const [newer, changes] of lineChanges(repo, [pair], paths)) found.set(newer, changes);
   return found;
 }
 

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { isLive } from '../analysis/state.js';
 import type { Context } from '../context/context.js';
 import { localStateFile, readJson, writeJson } from '../core/local-state.js';
+import { backgroundAllowed, runDetached } from '../core/process.js';
 import { defaultBranch, mergeBase } from '../git/changes.js';
 import { type FileChange, lineChanges } from '../git/hunks.js';
 import { readObjects } from '../git/objects.js';
@@ -173,6 +174,17 @@ export interface LineIndexUpdate {
   dropped: string[];
   /** Another process was updating the index: this one left it to it. */
   busy: boolean;
+}
+
+/**
+ * The pre-push gate's way, whose push must not wait for the index: a detached process fetches
+ * the live sessions' branches (the gate's own fetch brought their records only) and updates
+ * it. Where background work is off (tests, CONSORTIUM_NO_BACKGROUND), here and now.
+ */
+export async function refreshLineIndexDetached(ctx: Context): Promise<void> {
+  if (ctx.config.policy.lines === 'off') return;
+  if (backgroundAllowed()) runDetached(['share', '--lines'], ctx.repo.top);
+  else await refreshLineIndex(ctx, []);
 }
 
 /**

@@ -19,7 +19,7 @@ import { isAncestor } from '../git/refs.js';
 import { fetchCoordination } from '../store/remote.js';
 import type { Session } from '../store/sessions.js';
 import { currentLeases } from './leases.js';
-import { updateLineIndex } from './line-index.js';
+import { refreshLineIndexDetached } from './line-index.js';
 import { fetchSessionBranches, mergeConflictsFor } from './predict.js';
 import type { SessionView } from './view.js';
 
@@ -185,7 +185,7 @@ export async function checkPush(
   );
   const blocked = blocking(unique).length > 0 || offline?.action === 'block';
   // The fetch brought the others' newest records: their changed lines, for the edits to come.
-  if (fetched && !options.onServer) updateLineIndex(ctx);
+  if (fetched && !options.onServer) await refreshLineIndexDetached(ctx);
   return { refs, conflicts: unique, offline, blocked, fetched };
 }
 

@@ -318,6 +318,23 @@ test('whitespace-only changes count, as they do for git merge; line endings of t
   }
 });
 
+test('status --fetch and the gate\'s fetch (check) bring new lines too, not only sync', () => {
+  const publish = (line: number) => {
+    setLines(yuki, FILE, { [line]: `value_${line} = 0  # yuki` });
+    yuki.commit(`Change value ${line}`);
+    must(yuki.git(['push', '-q', 'origin', 'HEAD']));
+    must(yuki.gc(['heartbeat', '--session', y.id]));
+    must(yuki.gc(['share', `refs/consortium/sessions/${y.id}`]));
+  };
+  publish(45);
+  assert.is(decision(preEdit(elena, FILE, 'value_45 = 45\n', 'x\n')).permissionDecision, undefined, 'not known yet');
+  must(elena.gc(['status', '--fetch']));
+  assert.is(decision(preEdit(elena, FILE, 'value_45 = 45\n', 'x\n')).permissionDecision, 'deny');
+  publish(55);
+  elena.gc(['check']);
+  assert.is(decision(preEdit(elena, FILE, 'value_55 = 55\n', 'x\n')).permissionDecision, 'deny');
+});
+
 test('a session that ends takes its lines with it', () => {
   must(yuki.gc(['end', '--session', y.id]));
   must(elena.gc(['sync']));
