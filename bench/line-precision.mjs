@@ -463,11 +463,7 @@ for (const f of shared) {
   } else if (a.status === 'deleted') f.whole = 'deleted by A';
   else if (a.status === 'added') f.whole = 'added by both';
   if (f.whole) continue;
-  if (
-    base === undefined ||
-    p2 === undefined ||
-    texts.some((t) => t !== undefined && t.length > MAX_BLOB_BYTES)
-  ) {
+  if (base === undefined || p2 === undefined || [base, p2].some((t) => t.length > MAX_BLOB_BYTES)) {
     // Left out of the line index: compared through git's hunks of B instead.
     counts.large++;
     f.spans = b.hunks.map((h) => h.old);
