@@ -31,6 +31,46 @@ export function time(command, args, { cwd, env, runs = 15, input } = {}) {
 
 export const nodeBaseline = (runs = 15) => time(process.execPath, ['-e', '0'], { runs });
 
+/**
+ * Ratios to `node -e 0` that hold on a machine whose speed drifts: each round runs the
+ * baseline and then every case once, and each case's figure is the median over the rounds of
+ * its time divided by that round's baseline. `cases`: [label, { args, input?, before? }], run
+ * as `node CLI ...args`; `before` is called ahead of each run (to reset what a run leaves).
+ */
+export function interleaved(cases, { cwd, env, rounds = 21 } = {}) {
+  const once = (args, input) => {
+    const start = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      input,
+      encoding: 'utf8',
+    });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    return ms;
+  };
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const base = [];
+  const ratios = cases.map(() => []);
+  const times = cases.map(() => []);
+  for (let round = 0; round < rounds + 2; round++) {
+    const b = once(['-e', '0']);
+    cases.forEach(([, c], i) => {
+      c.before?.();
+      const ms = once([CLI, ...c.args], c.input);
+      if (round < 2) return; // warm-up rounds
+      times[i].push(ms);
+      ratios[i].push(ms / b);
+    });
+    if (round >= 2) base.push(b);
+  }
+  return {
+    baseline: median(base),
+    cases: cases.map(([label], i) => [label, median(times[i]), median(ratios[i])]),
+  };
+}
+
 /** Wall time in milliseconds of one run of the CLI (for what cannot be repeated as it was). */
 export function timeOnce(args, { cwd, env }) {
   const start = process.hrtime.bigint();

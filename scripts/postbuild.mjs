@@ -72,14 +72,27 @@ const bundle = (entry, outfile) =>
     platform: 'node',
     target: 'node20',
     // husky finds its own files from where its module lies: it stays in node_modules.
-    external: ['@modelcontextprotocol/*', '@octokit/*', '@actions/*', 'simple-git', 'cosmiconfig', 'husky'],
+    // js-yaml too: only init and the worktree set-up of Claude Code read YAML, and in the hooks'
+    // bundle it would be a fifth of what every hook compiles.
+    external: [
+      '@modelcontextprotocol/*',
+      '@octokit/*',
+      '@actions/*',
+      'simple-git',
+      'cosmiconfig',
+      'husky',
+      'js-yaml',
+    ],
     // Code run through node:vm cannot use import(): the modules of the bundle are initialised
     // in place, the packages outside are required.
     supported: { 'dynamic-import': false },
     define: { 'import.meta.url': '__bundleUrl', 'import.meta.resolve': '__bundleResolve' },
+    // The bundle is the function dist/cli.cjs compiles (its module's wrapper written here, so
+    // that a hook does not copy a third of a megabyte of source to wrap it on every start).
     banner: {
-      js: 'const __bundleUrl=require("node:url").pathToFileURL(__filename).href,__bundleResolve=(s)=>require("node:url").pathToFileURL(require.resolve(s)).href;',
+      js: '(function (exports, require, module, __filename, __dirname) {const __bundleUrl=require("node:url").pathToFileURL(__filename).href,__bundleResolve=(s)=>require("node:url").pathToFileURL(require.resolve(s)).href;',
     },
+    footer: { js: '\n})' },
     // Names kept: a stack trace (CONSORTIUM_DEBUG) and a profile stay readable.
     minifyWhitespace: true,
     minifySyntax: true,

@@ -34,7 +34,13 @@ if (argv[0] === 'hook' && (argv[1] === 'pre-receive' || argv[1] === 'post-receiv
     saveCache();
   });
 } else if (argv[0] === 'hook' || argv[0] === 'claude-hook') {
-  const hot = loadCached(path.join(__dirname, 'hot-hooks.cjs'), 'hooks') as typeof import('./hot-hooks.js');
+  // A code cache per hook, as per command: one written by a post-checkout holds none of the
+  // functions a PreToolUse runs, which would then be compiled again on every tool call.
+  const hook = /^[A-Za-z-]{1,24}$/.test(argv[1] ?? '') ? argv[1]! : 'other';
+  const hot = loadCached(
+    path.join(__dirname, 'hot-hooks.cjs'),
+    `hooks-${hook}`,
+  ) as typeof import('./hot-hooks.js');
   hot.runHook(argv).then((code) => {
     process.exitCode = code;
     saveCache();
@@ -70,8 +76,8 @@ function loadCached(bundle: string, name: string): unknown {
   try {
     if (file) cachedData = readFileSync(file);
   } catch {}
-  const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
-  const script = new Script(wrapped, { filename: bundle, cachedData });
+  // The bundle's text is its module's function already (scripts/postbuild.mjs).
+  const script = new Script(source, { filename: bundle, cachedData });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, path.dirname(bundle));
   if (file && (!cachedData || script.cachedDataRejected)) pending = { script, file };

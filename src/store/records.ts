@@ -32,8 +32,11 @@ export interface BadRecord {
 export function readRecords(repo: Repo, prefixes: string[]): { records: StoredRecord[]; bad: BadRecord[] } {
   const records: StoredRecord[] = [];
   const bad: BadRecord[] = [];
+  // A record and its fetched copy are mostly one commit: parsed once (hooks read them all).
+  const seen = new Map<string, ReturnType<typeof parseMessage>>();
   for (const { ref, sha: commit, type, message } of contentsOf(repo, prefixes)) {
-    const parsed = parseMessage(type, message);
+    let parsed = seen.get(commit);
+    if (!parsed) seen.set(commit, (parsed = parseMessage(type, message)));
     if ('reason' in parsed) bad.push({ ref, commit, reason: parsed.reason });
     else records.push({ ref, commit, ...parsed });
   }

@@ -130,8 +130,13 @@ export function listSessions(repo: Repo, ids?: string[]): SessionList {
   const { records, bad } = readRecords(repo, prefixes);
   const problems = bad.map((b) => `Skipped the session record ${b.ref}: ${b.reason}.`);
   const newest = new Map<string, Session>();
+  const byCommit = new Map<string, Session | undefined>();
   for (const stored of records) {
-    const session = toSession(stored);
+    // The fetched copy of a record holds the same commit: read once, told apart by its source.
+    const read = byCommit.get(stored.commit);
+    const session =
+      read && refOf(stored).id === read.id ? { ...read, source: refOf(stored).source } : toSession(stored);
+    if (!read) byCommit.set(stored.commit, session);
     if (!session) {
       problems.push(`Skipped the session record ${stored.ref}: ${recordProblem(stored)}.`);
       continue;
@@ -150,10 +155,15 @@ export function recordProblem(stored: StoredRecord): string {
   return sessionProblem(stored.body) ?? 'its ref does not name the session it holds';
 }
 
+/** Which session a record's ref names, and whether it is this clone's or the fetched copy. */
+function refOf(stored: StoredRecord): { id: string; source: Session['source'] } {
+  const source = stored.ref.startsWith(SESSIONS) ? 'local' : 'remote';
+  return { id: stored.ref.slice((source === 'local' ? SESSIONS : MIRRORED_SESSIONS).length), source };
+}
+
 function toSession(stored: StoredRecord): Session | undefined {
   if (!validSession(stored.body)) return undefined;
-  const source = stored.ref.startsWith(SESSIONS) ? 'local' : 'remote';
-  const id = stored.ref.slice((source === 'local' ? SESSIONS : MIRRORED_SESSIONS).length);
+  const { id, source } = refOf(stored);
   if (id !== stored.body.id) return undefined;
   return { ...stored.body, commit: stored.commit, source };
 }
