@@ -35,8 +35,8 @@ export function readRecords(repo: Repo, prefixes: string[]): { records: StoredRe
   // A record and its fetched copy are mostly one commit: parsed once (hooks read them all).
   const seen = new Map<string, ReturnType<typeof parseMessage>>();
   for (const { ref, sha: commit, type, message } of contentsOf(repo, prefixes)) {
-    let parsed = seen.get(commit);
-    if (!parsed) seen.set(commit, (parsed = parseMessage(type, message)));
+    const parsed = seen.get(commit) ?? parseMessage(type, message);
+    seen.set(commit, parsed);
     if ('reason' in parsed) bad.push({ ref, commit, reason: parsed.reason });
     else records.push({ ref, commit, ...parsed });
   }

@@ -318,7 +318,7 @@ test('whitespace-only changes count, as they do for git merge; line endings of t
   }
 });
 
-test('status --fetch and the gate\'s fetch (check) bring new lines too, not only sync', () => {
+test("status --fetch and the gate's fetch (check) bring new lines too, not only sync", () => {
   const publish = (line: number) => {
     setLines(yuki, FILE, { [line]: `value_${line} = 0  # yuki` });
     yuki.commit(`Change value ${line}`);
@@ -327,7 +327,11 @@ test('status --fetch and the gate\'s fetch (check) bring new lines too, not only
     must(yuki.gc(['share', `refs/consortium/sessions/${y.id}`]));
   };
   publish(45);
-  assert.is(decision(preEdit(elena, FILE, 'value_45 = 45\n', 'x\n')).permissionDecision, undefined, 'not known yet');
+  assert.is(
+    decision(preEdit(elena, FILE, 'value_45 = 45\n', 'x\n')).permissionDecision,
+    undefined,
+    'not known yet',
+  );
   must(elena.gc(['status', '--fetch']));
   assert.is(decision(preEdit(elena, FILE, 'value_45 = 45\n', 'x\n')).permissionDecision, 'deny');
   publish(55);
