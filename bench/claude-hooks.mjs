@@ -6,7 +6,7 @@
 // Run: npm run build && node bench/claude-hooks.mjs
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { CLI, figure, gitCalls, nodeBaseline, report, scratch, time } from './lib.mjs';
+import { CLI, figure, gitCalls, interleaved, nodeBaseline, report, scratch, time } from './lib.mjs';
 
 const s = scratch('claude-hooks');
 const env = { ...s.env };
@@ -70,29 +70,36 @@ try {
     'SessionStart, resume (fetch, heartbeat, orientation)',
     timeHook('SessionStart', conversation, { source: 'resume' }, 9),
   );
-  add('PreToolUse Edit, free file', timeHook('PreToolUse', conversation, edit('src/free.py')));
-  add('PreToolUse Edit, leased file (deny)', timeHook('PreToolUse', conversation, edit('src/locked.py')));
-  add(
-    'PreToolUse Edit, file outside the repository',
-    timeHook('PreToolUse', conversation, { tool_name: 'Write', tool_input: { file_path: '/tmp/x.txt' } }),
-  );
-  add(
-    'PostToolUse Edit, file already recorded (no write)',
-    timeHook('PostToolUse', conversation, edit('consortium/elena/notes.md')),
-  );
+  // The tool hooks, which Claude Code waits for on every tool call: timed round by round
+  // against node -e 0 (bench/lib.mjs interleaved), so that a machine whose speed drifts during
+  // the run does not move their ratios.
   const bashTool = (command) => ({ tool_name: 'Bash', tool_input: { command }, tool_use_id: 'toolu_bench' });
-  add(
-    'PreToolUse Bash, writes nothing (no git, no context)',
-    timeHook('PreToolUse', conversation, bashTool('ls -la && git status')),
-  );
-  add(
-    'PreToolUse Bash, writes a leased file (deny)',
-    timeHook('PreToolUse', conversation, bashTool("sed -i 's/a/b/' ../../src/locked.py")),
-  );
-  add(
-    'PostToolUse Bash, a lease held, nothing changed',
-    timeHook('PostToolUse', conversation, bashTool('true')),
-  );
+  const toolCases = [
+    ['PreToolUse Edit, free file', 'PreToolUse', edit('src/free.py')],
+    ['PreToolUse Edit, leased file (deny)', 'PreToolUse', edit('src/locked.py')],
+    [
+      'PreToolUse Edit, file outside the repository',
+      'PreToolUse',
+      { tool_name: 'Write', tool_input: { file_path: '/tmp/x.txt' } },
+    ],
+    ['PostToolUse Edit, file already recorded (no write)', 'PostToolUse', edit('consortium/elena/notes.md')],
+    ['PreToolUse Bash, writes nothing (no git, no context)', 'PreToolUse', bashTool('ls -la && git status')],
+    [
+      'PreToolUse Bash, writes a leased file (deny)',
+      'PreToolUse',
+      bashTool("sed -i 's/a/b/' ../../src/locked.py"),
+    ],
+    ['PostToolUse Bash, a lease held, nothing changed', 'PostToolUse', bashTool('true')],
+  ].map(([label, name, fields]) => [
+    label,
+    { args: ['claude-hook', name], input: event(name, conversation, fields) },
+  ]);
+  const tools = interleaved(toolCases, { cwd: workspace, env });
+  const toolRows = tools.cases.map(([label, ms, r], i) => {
+    const [, c] = toolCases[i];
+    const git = gitCalls(c.args, { cwd: workspace, env, input: c.input, warm: true }).length;
+    return [label, `${ms.toFixed(1)} ms  ${r.toFixed(2)}x  (${git} git)`];
+  });
   add('PreCompact (handoff written, shared)', timeHook('PreCompact', conversation, { trigger: 'auto' }, 7));
 
   // SessionStart of a new conversation and SessionEnd each need a fresh session per run.
@@ -118,6 +125,11 @@ try {
       `${base.toFixed(1)} ms (${before.toFixed(1)}, ${after.toFixed(1)})`,
     ],
     ...timed.map(([label, ms, git]) => [label, figure(ms, base, git)]),
+    [
+      `node -e 0 (the tool hooks' baseline, run before each in every round)`,
+      `${tools.baseline.toFixed(1)} ms`,
+    ],
+    ...toolRows,
   ];
   report(
     'Claude Code hooks (medians; 31 live sessions, one lease; ratio to node -e 0; git processes of one run)',
