@@ -13,7 +13,9 @@ export function editedSpans(
   current: string | undefined,
 ): Span[] | undefined {
   if (!input) return undefined;
-  const text = current ?? '';
+  // Claude Code gives the model a CRLF file's text with LF line ends, and its Edit's old text
+  // so: matched against the file read the same way (line numbers do not change).
+  const text = (current ?? '').replace(/\r\n/g, '\n');
   switch (tool) {
     case 'Write':
       return typeof input.content === 'string' ? replacedSpans(text, input.content) : undefined;

@@ -82,6 +82,9 @@ export function parseDiffTree(out: string, found: Map<string, FileChange[]>): vo
     if (!header) break;
     at += header[0].length;
     const changes: FileChange[] = [];
+    // How many patch sections each entry has: a type change (a file becoming a symlink) is
+    // patched as a deletion and a creation, two sections.
+    const sectionsOf: number[] = [];
     // Raw entries: ":mode mode blob blob status\0path\0[path\0]" until an empty field.
     while (out[at] === ':') {
       const end = out.indexOf('\0', at);
@@ -95,12 +98,14 @@ export function parseDiffTree(out: string, found: Map<string, FileChange[]>): vo
         at += second.length + 1;
       }
       const kind = status[0];
+      sectionsOf.push(kind === 'T' ? 2 : 1);
       changes.push({
         status: kind === 'A' ? 'added' : kind === 'D' ? 'deleted' : kind === 'R' ? 'renamed' : 'modified',
         from: first,
         path: second,
         oldBlob: kind === 'A' || ZERO.test(oldBlob) ? null : oldBlob,
-        binary: modeA === '160000' || modeB === '160000',
+        // A submodule, or a type change, has no lines a merge could put together.
+        binary: modeA === '160000' || modeB === '160000' || kind === 'T',
         hunks: [],
       });
     }
@@ -112,9 +117,10 @@ export function parseDiffTree(out: string, found: Map<string, FileChange[]>): vo
     const patch = out.slice(at, end);
     at = end;
     const sections = patch.split(/^diff --git /m).slice(1);
-    sections.forEach((section, i) => {
-      const change = changes[i];
-      if (change) readSection(section, change);
+    let section = 0;
+    changes.forEach((change, i) => {
+      for (let k = 0; k < sectionsOf[i]!; k++, section++)
+        if (sections[section] !== undefined && !change.binary) readSection(sections[section]!, change);
     });
     const newer = header[1]!;
     if (found.has(newer)) found.set(newer, changes);

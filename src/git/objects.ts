@@ -65,6 +65,22 @@ export function readObjects(repo: Repo, ids: string[]): (ObjectRead | undefined)
   return objects;
 }
 
+/** The size in bytes of each of these objects that is a blob, in one `cat-file --batch-check`. */
+export function blobSizes(repo: Repo, ids: string[]): Map<string, number> {
+  const sizes = new Map<string, number>();
+  if (ids.length === 0) return sizes;
+  const r = git(['cat-file', '--batch-check=%(objectname) %(objecttype) %(objectsize)'], {
+    cwd: repo.top,
+    input: `${ids.join('\n')}\n`,
+  });
+  if (r.status !== 0) return sizes;
+  for (const line of r.stdout.split('\n')) {
+    const [id, type, size] = line.split(' ');
+    if (id && type === 'blob' && size) sizes.set(id, Number(size));
+  }
+  return sizes;
+}
+
 /** The message of a raw commit: what follows its headers. */
 export const commitMessage = (raw: string): string => {
   const split = raw.indexOf('\n\n');

@@ -16,6 +16,10 @@ export function wordRemedies(remedies: readonly Remedy[], caller: Caller): strin
 export const withRemedies = (facts: string, remedies: readonly Remedy[], caller: Caller): string =>
   [facts, wordRemedies(remedies, caller)].filter(Boolean).join(' ');
 
+/** A word a shell reads as it is: quoted unless it is plain. */
+const shellWord = (word: string) =>
+  /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+
 function phrase(r: Remedy, caller: Caller): string {
   switch (r.kind) {
     case 'wait-for-expiry':
@@ -43,7 +47,7 @@ function phrase(r: Remedy, caller: Caller): string {
       const how =
         caller.via === 'mcp'
           ? `the lease_acquire tool with ${JSON.stringify([r.pattern])}`
-          : `git consortium lease acquire ${r.pattern}`;
+          : `git consortium lease acquire ${shellWord(`:/${r.pattern}`)}`;
       return `take a lease on the file (${how}) so that nobody changes it meanwhile`;
     }
     case 'ask-person':

@@ -83,11 +83,15 @@ export function lineMeetings(
   const meetings: LineMeeting[] = [];
   for (const entry of relevant) {
     const hunks = hunksToNow(entry.blob);
-    // Without the merge-base version (too large), lines are taken as numbered now.
-    const myNow = mine ?? (hunks ?? []).map((h) => h.new);
+    // Without the merge-base version (a new file, a binary or too large one), lines are taken
+    // as numbered now, and what the worktree changes in it is all of it.
+    const all = [{ first: 1, count: now.length }];
+    const myNow = mine ?? (hunks ? hunks.map((h) => h.new) : all);
     const myBase = mine
       ? mine.map((s) => (hunks ? spanBefore(s, hunks) : s))
-      : (hunks ?? []).map((h) => h.old);
+      : hunks
+        ? hunks.map((h) => h.old)
+        : all;
     if (myNow.length === 0) continue;
     const side = {
       session: entry.session,

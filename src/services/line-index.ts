@@ -2,6 +2,7 @@ import {
   closeSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -11,11 +12,12 @@ import {
 import path from 'node:path';
 import { isLive } from '../analysis/state.js';
 import type { Context } from '../context/context.js';
+import { researcherIdProblem } from '../core/ids.js';
 import { localStateFile, readJson, writeJson } from '../core/local-state.js';
 import { backgroundAllowed, runDetached } from '../core/process.js';
 import { defaultBranch, mergeBase } from '../git/changes.js';
 import { type FileChange, lineChanges } from '../git/hunks.js';
-import { readObjects } from '../git/objects.js';
+import { blobSizes, readObjects } from '../git/objects.js';
 import { fetchCoordination } from '../store/remote.js';
 import type { Session } from '../store/sessions.js';
 import { fetchSessionBranches, sessionBranchRefspecs, sessionTips } from './predict.js';
@@ -76,11 +78,71 @@ function shardName(file: string): string {
 
 const shardFile = (commonDir: string, file: string) => path.join(folder(commonDir), shardName(file));
 
-function readShard(file: string): Shard {
-  const data = readJson<Shard>(file);
-  return data?.format === FORMAT && data.files && data.blobs
-    ? data
-    : { format: FORMAT, files: {}, blobs: {} };
+/**
+ * A shard as read from disk, kept only in the shape this version writes: it is local state, and
+ * a file that was cut short, or written by another version, must cost a warning nothing and
+ * an edit no crash. What does not fit is dropped, and the next update writes it anew.
+ */
+function validShard(data: unknown): { shard: Shard; damaged: boolean } {
+  const shard: Shard = { format: FORMAT, files: {}, blobs: {} };
+  if (data === undefined) return { shard, damaged: false };
+  if (!data || typeof data !== 'object') return { shard, damaged: true };
+  const { format, files, blobs } = data as Record<string, unknown>;
+  if (format !== FORMAT) return { shard, damaged: true };
+  let damaged = !files || typeof files !== 'object' || !blobs || typeof blobs !== 'object';
+  for (const [p, entries] of Object.entries(files ?? {})) {
+    const kept = Array.isArray(entries) ? entries.filter(validEntry) : [];
+    if (!Array.isArray(entries) || kept.length !== entries.length) damaged = true;
+    if (kept.length) shard.files[p] = kept;
+  }
+  for (const [id, text] of Object.entries(blobs ?? {}))
+    if (typeof text === 'string') shard.blobs[id] = text;
+    else damaged = true;
+  return { shard, damaged };
+}
+
+const count = (n: unknown) => Number.isInteger(n) && (n as number) >= 0;
+const text = (v: unknown) => typeof v === 'string';
+
+function validEntry(e: unknown): e is LineEntry {
+  if (!e || typeof e !== 'object') return false;
+  const x = e as Record<string, unknown>;
+  return (
+    text(x.session) &&
+    text(x.researcher) &&
+    (x.branch === null || text(x.branch)) &&
+    text(x.tip) &&
+    ['added', 'modified', 'deleted', 'renamed'].includes(x.status as string) &&
+    text(x.from) &&
+    text(x.path) &&
+    (x.blob === null || text(x.blob)) &&
+    typeof x.binary === 'boolean' &&
+    Array.isArray(x.hunks) &&
+    x.hunks.every(
+      (h) =>
+        Array.isArray(h) &&
+        h.length === 5 &&
+        h.slice(0, 4).every(count) &&
+        Array.isArray(h[4]) &&
+        h[4].every(text),
+    )
+  );
+}
+
+/**
+ * A shard; one that does not read (cut short, or edited) also loses the manifest, so that the
+ * next update indexes everything again rather than trusting the tips it lists.
+ */
+function readShard(commonDir: string, file: string): Shard {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    data = (error as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : null;
+  }
+  const { shard, damaged } = validShard(data);
+  if (damaged) rmSync(path.join(folder(commonDir), 'index.json'), { force: true });
+  return shard;
 }
 
 /** What the index holds for one path (from the top of the repository): read from one file, no git. */
@@ -88,31 +150,28 @@ export function lineEntries(
   commonDir: string,
   file: string,
 ): { entries: LineEntry[]; blobs: Record<string, string> } {
-  let text: string;
-  try {
-    text = readFileSync(shardFile(commonDir, file), 'utf8');
-  } catch {
-    return { entries: [], blobs: {} };
-  }
-  try {
-    const shard = JSON.parse(text) as Shard;
-    if (shard.format !== FORMAT) return { entries: [], blobs: {} };
-    return { entries: shard.files?.[file] ?? [], blobs: shard.blobs ?? {} };
-  } catch {
-    return { entries: [], blobs: {} };
-  }
+  const shard = readShard(commonDir, shardFile(commonDir, file));
+  return { entries: shard.files[file] ?? [], blobs: shard.blobs };
 }
 
 /** Every path the index holds, with its entries (check --lines walks them all). */
 export function indexedPaths(commonDir: string): string[] {
-  const manifest = readManifest(commonDir);
+  const manifest = readManifest(commonDir) ?? emptyManifest();
   return [...new Set(Object.values(manifest.sessions).flatMap((s) => s.paths))].sort();
 }
 
-function readManifest(commonDir: string): Manifest {
+/** The manifest, or undefined when there is none or it does not read as this version writes it. */
+function readManifest(commonDir: string): Manifest | undefined {
   const data = readJson<Manifest>(path.join(folder(commonDir), 'index.json'));
-  return data?.format === FORMAT && data.sessions ? data : { format: FORMAT, sessions: {} };
+  if (data?.format !== FORMAT || !data.sessions || typeof data.sessions !== 'object') return undefined;
+  const valid = Object.values(data.sessions).every(
+    (s) =>
+      s && typeof s.tip === 'string' && Array.isArray(s.paths) && s.paths.every((p) => typeof p === 'string'),
+  );
+  return valid ? data : undefined;
 }
+
+const emptyManifest = (): Manifest => ({ format: FORMAT, sessions: {} });
 
 /**
  * The refspecs a coordination fetch adds so that the live sessions known before it bring their
@@ -195,23 +254,35 @@ export function updateLineIndex(ctx: Context): LineIndexUpdate {
   const none: LineIndexUpdate = { indexed: [], dropped: [], busy: false };
   if (ctx.config.policy.lines === 'off') return none;
   const commonDir = ctx.repo.commonDir;
-  const manifest = readManifest(commonDir);
   const live = liveSessions(ctx);
   const tips = sessionTips(ctx, live);
   const wanted = new Map<string, { session: Session; tip: string }>();
   for (const s of live) {
     const tip = tips.get(s.id);
-    if (tip?.commit && tip.verified) wanted.set(s.id, { session: s, tip: tip.commit });
+    // A researcher id from another machine's record is shown to agents: only a valid one is.
+    if (tip?.commit && tip.verified && researcherIdProblem(s.researcher) === undefined)
+      wanted.set(s.id, { session: s, tip: tip.commit });
   }
-  const changed = [...wanted.values()].filter(
-    ({ session, tip }) => manifest.sessions[session.id]?.tip !== tip,
-  );
-  const dropped = Object.keys(manifest.sessions).filter((id) => !wanted.has(id));
+  const due = (manifest: Manifest) => ({
+    changed: [...wanted.values()].filter(({ session, tip }) => manifest.sessions[session.id]?.tip !== tip),
+    dropped: Object.keys(manifest.sessions).filter((id) => !wanted.has(id)),
+  });
   stamp(commonDir);
-  if (changed.length === 0 && dropped.length === 0) return none;
+  const seen = readManifest(commonDir);
+  const before = due(seen ?? emptyManifest());
+  if (seen && before.changed.length === 0 && before.dropped.length === 0) return none;
   const release = lock(commonDir);
   if (!release) return { ...none, busy: true };
   try {
+    // Read again under the lock: another updater may have written it meanwhile. Without a
+    // manifest that reads, what the shards hold cannot be told apart: they go, and all is indexed.
+    let manifest = readManifest(commonDir);
+    if (!manifest) {
+      clearShards(commonDir);
+      manifest = emptyManifest();
+    }
+    const { changed, dropped } = due(manifest);
+    if (changed.length === 0 && dropped.length === 0) return none;
     return rebuild(ctx, manifest, changed, dropped);
   } catch {
     // A cache: a git that fails here (a repository being repacked, a tip gone) costs only this update.
@@ -294,7 +365,7 @@ function writeShards(
   const shards = new Map<string, Shard>();
   const missingBlobs = new Set<string>();
   for (const [file, paths] of byShard) {
-    const shard = readShard(file);
+    const shard = readShard(commonDir, file);
     for (const p of paths) {
       const kept = (shard.files[p] ?? []).filter((e) => !replaced.has(e.session));
       const entries = [...kept, ...(added.get(p) ?? [])];
@@ -310,7 +381,9 @@ function writeShards(
   }
   // The merge-base versions, in one cat-file for all; a binary or large one is left out (its
   // lines are then taken as they are numbered now).
-  const ids = [...missingBlobs];
+  // Sizes first: a file of many megabytes is never read (nor would it be kept).
+  const sizes = blobSizes(ctx.repo, [...missingBlobs]);
+  const ids = [...missingBlobs].filter((id) => (sizes.get(id) ?? Number.POSITIVE_INFINITY) <= MAX_BLOB_BYTES);
   const texts = new Map<string, string>();
   readObjects(ctx.repo, ids).forEach((object, i) => {
     if (object?.type === 'blob' && object.text.length <= MAX_BLOB_BYTES && !object.text.includes('\0'))
@@ -322,6 +395,18 @@ function writeShards(
     if (Object.keys(shard.files).length === 0) rmSync(file, { force: true });
     else writeJson(file, shard);
   }
+}
+
+/** Removes every shard (the manifest that said what they hold is lost). */
+function clearShards(commonDir: string): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(folder(commonDir));
+  } catch {
+    return;
+  }
+  for (const name of names)
+    if (/^[0-9a-f]{8}\.json$/.test(name)) rmSync(path.join(folder(commonDir), name), { force: true });
 }
 
 /** When the index was last brought up to date (refreshLineIndexIfDue reads its time). */
@@ -340,13 +425,22 @@ function stamp(commonDir: string): void {
  */
 function lock(commonDir: string): (() => void) | undefined {
   const file = path.join(folder(commonDir), 'update.lock');
+  // Our own token in the lock, so that releasing never removes a lock another process took
+  // over after ours went stale.
+  const token = `${process.pid} ${Date.now()} ${Math.random()}`;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       mkdirSync(folder(commonDir), { recursive: true });
       const fd = openSync(file, 'wx');
-      writeSync(fd, String(process.pid));
+      writeSync(fd, token);
       closeSync(fd);
-      return () => rmSync(file, { force: true });
+      return () => {
+        try {
+          if (readFileSync(file, 'utf8') === token) rmSync(file, { force: true });
+        } catch {
+          // gone already
+        }
+      };
     } catch {
       try {
         if (Date.now() - statSync(file).mtimeMs < LOCK_STALE_MS) return undefined;

@@ -23,12 +23,15 @@ export function warnedLately(ctx: Context, key: string): boolean {
   return typeof at === 'number' && ctx.nowMs - at >= 0 && ctx.nowMs - at <= RETRY_WINDOW_MS;
 }
 
-/** Remembers that this warning was given now (and forgets the ones past the window). */
-export function rememberWarning(ctx: Context, key: string): void {
+/**
+ * Remembers that this warning was given now (and forgets the ones past the window). False when
+ * it cannot be written: the caller must not deny then, or the same edit would be denied forever.
+ */
+export function rememberWarning(ctx: Context, key: string): boolean {
   const data = readJson<Warned>(file(ctx));
   const warned: Record<string, number> = {};
   for (const [k, at] of Object.entries(data?.warned ?? {}))
     if (typeof at === 'number' && ctx.nowMs - at <= RETRY_WINDOW_MS) warned[k] = at;
   warned[key] = ctx.nowMs;
-  writeJson(file(ctx), { format: 1, warned });
+  return writeJson(file(ctx), { format: 1, warned });
 }

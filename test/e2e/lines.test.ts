@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -89,10 +89,33 @@ test('an edit of a line yuki changed is denied first, naming the session, the li
   assert.match(reason, 'value_21 = 210  # yuki');
   assert.match(reason, 'Your edit of src/model.py changes line 21');
   assert.match(reason, 'make the same edit again');
-  assert.match(reason, 'git consortium lease acquire src/model.py');
+  assert.match(reason, 'git consortium lease acquire :/src/model.py');
   // The same edit again goes through: a warning, not a refusal.
   const again = decision(preEdit(elena, FILE, 'value_21 = 21\n', 'value_21 = 21.5\n'));
   assert.is.not(again.permissionDecision, 'deny', JSON.stringify(again));
+});
+
+test('another edit of the same lines is warned again: the retry lets through only the edit that was warned', () => {
+  const other = decision(preEdit(elena, FILE, 'value_21 = 21\n', 'value_21 = 99\n'));
+  assert.is(other.permissionDecision, 'deny', JSON.stringify(other));
+});
+
+test('a line index that does not read costs no crash, and the next sync rebuilds it', () => {
+  const dir = path.join(elena.dir, '.git', 'consortium', 'lines');
+  const shards = readdirSync(dir).filter((f) => /^[0-9a-f]{8}\.json$/.test(f));
+  assert.ok(shards.length > 0);
+  const kept = shards.map((f) => [f, readFileSync(path.join(dir, f), 'utf8')] as const);
+  for (const [f] of kept)
+    writeFileSync(
+      path.join(dir, f),
+      JSON.stringify({ format: 1, files: { [FILE]: [{ hunks: 5 }] }, blobs: { x: 1 } }),
+    );
+  const r = preEdit(elena, FILE, 'value_20 = 20\n', 'value_20 = 0\n');
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stderr, '');
+  must(elena.gc(['sync']));
+  const again = decision(preEdit(elena, FILE, 'value_20 = 20\n', 'value_20 = 0\n'));
+  assert.is(again.permissionDecision, 'deny', 'indexed again');
 });
 
 test('lines within 3 of the change warn; an edit ten lines away does not', () => {
@@ -311,6 +334,9 @@ test('whitespace-only changes count, as they do for git merge; line endings of t
   try {
     const far = decision(preEdit(elena, FILE, 'value_30 = 30\r\n', 'value_30 = 0\r\n'));
     assert.is(far.permissionDecision, undefined, JSON.stringify(far));
+    // Claude Code hands the model a CRLF file with LF line ends: its Edit's text is LF.
+    const near = decision(preEdit(elena, FILE, 'value_4 = 4\nvalue_5 = 5\n', 'value_4 = 4\nvalue_5 = 50\n'));
+    assert.is(near.permissionDecision, 'deny', JSON.stringify(near));
     const shown = elena.gc(['check', '--lines', '--no-fetch']).stdout;
     assert.not.ok(shown.includes('yuki'), shown);
   } finally {

@@ -196,4 +196,19 @@ test('parseDiffTree reads raw entries and hunks of several pairs, renames and od
   assert.equal(gone!.hunks[0]!.old, { first: 1, count: 2 });
 });
 
+test('parseDiffTree: a type change (a file becoming a symlink) has two sections and no lines; the next file keeps its own', () => {
+  const tip = 'e'.repeat(40);
+  const out =
+    `${tip}\0:100644 120000 ${'1'.repeat(40)} ${'2'.repeat(40)} T\0a.txt\0:100644 100644 ${'3'.repeat(40)} ${'4'.repeat(40)} M\0b.txt\0\0` +
+    'diff --git a/a.txt b/a.txt\ndeleted file mode 100644\n@@ -1 +0,0 @@\n-x\n' +
+    'diff --git a/a.txt b/a.txt\nnew file mode 120000\n@@ -0,0 +1 @@\n+target\n\\ No newline at end of file\n' +
+    'diff --git a/b.txt b/b.txt\n@@ -2 +2 @@\n-old\n+new\n';
+  const found = new Map<string, FileChange[]>([[tip, []]]);
+  parseDiffTree(out, found);
+  const [a, b] = found.get(tip)!;
+  assert.is(a!.binary, true);
+  assert.equal(a!.hunks, []);
+  assert.equal(b!.hunks, [{ old: { first: 2, count: 1 }, new: { first: 2, count: 1 }, excerpt: ['new'] }]);
+});
+
 test.run();

@@ -50,9 +50,8 @@ export async function guardEdit(event: ClaudeEvent): Promise<HookAnswer> {
   // A context that allows the edit reaches the model only after it: a warning about lines must
   // come first, as a denial, and the same edit tried again goes through.
   if (lines) {
-    const key = warningKey(event.sessionId, relative, lines);
-    if (!warnedLately(ctx, key)) {
-      rememberWarning(ctx, key);
+    const key = warningKey(event, relative, lines);
+    if (!warnedLately(ctx, key) && rememberWarning(ctx, key)) {
       return deny(
         `git-consortium: nothing was changed yet. ${notes}\n` +
           'This is a warning, not a refusal: weigh it, and if this edit is still right, make the same edit again and it goes through.',
@@ -62,14 +61,29 @@ export async function guardEdit(event: ClaudeEvent): Promise<HookAnswer> {
   return { output: specific('PreToolUse', { additionalContext: `git-consortium: ${notes}` }), code: 0 };
 }
 
-/** The same warning: the same conversation, file, and lines on both sides. */
-function warningKey(conversation: string, file: string, reason: EditReason): string {
+/**
+ * The same warning: the same conversation, the same edit (tool and input), file and lines on
+ * both sides; another edit of the same lines is warned again.
+ */
+function warningKey(event: ClaudeEvent, file: string, reason: EditReason): string {
   const lines = (reason.meetings ?? []).map((m) => [
     m.session,
     m.mine.map((s) => [s.first, s.count]),
     m.theirs.map((t) => [t.base.first, t.base.count]),
   ]);
-  return JSON.stringify([conversation, file, lines]);
+  const edit = digest(JSON.stringify(event.toolInput ?? {}));
+  return JSON.stringify([event.sessionId, event.toolName, edit, file, lines]);
+}
+
+/** A short digest of a text (FNV-1a, forwards and backwards): keys stay small, and no crypto is loaded. */
+function digest(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    a = Math.imul(a ^ text.charCodeAt(i), 0x01000193) >>> 0;
+    b = Math.imul(b ^ text.charCodeAt(text.length - 1 - i), 0x01000193) >>> 0;
+  }
+  return `${a.toString(16)}-${b.toString(16)}`;
 }
 
 /** A reason in the words of the agent that asked: it runs git consortium through Bash. */
@@ -131,8 +145,7 @@ function linesOfCommand(
   });
   if (policy === 'block') return deny(`git-consortium: ${facts} ${advice} Nothing was run.`);
   const key = JSON.stringify([conversation, 'Bash', command]);
-  if (warnedLately(ctx, key)) return silent;
-  rememberWarning(ctx, key);
+  if (warnedLately(ctx, key) || !rememberWarning(ctx, key)) return silent;
   return deny(
     `git-consortium: nothing was run. ${facts} ${advice}\n` +
       'This is a warning, not a refusal: weigh it, and if this command is still right, run the same command again and it goes through.',

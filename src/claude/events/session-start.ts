@@ -7,7 +7,7 @@ import { ConsortiumError } from '../../core/errors.js';
 import { agentOrientation } from '../../render/orientation.js';
 import { handoffOf } from '../../services/handoff.js';
 import { worktreeHooks } from '../../services/install.js';
-import { liveBranchRefspecs, refreshLineIndex, updateLineIndex } from '../../services/line-index.js';
+import { refreshLineIndex, updateLineIndex } from '../../services/line-index.js';
 import { orientationOf } from '../../services/orientation.js';
 import { authorFor, refreshSession, sessionsOn, startSession } from '../../services/sessions.js';
 import { sessionRef } from '../../store/refs.js';
@@ -31,15 +31,15 @@ export async function sessionStart(event: ClaudeEvent): Promise<HookAnswer> {
   if (!ctx) return silent;
   const warnings: string[] = [];
   // Start from what the others are doing now.
-  const branches = liveBranchRefspecs(ctx);
-  const fetched = await fetchCoordination(ctx.repo, ctx.config, FETCH_MS, branches);
+  const fetched = await fetchCoordination(ctx.repo, ctx.config, FETCH_MS);
   if (!fetched.ok && fetched.reason !== 'no-remote')
     warnings.push(
       `the coordination state could not be fetched (${fetched.detail}): what follows may be out of date.`,
     );
   ctx.invalidate();
-  // The others' changed lines, for the warnings at each edit (services/line-index.ts).
-  if (fetched.ok) await refreshLineIndex(ctx, branches, FETCH_MS);
+  // The others' changed lines, for the warnings at each edit (services/line-index.ts): their
+  // branches in a fetch of their own, so that a large one cannot cost the records above.
+  if (fetched.ok) await refreshLineIndex(ctx, [], FETCH_MS);
   else updateLineIndex(ctx);
   let session = sessionOfConversation(ctx, event.sessionId);
   let action: string;
