@@ -56,13 +56,17 @@ export function interleaved(cases, { cwd, env, rounds = 21 } = {}) {
   const times = cases.map(() => []);
   for (let round = 0; round < rounds + 2; round++) {
     const b = once(['-e', '0']);
-    cases.forEach(([, c], i) => {
+    // The cases take turns at coming first (right after the baseline), so that no case is
+    // always the one a machine waking from idle runs slowest.
+    for (let k = 0; k < cases.length; k++) {
+      const i = (k + round) % cases.length;
+      const [, c] = cases[i];
       c.before?.();
       const ms = once([CLI, ...c.args], c.input);
-      if (round < 2) return; // warm-up rounds
+      if (round < 2) continue; // warm-up rounds
       times[i].push(ms);
       ratios[i].push(ms / b);
-    });
+    }
     if (round >= 2) base.push(b);
   }
   return {
