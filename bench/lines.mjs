@@ -137,7 +137,7 @@ try {
     throw new Error(`the edit near session 0's lines was not warned: ${denial}`);
   if (hookRun(far).includes('"deny"')) throw new Error('an edit far from every change was warned');
   // The warnings given are forgotten before each run, so each run is a first attempt (and warned).
-  const warned = path.join(s.repo, '.git', 'consortium', 'line-warnings.json');
+  const warned = path.join(s.repo, '.git', 'consortium', 'line-warnings.log');
   const fresh = () => {
     rmSync(warned, { force: true });
     return near;
