@@ -79,6 +79,13 @@ export const CHAPTERS: Chapter[] = [
       });
       tell.run(elena, ['push', '-q', '-u', 'origin', 'HEAD'], { git: true });
       changeLine(yuki, 'src/shared.py', 5, 'THRESHOLD = 0.1  # Yuki: fewer samples, faster');
+      tell.say(
+        'Before Yuki even commits, check --lines shows the lines she changed next to the lines a live session',
+      );
+      tell.say(
+        "changed near them (an agent of hers would have been told so before its edit landed, by Claude Code's hook):",
+      );
+      tell.run(yuki, ['check', '--lines'], { expect: 1 });
       tell.run(yuki, ['commit', '-q', '-m', 'Looser threshold for the latency runs', '--', 'src/shared.py'], {
         git: true,
       });

@@ -32,7 +32,7 @@ export function theirChange(m: LineMeeting): string {
     default: {
       const parts = m.theirs.map((t) => {
         const reads = t.excerpt.length
-          ? `, which now read ${t.excerpt.map((l) => JSON.stringify(l.trim())).join(' / ')}`
+          ? `, which now read${t.excerpt.length === 1 ? 's' : ''} ${t.excerpt.map((l) => JSON.stringify(l.trim())).join(' / ')}`
           : ', which they removed';
         return `${spanWords(t.span)}${reads}`;
       });
