@@ -22,7 +22,7 @@ test('the demo plays every chapter to the end, and shows what each is about', ()
       timeout: 120_000,
     });
     assert.is(r.status, 0, `${r.stdout}\n${r.stderr}`);
-    CHAPTERS.forEach((c, i) => assert.match(r.stdout, `== ${i + 1}. ${c.title}`));
+    for (const [i, c] of CHAPTERS.entries()) assert.match(r.stdout, `== ${i + 1}. ${c.title}`);
     // The line check, shown before anyone commits: Yuki's line next to Elena's.
     assert.match(r.stdout, /src\/shared\.py: you changed line 5\. elena-vasquez's live session/);
     assert.match(r.stdout, /5 \* THRESHOLD = 0\.1 {2}# Yuki.*\| +5 \* THRESHOLD = 0\.01 {2}# Elena/);
