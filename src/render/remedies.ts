@@ -39,7 +39,7 @@ function phrase(r: Remedy, caller: Caller): string {
       return r.because === 'protocol'
         ? `agree on one change with ${r.researchers.join(', ')} before editing, or the push will meet a protocol conflict`
         : r.because === 'lines'
-          ? `agree with ${r.researchers.join(' and ')} on one version of these lines, or the branches will conflict when merged`
+          ? `agree with ${r.researchers.join(' and ')} on one version of these lines before either branch is merged`
           : `change it only with the agreement of ${r.researchers.join(', ')}`;
     case 'keep-outside':
       return `keep your change outside ${r.lines}`;
