@@ -365,6 +365,26 @@ test("status --fetch and the gate's fetch (check) bring new lines too, not only 
   assert.is(decision(preEdit(elena, FILE, 'value_55 = 55\n', 'x\n')).permissionDecision, 'deny');
 });
 
+test('updates racing in real processes leave one whole index, and no lock behind', async () => {
+  setLines(yuki, FILE, { 58: 'value_58 = 0  # yuki' });
+  yuki.commit('Change value 58');
+  must(yuki.git(['push', '-q', 'origin', 'HEAD']));
+  must(yuki.gc(['heartbeat', '--session', y.id]));
+  must(yuki.gc(['share', `refs/consortium/sessions/${y.id}`]));
+  const racers = await Promise.all([
+    elena.gcAsync(['share', '--lines']),
+    elena.gcAsync(['share', '--lines']),
+    elena.gcAsync(['share', '--lines']),
+    elena.gcAsync(['status', '--fetch']),
+  ]);
+  for (const r of racers) assert.is(r.code, 0, r.stderr);
+  const dir = path.join(elena.dir, '.git', 'consortium', 'lines');
+  assert.not.ok(existsSync(path.join(dir, 'update.lock')), 'the lock was released');
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8'));
+  assert.is(manifest.sessions[y.id].tip, must(yuki.git(['rev-parse', 'HEAD'])).stdout.trim());
+  assert.is(decision(preEdit(elena, FILE, 'value_58 = 58\n', 'x\n')).permissionDecision, 'deny');
+});
+
 test('a session that ends takes its lines with it', () => {
   must(yuki.gc(['end', '--session', y.id]));
   must(elena.gc(['sync']));
