@@ -183,13 +183,14 @@ export function tipsNotOnRemote(repo: Repo, tips: string[], remote: string): Set
 
 /**
  * The commits reachable from `tips` that no ref holds yet (a push's new commits, in the
- * server's pre-receive), each with its tree: one `rev-list`.
+ * server's pre-receive), each with its tree: one `rev-list`; undefined when git cannot list them.
  */
-export function newCommitTrees(repo: Repo, tips: string[]): { commit: string; tree: string }[] {
+export function newCommitTrees(repo: Repo, tips: string[]): { commit: string; tree: string }[] | undefined {
   // Object ids only (git's own lines on pre-receive's stdin): nothing here reads as an option.
   const ids = tips.filter((t) => /^[0-9a-f]{40,64}$/.test(t));
   const r = git(['rev-list', '--format=%T', ...ids, '--not', '--all'], { cwd: repo.top });
-  if (r.status !== 0) return [];
+  // Undefined when git cannot list them: the caller must not take that for "none".
+  if (r.status !== 0) return undefined;
   const out: { commit: string; tree: string }[] = [];
   const lines = r.stdout.split('\n');
   for (let i = 0; i + 1 < lines.length; i += 2) {

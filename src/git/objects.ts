@@ -81,6 +81,26 @@ export function blobSizes(repo: Repo, ids: string[]): Map<string, number> {
   return sizes;
 }
 
+/**
+ * Every file of a tree, at any depth, with its mode and type (`ls-tree -r -z`): undefined
+ * when git cannot read the tree.
+ */
+export function treeFiles(
+  repo: Repo,
+  tree: string,
+): { path: string; mode: string; type: string }[] | undefined {
+  const r = git(['ls-tree', '-r', '-z', '--end-of-options', tree], { cwd: repo.top });
+  if (r.status !== 0) return undefined;
+  return r.stdout
+    .split('\0')
+    .filter(Boolean)
+    .map((line) => {
+      const tab = line.indexOf('\t');
+      const [mode = '', type = ''] = line.slice(0, tab).split(' ');
+      return { path: line.slice(tab + 1), mode, type };
+    });
+}
+
 /** The message of a raw commit: what follows its headers. */
 export const commitMessage = (raw: string): string => {
   const split = raw.indexOf('\n\n');

@@ -5,7 +5,7 @@ import type { Pusher } from '../context/pusher.js';
 import type { Config } from '../core/config.js';
 import { newCommitTrees } from '../git/history.js';
 import { changedNotes } from '../git/notes.js';
-import { blobAt, commitMessage, readObjects, treeEntries } from '../git/objects.js';
+import { blobAt, commitMessage, readObjects, treeFiles } from '../git/objects.js';
 import { isAncestor } from '../git/refs.js';
 import type { Repo } from '../git/repo.js';
 import {
@@ -175,12 +175,17 @@ function notRecords(repo: Repo, updates: RefUpdate[]): Refusal | undefined {
     repo,
     news.map((u) => u.new),
   );
+  if (!trees)
+    return {
+      ref: news[0]!.ref,
+      rule: 'not a record',
+      message: `the server could not list the commits ${news[0]!.ref} would bring, so it cannot tell they are records.`,
+    };
   const odd = [...new Set(trees.filter((t) => t.tree !== EMPTY_TREE).map((t) => t.tree))];
   for (const tree of odd) {
-    const names = treeEntries(repo, tree, []).map((e) => e.name);
-    const archiveList = names.length === 1 && names[0] === ARCHIVE_LIST;
-    const notesTree = names.length > 0 && names.every((n) => /^[0-9a-f]{2,64}$/.test(n));
-    if (archiveList || notesTree) continue;
+    const files = treeFiles(repo, tree) ?? [];
+    const archiveList = files.length === 1 && files[0]!.path === ARCHIVE_LIST && files[0]!.type === 'blob';
+    if (archiveList || (files.length > 0 && files.every(isNote))) continue;
     const commit = trees.find((t) => t.tree === tree)?.commit ?? '';
     const ref = news[0]!.ref;
     return {
@@ -190,6 +195,18 @@ function notRecords(repo: Repo, updates: RefUpdate[]): Refusal | undefined {
     };
   }
   return undefined;
+}
+
+/**
+ * A file of a notes tree, at any depth: a blob whose path, its fan-out folders (two hex digits
+ * each) joined, is the id of the object it annotates. Anything else (a folder of files whose
+ * top names merely look like hex) is no note.
+ */
+function isNote(file: { path: string; mode: string; type: string }): boolean {
+  if (file.type !== 'blob' || file.mode !== '100644') return false;
+  const parts = file.path.split('/');
+  if (!parts.slice(0, -1).every((p) => /^[0-9a-f]{2}$/.test(p))) return false;
+  return /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(parts.join(''));
 }
 
 /** A record as read from its commit: its body, or why it does not read. */

@@ -288,6 +288,18 @@ test('what a hostile pusher tries is refused: work parked under coordination ref
     m.plain.git(['commit-tree', tree, '-p', notes.sha, '-p', bad], { input: 'notes\n' }),
   ).stdout.trim();
   refusedBy(plain.git(['push', 'origin', `${carrier}:refs/notes/consortium`]), /rule: not a record\)/);
+  // Work in a folder whose name looks like a notes fan-out folder is no note either.
+  const blob = must(
+    m.plain.git(['hash-object', '-w', '--stdin'], { input: 'print("parked")\n' }),
+  ).stdout.trim();
+  const inner = must(m.plain.git(['mktree'], { input: `100644 blob ${blob}\tevil.py\n` })).stdout.trim();
+  // Every note kept, so that only the parked file is new.
+  const kept = must(m.plain.git(['ls-tree', notes.sha])).stdout;
+  const outer = must(m.plain.git(['mktree'], { input: `${kept}040000 tree ${inner}\tab\n` })).stdout.trim();
+  const disguised = must(
+    m.plain.git(['commit-tree', outer, '-p', notes.sha], { input: 'notes\n' }),
+  ).stdout.trim();
+  refusedBy(plain.git(['push', 'origin', `${disguised}:refs/notes/consortium`]), /rule: not a record\)/);
   refusedBy(
     plain.git(['push', 'origin', 'HEAD:refs/heads/parked']),
     /lease protocol\/spec\.md: held by elena-vasquez/,
