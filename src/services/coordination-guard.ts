@@ -427,7 +427,10 @@ function checkLeases(
     if (session)
       return refuse('not yours', `the lease of ${session.pattern} names a session of another researcher.`);
   }
-  for (const lease of added) {
+  // Every row the push brings or changes is dated by the pusher's clock (a lease taken again by
+  // its own session changes its row, not its key).
+  const unchanged = new Set((before?.leases ?? []).map((l) => canonical(l)));
+  for (const lease of table.leases.filter((l) => !unchanged.has(canonical(l)))) {
     const ahead = fromTheFuture(state, LEASES_REF, lease.acquiredAt);
     if (ahead) return ahead;
   }

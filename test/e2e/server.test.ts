@@ -354,6 +354,17 @@ test('what a hostile pusher tries is refused: work parked under coordination ref
     elena.git(['push', 'origin', `${future}:refs/consortium/sessions/${elenaSession}`]),
     /rule: clock\).*ahead of the server's clock/,
   );
+  // Her own lease taken again, dated a year ahead: a row changed in place is dated too.
+  const table = theirs('refs/consortium/leases');
+  const held = table.body.leases.findIndex((l: any) => l.researcher === 'elena-vasquez');
+  assert.ok(held >= 0, JSON.stringify(table.body));
+  const rows = table.body.leases.map((l: any, i: number) => (i === held ? { ...l, acquiredAt: ahead } : l));
+  const redated = record(m.elena, { ...table.body, seq: table.body.seq + 1, leases: rows }, [table.sha]);
+  must(elena.git(['fetch', '-q', 'origin', 'refs/consortium/leases']));
+  refusedBy(
+    elena.git(['push', 'origin', `${redated}:refs/consortium/leases`]),
+    /rule: clock\).*ahead of the server's clock/,
+  );
 });
 
 test('a merge that edits a leased file itself is checked like any commit', () => {
