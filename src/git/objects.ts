@@ -65,20 +65,20 @@ export function readObjects(repo: Repo, ids: string[]): (ObjectRead | undefined)
   return objects;
 }
 
-/** The size in bytes of each of these objects that is a blob, in one `cat-file --batch-check`. */
-export function blobSizes(repo: Repo, ids: string[]): Map<string, number> {
-  const sizes = new Map<string, number>();
-  if (ids.length === 0) return sizes;
+/** The type and size in bytes of each of these objects that exists, in one `cat-file --batch-check`. */
+export function objectInfo(repo: Repo, ids: string[]): Map<string, { type: string; size: number }> {
+  const info = new Map<string, { type: string; size: number }>();
+  if (ids.length === 0) return info;
   const r = git(['cat-file', '--batch-check=%(objectname) %(objecttype) %(objectsize)'], {
     cwd: repo.top,
     input: `${ids.join('\n')}\n`,
   });
-  if (r.status !== 0) return sizes;
+  if (r.status !== 0) return info;
   for (const line of r.stdout.split('\n')) {
     const [id, type, size] = line.split(' ');
-    if (id && type === 'blob' && size) sizes.set(id, Number(size));
+    if (id && type && size && type !== 'missing') info.set(id, { type, size: Number(size) });
   }
-  return sizes;
+  return info;
 }
 
 /**

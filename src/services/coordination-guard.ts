@@ -5,7 +5,7 @@ import type { Pusher } from '../context/pusher.js';
 import type { Config } from '../core/config.js';
 import { newCommitTrees } from '../git/history.js';
 import { changedNotes } from '../git/notes.js';
-import { blobAt, commitMessage, readObjects, treeFiles } from '../git/objects.js';
+import { blobAt, commitMessage, objectInfo, readObjects, treeFiles } from '../git/objects.js';
 import { isAncestor } from '../git/refs.js';
 import type { Repo } from '../git/repo.js';
 import {
@@ -259,6 +259,9 @@ function fastForward(state: ServerState, u: RefUpdate, oldReads: boolean): Verdi
 function checkNotes(state: ServerState, u: RefUpdate): Verdict {
   if (isZero(u.new))
     return refuse('notes rewritten', `${NOTES_REF} holds everyone's notes; it is never deleted.`);
+  // A notes ref is a commit (of notes), never a tag or a bare tree or blob.
+  if (isZero(u.old) && objectInfo(state.repo, [u.new]).get(u.new)?.type !== 'commit')
+    return refuse('not a record', `${NOTES_REF} would point at something that is not a commit of notes.`);
   if (!isZero(u.old) && !isAncestor(state.repo, u.old, u.new))
     return refuse(
       'notes rewritten',

@@ -17,7 +17,7 @@ import { localStateFile, readJson, writeJson } from '../core/local-state.js';
 import { backgroundAllowed, runDetached } from '../core/process.js';
 import { defaultBranch, mergeBase } from '../git/changes.js';
 import { type FileChange, lineChanges } from '../git/hunks.js';
-import { blobSizes, readObjects } from '../git/objects.js';
+import { objectInfo, readObjects } from '../git/objects.js';
 import { fetchCoordination } from '../store/remote.js';
 import type { Session } from '../store/sessions.js';
 import { fetchSessionBranches, sessionBranchRefspecs, sessionTips } from './predict.js';
@@ -382,8 +382,11 @@ function writeShards(
   // The merge-base versions, in one cat-file for all; a binary or large one is left out (its
   // lines are then taken as they are numbered now).
   // Sizes first: a file of many megabytes is never read (nor would it be kept).
-  const sizes = blobSizes(ctx.repo, [...missingBlobs]);
-  const ids = [...missingBlobs].filter((id) => (sizes.get(id) ?? Number.POSITIVE_INFINITY) <= MAX_BLOB_BYTES);
+  const sizes = objectInfo(ctx.repo, [...missingBlobs]);
+  const ids = [...missingBlobs].filter((id) => {
+    const object = sizes.get(id);
+    return object?.type === 'blob' && object.size <= MAX_BLOB_BYTES;
+  });
   const texts = new Map<string, string>();
   readObjects(ctx.repo, ids).forEach((object, i) => {
     if (object?.type === 'blob' && object.text.length <= MAX_BLOB_BYTES && !object.text.includes('\0'))

@@ -107,6 +107,19 @@ test('server install refuses without Node.js and installs nothing; with it, doct
   assert.is(onRemote(`refs/heads/${s.branch}`), must(m.elena.git(['rev-parse', 'HEAD'])).stdout.trim());
 });
 
+test('a notes ref is created only as a commit of notes: a tag there is refused', () => {
+  const fresh = path.join(world.root, 'fresh.git');
+  must(plain.git(['init', '-q', '--bare', fresh]));
+  must(elena.gc(['server', 'install', '--repo', fresh]));
+  must(m.plain.git(['push', '-q', fresh, 'origin/main:refs/heads/main']));
+  const tag = must(
+    m.plain.git(['mktag'], {
+      input: `object ${must(m.plain.git(['rev-parse', 'origin/main'])).stdout.trim()}\ntype commit\ntag x\ntagger t <t@e.org> 1700000000 +0000\n\nx\n`,
+    }),
+  ).stdout.trim();
+  refusedBy(plain.git(['push', fresh, `${tag}:refs/notes/consortium`]), /rule: not a record\)/);
+});
+
 test("git push --no-verify of another researcher's leased file is refused by the server, naming the lease", () => {
   must(yuki.git(['checkout', '-q', '-b', 'yuki-latency']));
   m.yuki.commit('Latency budget in the protocol', { 'protocol/spec.md': '# Protocol\n\nlatency 5ms\n' });
