@@ -85,18 +85,6 @@ function placeBefore(first: number, hunks: readonly Hunk[]): Span {
   return { first: first - shift, count: 0 };
 }
 
-/**
- * Spans of a long span list that an edit's spans meet, with their distance: those at most
- * `near` unchanged lines away.
- */
-export function meeting<T extends { old: Span }>(
-  edit: readonly Span[],
-  theirs: readonly T[],
-  near: number,
-): T[] {
-  return theirs.filter((t) => edit.some((e) => linesBetween(e, t.old) <= near));
-}
-
 /** A span as a person reads it: `12`, `12-15`, or `after line 12` for a place between lines. */
 export function spanWords(span: Span): string {
   if (span.count === 0) return span.first <= 1 ? 'at the start' : `after line ${span.first - 1}`;

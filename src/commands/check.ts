@@ -11,10 +11,9 @@ import { conflictJson, lineMeetingJson } from '../render/json.js';
 import { sideBySide } from '../render/lines.js';
 import { repoPath } from '../services/edit-check.js';
 import { currentText, theirTexts, worktreeMeetings } from '../services/line-check.js';
-import { liveBranchRefspecs, refreshLineIndex, updateLineIndex } from '../services/line-index.js';
+import { fetchAndIndex, updateLineIndex } from '../services/line-index.js';
 import { checkPush, type PushTarget } from '../services/push-check.js';
 import { wayOutOf } from '../services/push-record.js';
-import { fetchCoordination } from '../store/remote.js';
 
 /** What `check` is and takes: help, every --help, the man page and its argument parsing read this. */
 export const command = {
@@ -136,17 +135,21 @@ async function checkLines(
   options: { json: boolean; fetch: boolean },
 ): Promise<number> {
   const prefix = under === undefined ? undefined : repoPath(ctx, under);
-  if (options.fetch) {
-    const branches = liveBranchRefspecs(ctx);
-    const fetched = await fetchCoordination(ctx.repo, ctx.config, undefined, branches);
-    ctx.invalidate();
-    if (!fetched.ok && fetched.reason !== 'no-remote')
-      warn(
-        `warning: could not fetch from ${ctx.config.remote} (${fetched.detail}); showing what is known here.`,
+  // Nothing to meet: the consortium turned the check off (policy.lines: off).
+  if (ctx.config.policy.lines === 'off') {
+    if (options.json) printJson({ lines: [], off: true });
+    else
+      print(
+        `The line check is off in this consortium (policy.lines: off in ${ctx.config.file ?? 'its configuration'}).`,
       );
-    if (fetched.ok) await refreshLineIndex(ctx, branches);
-    else updateLineIndex(ctx);
-  } else updateLineIndex(ctx);
+    return 0;
+  }
+  const fetched = options.fetch ? await fetchAndIndex(ctx) : undefined;
+  if (!options.fetch) updateLineIndex(ctx);
+  if (fetched && !fetched.ok && fetched.reason !== 'no-remote')
+    warn(
+      `warning: could not fetch from ${ctx.config.remote} (${fetched.detail}); showing what is known here.`,
+    );
   const me = findCurrentSession(ctx, { quiet: true });
   const found = worktreeMeetings(ctx, me, prefix);
   if (options.json) {

@@ -10,8 +10,8 @@ import { sessionJson } from '../render/json.js';
 import { statusLines } from '../render/status.js';
 import { inactiveHooks } from '../services/hooks-active.js';
 import { leasePattern } from '../services/leases.js';
-import { updateLineIndex } from '../services/line-index.js';
-import { fetchSessionBranches } from '../services/predict.js';
+import { refreshLineIndex } from '../services/line-index.js';
+import { fetchSessionBranches, sessionBranchRefspecs } from '../services/predict.js';
 import { coordinationView, type SessionView } from '../services/view.js';
 import { fetchCoordination } from '../store/remote.js';
 
@@ -76,7 +76,8 @@ export async function run(argv: string[]): Promise<number> {
         warn(
           `warning: could not fetch the sessions' branches from ${ctx.config.remote} (${branches.detail}); predicted merge conflicts use what is known here.`,
         );
-      updateLineIndex(ctx);
+      // The index from those branches (or, when they could not come, from what is here).
+      await refreshLineIndex(ctx, branches.ok ? sessionBranchRefspecs(ctx, live) : []);
     }
   }
   const view = coordinationView(ctx);

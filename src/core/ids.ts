@@ -34,6 +34,17 @@ export function checkResearcherId(id: string, source: string): string {
   return id;
 }
 
+/**
+ * A short name for a text (FNV-1a, 32 bits, in hex): for file names and keys of local state
+ * that a hook computes on every tool call, where loading crypto would cost more than the work.
+ * Not for anything an adversary chooses to collide.
+ */
+export function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
 export const isGateId = (id: string) => GATE_ID.test(id) && !id.includes('..') && !id.endsWith('.lock');
 export const isSessionId = (id: string) => SESSION_ID.test(id);
 

@@ -12,13 +12,13 @@ import {
 import path from 'node:path';
 import { isLive } from '../analysis/state.js';
 import type { Context } from '../context/context.js';
-import { researcherIdProblem } from '../core/ids.js';
+import { fnv1a, researcherIdProblem } from '../core/ids.js';
 import { localStateFile, readJson, writeJson } from '../core/local-state.js';
 import { backgroundAllowed, runDetached } from '../core/process.js';
 import { defaultBranch, mergeBase } from '../git/changes.js';
 import { type FileChange, lineChanges } from '../git/hunks.js';
 import { objectInfo, readObjects } from '../git/objects.js';
-import { fetchCoordination } from '../store/remote.js';
+import { fetchCoordination, type NetworkOutcome } from '../store/remote.js';
 import type { Session } from '../store/sessions.js';
 import { fetchSessionBranches, sessionBranchRefspecs, sessionTips } from './predict.js';
 
@@ -66,15 +66,8 @@ const LOCK_STALE_MS = 60_000;
 
 const folder = (commonDir: string) => localStateFile(commonDir, 'lines');
 
-/** A short stable name for a path's file (FNV-1a): hashing must cost nothing at edit time. */
-function shardName(file: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < file.length; i++) {
-    h ^= file.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return `${h.toString(16).padStart(8, '0')}.json`;
-}
+/** Each path's file is named by a hash of the path: naming it must cost nothing at edit time. */
+const shardName = (file: string) => `${fnv1a(file)}.json`;
 
 const shardFile = (commonDir: string, file: string) => path.join(folder(commonDir), shardName(file));
 
@@ -195,7 +188,8 @@ export async function refreshLineIndex(
   if (ctx.config.policy.lines === 'off') return;
   const done = new Set(fetched);
   const missing = liveSessions(ctx).filter((s) => sessionBranchRefspecs(ctx, [s]).some((r) => !done.has(r)));
-  if (missing.length) await fetchSessionBranches(ctx, missing, timeoutMs);
+  const outcome = missing.length ? await fetchSessionBranches(ctx, missing, timeoutMs) : { ok: true };
+  if (outcome.ok) stamp(ctx.repo.commonDir);
   updateLineIndex(ctx);
 }
 
@@ -214,26 +208,26 @@ export async function refreshLineIndexIfDue(ctx: Context): Promise<void> {
   } catch {
     // never refreshed here: due
   }
+  await fetchAndIndex(ctx);
+}
+
+/**
+ * A coordination fetch that brings the live sessions' branches along in the same fetch, then
+ * the index brought up to date (from what is here when the remote cannot be reached).
+ */
+export async function fetchAndIndex(ctx: Context): Promise<NetworkOutcome> {
   const branches = liveBranchRefspecs(ctx);
   const fetched = await fetchCoordination(ctx.repo, ctx.config, undefined, branches);
-  if (!fetched.ok) return;
   ctx.invalidate();
-  await refreshLineIndex(ctx, branches);
+  if (fetched.ok) await refreshLineIndex(ctx, branches);
+  else updateLineIndex(ctx);
+  return fetched;
 }
 
 const stampFile = (commonDir: string) => path.join(folder(commonDir), 'updated');
 
 const liveSessions = (ctx: Context) =>
   ctx.sessions().sessions.filter((s) => isLive(s, ctx.nowMs, ctx.config.sessions.staleAfterMs));
-
-export interface LineIndexUpdate {
-  /** Sessions whose new tip was indexed now. */
-  indexed: string[];
-  /** Sessions dropped: ended, stale, or no longer with a tip here. */
-  dropped: string[];
-  /** Another process was updating the index: this one left it to it. */
-  busy: boolean;
-}
 
 /**
  * The pre-push gate's way, whose push must not wait for the index: a detached process fetches
@@ -250,9 +244,8 @@ export async function refreshLineIndexDetached(ctx: Context): Promise<void> {
  * Brings the index up to date with the live sessions' tips as they are here now (after a
  * coordination fetch brought their records and branches). Tips already indexed cost nothing.
  */
-export function updateLineIndex(ctx: Context): LineIndexUpdate {
-  const none: LineIndexUpdate = { indexed: [], dropped: [], busy: false };
-  if (ctx.config.policy.lines === 'off') return none;
+export function updateLineIndex(ctx: Context): void {
+  if (ctx.config.policy.lines === 'off') return;
   const commonDir = ctx.repo.commonDir;
   const live = liveSessions(ctx);
   const tips = sessionTips(ctx, live);
@@ -267,12 +260,12 @@ export function updateLineIndex(ctx: Context): LineIndexUpdate {
     changed: [...wanted.values()].filter(({ session, tip }) => manifest.sessions[session.id]?.tip !== tip),
     dropped: Object.keys(manifest.sessions).filter((id) => !wanted.has(id)),
   });
-  stamp(commonDir);
   const seen = readManifest(commonDir);
   const before = due(seen ?? emptyManifest());
-  if (seen && before.changed.length === 0 && before.dropped.length === 0) return none;
+  if (seen && before.changed.length === 0 && before.dropped.length === 0) return;
+  // Another process updating it now does the same work: left to it.
   const release = lock(commonDir);
-  if (!release) return { ...none, busy: true };
+  if (!release) return;
   try {
     // Read again under the lock: another updater may have written it meanwhile. Without a
     // manifest that reads, what the shards hold cannot be told apart: they go, and all is indexed.
@@ -282,11 +275,9 @@ export function updateLineIndex(ctx: Context): LineIndexUpdate {
       manifest = emptyManifest();
     }
     const { changed, dropped } = due(manifest);
-    if (changed.length === 0 && dropped.length === 0) return none;
-    return rebuild(ctx, manifest, changed, dropped);
+    if (changed.length || dropped.length) rebuild(ctx, manifest, changed, dropped);
   } catch {
     // A cache: a git that fails here (a repository being repacked, a tip gone) costs only this update.
-    return none;
   } finally {
     release();
   }
@@ -297,7 +288,7 @@ function rebuild(
   manifest: Manifest,
   changed: { session: Session; tip: string }[],
   dropped: string[],
-): LineIndexUpdate {
+): void {
   const commonDir = ctx.repo.commonDir;
   const target = defaultBranch(ctx.repo, ctx.config).ref;
   // One diff-tree for every new tip; each against its own merge base with the default branch.
@@ -335,7 +326,6 @@ function rebuild(
   for (const { session, tip } of changed)
     manifest.sessions[session.id] = { tip, paths: keysOf(entriesOf.get(session.id) ?? []) };
   writeJson(path.join(folder(commonDir), 'index.json'), manifest);
-  return { indexed: changed.map((c) => c.session.id), dropped, busy: false };
 }
 
 /** The paths an entry is found under: where it was, and where it is after a rename. */
@@ -359,9 +349,12 @@ function writeShards(
         affected.add(key);
         added.set(key, [...(added.get(key) ?? []), e]);
       }
+  // Several paths may share a file (their names' hash): each file is read and written once.
   const byShard = new Map<string, string[]>();
-  for (const p of affected)
-    byShard.set(shardFile(commonDir, p), [...(byShard.get(shardFile(commonDir, p)) ?? []), p]);
+  for (const p of affected) {
+    const file = shardFile(commonDir, p);
+    byShard.set(file, [...(byShard.get(file) ?? []), p]);
+  }
   const shards = new Map<string, Shard>();
   const missingBlobs = new Set<string>();
   for (const [file, paths] of byShard) {
@@ -379,9 +372,9 @@ function writeShards(
     for (const id of wanted) if (!(id in shard.blobs)) missingBlobs.add(id);
     shards.set(file, shard);
   }
-  // The merge-base versions, in one cat-file for all; a binary or large one is left out (its
-  // lines are then taken as they are numbered now).
-  // Sizes first: a file of many megabytes is never read (nor would it be kept).
+  // The merge-base versions, in one cat-file for all, sized first so that a file of many
+  // megabytes is never read; a binary or large one is left out (its lines are then taken as
+  // they are numbered now).
   const sizes = objectInfo(ctx.repo, [...missingBlobs]);
   const ids = [...missingBlobs].filter((id) => {
     const object = sizes.get(id);
@@ -389,8 +382,7 @@ function writeShards(
   });
   const texts = new Map<string, string>();
   readObjects(ctx.repo, ids).forEach((object, i) => {
-    if (object?.type === 'blob' && object.text.length <= MAX_BLOB_BYTES && !object.text.includes('\0'))
-      texts.set(ids[i]!, object.text);
+    if (object && !object.text.includes('\0')) texts.set(ids[i]!, object.text);
   });
   for (const [file, shard] of shards) {
     for (const entries of Object.values(shard.files))
@@ -412,7 +404,7 @@ function clearShards(commonDir: string): void {
     if (/^[0-9a-f]{8}\.json$/.test(name)) rmSync(path.join(folder(commonDir), name), { force: true });
 }
 
-/** When the index was last brought up to date (refreshLineIndexIfDue reads its time). */
+/** When the index last followed a fetch (refreshLineIndexIfDue reads its time). */
 function stamp(commonDir: string): void {
   try {
     mkdirSync(folder(commonDir), { recursive: true });

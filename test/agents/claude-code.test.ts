@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bash, ClaudeCode, type ClaudeRun, editTool } from '../helpers/claude-code.js';
+import { bash, ClaudeCode, editTool, everything } from '../helpers/claude-code.js';
 import { consortium, json, must } from '../helpers/sandbox.js';
 
 /**
@@ -21,15 +21,7 @@ test.before(async () => {
   await cc.start();
   // One researcher sets the repository up for Claude Code and commits it; the others pull and
   // run init in their own clones, as the README says.
-  must(elena.gc(['init', '--claude']));
-  must(elena.git(['add', '-A']));
-  must(elena.git(['commit', '-qm', 'Claude Code integration']));
-  must(elena.git(['push', '-q', 'origin', 'main']));
-  for (const machine of [yuki, aria]) {
-    must(machine.git(['pull', '-q']));
-    must(machine.gc(['init']));
-  }
-  for (const machine of [elena, yuki, aria]) cc.trust(machine);
+  cc.setUp(elena, [yuki, aria]);
   must(elena.git(['config', 'consortium.researcher', 'elena-vasquez']));
 });
 test.after(async () => {
@@ -39,8 +31,6 @@ test.after(async () => {
 
 /** What Claude Code sent back to the model for each tool call of the run, in order. */
 const results = () => cc.api.toolResults();
-const everything = (run: ClaudeRun) =>
-  `${run.events.map((e) => JSON.stringify(e)).join('\n')}\n${run.stderr}`;
 /** Every commit message and file content on every ref of the remote. */
 function remoteHolds(text: string): boolean {
   const dir = world.remote;

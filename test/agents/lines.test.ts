@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ClaudeCode, type ClaudeRun, editTool } from '../helpers/claude-code.js';
+import { ClaudeCode, editTool, everything } from '../helpers/claude-code.js';
 import { consortium, json, must, SAMPLE_FILES } from '../helpers/sandbox.js';
 
 /**
@@ -23,22 +23,15 @@ const cc = new ClaudeCode();
 
 test.before(async () => {
   await cc.start();
-  must(elena.gc(['init', '--claude']));
-  must(elena.git(['add', '-A']));
-  must(elena.git(['commit', '-qm', 'Claude Code integration']));
-  must(elena.git(['push', '-q', 'origin', 'main']));
-  must(yuki.git(['pull', '-q']));
-  must(yuki.gc(['init']));
-  cc.trust(elena);
+  // One researcher sets the repository up for Claude Code and commits it; the others pull and
+  // run init in their own clones, as the README says.
+  cc.setUp(elena, [yuki]);
   must(elena.git(['config', 'consortium.researcher', 'elena-vasquez']));
 });
 test.after(async () => {
   await cc.close();
   cleanup();
 });
-
-const everything = (run: ClaudeRun) =>
-  `${run.events.map((e) => JSON.stringify(e)).join('\n')}\n${run.stderr}`;
 
 test('an agent about to edit lines another live session changed is told first; ten lines away it is not', async () => {
   const y = json(yuki, ['start', '-r', 'yuki-tanaka', '--intent', 'tune the model']);

@@ -282,6 +282,24 @@ test('policy.lines block makes the warning a refusal, every time', () => {
   }
 });
 
+test('policy.lines off: no warning at the edit, and check --lines says the check is off', () => {
+  const config = path.join(elena.dir, 'consortium.config.yaml');
+  const before = readFileSync(config, 'utf8');
+  writeFileSync(config, `${before}policy:\n  lines: off\n`);
+  try {
+    const r = decision(preEdit(elena, FILE, 'value_21 = 21\n', 'value_21 = 7\n'));
+    assert.is(r.permissionDecision, undefined, JSON.stringify(r));
+    const check = elena.gc(['check', '--lines']);
+    assert.is(check.code, 0, check.stderr);
+    assert.match(
+      check.stdout,
+      'The line check is off in this consortium (policy.lines: off in consortium.config.yaml)',
+    );
+  } finally {
+    writeFileSync(config, before);
+  }
+});
+
 test('a rebased tip is indexed again: the old lines no longer warn, the new ones do', () => {
   must(yuki.git(['reset', '-q', '--hard', 'HEAD~1']));
   setLines(yuki, FILE, { 50: 'value_50 = 500  # yuki, rebased' });

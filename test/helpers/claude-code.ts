@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FakeAnthropic, type Step } from './fake-anthropic.js';
-import type { Machine } from './sandbox.js';
+import { type Machine, must } from './sandbox.js';
 
 /**
  * The real Claude Code CLI (the pinned devDependency), run headless and offline against the
@@ -51,6 +51,22 @@ export class ClaudeCode {
 
   close(): Promise<void> {
     return this.api.close();
+  }
+
+  /**
+   * The README's set-up: one researcher runs `init --claude` and commits it, the others pull and
+   * run init in their own clones; every clone's top is trusted, as the trust dialog does.
+   */
+  setUp(first: Machine, others: Machine[]): void {
+    must(first.gc(['init', '--claude']));
+    must(first.git(['add', '-A']));
+    must(first.git(['commit', '-qm', 'Claude Code integration']));
+    must(first.git(['push', '-q', 'origin', 'main']));
+    for (const machine of others) {
+      must(machine.git(['pull', '-q']));
+      must(machine.gc(['init']));
+    }
+    for (const machine of [first, ...others]) this.trust(machine);
   }
 
   /** Marks the clone's top as trusted in the machine's ~/.claude.json, as the trust dialog does. */
@@ -148,6 +164,10 @@ export const bash = (command: string) => ({
   name: 'Bash',
   input: { command, description: 'Run a command' },
 });
+
+/** All that a run printed, for a failing assertion's message. */
+export const everything = (run: ClaudeRun) =>
+  `${run.events.map((e) => JSON.stringify(e)).join('\n')}\n${run.stderr}`;
 
 /** The Edit tool, as the model calls it. */
 export const editTool = (file: string, oldString: string, newString: string) => ({

@@ -3,6 +3,7 @@ import { splitLines } from '../../analysis/line-diff.js';
 import type { Bypass, BypassForm, FileWrite } from '../../analysis/shell.js';
 import type { Context } from '../../context/context.js';
 import { personAttends } from '../../core/agent.js';
+import { fnv1a } from '../../core/ids.js';
 import { fromTop, realFile } from '../../core/paths.js';
 import { theirChange } from '../../render/lines.js';
 import { withRemedies, wordRemedies } from '../../render/remedies.js';
@@ -47,43 +48,44 @@ export async function guardEdit(event: ClaudeEvent): Promise<HookAnswer> {
   if (verdict.reasons.length === 0) return silent;
   const notes = verdict.reasons.map(worded).join('\n');
   const lines = verdict.reasons.find((r) => r.kind === 'lines');
-  // A context that allows the edit reaches the model only after it: a warning about lines must
-  // come first, as a denial, and the same edit tried again goes through.
-  if (lines) {
-    const key = warningKey(event, relative, lines);
-    if (!warnedLately(ctx, key) && rememberWarning(ctx, key)) {
-      return deny(
-        `git-consortium: nothing was changed yet. ${notes}\n` +
-          'This is a warning, not a refusal: weigh it, and if this edit is still right, make the same edit again and it goes through.',
-      );
-    }
-  }
-  return { output: specific('PreToolUse', { additionalContext: `git-consortium: ${notes}` }), code: 0 };
+  const first =
+    lines && warnFirst(ctx, editKey(event, relative, lines), `nothing was changed yet. ${notes}`, 'edit');
+  return (
+    first ?? { output: specific('PreToolUse', { additionalContext: `git-consortium: ${notes}` }), code: 0 }
+  );
 }
 
 /**
- * The same warning: the same conversation, the same edit (tool and input), file and lines on
- * both sides; another edit of the same lines is warned again.
+ * A warning about lines (policy.lines warn), as a denial the first time: a context that allows
+ * a tool reaches the model only after the tool ran, so it would come too late. The same edit or
+ * command tried again within the window goes through (undefined: let it). Where the warning
+ * cannot be remembered, denying would deny it for ever: it goes through then too.
  */
-function warningKey(event: ClaudeEvent, file: string, reason: EditReason): string {
+function warnFirst(
+  ctx: Context,
+  key: string,
+  text: string,
+  what: 'edit' | 'command',
+): HookAnswer | undefined {
+  if (warnedLately(ctx, key) || !rememberWarning(ctx, key)) return undefined;
+  const again = what === 'edit' ? 'make the same edit again' : 'run the same command again';
+  return deny(
+    `git-consortium: ${text}\nThis is a warning, not a refusal: weigh it, and if this ${what} is still right, ${again} and it goes through.`,
+  );
+}
+
+/**
+ * The same edit: the same conversation, tool and input, file, and lines on both sides; another
+ * edit of the same lines is warned again.
+ */
+function editKey(event: ClaudeEvent, file: string, reason: EditReason): string {
   const lines = (reason.meetings ?? []).map((m) => [
     m.session,
     m.mine.map((s) => [s.first, s.count]),
     m.theirs.map((t) => [t.base.first, t.base.count]),
   ]);
-  const edit = digest(JSON.stringify(event.toolInput ?? {}));
-  return JSON.stringify([event.sessionId, event.toolName, edit, file, lines]);
-}
-
-/** A short digest of a text (FNV-1a, forwards and backwards): keys stay small, and no crypto is loaded. */
-function digest(text: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    a = Math.imul(a ^ text.charCodeAt(i), 0x01000193) >>> 0;
-    b = Math.imul(b ^ text.charCodeAt(text.length - 1 - i), 0x01000193) >>> 0;
-  }
-  return `${a.toString(16)}-${b.toString(16)}`;
+  const input = JSON.stringify(event.toolInput ?? {});
+  return JSON.stringify([event.sessionId, event.toolName, `${fnv1a(input)}-${input.length}`, file, lines]);
 }
 
 /** A reason in the words of the agent that asked: it runs git consortium through Bash. */
@@ -145,11 +147,7 @@ function linesOfCommand(
   });
   if (policy === 'block') return deny(`git-consortium: ${facts} ${advice} Nothing was run.`);
   const key = JSON.stringify([conversation, 'Bash', command]);
-  if (warnedLately(ctx, key) || !rememberWarning(ctx, key)) return silent;
-  return deny(
-    `git-consortium: nothing was run. ${facts} ${advice}\n` +
-      'This is a warning, not a refusal: weigh it, and if this command is still right, run the same command again and it goes through.',
-  );
+  return warnFirst(ctx, key, `nothing was run. ${facts} ${advice}`, 'command') ?? silent;
 }
 
 /**
