@@ -1,7 +1,24 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import { nodeCrypto } from './lazy-modules.js';
 
-/** Random bytes as hex, for ids and private names. */
-export const randomHex = (bytes: number): string => nodeCrypto().randomBytes(bytes).toString('hex');
+/**
+ * Random bytes as hex, for ids and private names: read from the kernel's generator, which
+ * node:crypto draws on too, without loading node:crypto (about 4 ms of every push and start).
+ */
+export function randomHex(bytes: number): string {
+  const buffer = Buffer.alloc(bytes);
+  try {
+    const fd = openSync('/dev/urandom', 'r');
+    try {
+      if (readSync(fd, buffer, 0, bytes, null) === bytes) return buffer.toString('hex');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // no /dev/urandom here: Node's own generator
+  }
+  return nodeCrypto().randomBytes(bytes).toString('hex');
+}
 
 import { usageError } from './errors.js';
 

@@ -1,3 +1,5 @@
+import { isTerminal, writeTo } from './stdio.js';
+
 /**
  * Progress for network work that takes more than about a second: one line on stderr, on a
  * terminal only (never in --json, with --quiet, or when a hook's output is captured), telling
@@ -14,14 +16,14 @@ export interface Progress {
 const silent: Progress = { now() {}, done() {} };
 
 export function progress(what: string, options: { quiet?: boolean } = {}): Progress {
-  const stream = process.stderr;
-  if (options.quiet || !stream.isTTY || process.env.CONSORTIUM_PROGRESS === '0') return silent;
+  // Asked of the descriptor: process.stderr would load Node's stream modules on every push.
+  if (options.quiet || !isTerminal(2) || process.env.CONSORTIUM_PROGRESS === '0') return silent;
   const started = Date.now();
   let label = what;
   let shown = false;
   const show = () => {
     shown = true;
-    stream.write(`\r\x1b[2K${label}...`);
+    writeTo(2, `\r\x1b[2K${label}...`);
   };
   // The timer fires while the work waits on the network; work that holds the event loop (a
   // merge prediction) shows its label when it starts, once a second has gone by.
@@ -34,7 +36,7 @@ export function progress(what: string, options: { quiet?: boolean } = {}): Progr
     },
     done() {
       clearTimeout(timer);
-      if (shown) stream.write('\r\x1b[2K');
+      if (shown) writeTo(2, '\r\x1b[2K');
       shown = false;
     },
   };
