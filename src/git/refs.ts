@@ -1,6 +1,7 @@
 import { localStateFile, readJson, writeJson } from '../core/local-state.js';
 import { carryOver, remembered } from './memo.js';
-import { commitMessage, readObjects, writtenMessage } from './objects.js';
+import { isObjectId } from './merge-tree.js';
+import { commitMessage, objectInfo, readObjects, writtenMessage } from './objects.js';
 import { refFilesStamp } from './ref-files.js';
 import type { Repo } from './repo.js';
 import { git } from './run.js';
@@ -35,6 +36,27 @@ export function isAncestor(repo: Repo, ancestor: string, descendant: string): bo
     git(['merge-base', '--is-ancestor', '--end-of-options', ancestor, descendant], { cwd: repo.top })
       .status === 0
   );
+}
+
+/**
+ * Which of `commits` (ids) are contained in one of `targets` (ids): what isAncestor answers
+ * for each, in two git processes whatever their number (sync asks it of every live session).
+ * A commit missing here is contained in nothing, as isAncestor says of it. One rev-list of
+ * the commits, not the targets: a commit it lists is reachable from none of the targets.
+ */
+export function containedIn(repo: Repo, commits: string[], targets: string[]): Set<string> {
+  const asked = [...new Set(commits)].filter(isObjectId);
+  const onto = [...new Set(targets)].filter(isObjectId);
+  if (asked.length === 0 || onto.length === 0) return new Set();
+  const one = (c: string) => onto.some((t) => isAncestor(repo, c, t));
+  if (asked.length < 3) return new Set(asked.filter(one));
+  const info = objectInfo(repo, asked);
+  const present = asked.filter((c) => info.get(c)?.type === 'commit');
+  if (present.length === 0) return new Set();
+  const r = git(['rev-list', ...present, '--not', ...onto], { cwd: repo.top });
+  if (r.status !== 0) return new Set(present.filter(one));
+  const outside = new Set(r.stdout.split('\n'));
+  return new Set(present.filter((c) => !outside.has(c)));
 }
 
 /** The sha of every ref matching the patterns (for-each-ref patterns: prefixes or globs). */
@@ -135,8 +157,8 @@ const branchPattern = (p: string) => /^refs\/(heads|remotes)\/[\w./-]*$/.test(p)
  */
 function readCoordination(repo: Repo): RefContent[] {
   const stamp = refFilesStamp(repo.commonDir, ['refs/consortium', 'refs/consortium-remote', 'refs/notes']);
-  const file = localStateFile(repo.commonDir, 'coordination-refs.json');
-  const kept = readJson<KeptRefs>(file);
+  const file = keptFile(repo);
+  const kept = readKept(file);
   const keptRefs = Array.isArray(kept?.refs) ? kept.refs : [];
   const objects = new Map(Object.entries(kept?.objects ?? {}).filter(([, o]) => o?.type));
   if (stamp && kept?.stamp === stamp)
@@ -158,12 +180,35 @@ function readCoordination(repo: Repo): RefContent[] {
   // A missing object is asked for again next time: it may be back (a fetch, a repair).
   const used = new Set(listed.map(([, sha]) => sha).filter((sha) => objects.get(sha)?.type));
   // A stamp too close to now to be trusted (git/ref-files.ts) is not kept; the objects are.
-  writeJson(file, {
+  const next: KeptRefs = {
     stamp: stamp ?? null,
     refs: listed,
     objects: Object.fromEntries([...objects].filter(([sha]) => used.has(sha))),
-  } satisfies KeptRefs);
+  };
+  if (writeJson(file, next)) keptRead = { file, kept: next };
   return listed.map(([ref, sha]) => ({ ref, sha, ...(objects.get(sha) ?? GONE) }));
+}
+
+const keptFile = (repo: Repo) => localStateFile(repo.commonDir, 'coordination-refs.json');
+
+/** The kept file as this process last read or wrote it: a gate reads it before and after its fetch. */
+let keptRead: { file: string; kept: KeptRefs | undefined } | undefined;
+
+function readKept(file: string): KeptRefs | undefined {
+  if (keptRead?.file !== file) keptRead = { file, kept: readJson<KeptRefs>(file) };
+  return keptRead.kept;
+}
+
+/**
+ * The refs under `prefix` and their ids as the newest listing made here left them, without
+ * git: what every command's first read of the coordination refs wrote down. It can be behind
+ * the ref files (a ref written since), so it answers only "what was here last time we looked";
+ * undefined when nothing was kept.
+ */
+export function lastListed(repo: Repo, prefix: string): Map<string, string> | undefined {
+  const refs = readKept(keptFile(repo))?.refs;
+  if (!Array.isArray(refs)) return undefined;
+  return new Map(refs.filter((entry) => Array.isArray(entry) && entry[0]?.startsWith(prefix)));
 }
 
 /** What readCoordination keeps: the refs as [name, id], and each object's type and message once. */
