@@ -1,7 +1,7 @@
 import type { Context } from '../context/context.js';
 import { iso, now } from '../core/clock.js';
 import { authorEmails } from '../git/history.js';
-import { branchTips, isAncestor, resolveRef } from '../git/refs.js';
+import { branchTips, containedIn, resolveRef } from '../git/refs.js';
 import type { Author } from '../store/records.js';
 import { type Session, updateSession } from '../store/sessions.js';
 import { hostName } from './sessions.js';
@@ -17,19 +17,26 @@ export function markMergedSessions(
   ctx: Context,
   options: { targets: string[]; thisHostOnly: boolean; author?: Author },
 ): Session[] {
-  const targets = options.targets.filter((t) => resolveRef(ctx.repo, t) !== undefined);
+  const targets = options.targets.map((t) => resolveRef(ctx.repo, t)).filter((t) => t !== undefined);
   if (targets.length === 0) return [];
   const host = hostName();
   const branches = branchTips(ctx.repo);
-  const marked: Session[] = [];
+  const candidates: { s: Session; head: string }[] = [];
   for (const s of ctx.sessions().sessions) {
     if (s.state !== 'active' || !s.startCommit) continue;
     const here = s.host === host;
     if (options.thisHostOnly && !here) continue;
     const head = (here && s.branch ? branches.get(s.branch) : undefined) ?? s.head;
-    if (!head || head === s.startCommit) continue;
-    const contained = targets.some((t) => isAncestor(ctx.repo, head, t));
-    if (!contained) continue;
+    if (head && head !== s.startCommit) candidates.push({ s, head });
+  }
+  const contained = containedIn(
+    ctx.repo,
+    candidates.map((c) => c.head),
+    targets,
+  );
+  const marked: Session[] = [];
+  for (const { s, head } of candidates) {
+    if (!contained.has(head)) continue;
     if (!hasOwnWork(ctx, s, head)) continue;
     const updated = updateSession(
       ctx.repo,

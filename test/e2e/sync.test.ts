@@ -163,6 +163,33 @@ test('a session whose branch was merged into the default branch and pushed shows
   must(yuki.git(['checkout', '-q', 'main']));
 });
 
+test('among many live sessions sync marks merged only the one whose work the default branch holds', () => {
+  // Three candidates at once (sync judges them together): merged elsewhere, with a head that
+  // never reached this machine, and one of this machine still at work.
+  const a = json(aria, ['start', '-r', 'aria-blackwood']);
+  aria.commit('ablation', { 'consortium/aria-blackwood/ablation.md': 'run 1\n' });
+  must(aria.gc(['heartbeat']));
+  must(aria.gc(['sync']));
+  const b = json(elena, ['start', '-r', 'elena-vasquez']);
+  elena.commit('draft', { 'consortium/elena-vasquez/draft.md': 'not pushed\n' });
+  must(elena.gc(['heartbeat']));
+  must(elena.gc(['sync']));
+  const u = json(yuki, ['start', '-r', 'yuki-tanaka']);
+  yuki.commit('notes', { 'consortium/yuki-tanaka/notes.md': 'mine\n' });
+  mergeIntoMain(aria, a.branch);
+  const report = json(yuki, ['sync']);
+  assert.equal(
+    report.sessions.merged.map((x: any) => x.id),
+    [a.id],
+  );
+  assert.is(stateOn(yuki, a.id), 'merged');
+  assert.is(stateOn(yuki, b.id), 'active', 'a head this machine has not got is not merged');
+  assert.is(stateOn(yuki, u.id), 'active');
+  must(yuki.gc(['end']));
+  must(elena.gc(['end']));
+  for (const machine of [yuki, elena]) must(machine.git(['checkout', '-q', 'main']));
+});
+
 test('sync reports protocol files changed upstream and gate changes', () => {
   must(yuki.gc(['sync']));
   must(elena.git(['checkout', '-q', 'main']));
