@@ -7,6 +7,7 @@ import { writeTo } from '../core/stdio.js';
 import { researchersOf } from '../core/workspaces.js';
 import { configMatching } from '../git/config.js';
 import { currentBranch, openRepo, type Repo } from '../git/repo.js';
+import { knowSshSettings } from '../git/run.js';
 import { listSessions, type SessionList } from '../store/sessions.js';
 
 /**
@@ -86,5 +87,14 @@ export async function openContext(
 }
 
 function readSettings(repo: Repo): Map<string, string> {
-  return configMatching(repo, '^(user\\.email|core\\.hookspath|consortium\\..*)$');
+  const settings = configMatching(
+    repo,
+    '^(user\\.email|core\\.hookspath|core\\.sshcommand|ssh\\.variant|consortium\\..*)$',
+  );
+  // What a network call of this command needs to know of ssh, from the same git process.
+  knowSshSettings(repo.top, {
+    sshCommand: settings.get('core.sshcommand'),
+    variant: settings.get('ssh.variant'),
+  });
+  return settings;
 }

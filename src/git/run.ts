@@ -173,6 +173,9 @@ export function gitNetwork(
  */
 const sshSettingsOf = new Map<string, SshSettings>();
 
+/** The same settings, read by a command along with its others (context.ts): no git process of their own. */
+export const knowSshSettings = (cwd: string, settings: SshSettings) => sshSettingsOf.set(cwd, settings);
+
 function sshSettings(cwd: string | undefined): SshSettings {
   const key = cwd ?? '';
   let settings = sshSettingsOf.get(key);
