@@ -6,7 +6,18 @@
 // Run: npm run build && node bench/claude-hooks.mjs
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { CLI, figure, gitCalls, interleaved, nodeBaseline, report, scratch, time } from './lib.mjs';
+import {
+  backgroundSettled,
+  CLI,
+  figure,
+  gitCalls,
+  interleaved,
+  nodeBaseline,
+  report,
+  scratch,
+  time,
+  timeSettled,
+} from './lib.mjs';
 
 const s = scratch('claude-hooks');
 const env = { ...s.env };
@@ -43,6 +54,20 @@ const timeHook = (name, conversation, fields, runs = 15) => {
   const ms = time(process.execPath, [CLI, 'claude-hook', name], { cwd: workspace, env, input, runs });
   return [ms, gitCalls(['claude-hook', name], { cwd: workspace, env, input }).length];
 };
+/**
+ * The same with background work allowed, as on a researcher's machine: what the handler leaves
+ * to a detached process (sharing its record, fetching the others' branches for the line index)
+ * is not on the agent's path, and each run starts once the last one's is done.
+ */
+const live = { ...env, CONSORTIUM_NO_BACKGROUND: '' };
+const timeHookLive = async (name, conversation, fields, runs = 9) => {
+  const input = event(name, conversation, fields);
+  const args = [CLI, 'claude-hook', name];
+  const ms = await timeSettled(process.execPath, args, { cwd: workspace, env: live, input, runs });
+  const calls = gitCalls(['claude-hook', name], { cwd: workspace, env: live, input, own: true });
+  await backgroundSettled();
+  return [ms, calls.length];
+};
 
 try {
   // 30 other live sessions (each on a branch of its own, no switch), one of them holding a lease.
@@ -68,7 +93,7 @@ try {
   const add = (label, [ms, git]) => timed.push([label, ms, git]);
   add(
     'SessionStart, resume (fetch, heartbeat, orientation)',
-    timeHook('SessionStart', conversation, { source: 'resume' }, 9),
+    await timeHookLive('SessionStart', conversation, { source: 'resume' }),
   );
   // The tool hooks, which Claude Code waits for on every tool call: timed round by round
   // against node -e 0 (bench/lib.mjs interleaved), so that a machine whose speed drifts during
@@ -108,7 +133,9 @@ try {
   const endsShared = [];
   for (let i = 0; i < 9; i++) {
     const id = `b0e1c2d3-0000-4000-8000-1000000000${String(i).padStart(2, '0')}`;
-    starts.push(timeOnce('SessionStart', id, { source: 'startup' }));
+    await backgroundSettled();
+    starts.push(timeOnce('SessionStart', id, { source: 'startup' }, { CONSORTIUM_NO_BACKGROUND: '' }));
+    await backgroundSettled();
     ends.push(timeOnce('SessionEnd', id, { reason: 'prompt_input_exit' }));
     const id2 = `${id.slice(0, -2)}9${i}`;
     timeOnce('SessionStart', id2, { source: 'startup' });
@@ -139,6 +166,7 @@ try {
     `  SessionEnd budget: 1500 ms for all SessionEnd hooks; ours takes ${median(endsShared).toFixed(0)} ms.`,
   );
 } finally {
+  await backgroundSettled();
   s.cleanup();
 }
 

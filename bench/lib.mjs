@@ -108,11 +108,12 @@ export function pushBaseline(s, runs = 15) {
  * The git processes a command starts, in order (`git` and its first argument): a `git` shim
  * first on PATH logs each call and runs the real git. `command` defaults to the CLI under Node.
  */
-export function gitCalls(args, { cwd, env, input, command, warm, before } = {}) {
+export function gitCalls(args, { cwd, env, input, command, warm, before, own } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'gc-gitcount-'));
   const real = spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
   const log = path.join(dir, 'log');
-  writeFileSync(path.join(dir, 'git'), `#!/bin/sh\necho "$*" >> "${log}"\nexec "${real}" "$@"\n`);
+  // Each call logged with the process that made it, so that `own` can keep the command's own.
+  writeFileSync(path.join(dir, 'git'), `#!/bin/sh\necho "$PPID $*" >> "${log}"\nexec "${real}" "$@"\n`);
   chmodSync(path.join(dir, 'git'), 0o755);
   const run = () =>
     spawnSync(command ?? process.execPath, command ? args : [CLI, ...args], {
@@ -133,9 +134,17 @@ export function gitCalls(args, { cwd, env, input, command, warm, before } = {}) 
   before?.();
   const r = run();
   if (r.status !== 0 && !env?.BENCH_ANY_EXIT) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+  // `own`: only the calls of the command's own process, not of the detached ones it leaves work
+  // to (with background work allowed), which run on after it.
   let calls = [];
   try {
-    calls = readFileSync(log, 'utf8').trim().split('\n').filter(Boolean);
+    calls = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(' '))
+      .filter(([pid]) => !own || Number(pid) === r.pid)
+      .map(([, ...call]) => call.join(' '));
   } catch {}
   rmSync(dir, { recursive: true, force: true });
   if (process.env.BENCH_SHOW_GIT)
@@ -187,7 +196,11 @@ export function scratch(name) {
     remote,
     env,
     git,
-    cleanup: () => rmSync(root, { recursive: true, force: true, maxRetries: 10 }),
+    // BENCH_KEEP=1 leaves the sandbox to look at (its path is printed).
+    cleanup: () =>
+      process.env.BENCH_KEEP
+        ? console.log(`kept ${root}`)
+        : rmSync(root, { recursive: true, force: true, maxRetries: 10 }),
   };
 }
 

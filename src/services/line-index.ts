@@ -230,14 +230,14 @@ const liveSessions = (ctx: Context) =>
   ctx.sessions().sessions.filter((s) => isLive(s, ctx.nowMs, ctx.config.sessions.staleAfterMs));
 
 /**
- * The pre-push gate's way, whose push must not wait for the index: a detached process fetches
- * the live sessions' branches (the gate's own fetch brought their records only) and updates
- * it. Where background work is off (tests, CONSORTIUM_NO_BACKGROUND), here and now.
+ * The way of the pre-push gate and of SessionStart, which must not wait for the index: a
+ * detached process fetches the live sessions' branches (their own fetch brought the records
+ * only) and updates it. Where background work is off (tests, CONSORTIUM_NO_BACKGROUND), here and now.
  */
-export async function refreshLineIndexDetached(ctx: Context): Promise<void> {
+export async function refreshLineIndexDetached(ctx: Context, timeoutMs?: number): Promise<void> {
   if (ctx.config.policy.lines === 'off') return;
   if (backgroundAllowed()) runDetached(['share', '--lines'], ctx.repo.top);
-  else await refreshLineIndex(ctx, []);
+  else await refreshLineIndex(ctx, [], timeoutMs);
 }
 
 /**

@@ -7,7 +7,7 @@ import { ConsortiumError } from '../../core/errors.js';
 import { agentOrientation } from '../../render/orientation.js';
 import { handoffOf } from '../../services/handoff.js';
 import { worktreeHooks } from '../../services/install.js';
-import { refreshLineIndex, updateLineIndex } from '../../services/line-index.js';
+import { refreshLineIndexDetached, updateLineIndex } from '../../services/line-index.js';
 import { orientationOf } from '../../services/orientation.js';
 import { authorFor, refreshSession, sessionsOn, startSession } from '../../services/sessions.js';
 import { sessionRef } from '../../store/refs.js';
@@ -38,8 +38,10 @@ export async function sessionStart(event: ClaudeEvent): Promise<HookAnswer> {
     );
   ctx.invalidate();
   // The others' changed lines, for the warnings at each edit (services/line-index.ts): their
-  // branches in a fetch of their own, so that a large one cannot cost the records above.
-  if (fetched.ok) await refreshLineIndex(ctx, [], FETCH_MS);
+  // branches are fetched by a detached process, as after the gate's fetch, so that the start of
+  // the conversation waits for the records alone, and a large branch cannot cost it them. Until
+  // that process is done (well before the agent's first edit), the index is the last one here.
+  if (fetched.ok) await refreshLineIndexDetached(ctx, FETCH_MS);
   else updateLineIndex(ctx);
   let session = sessionOfConversation(ctx, event.sessionId);
   let action: string;
