@@ -10,6 +10,7 @@ import { tipsNotOnRemote } from '../git/history.js';
 import { peelCommits } from '../git/repo.js';
 
 import { gateReport } from '../render/gate.js';
+import { refreshLineIndexDetached } from '../services/line-index.js';
 import { checkPush, type PushTarget } from '../services/push-check.js';
 import { decideOverride, recordPush, recordPushLater } from '../services/push-record.js';
 import { LOCAL, NOTES_REF } from '../store/refs.js';
@@ -91,7 +92,7 @@ export async function run(args: string[]): Promise<number> {
   if (targets.length === 0) return 0;
 
   const check = await withProgress('git-consortium: checking the push', (p) =>
-    checkPush(ctx, targets, { fetch: true, waiting: (what) => p.now(what) }),
+    checkPush(ctx, targets, { fetch: true, refreshLines: false, waiting: (what) => p.now(what) }),
   );
   const { override, way } = decideOverride(ctx, check);
   const words = {
@@ -102,13 +103,14 @@ export async function run(args: string[]): Promise<number> {
     nowMs: ctx.nowMs,
   };
   for (const line of gateReport(check, words)) warn(line);
+  // The fetch brought the others' newest records: their changed lines, for the edits to come,
+  // come with the detached recorder of the push when there is one, else in a process of their own.
+  const later = !override && !check.blocked && backgroundAllowed();
+  if (check.fetched && !later) await refreshLineIndexDetached(ctx);
   if (check.blocked && !override) return 1;
 
   // An override is on record before git pushes; anything else is recorded while it pushes.
-  const late =
-    override || !backgroundAllowed()
-      ? await recordPush(ctx, check, override)
-      : await recordPushLater(ctx, check);
+  const late = later ? await recordPushLater(ctx, check) : await recordPush(ctx, check, override);
   if (late) warn(`git-consortium: ${late}`);
   return 0;
 }

@@ -129,6 +129,11 @@ export async function checkPush(
     waiting?: (what: string) => void;
     /** Run by the server's gate: no fetch, no local identity, the server's policy. */
     onServer?: OnServer;
+    /**
+     * After a fetch, the line index is refreshed by a detached process (off the caller's path),
+     * unless the caller sees to it (the pre-push hook gives it to its detached recorder).
+     */
+    refreshLines?: boolean;
   } = { fetch: true },
 ): Promise<PushCheck> {
   const policy = options.onServer?.policy ?? ctx.config.policy;
@@ -185,7 +190,7 @@ export async function checkPush(
   );
   const blocked = blocking(unique).length > 0 || offline?.action === 'block';
   // The fetch brought the others' newest records: their changed lines, for the edits to come.
-  if (fetched && !options.onServer) await refreshLineIndexDetached(ctx);
+  if (fetched && !options.onServer && options.refreshLines !== false) await refreshLineIndexDetached(ctx);
   return { refs, conflicts: unique, offline, blocked, fetched };
 }
 

@@ -13,6 +13,7 @@ import { type Approval, takeApproval } from '../store/approvals.js';
 import { addNotes, mergeFetchedNotes, type NoteEntry } from '../store/notes.js';
 import { NOTES_REF, sessionRef } from '../store/refs.js';
 import { pushRefs } from '../store/remote.js';
+import { refreshLineIndex } from './line-index.js';
 import type { OverrideUsed, PushCheck, WayOut } from './push-check.js';
 import { authorFor, hostName, refreshSession } from './sessions.js';
 
@@ -174,6 +175,7 @@ export async function recordPushLater(ctx: Context, check: PushCheck): Promise<s
 
 interface RecordOrder {
   refs: (Omit<PushCheck['refs'][number], 'session'> & { session: string | null })[];
+  /** The gate fetched the records: the recorder then refreshes the line index as well. */
   fetched: boolean;
   offline: PushCheck['offline'] | null;
 }
@@ -201,4 +203,6 @@ export async function recordOrdered(ctx: Context, file: string): Promise<void> {
     { refs, conflicts: [], blocked: false, fetched: order.fetched, offline: order.offline ?? undefined },
     undefined,
   );
+  // The others' branches for the line index, in this process rather than one more of its own.
+  if (order.fetched) await refreshLineIndex(ctx, []);
 }

@@ -383,6 +383,38 @@ test("status --fetch and the gate's fetch (check) bring new lines too, not only 
   assert.is(decision(preEdit(elena, FILE, 'value_55 = 55\n', 'x\n')).permissionDecision, 'deny');
 });
 
+test("a push's gate brings new lines too: here, and through its detached recorder as on a researcher's machine", async () => {
+  const publish = (line: number) => {
+    setLines(yuki, FILE, { [line]: `value_${line} = 1  # yuki` });
+    yuki.commit(`Change value ${line}`);
+    must(yuki.git(['push', '-q', 'origin', 'HEAD']));
+    must(yuki.gc(['heartbeat', '--session', y.id]));
+    must(yuki.gc(['share', `refs/consortium/sessions/${y.id}`]));
+  };
+  const pushOther = (n: number, env: NodeJS.ProcessEnv = {}) => {
+    elena.commit(`Log ${n}`, { 'consortium/elena-vasquez/log.md': `entry ${n}\n` });
+    const r = elena.git(['push', '-q', 'origin', 'HEAD'], { env });
+    assert.is(r.code, 0, r.stderr);
+  };
+  must(elena.gc(['init'])); // the hooks, so that git runs the gate
+  // Lines at least 4 away from every line yuki changed before.
+  publish(30);
+  const edit30 = () => decision(preEdit(elena, FILE, 'value_30 = 30\n', 'x\n')).permissionDecision;
+  assert.is(edit30(), undefined, 'not known yet');
+  pushOther(1);
+  assert.is(edit30(), 'deny');
+  publish(38);
+  const edit38 = () => decision(preEdit(elena, FILE, 'value_38 = 38\n', 'x\n')).permissionDecision;
+  assert.is(edit38(), undefined, 'not known yet');
+  pushOther(2, { CONSORTIUM_NO_BACKGROUND: '' });
+  let answer: string | undefined;
+  for (let i = 0; i < 100 && answer !== 'deny'; i++) {
+    await new Promise((done) => setTimeout(done, 100));
+    answer = edit38();
+  }
+  assert.is(answer, 'deny', 'the detached recorder of the push brought the lines');
+});
+
 test('updates racing in real processes leave one whole index, and no lock behind', async () => {
   setLines(yuki, FILE, { 58: 'value_58 = 0  # yuki' });
   yuki.commit('Change value 58');
