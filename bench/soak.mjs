@@ -8,7 +8,7 @@
 // inputs included). Exits 1 when any of that fails. Speed is reported, not failed on.
 //
 //   node bench/soak.mjs [--clones 8] [--minutes 2] [--researchers 3] [--seed 1] [--faults 0]
-//                       [--think 300] [--keep]
+//                       [--think 300] [--lines warn|block|off] [--keep]
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,8 @@ const { values: opt } = parseArgs({
     seed: { type: 'string', default: String(Date.now() % 100000) },
     faults: { type: 'string', default: '0' },
     think: { type: 'string', default: '300' },
+    // policy.lines of the consortium: `off` shows what the line index costs the others.
+    lines: { type: 'string', default: 'warn' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -35,6 +37,10 @@ const RESEARCHERS = positive('researchers', opt.researchers);
 const SEED = Number(opt.seed) >>> 0;
 const FAULTS = Number(opt.faults);
 const THINK_MS = Number(opt.think);
+if (!['warn', 'block', 'off'].includes(opt.lines)) {
+  console.error(`soak: --lines takes warn, block or off, not ${JSON.stringify(opt.lines)}.`);
+  process.exit(2);
+}
 /** An operation still running after this long is a hang: it is killed and counted as a crash. */
 const HANG_MS = 120_000;
 
@@ -86,6 +92,7 @@ ${researchers.map((r) => `  ${r}: {}`).join('\n')}
 protocol: [protocol/**, TCP_SPECIFICATION.md]
 gates:
 ${gates.map((g) => `  ${g.id}: { title: Gate ${g.id}, owner: ${g.owner}, requires: [${g.requires.join(', ')}] }`).join('\n')}
+policy: { lines: ${opt.lines} }
 `;
 
 const SEED_FILES = {
