@@ -2,7 +2,7 @@ import { localStateFile, readJson, writeJson } from '../core/local-state.js';
 import { carryOver, remembered } from './memo.js';
 import { isObjectId } from './merge-tree.js';
 import { commitMessage, objectInfo, readObjects, writtenMessage } from './objects.js';
-import { refFilesStamp } from './ref-files.js';
+import { readBranchRefFiles, refFilesStamp } from './ref-files.js';
 import type { Repo } from './repo.js';
 import { git } from './run.js';
 
@@ -121,11 +121,15 @@ const COORDINATION_REFS = 'coordination refs';
 
 /**
  * Every branch and remote-tracking ref (its object, and the target of a symbolic one such as
- * refs/remotes/origin/HEAD), in one for-each-ref kept like the coordination refs: a command
- * that asks about the default branch, a session's branch and its remote copy pays for one.
+ * refs/remotes/origin/HEAD), read once per command like the coordination refs: a command that
+ * asks about the default branch, a session's branch and its remote copy pays for one read.
+ * From git's ref files when they are as git writes them (git/ref-files.ts: no git process on
+ * the gate's path), else from one for-each-ref.
  */
 export function branchRefs(repo: Repo): Map<string, { sha: string; symref: string }> {
   return remembered(repo, 'branch refs', () => {
+    const fromFiles = readBranchRefFiles(repo.commonDir);
+    if (fromFiles) return fromFiles;
     const out = git(
       ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(symref)', 'refs/heads/', 'refs/remotes/'],
       {

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { refContents, resolveRef, updateRef } from '../../src/git/refs.js';
+import { readBranchRefFiles } from '../../src/git/ref-files.js';
+import { branchRefs, refContents, resolveRef, updateRef } from '../../src/git/refs.js';
 import { openRepo } from '../../src/git/repo.js';
 
 /**
@@ -75,6 +76,58 @@ test('a ref written by this command is known with its content, without reading i
     refContents(repo, ['refs/consortium/leases']).map((r) => [r.sha, r.message.trim()]),
     [[c, 'c']],
   );
+});
+
+test("branches read from git's files are what for-each-ref lists: packed, loose over packed, nested, symbolic", () => {
+  const gitDir = path.join(root, '.git');
+  const listed = () => {
+    const out = git([
+      'for-each-ref',
+      '--format=%(refname)%00%(objectname)%00%(symref)',
+      'refs/heads/',
+      'refs/remotes/',
+    ]);
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split('\0'));
+  };
+  const read = () => [...(readBranchRefFiles(gitDir) ?? new Map())].map(([ref, r]) => [ref, r.sha, r.symref]);
+  git(['update-ref', 'refs/heads/feature/deep/x', b]);
+  git(['update-ref', 'refs/remotes/origin/main', a]);
+  git(['update-ref', 'refs/remotes/origin/claude-elena-1', c]);
+  git(['symbolic-ref', 'refs/remotes/origin/HEAD', 'refs/remotes/origin/main']);
+  assert.equal(read(), listed(), 'loose');
+  git(['pack-refs', '--all']);
+  assert.equal(read(), listed(), 'packed');
+  git(['update-ref', 'refs/heads/feature/deep/x', c]);
+  git(['update-ref', 'refs/heads/later', a]);
+  assert.equal(read(), listed(), 'loose over packed');
+  git(['update-ref', '-d', 'refs/remotes/origin/claude-elena-1']);
+  assert.equal(read(), listed(), 'a packed ref deleted');
+  assert.equal(
+    [...branchRefs(openRepo(root))].map(([ref, r]) => [ref, r.sha, r.symref]),
+    listed(),
+  );
+  // A lock file is a write under way, not a ref.
+  writeFileSync(path.join(gitDir, 'refs', 'heads', 'later.lock'), `${b}\n`);
+  assert.equal(read(), listed(), 'a lock file');
+  rmSync(path.join(gitDir, 'refs', 'heads', 'later.lock'));
+});
+
+test("anything git's files store would not write is left to git", () => {
+  const gitDir = path.join(root, '.git');
+  const odd = path.join(gitDir, 'refs', 'heads', 'odd');
+  writeFileSync(odd, 'not an id\n');
+  assert.is(readBranchRefFiles(gitDir), undefined, 'a ref file of another shape');
+  rmSync(odd);
+  git(['symbolic-ref', 'refs/remotes/origin/HEAD', 'refs/remotes/origin/gone']);
+  assert.is(readBranchRefFiles(gitDir), undefined, 'a symbolic ref to nothing');
+  git(['symbolic-ref', 'refs/remotes/origin/HEAD', 'refs/remotes/origin/main']);
+  mkdirSync(path.join(gitDir, 'reftable'));
+  assert.is(readBranchRefFiles(gitDir), undefined, 'a reftable store');
+  rmSync(path.join(gitDir, 'reftable'), { recursive: true });
+  assert.ok(readBranchRefFiles(gitDir));
 });
 
 test.run();
