@@ -53,7 +53,11 @@ export function containedIn(repo: Repo, commits: string[], targets: string[]): S
   const info = objectInfo(repo, asked);
   const present = asked.filter((c) => info.get(c)?.type === 'commit');
   if (present.length === 0) return new Set();
-  const r = git(['rev-list', ...present, '--not', ...onto], { cwd: repo.top });
+  // The commits on stdin (any number of them), the targets after --not.
+  const r = git(['rev-list', '--stdin', '--not', ...onto], {
+    cwd: repo.top,
+    input: `${present.join('\n')}\n`,
+  });
   if (r.status !== 0) return new Set(present.filter(one));
   const outside = new Set(r.stdout.split('\n'));
   return new Set(present.filter((c) => !outside.has(c)));
@@ -162,7 +166,7 @@ const branchPattern = (p: string) => /^refs\/(heads|remotes)\/[\w./-]*$/.test(p)
 function readCoordination(repo: Repo): RefContent[] {
   const stamp = refFilesStamp(repo.commonDir, ['refs/consortium', 'refs/consortium-remote', 'refs/notes']);
   const file = keptFile(repo);
-  const kept = readKept(file);
+  const kept = readJson<KeptRefs>(file);
   const keptRefs = Array.isArray(kept?.refs) ? kept.refs : [];
   const objects = new Map(Object.entries(kept?.objects ?? {}).filter(([, o]) => o?.type));
   if (stamp && kept?.stamp === stamp)
@@ -189,31 +193,11 @@ function readCoordination(repo: Repo): RefContent[] {
     refs: listed,
     objects: Object.fromEntries([...objects].filter(([sha]) => used.has(sha))),
   };
-  if (writeJson(file, next)) keptRead = { file, kept: next };
+  writeJson(file, next);
   return listed.map(([ref, sha]) => ({ ref, sha, ...(objects.get(sha) ?? GONE) }));
 }
 
 const keptFile = (repo: Repo) => localStateFile(repo.commonDir, 'coordination-refs.json');
-
-/** The kept file as this process last read or wrote it: a gate reads it before and after its fetch. */
-let keptRead: { file: string; kept: KeptRefs | undefined } | undefined;
-
-function readKept(file: string): KeptRefs | undefined {
-  if (keptRead?.file !== file) keptRead = { file, kept: readJson<KeptRefs>(file) };
-  return keptRead.kept;
-}
-
-/**
- * The refs under `prefix` and their ids as the newest listing made here left them, without
- * git: what every command's first read of the coordination refs wrote down. It can be behind
- * the ref files (a ref written since), so it answers only "what was here last time we looked";
- * undefined when nothing was kept.
- */
-export function lastListed(repo: Repo, prefix: string): Map<string, string> | undefined {
-  const refs = readKept(keptFile(repo))?.refs;
-  if (!Array.isArray(refs)) return undefined;
-  return new Map(refs.filter((entry) => Array.isArray(entry) && entry[0]?.startsWith(prefix)));
-}
 
 /** What readCoordination keeps: the refs as [name, id], and each object's type and message once. */
 interface KeptRefs {

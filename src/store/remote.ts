@@ -4,7 +4,7 @@ import type { Config } from '../core/config.js';
 import { environmentError } from '../core/errors.js';
 import { backgroundAllowed, runDetached } from '../core/process.js';
 import { hasRemoteUrl } from '../git/config.js';
-import { deleteRef, lastListed, type RefContent, refContents, refShas, updateRefs } from '../git/refs.js';
+import { deleteRef, type RefContent, refContents, refShas, updateRefs } from '../git/refs.js';
 import { fetchFrom, pushLeased } from '../git/remote.js';
 import type { Repo } from '../git/repo.js';
 import { unshareable } from './formats.js';
@@ -35,11 +35,11 @@ export async function fetchCoordination(
   /** More refspecs for the same fetch (sync brings the default branch along). */
   extra: string[] = [],
 ): Promise<NetworkOutcome> {
-  // What the mirror held before, for forgetPruned: as last listed here, which costs no git
-  // (the gate's fetch is on every push). A ref the mirror gained since that listing and the
-  // remote pruned meanwhile is missed: that takes a fetch by one of our processes and a prune
-  // between its fetch and its listing, milliseconds apart.
-  const known = lastListed(repo, MIRROR) ?? shasOf(repo, [MIRROR]);
+  // What the mirror holds now, for forgetPruned. It must be current: a listing kept from before
+  // our own last push holds a mirror id older than the local one, and the prune would be missed
+  // for good (the next sync would push the pruned record back). The kept listing serves when no
+  // ref file changed since it was taken (git/refs.ts); otherwise this is one for-each-ref.
+  const known = shasOf(repo, [MIRROR]);
   const outcome = await fetchInto(repo, config, timeoutMs, extra);
   if (outcome.ok) forgetPruned(repo, known);
   return outcome;

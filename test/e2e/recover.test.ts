@@ -182,6 +182,26 @@ test('recover --prune D deletes ended and merged sessions older than D, here and
   must(elena.gc(['end'], { env: inThreeDays }));
 });
 
+test("a session pruned elsewhere after its machine's own last push stays pruned: the gate's fetch and sync drop it", () => {
+  must(yuki.gc(['init'])); // the hooks: the push below goes through the gate and its fetch
+  const s = json(yuki, ['start', '-r', 'yuki-tanaka', '--no-branch']);
+  must(yuki.gc(['sync']));
+  must(yuki.git(['checkout', '-q', '-b', 'yuki-prune-probe', 'origin/main']));
+  must(yuki.git(['commit', '-q', '--allow-empty', '-m', 'probe']));
+  // `end` pushes the record: the last thing this machine knows of the remote is its own push.
+  must(yuki.gc(['end', '--session', s.id]));
+  must(elena.gc(['sync']));
+  const inThreeDays = { CONSORTIUM_CLOCK: minutes(3 * 24 * 60) };
+  must(elena.gc(['recover', '--prune', '1d'], { env: inThreeDays }));
+  assert.not.match(remoteRefs(), s.id, 'pruned on the remote');
+  const pushed = yuki.git(['push', '-q', '-u', 'origin', 'HEAD']);
+  assert.is(pushed.code, 0, pushed.stderr);
+  must(yuki.gc(['sync']));
+  assert.not.match(remoteRefs(), s.id, 'not pushed back');
+  assert.not.match(refsOf(yuki), `sessions/${s.id}`, 'dropped here too');
+  must(yuki.git(['checkout', '-q', 'main']));
+});
+
 test('recover with a bad duration is a usage error', () => {
   for (const args of [
     ['recover', '--older-than', 'x'],
