@@ -198,11 +198,14 @@ export async function recordOrdered(ctx: Context, file: string): Promise<void> {
     ...ref,
     session: session ? byId.get(session) : undefined,
   }));
-  await recordPush(
-    ctx,
-    { refs, conflicts: [], blocked: false, fetched: order.fetched, offline: order.offline ?? undefined },
-    undefined,
-  );
-  // The others' branches for the line index, in this process rather than one more of its own.
-  if (order.fetched) await refreshLineIndex(ctx, []);
+  try {
+    await recordPush(
+      ctx,
+      { refs, conflicts: [], blocked: false, fetched: order.fetched, offline: order.offline ?? undefined },
+      undefined,
+    );
+  } finally {
+    // The others' branches for the line index, in this process rather than one more of its own.
+    if (order.fetched) await refreshLineIndex(ctx, []);
+  }
 }
