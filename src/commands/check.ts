@@ -11,7 +11,7 @@ import { conflictJson, lineMeetingJson } from '../render/json.js';
 import { sideBySide } from '../render/lines.js';
 import { repoPath } from '../services/edit-check.js';
 import { currentText, theirTexts, worktreeMeetings } from '../services/line-check.js';
-import { fetchAndIndex, updateLineIndex } from '../services/line-index.js';
+import { fetchAndIndex, refreshLineIndexDetached, updateLineIndex } from '../services/line-index.js';
 import { checkPush, type PushTarget } from '../services/push-check.js';
 import { wayOutOf } from '../services/push-record.js';
 
@@ -61,6 +61,8 @@ export async function run(argv: string[]): Promise<number> {
     return checkLines(ctx, positionals[0], { json: !!values.json, fetch: !values['no-fetch'] });
   const target = positionals[0] === undefined ? currentBranchTarget(ctx) : rangeTarget(ctx, positionals[0]);
   const check = await checkPush(ctx, [target], { fetch: !values['no-fetch'] });
+  // The fetch brought the others' newest records: their changed lines, for the edits to come.
+  if (check.fetched) await refreshLineIndexDetached(ctx);
   if (values.json) {
     printJson({
       conflicts: check.conflicts.map(conflictJson),

@@ -1,5 +1,6 @@
 import { type Dirent, existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { isObjectId } from './merge-tree.js';
 
 /**
  * A stamp of the files git keeps some refs in: every loose ref file under `folders` (its
@@ -38,8 +39,6 @@ export function refFilesStamp(commonDir: string, folders: string[]): string | un
   return Date.now() - newest < racy ? undefined : parts.join('\n');
 }
 
-const OBJECT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
-
 /**
  * The branches and remote-tracking refs (refs/heads/, refs/remotes/) read from git's files, as
  * `for-each-ref --format=%(refname) %(objectname) %(symref)` lists them, without starting git:
@@ -73,7 +72,7 @@ export function readBranchRefFiles(
     if (!line || line.startsWith('#') || line.startsWith('^')) continue;
     const space = line.indexOf(' ');
     const [id, name] = [line.slice(0, space), line.slice(space + 1)];
-    if (space < 0 || !OBJECT_ID.test(id)) return undefined;
+    if (space < 0 || !isObjectId(id)) return undefined;
     if (isBranchRef(name)) ids.set(name, id);
   }
   const visit = (dir: string): boolean => {
@@ -100,9 +99,8 @@ export function readBranchRefFiles(
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
         return false;
       }
-      if (OBJECT_ID.test(text)) {
+      if (isObjectId(text)) {
         ids.set(name, text);
-        symbolic.delete(name);
       } else if (text.startsWith('ref: ') && isBranchRef(text.slice(5))) {
         symbolic.set(name, text.slice(5));
         ids.delete(name);

@@ -165,7 +165,7 @@ const branchPattern = (p: string) => /^refs\/(heads|remotes)\/[\w./-]*$/.test(p)
  */
 function readCoordination(repo: Repo): RefContent[] {
   const stamp = refFilesStamp(repo.commonDir, ['refs/consortium', 'refs/consortium-remote', 'refs/notes']);
-  const file = keptFile(repo);
+  const file = localStateFile(repo.commonDir, 'coordination-refs.json');
   const kept = readJson<KeptRefs>(file);
   const keptRefs = Array.isArray(kept?.refs) ? kept.refs : [];
   const objects = new Map(Object.entries(kept?.objects ?? {}).filter(([, o]) => o?.type));
@@ -188,16 +188,13 @@ function readCoordination(repo: Repo): RefContent[] {
   // A missing object is asked for again next time: it may be back (a fetch, a repair).
   const used = new Set(listed.map(([, sha]) => sha).filter((sha) => objects.get(sha)?.type));
   // A stamp too close to now to be trusted (git/ref-files.ts) is not kept; the objects are.
-  const next: KeptRefs = {
+  writeJson(file, {
     stamp: stamp ?? null,
     refs: listed,
     objects: Object.fromEntries([...objects].filter(([sha]) => used.has(sha))),
-  };
-  writeJson(file, next);
+  } satisfies KeptRefs);
   return listed.map(([ref, sha]) => ({ ref, sha, ...(objects.get(sha) ?? GONE) }));
 }
-
-const keptFile = (repo: Repo) => localStateFile(repo.commonDir, 'coordination-refs.json');
 
 /** What readCoordination keeps: the refs as [name, id], and each object's type and message once. */
 interface KeptRefs {

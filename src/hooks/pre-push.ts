@@ -92,7 +92,7 @@ export async function run(args: string[]): Promise<number> {
   if (targets.length === 0) return 0;
 
   const check = await withProgress('git-consortium: checking the push', (p) =>
-    checkPush(ctx, targets, { fetch: true, refreshLines: false, waiting: (what) => p.now(what) }),
+    checkPush(ctx, targets, { fetch: true, waiting: (what) => p.now(what) }),
   );
   const { override, way } = decideOverride(ctx, check);
   const words = {

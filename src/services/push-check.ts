@@ -19,7 +19,6 @@ import { isAncestor } from '../git/refs.js';
 import { fetchCoordination } from '../store/remote.js';
 import type { Session } from '../store/sessions.js';
 import { currentLeases } from './leases.js';
-import { refreshLineIndexDetached } from './line-index.js';
 import { fetchSessionBranches, mergeConflictsFor } from './predict.js';
 import type { SessionView } from './view.js';
 
@@ -129,11 +128,6 @@ export async function checkPush(
     waiting?: (what: string) => void;
     /** Run by the server's gate: no fetch, no local identity, the server's policy. */
     onServer?: OnServer;
-    /**
-     * After a fetch, the line index is refreshed by a detached process (off the caller's path),
-     * unless the caller sees to it (the pre-push hook gives it to its detached recorder).
-     */
-    refreshLines?: boolean;
   } = { fetch: true },
 ): Promise<PushCheck> {
   const policy = options.onServer?.policy ?? ctx.config.policy;
@@ -189,8 +183,6 @@ export async function checkPush(
       : c,
   );
   const blocked = blocking(unique).length > 0 || offline?.action === 'block';
-  // The fetch brought the others' newest records: their changed lines, for the edits to come.
-  if (fetched && !options.onServer && options.refreshLines !== false) await refreshLineIndexDetached(ctx);
   return { refs, conflicts: unique, offline, blocked, fetched };
 }
 

@@ -362,35 +362,30 @@ test('whitespace-only changes count, as they do for git merge; line endings of t
   }
 });
 
+/** Yuki changes one line of the model on her session branch and shares branch and record. */
+function publish(line: number) {
+  setLines(yuki, FILE, { [line]: `value_${line} = 0  # yuki` });
+  yuki.commit(`Change value ${line}`);
+  must(yuki.git(['push', '-q', 'origin', 'HEAD']));
+  must(yuki.gc(['heartbeat', '--session', y.id]));
+  must(yuki.gc(['share', `refs/consortium/sessions/${y.id}`]));
+}
+
+/** Elena's PreToolUse answer for an edit of one line of the model that she has not changed. */
+const editAt = (line: number) =>
+  decision(preEdit(elena, FILE, `value_${line} = ${line}\n`, 'x\n')).permissionDecision;
+
 test("status --fetch and the gate's fetch (check) bring new lines too, not only sync", () => {
-  const publish = (line: number) => {
-    setLines(yuki, FILE, { [line]: `value_${line} = 0  # yuki` });
-    yuki.commit(`Change value ${line}`);
-    must(yuki.git(['push', '-q', 'origin', 'HEAD']));
-    must(yuki.gc(['heartbeat', '--session', y.id]));
-    must(yuki.gc(['share', `refs/consortium/sessions/${y.id}`]));
-  };
   publish(45);
-  assert.is(
-    decision(preEdit(elena, FILE, 'value_45 = 45\n', 'x\n')).permissionDecision,
-    undefined,
-    'not known yet',
-  );
+  assert.is(editAt(45), undefined, 'not known yet');
   must(elena.gc(['status', '--fetch']));
-  assert.is(decision(preEdit(elena, FILE, 'value_45 = 45\n', 'x\n')).permissionDecision, 'deny');
+  assert.is(editAt(45), 'deny');
   publish(55);
   elena.gc(['check']);
-  assert.is(decision(preEdit(elena, FILE, 'value_55 = 55\n', 'x\n')).permissionDecision, 'deny');
+  assert.is(editAt(55), 'deny');
 });
 
 test("a push's gate brings new lines too: here, and through its detached recorder as on a researcher's machine", async () => {
-  const publish = (line: number) => {
-    setLines(yuki, FILE, { [line]: `value_${line} = 1  # yuki` });
-    yuki.commit(`Change value ${line}`);
-    must(yuki.git(['push', '-q', 'origin', 'HEAD']));
-    must(yuki.gc(['heartbeat', '--session', y.id]));
-    must(yuki.gc(['share', `refs/consortium/sessions/${y.id}`]));
-  };
   const pushOther = (n: number, env: NodeJS.ProcessEnv = {}) => {
     elena.commit(`Log ${n}`, { 'consortium/elena-vasquez/log.md': `entry ${n}\n` });
     const r = elena.git(['push', '-q', 'origin', 'HEAD'], { env });
@@ -399,18 +394,16 @@ test("a push's gate brings new lines too: here, and through its detached recorde
   must(elena.gc(['init'])); // the hooks, so that git runs the gate
   // Lines at least 4 away from every line yuki changed before.
   publish(30);
-  const edit30 = () => decision(preEdit(elena, FILE, 'value_30 = 30\n', 'x\n')).permissionDecision;
-  assert.is(edit30(), undefined, 'not known yet');
+  assert.is(editAt(30), undefined, 'not known yet');
   pushOther(1);
-  assert.is(edit30(), 'deny');
+  assert.is(editAt(30), 'deny');
   publish(38);
-  const edit38 = () => decision(preEdit(elena, FILE, 'value_38 = 38\n', 'x\n')).permissionDecision;
-  assert.is(edit38(), undefined, 'not known yet');
+  assert.is(editAt(38), undefined, 'not known yet');
   pushOther(2, { CONSORTIUM_NO_BACKGROUND: '' });
   let answer: string | undefined;
   for (let i = 0; i < 100 && answer !== 'deny'; i++) {
     await new Promise((done) => setTimeout(done, 100));
-    answer = edit38();
+    answer = editAt(38);
   }
   assert.is(answer, 'deny', 'the detached recorder of the push brought the lines');
 });

@@ -38,9 +38,9 @@ export async function sessionStart(event: ClaudeEvent): Promise<HookAnswer> {
     );
   ctx.invalidate();
   // The others' changed lines, for the warnings at each edit (services/line-index.ts): their
-  // branches are fetched by a detached process, as after the gate's fetch, so that the start of
-  // the conversation waits for the records alone, and a large branch cannot cost it them. Until
-  // that process is done (well before the agent's first edit), the index is the last one here.
+  // branches are fetched by a detached process, as after a push, so that the conversation
+  // starts once the records are here, however large a branch is. Until that process is done
+  // (usually under a second), the edits are checked against the index as it was.
   if (fetched.ok) await refreshLineIndexDetached(ctx, FETCH_MS);
   else updateLineIndex(ctx);
   let session = sessionOfConversation(ctx, event.sessionId);
