@@ -2,7 +2,7 @@ import { localStateFile, readJson, writeJson } from '../core/local-state.js';
 import { carryOver, remembered } from './memo.js';
 import { isObjectId } from './merge-tree.js';
 import { commitMessage, objectInfo, readObjects, writtenMessage } from './objects.js';
-import { readBranchRefFiles, refFilesStamp } from './ref-files.js';
+import { type KnownRefFiles, readBranchRefFiles, readRefFilesKnowing, underPattern } from './ref-files.js';
 import type { Repo } from './repo.js';
 import { git } from './run.js';
 
@@ -156,25 +156,29 @@ export function branchRefs(repo: Repo): Map<string, { sha: string; symref: strin
 const branchPattern = (p: string) => /^refs\/(heads|remotes)\/[\w./-]*$/.test(p);
 
 /**
- * The coordination refs with their contents, kept between commands in a local file with the
- * stamp of the ref files they were read from (git/ref-files.ts): while no ref file changed, a
- * command (every tool call of an agent) reads them without starting git. The stamp is taken
- * before git reads, so a ref written meanwhile only makes the next command read again. When
- * refs did change, only the names and ids are listed again: a record's content is that of its
- * commit, which never changes, so only commits not seen before are read.
+ * The coordination refs with their contents. Names and ids come from git's ref files
+ * (git/ref-files.ts: no git process, and only the files whose stamp changed since the last
+ * command are read again, even when hundreds of sessions' refs just moved), else from one
+ * for-each-ref. A record's content is that of its commit, which never changes: the
+ * type and message of every object seen are kept between commands in a local file, so that
+ * only commits not seen before are read (a tool call of an agent starts no git at all).
  */
 function readCoordination(repo: Repo): RefContent[] {
-  const stamp = refFilesStamp(repo.commonDir, ['refs/consortium', 'refs/consortium-remote', 'refs/notes']);
   const file = localStateFile(repo.commonDir, 'coordination-refs.json');
   const kept = readJson<KeptRefs>(file);
-  const keptRefs = Array.isArray(kept?.refs) ? kept.refs : [];
   const objects = new Map(Object.entries(kept?.objects ?? {}).filter(([, o]) => o?.type));
-  if (stamp && kept?.stamp === stamp)
-    return keptRefs.map(([ref, sha]) => ({ ref, sha, ...(objects.get(sha) ?? GONE) }));
-  const listed = listRefs(repo, COORDINATION);
+  const known = kept?.known && typeof kept.known.at === 'number' && kept.known.files ? kept.known : undefined;
+  const fromFiles = readRefFilesKnowing(repo.commonDir, COORDINATION, undefined, known);
+  const listed: [string, string][] = fromFiles
+    ? [...fromFiles.refs].map(([ref, { sha }]) => [ref, sha])
+    : listRefs(repo, COORDINATION);
+  let learned = false;
   for (const [, sha] of listed) {
+    if (objects.has(sha)) continue;
     const message = writtenMessage(sha);
-    if (message !== undefined) objects.set(sha, { type: 'commit', message });
+    if (message === undefined) continue;
+    objects.set(sha, { type: 'commit', message });
+    learned = true;
   }
   const unread = [...new Set(listed.map(([, sha]) => sha).filter((sha) => !objects.has(sha)))];
   readObjects(repo, unread).forEach((object, i) => {
@@ -187,19 +191,18 @@ function readCoordination(repo: Repo): RefContent[] {
   });
   // A missing object is asked for again next time: it may be back (a fetch, a repair).
   const used = new Set(listed.map(([, sha]) => sha).filter((sha) => objects.get(sha)?.type));
-  // A stamp too close to now to be trusted (git/ref-files.ts) is not kept; the objects are.
-  writeJson(file, {
-    stamp: stamp ?? null,
-    refs: listed,
-    objects: Object.fromEntries([...objects].filter(([sha]) => used.has(sha))),
-  } satisfies KeptRefs);
+  // Written when it learned something or holds what no ref needs any more, not on every read.
+  if (fromFiles?.changed || learned || unread.length || used.size < Object.keys(kept?.objects ?? {}).length)
+    writeJson(file, {
+      ...(fromFiles && { known: fromFiles.known }),
+      objects: Object.fromEntries([...objects].filter(([sha]) => used.has(sha))),
+    } satisfies KeptRefs);
   return listed.map(([ref, sha]) => ({ ref, sha, ...(objects.get(sha) ?? GONE) }));
 }
 
-/** What readCoordination keeps: the refs as [name, id], and each object's type and message once. */
+/** What readCoordination keeps: the ref files as last read, and each object's type and message once. */
 interface KeptRefs {
-  stamp?: string | null;
-  refs?: [string, string][];
+  known?: KnownRefFiles;
   objects?: Record<string, { type: string; message: string }>;
 }
 
@@ -253,10 +256,6 @@ export function wrote(repo: Repo, changes: { ref: string; sha: string | undefine
 
 const coordinationPrefix = (p: string) =>
   COORDINATION.some((root) => underPattern(p, root)) && /^[\w./-]*$/.test(p);
-
-/** for-each-ref's reading of a pattern without wildcards: the ref itself, or a folder of refs. */
-const underPattern = (ref: string, pattern: string) =>
-  ref === pattern || ref.startsWith(pattern.endsWith('/') ? pattern : `${pattern}/`);
 
 function readContents(repo: Repo, prefixes: string[]): RefContent[] {
   const result = git(

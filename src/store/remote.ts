@@ -37,8 +37,8 @@ export async function fetchCoordination(
 ): Promise<NetworkOutcome> {
   // What the mirror holds now, for forgetPruned. It must be current: a listing kept from before
   // our own last push holds a mirror id older than the local one, and the prune would be missed
-  // for good (the next sync would push the pruned record back). The kept listing serves when no
-  // ref file changed since it was taken (git/refs.ts); otherwise this is one for-each-ref.
+  // for good (the next sync would push the pruned record back). It is read from the ref files
+  // (git/refs.ts), the ones changed since the last command read again.
   const known = shasOf(repo, [MIRROR]);
   const outcome = await fetchInto(repo, config, timeoutMs, extra);
   if (outcome.ok) forgetPruned(repo, known);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readBranchRefFiles } from '../../src/git/ref-files.js';
+import { readBranchRefFiles, readRefFiles } from '../../src/git/ref-files.js';
 import { branchRefs, refContents, resolveRef, updateRef } from '../../src/git/refs.js';
 import { openRepo } from '../../src/git/repo.js';
 
@@ -113,6 +113,40 @@ test("branches read from git's files are what for-each-ref lists: packed, loose 
   writeFileSync(path.join(gitDir, 'refs', 'heads', 'later.lock'), `${b}\n`);
   assert.equal(read(), listed(), 'a lock file');
   rmSync(path.join(gitDir, 'refs', 'heads', 'later.lock'));
+});
+
+test("coordination refs read from git's files are what for-each-ref lists: a notes ref itself and folders", () => {
+  const gitDir = path.join(root, '.git');
+  const patterns = [
+    'refs/consortium/',
+    'refs/consortium-remote/',
+    'refs/notes/consortium',
+    'refs/notes/consortium-remote',
+  ];
+  const listed = () =>
+    git(['for-each-ref', '--format=%(refname) %(objectname)', ...patterns])
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(' '));
+  const read = () => [...(readRefFiles(gitDir, patterns) ?? new Map())].map(([ref, r]) => [ref, r.sha]);
+  git(['update-ref', 'refs/notes/consortium', a]);
+  git(['update-ref', 'refs/notes/consortium-remote', b]);
+  git(['update-ref', 'refs/notes/consortium-other', c]); // under neither pattern
+  git(['update-ref', 'refs/consortium-remote/sessions/s2', c]);
+  git(['update-ref', 'refs/consortium/gates/g_1.x', b]);
+  assert.equal(read(), listed(), 'loose');
+  git(['pack-refs', '--all']);
+  git(['update-ref', 'refs/consortium/sessions/s3', a]);
+  assert.equal(read(), listed(), 'packed and loose');
+  // A name git would list but this reader does not vouch for goes to git, which lists it.
+  git(['update-ref', 'refs/consortium/sessions/été', a]);
+  assert.is(readRefFiles(gitDir, patterns), undefined, 'a name outside plain ASCII');
+  assert.ok(
+    refContents(openRepo(root), ['refs/consortium/sessions/']).some((r) => r.ref.endsWith('été')),
+    'and git lists it',
+  );
+  git(['update-ref', '-d', 'refs/consortium/sessions/été']);
+  assert.equal(read(), listed(), 'back to plain names');
 });
 
 test("anything git's files store would not write is left to git", () => {
