@@ -12,7 +12,7 @@ import { peelCommits } from '../git/repo.js';
 import { gateReport } from '../render/gate.js';
 import { refreshLineIndexDetached } from '../services/line-index.js';
 import { checkPush, type PushTarget } from '../services/push-check.js';
-import { decideOverride, recordPush, recordPushLater } from '../services/push-record.js';
+import { decideOverride, recordOverride, recordPush, recordPushLater } from '../services/push-record.js';
 import { LOCAL, NOTES_REF } from '../store/refs.js';
 
 /**
@@ -105,13 +105,14 @@ export async function run(args: string[]): Promise<number> {
   for (const line of gateReport(check, words)) warn(line);
   // The fetch brought the others' newest records: their changed lines, for the edits to come,
   // come with the detached recorder of the push when there is one, else in a process of their own.
-  const later = !override && !check.blocked && backgroundAllowed();
+  const later = (override || !check.blocked) && backgroundAllowed();
   if (check.fetched && !later) await refreshLineIndexDetached(ctx);
   if (check.blocked && !override) return 1;
 
-  // An override is on record before git pushes; anything else is recorded while it pushes.
+  // An override is on record and shared before git pushes; the rest is recorded while it pushes.
+  const ahead = later && override ? await recordOverride(ctx, check, override) : undefined;
   const late = later ? await recordPushLater(ctx, check) : await recordPush(ctx, check, override);
-  if (late) warn(`git-consortium: ${late}`);
+  for (const message of new Set([ahead, late])) if (message) warn(`git-consortium: ${message}`);
   return 0;
 }
 

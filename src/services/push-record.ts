@@ -11,8 +11,9 @@ import { runDetached } from '../core/process.js';
 import { conflictJson } from '../render/json.js';
 import { type Approval, takeApproval } from '../store/approvals.js';
 import { addNotes, mergeFetchedNotes, type NoteEntry } from '../store/notes.js';
+import type { Author } from '../store/records.js';
 import { NOTES_REF, sessionRef } from '../store/refs.js';
-import { pushRefs } from '../store/remote.js';
+import { fetchCoordination, pushRefs } from '../store/remote.js';
 import { refreshLineIndex } from './line-index.js';
 import type { OverrideUsed, PushCheck, WayOut } from './push-check.js';
 import { authorFor, hostName, refreshSession } from './sessions.js';
@@ -79,6 +80,8 @@ export async function recordPush(
   ctx: Context,
   check: PushCheck,
   override: GateOverride | undefined,
+  /** In the detached recorder, which nobody waits for: notes the remote moved past meanwhile are merged and offered again. */
+  options: { settle?: boolean } = {},
 ): Promise<string | undefined> {
   const researcher = check.refs.find((r) => r.researcher)?.researcher ?? 'unknown';
   const author = authorFor(ctx, researcher);
@@ -86,40 +89,104 @@ export async function recordPush(
   if (check.fetched) mergeFetchedNotes(ctx.repo, author);
   const at = iso(now());
   const refs: string[] = [];
-  const notes: { commit: string; entry: NoteEntry }[] = [];
-  if (check.blocked && override) {
-    const conflicts = blocking(check.conflicts).map(conflictJson);
-    const agent = agentEnvironment();
-    for (const ref of check.refs) {
-      notes.push({
-        commit: ref.tip,
-        entry: {
-          type: 'override',
-          at,
-          by: ref.researcher ?? researcher,
-          // A person or an agent, as the push's environment says; an agent's approver too.
-          actor: override.actor,
-          ...(agent && { agent: agent.name }),
-          ...(override.approval && {
-            approvedBy: override.approval.by,
-            approval: { by: override.approval.by, user: override.approval.user, at: override.approval.at },
-          }),
-          session: ref.session?.id ?? null,
-          ref: ref.ref,
-          // Where git pushes it on the remote: where sync looks to see whether it landed.
-          pushedTo: ref.pushedTo ?? ref.ref,
-          reason: override.reason,
-          // Pending: git's own push may still be refused; sync records whether it landed.
-          landed: null,
-          conflicts,
-          offline: check.offline?.action === 'block' ? check.offline.detail : undefined,
-        },
-      });
+  const notes = [...overrideNotes(check, override, researcher, at), ...provenanceNotes(ctx, check, at)];
+  // Notes first: they read the refs as the gate left them, with no second look after a write.
+  if (notes.length && addNotes(ctx.repo, notes, author)) refs.push(NOTES_REF);
+  for (const { session } of check.refs) {
+    if (session && session.host === hostName()) {
+      refreshSession(ctx, session, { force: true });
+      refs.push(sessionRef(session.id));
     }
   }
+  return shareRecords(ctx, check, refs, options.settle ? author : undefined);
+}
+
+/**
+ * An override on record and shared before git pushes, and nothing else: the server's gate
+ * lets a push through on the override record sent ahead of it (server-gate.ts). The push's
+ * provenance notes and the session's record follow in the detached recorder (recordPushLater).
+ */
+export async function recordOverride(
+  ctx: Context,
+  check: PushCheck,
+  override: GateOverride,
+): Promise<string | undefined> {
+  const researcher = check.refs.find((r) => r.researcher)?.researcher ?? 'unknown';
+  const author = authorFor(ctx, researcher);
+  if (check.fetched) mergeFetchedNotes(ctx.repo, author);
+  const notes = overrideNotes(check, override, researcher, iso(now()));
+  return shareRecords(ctx, check, notes.length && addNotes(ctx.repo, notes, author) ? [NOTES_REF] : []);
+}
+
+/**
+ * Shares refs of records just written; what to tell the pusher when they could not be shared
+ * now. With `settle` (the author of our notes), notes refused because the remote's moved on
+ * since the gate's fetch (another clone's notes, or the server's note that an override landed,
+ * written while git pushed) are fetched, merged and offered once more, as a sync would.
+ */
+async function shareRecords(
+  ctx: Context,
+  check: PushCheck,
+  refs: string[],
+  settle?: Author,
+): Promise<string | undefined> {
+  // A remote that did not answer the fetch gets no second wait: the next sync shares them.
+  if (check.offline)
+    return refs.length
+      ? `the session record and notes will reach ${ctx.config.remote} with the next sync.`
+      : undefined;
+  if (refs.length === 0) return undefined;
+  let pushed = await pushRefs(ctx.repo, ctx.config, [...new Set(refs)]);
+  if (settle && pushed.rejected.includes(NOTES_REF) && (await fetchCoordination(ctx.repo, ctx.config)).ok) {
+    mergeFetchedNotes(ctx.repo, settle);
+    pushed = await pushRefs(ctx.repo, ctx.config, [NOTES_REF]);
+  }
+  if (!pushed.outcome.ok && pushed.outcome.reason !== 'no-remote')
+    return `the session record and notes will reach ${ctx.config.remote} with the next sync (${pushed.outcome.detail}).`;
+  return undefined;
+}
+
+/** The override note of a blocked push let through, on each pushed tip. */
+function overrideNotes(
+  check: PushCheck,
+  override: GateOverride | undefined,
+  researcher: string,
+  at: string,
+): { commit: string; entry: NoteEntry }[] {
+  if (!check.blocked || !override) return [];
+  const conflicts = blocking(check.conflicts).map(conflictJson);
+  const agent = agentEnvironment();
+  return check.refs.map((ref) => ({
+    commit: ref.tip,
+    entry: {
+      type: 'override',
+      at,
+      by: ref.researcher ?? researcher,
+      // A person or an agent, as the push's environment says; an agent's approver too.
+      actor: override.actor,
+      ...(agent && { agent: agent.name }),
+      ...(override.approval && {
+        approvedBy: override.approval.by,
+        approval: { by: override.approval.by, user: override.approval.user, at: override.approval.at },
+      }),
+      session: ref.session?.id ?? null,
+      ref: ref.ref,
+      // Where git pushes it on the remote: where sync looks to see whether it landed.
+      pushedTo: ref.pushedTo ?? ref.ref,
+      reason: override.reason,
+      // Pending: git's own push may still be refused; sync records whether it landed.
+      landed: null,
+      conflicts,
+      offline: check.offline?.action === 'block' ? check.offline.detail : undefined,
+    },
+  }));
+}
+
+/** A provenance note on each pushed commit (the first MAX_NOTED of a ref; its tip counts the rest). */
+function provenanceNotes(ctx: Context, check: PushCheck, at: string): { commit: string; entry: NoteEntry }[] {
+  const notes: { commit: string; entry: NoteEntry }[] = [];
   for (const ref of check.refs) {
-    const commits = ref.commits.slice(0, MAX_NOTED);
-    for (const commit of commits) {
+    for (const commit of ref.commits.slice(0, MAX_NOTED)) {
       const protocolFiles = commit.files.filter((f) => matchesAny(f, ctx.config.protocol));
       const entry = {
         type: 'provenance',
@@ -133,30 +200,14 @@ export async function recordPush(
       notes.push({ commit: commit.sha, entry });
     }
   }
-  // Notes first: they read the refs as the gate left them, with no second look after a write.
-  if (notes.length && addNotes(ctx.repo, notes, author)) refs.push(NOTES_REF);
-  for (const { session } of check.refs) {
-    if (session && session.host === hostName()) {
-      refreshSession(ctx, session, { force: true });
-      refs.push(sessionRef(session.id));
-    }
-  }
-  // A remote that did not answer the fetch gets no second wait: the next sync shares them.
-  if (check.offline)
-    return refs.length
-      ? `the session record and notes will reach ${ctx.config.remote} with the next sync.`
-      : undefined;
-  const pushed = await pushRefs(ctx.repo, ctx.config, [...new Set(refs)]);
-  if (!pushed.outcome.ok && pushed.outcome.reason !== 'no-remote')
-    return `the session record and notes will reach ${ctx.config.remote} with the next sync (${pushed.outcome.detail}).`;
-  return undefined;
+  return notes;
 }
 
 /**
- * A push that goes ahead without an override is recorded (its provenance notes, the pushing
- * session's record, both shared) by a detached process, so that git's own push does not wait
- * on it: the gate's verdict is all a push waits for. An override is recorded before the push,
- * by recordPush itself. The order goes through a file in the clone's state folder.
+ * A push that goes ahead is recorded (its provenance notes, the pushing session's record, both
+ * shared) by a detached process, so that git's own push does not wait on it: the gate's verdict
+ * is all a push waits for, with an override's own record (recordOverride) when there is one.
+ * The order goes through a file in the clone's state folder.
  */
 export async function recordPushLater(ctx: Context, check: PushCheck): Promise<string | undefined> {
   const order: RecordOrder = {
@@ -203,6 +254,7 @@ export async function recordOrdered(ctx: Context, file: string): Promise<void> {
       ctx,
       { refs, conflicts: [], blocked: false, fetched: order.fetched, offline: order.offline ?? undefined },
       undefined,
+      { settle: true },
     );
   } finally {
     // The others' branches for the line index, in this process rather than one more of its own.

@@ -171,6 +171,27 @@ test("a person overriding through the clients' gate (CONSORTIUM_OVERRIDE) lands,
   assert.match(notes, /"type":"landed".*"landed":true.*"recordedBy":"server"/);
 });
 
+test("as on a researcher's machine (background work allowed), the override goes ahead of the push and the rest follows it", async () => {
+  m.yuki.commit('Latency budget, once more', { 'protocol/spec.md': '# Protocol\n\nlatency 4ms\n' });
+  const r = yuki.git(['push', 'origin', 'HEAD'], {
+    env: { CONSORTIUM_OVERRIDE: 'agreed with Elena again', CONSORTIUM_NO_BACKGROUND: '' },
+  });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /git-consortium server: pushing despite .*agreed with Elena again/);
+  const tip = must(m.yuki.git(['rev-parse', 'HEAD'])).stdout.trim();
+  assert.is(onRemote('refs/heads/yuki-latency'), tip);
+  const onServer = () =>
+    m.elena.git(['--git-dir', world.remote, 'notes', '--ref=consortium', 'show', tip]).stdout;
+  assert.match(onServer(), /"type":"override".*"reason":"agreed with Elena again"/, 'shared before the push');
+  let notes = '';
+  for (let i = 0; i < 100 && !notes.includes('"provenance"'); i++) {
+    await new Promise((done) => setTimeout(done, 100));
+    notes = onServer();
+  }
+  assert.match(notes, /"type":"provenance"/, "the detached recorder shared the push's provenance");
+  assert.match(notes, /"type":"landed".*"landed":true/);
+});
+
 /** The record a coordination ref holds on the server, as its JSON. */
 const recordOnServer = (ref: string) =>
   JSON.parse(must(m.elena.git(['--git-dir', world.remote, 'log', '-1', '--format=%b', ref])).stdout);
