@@ -29,6 +29,11 @@ try {
     env,
   });
   const limit = node + fetch + push;
+  // What every coordination fetch of the toolkit asks for (store/remote.ts).
+  const COORDINATION_REFSPECS = [
+    '+refs/consortium/*:refs/consortium-remote/*',
+    '+refs/notes/consortium*:refs/notes/consortium-remote*',
+  ];
   const acquireArgs = ['lease', 'acquire', 'src/bench.py', '--allow-missing', '--ttl', '1h'];
   const measure = (args, runs = 11) => {
     const ms = time(process.execPath, [CLI, ...args], { cwd: s.repo, env: withSession, runs });
@@ -43,6 +48,31 @@ try {
   ];
   for (let i = 0; i < 299; i++) cli(['start', '--no-branch', '--shared', '--json']);
   rows.push(['lease acquire, 300 sessions known (goal <= 1.3x)', measure(acquireArgs)]);
+  // git's own fetch and push grow with the refs on both sides (each checks that what it has
+  // is connected by walking every ref): the same limit, measured in this repository.
+  const fetchHere = time(
+    'git',
+    ['fetch', '-q', '--no-tags', '--no-write-fetch-head', '--prune', 'origin', ...COORDINATION_REFSPECS],
+    {
+      cwd: s.repo,
+      env,
+    },
+  );
+  const pushHere = pushBaseline(s);
+  const limitHere = node + fetchHere + pushHere;
+  const acquireHere = time(process.execPath, [CLI, ...acquireArgs], {
+    cwd: s.repo,
+    env: withSession,
+    runs: 11,
+  });
+  rows.push(
+    ['  with 300 sessions, git fetch of the coordination refs (nothing new)', `${fetchHere.toFixed(0)} ms`],
+    ['  with 300 sessions, git push of one ref', `${pushHere.toFixed(0)} ms`],
+    [
+      '  lease acquire, 300 sessions, against the limit with them',
+      `${acquireHere.toFixed(0)} ms  ${ratio(acquireHere, limitHere)}  (limit ${limitHere.toFixed(0)} ms)`,
+    ],
+  );
   rows.push([
     'lease release --all (nothing held after the first)',
     measure(['lease', 'release', '--all'], 9),
