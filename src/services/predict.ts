@@ -233,19 +233,17 @@ function predict(
       if (outcome.status !== 'failed')
         cache.set(a.commit!, b.commit!, outcome.status === 'clean' ? [] : outcome.paths);
     });
-    cache.save();
   }
   const merges: PredictedMerge[] = [];
   for (const [a, b] of mergeable) {
     const paths = cache.get(a.commit!, b.commit!);
     if (!paths?.length) continue;
-    merges.push({
-      a: a.side,
-      b: b.side,
-      paths,
-      ...(options.lines ? { lines: conflictLines(ctx, a.commit!, b.commit!, paths) } : {}),
-    });
+    const lines = options.lines
+      ? cache.lines(a.commit!, b.commit!, () => conflictLines(ctx, a.commit!, b.commit!, paths))
+      : undefined;
+    merges.push({ a: a.side, b: b.side, paths, ...(lines && { lines }) });
   }
+  cache.save();
   return mergeConflicts(merges);
 }
 
@@ -290,10 +288,13 @@ function conflictLines(
 }
 
 /**
- * Results of speculative merges by pair of commits, in .git/consortium/merge-cache.json. A
- * merge of two commits always gives the same result, so entries never go stale; the file
- * keeps the most recently used MAX_ENTRIES. It is a cache: unreadable means empty, and a
- * write that fails (or loses a race with another process) only costs a merge later.
+ * Results of speculative merges by pair of commits, in .git/consortium/merge-cache.json: the
+ * conflicted paths, and for a conflicted pair the lines it meets as the first commit numbers
+ * them (a blocked push and its override, or the next push while the others have not moved,
+ * start no merge-base and diff-tree again). A merge of two commits always gives the same
+ * result, so entries never go stale; the file keeps the most recently used MAX_ENTRIES. It is
+ * a cache: unreadable means empty, and a write that fails (or loses a race with another
+ * process) only costs a merge later.
  */
 const MAX_ENTRIES = 4096;
 const CACHE_FORMAT = 1;
@@ -305,19 +306,40 @@ class MergeCache {
   private constructor(
     private readonly file: string,
     private readonly entries: Map<string, string[]>,
+    /** By `<first> <second>`, in that order: the lines are the first commit's. */
+    private readonly lineEntries: Map<string, Record<string, [number, number][]>>,
   ) {}
 
   static open(commonDir: string): MergeCache {
     const file = localStateFile(commonDir, 'merge-cache.json');
     const entries = new Map<string, string[]>();
+    const lineEntries = new Map<string, Record<string, [number, number][]>>();
     // No cache yet, or an unreadable one: start empty.
-    const data = readJson<{ format?: unknown; merges?: unknown }>(file);
+    const data = readJson<{ format?: unknown; merges?: unknown; lines?: unknown }>(file);
     if (data?.format === CACHE_FORMAT && data.merges && typeof data.merges === 'object') {
       for (const [key, paths] of Object.entries(data.merges as Record<string, unknown>)) {
         if (Array.isArray(paths) && paths.every((p) => typeof p === 'string')) entries.set(key, paths);
       }
+      for (const [key, lines] of Object.entries((data.lines ?? {}) as Record<string, unknown>))
+        if (isLines(lines)) lineEntries.set(key, lines);
     }
-    return new MergeCache(file, entries);
+    return new MergeCache(file, entries, lineEntries);
+  }
+
+  /** The lines a conflicted merge of `a` and `b` meets, as `a` numbers them: kept, else found now. */
+  lines(
+    a: string,
+    b: string,
+    find: () => Record<string, [number, number][]>,
+  ): Record<string, [number, number][]> {
+    const key = `${a} ${b}`;
+    let lines = this.lineEntries.get(key);
+    if (!lines) {
+      lines = find();
+      this.lineEntries.set(key, lines);
+      this.changed = true;
+    }
+    return lines;
   }
 
   private static key(a: string, b: string) {
@@ -345,7 +367,27 @@ class MergeCache {
     const ordered = [...this.entries].filter(([k]) => !this.used.has(k));
     for (const key of this.used) ordered.push([key, this.entries.get(key)!]);
     const kept = ordered.slice(-MAX_ENTRIES);
+    // Lines only for the pairs kept: a pair's lines are never kept longer than its merge.
+    const pairs = new Set(kept.map(([key]) => key));
+    const lines = [...this.lineEntries].filter(([key]) =>
+      pairs.has(MergeCache.key(...(key.split(' ') as [string, string]))),
+    );
     // A read-only repository: the merges are simply done again next time.
-    writeJson(this.file, { format: CACHE_FORMAT, merges: Object.fromEntries(kept) });
+    writeJson(this.file, {
+      format: CACHE_FORMAT,
+      merges: Object.fromEntries(kept),
+      lines: Object.fromEntries(lines),
+    });
   }
 }
+
+/** A kept entry of lines as conflictLines gives them: by path, pairs of line numbers. */
+const isLines = (value: unknown): value is Record<string, [number, number][]> =>
+  !!value &&
+  typeof value === 'object' &&
+  !Array.isArray(value) &&
+  Object.values(value).every(
+    (spans) =>
+      Array.isArray(spans) &&
+      spans.every((s) => Array.isArray(s) && s.length === 2 && s.every((n) => Number.isInteger(n))),
+  );

@@ -132,6 +132,30 @@ test("check --json in yuki's clone exits 1 with the merge conflict naming the fi
   assert.ok(found[0].researchers.includes('elena-vasquez'));
 });
 
+test('a repeated check meets the same lines without merging again: a blocked push and its override run the line search once', () => {
+  const traced = () => {
+    const trace = path.join(world.root, `trace-check-${Date.now()}`);
+    const r = yuki.gc(['check', '--json'], { env: { GIT_TRACE: trace } });
+    const log = existsSync(trace) ? readFileSync(trace, 'utf8') : '';
+    rmSync(trace, { force: true });
+    const runs = (command: string) =>
+      log.split('\n').filter((l) => l.includes(`trace: built-in: git ${command} `)).length;
+    const merge = JSON.parse(r.stdout).conflicts.find((c: any) => c.kind === 'merge');
+    return { code: r.code, lines: merge?.lines, searches: runs('merge-base') + runs('diff-tree') };
+  };
+  // A new tip of yuki's: nothing about it is known yet.
+  editLine(yuki, FILE, 12, '# yuki was here');
+  yuki.commit('A comment');
+  const first = traced();
+  assert.is(first.code, 1);
+  assert.ok(first.lines?.[FILE]?.length, JSON.stringify(first.lines));
+  assert.ok(first.searches > 0, 'the first check looked for the lines');
+  const again = traced();
+  assert.is(again.code, 1);
+  assert.equal(again.lines, first.lines, 'the same lines');
+  assert.is(again.searches, 0, 'and no merge-base or diff-tree for them');
+});
+
 /** Sets policy.merge in yuki's checked-out configuration (uncommitted, restored afterwards). */
 function mergePolicy(value: 'warn' | 'block') {
   yuki.write('consortium.config.yaml', `${SAMPLE_CONFIG}policy:\n  merge: ${value}\n`);
