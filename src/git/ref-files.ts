@@ -86,7 +86,7 @@ export function readRefFilesKnowing(
     // git's lock files, held for milliseconds while a ref is written
     if (name.endsWith('.lock')) return true;
     if (!plainRefName(name)) return false;
-    let text: string;
+    let text: string | undefined;
     try {
       text = readKnowing(path.join(commonDir, name), known?.files[name], known?.at ?? 0, (entry, fresh) => {
         now.files[name] = entry;
@@ -96,6 +96,8 @@ export function readRefFilesKnowing(
       // removed since the folder was read: gone, as its packed line (if any) says
       return (error as NodeJS.ErrnoException).code === 'ENOENT';
     }
+    // A symbolic link, or a ref holding the null id (git skips it as broken): git's to read.
+    if (text === undefined || /^0+$/.test(text)) return false;
     if (isObjectId(text)) {
       ids.set(name, text);
     } else if (text.startsWith('ref: ') && symbolicTo(text.slice(5))) {
@@ -111,7 +113,8 @@ export function readRefFilesKnowing(
       entries = readdirSync(path.join(commonDir, dir), { withFileTypes: true });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOTDIR') return readRef(dir);
+      // The ref a pattern names itself (refs/notes/consortium), not a file where a folder of refs belongs.
+      if (code === 'ENOTDIR') return !wanted(dir) || readRef(dir);
       return code === 'ENOENT';
     }
     for (const entry of entries) {
@@ -135,14 +138,18 @@ export function readRefFilesKnowing(
   return { refs, known: now, changed: read > 0 || gone };
 }
 
-/** A ref file's text: the one known when its stamp is and can be trusted, else read. */
+/**
+ * A ref file's text: the one known when its stamp is and can be trusted, else read. Undefined
+ * for anything but a plain file (a symbolic link's own stamp does not change with its target).
+ */
 function readKnowing(
   file: string,
   known: [string, string] | undefined,
   knownAt: number,
   keep: (entry: [string, string], fresh: boolean) => void,
-): string {
+): string | undefined {
   const stat = lstatSync(file);
+  if (!stat.isFile()) return undefined;
   const stamp = `${stat.ino}:${stat.ctimeMs}:${stat.mtimeMs}:${stat.size}`;
   // A file system that keeps whole seconds (ext3, HFS+, some network mounts) gets a window as wide.
   const racy = stat.mtimeMs % 1000 === 0 ? 2000 : 100;

@@ -326,7 +326,11 @@ class MergeCache {
     return new MergeCache(file, entries, lineEntries);
   }
 
-  /** The lines a conflicted merge of `a` and `b` meets, as `a` numbers them: kept, else found now. */
+  /**
+   * The lines a conflicted merge of `a` and `b` meets, as `a` numbers them: kept, else found
+   * now. Only an answer that names lines is kept: none at all may be a git process that failed
+   * (killed, or out of memory), which the next check asks again.
+   */
   lines(
     a: string,
     b: string,
@@ -336,8 +340,10 @@ class MergeCache {
     let lines = this.lineEntries.get(key);
     if (!lines) {
       lines = find();
-      this.lineEntries.set(key, lines);
-      this.changed = true;
+      if (Object.values(lines).some((spans) => spans.length)) {
+        this.lineEntries.set(key, lines);
+        this.changed = true;
+      }
     }
     return lines;
   }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -147,6 +147,17 @@ test("coordination refs read from git's files are what for-each-ref lists: a not
   );
   git(['update-ref', '-d', 'refs/consortium/sessions/été']);
   assert.equal(read(), listed(), 'back to plain names');
+  // A symbolic link's own stamp does not change with its target; a null id git skips as broken.
+  const notes = path.join(gitDir, 'refs', 'notes', 'consortium');
+  rmSync(notes, { force: true });
+  writeFileSync(path.join(root, 'target'), `${c}\n`);
+  symlinkSync(path.join(root, 'target'), notes);
+  assert.is(readRefFiles(gitDir, patterns), undefined, 'a symbolic link');
+  rmSync(notes);
+  writeFileSync(notes, `${'0'.repeat(40)}\n`);
+  assert.is(readRefFiles(gitDir, patterns), undefined, 'the null id');
+  rmSync(notes);
+  assert.equal(read(), listed(), 'the notes ref gone');
 });
 
 test("anything git's files store would not write is left to git", () => {
