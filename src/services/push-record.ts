@@ -115,7 +115,10 @@ export async function recordOverride(
   const author = authorFor(ctx, researcher);
   if (check.fetched) mergeFetchedNotes(ctx.repo, author);
   const notes = overrideNotes(check, override, researcher, iso(now()));
-  return shareRecords(ctx, check, notes.length && addNotes(ctx.repo, notes, author) ? [NOTES_REF] : []);
+  const refs = notes.length && addNotes(ctx.repo, notes, author) ? [NOTES_REF] : [];
+  // Another clone's notes landed since the gate's fetch: merged and offered again, since the
+  // server's gate looks for this note on the remote when git's push arrives.
+  return shareRecords(ctx, check, refs, author);
 }
 
 /**
