@@ -5,7 +5,7 @@ import { shortIds } from '../core/ids.js';
 import { loadConfig } from '../core/load-config.js';
 import { writeTo } from '../core/stdio.js';
 import { researchersOf } from '../core/workspaces.js';
-import { configMatching } from '../git/config.js';
+import { configMatchingKept } from '../git/config-cache.js';
 import { currentBranch, openRepo, type Repo } from '../git/repo.js';
 import { knowSshSettings } from '../git/run.js';
 import { listSessions, type SessionList } from '../store/sessions.js';
@@ -37,8 +37,10 @@ export class Context {
    * A git config value this toolkit reads (user.email, core.hooksPath, consortium.*): all come from one
    * git process, on first use, since hooks pay for every process.
    */
-  gitConfig(key: 'user.email' | 'core.hooksPath' | `consortium.${string}`): string | undefined {
-    this.settings ??= readSettings(this.repo);
+  gitConfig(
+    key: 'user.email' | 'core.hooksPath' | 'core.sshCommand' | 'ssh.variant' | `consortium.${string}`,
+  ): string | undefined {
+    this.settings ??= configMatchingKept(this.repo, SETTINGS);
     return this.settings.get(key.toLowerCase()) || undefined;
   }
 
@@ -82,19 +84,14 @@ export async function openContext(
   const repo = openRepo(cwd);
   const ctx = new Context(repo, await loadConfig(repo.top, path.join(repo.gitDir, 'consortium')));
   ctx.researcherFlag = options.researcher;
+  // What a network call of this command needs to know of ssh, from the same reading as the rest.
+  knowSshSettings(repo.top, () => ({
+    sshCommand: ctx.gitConfig('core.sshCommand'),
+    variant: ctx.gitConfig('ssh.variant'),
+  }));
   if (!ctx.config.researchersListed && ctx.config.gates.size) checkGateOwners(ctx.config, ctx.researchers);
   return ctx;
 }
 
-function readSettings(repo: Repo): Map<string, string> {
-  const settings = configMatching(
-    repo,
-    '^(user\\.email|core\\.hookspath|core\\.sshcommand|ssh\\.variant|consortium\\..*)$',
-  );
-  // What a network call of this command needs to know of ssh, from the same git process.
-  knowSshSettings(repo.top, {
-    sshCommand: settings.get('core.sshcommand'),
-    variant: settings.get('ssh.variant'),
-  });
-  return settings;
-}
+/** Every git config key the toolkit reads through a context, in one reading. */
+const SETTINGS = '^(user\\.email|core\\.hookspath|core\\.sshcommand|ssh\\.variant|consortium\\..*)$';

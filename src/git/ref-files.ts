@@ -1,6 +1,7 @@
 import { type Dirent, existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isObjectId } from './merge-tree.js';
+import { stampOf, stampTrusted } from './stamps.js';
 
 /** A ref as for-each-ref lists it with `%(objectname) %(symref)`. */
 export interface RefFile {
@@ -150,10 +151,8 @@ function readKnowing(
 ): string | undefined {
   const stat = lstatSync(file);
   if (!stat.isFile()) return undefined;
-  const stamp = `${stat.ino}:${stat.ctimeMs}:${stat.mtimeMs}:${stat.size}`;
-  // A file system that keeps whole seconds (ext3, HFS+, some network mounts) gets a window as wide.
-  const racy = stat.mtimeMs % 1000 === 0 ? 2000 : 100;
-  const trusted = Math.max(stat.ctimeMs, stat.mtimeMs) < knownAt - racy;
+  const stamp = stampOf(stat);
+  const trusted = stampTrusted(stat, knownAt);
   // A kept file is local state, which a person may have edited: only its own shape is trusted.
   const reuse = Array.isArray(known) && trusted && known[0] === stamp && typeof known[1] === 'string';
   const text = reuse ? known![1] : readFileSync(file, 'utf8').trimEnd();

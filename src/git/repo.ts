@@ -142,7 +142,7 @@ function checkGitVersion(cwd: string, memo: string) {
 }
 
 /** `path:size:mtime` of the git that a spawn of "git" runs, or undefined when it is not found. */
-function gitOnPath(): string | undefined {
+export function gitOnPath(): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const file = path.join(dir, 'git');

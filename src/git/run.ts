@@ -171,27 +171,31 @@ export function gitNetwork(
  * one git process, against the network call's tens of milliseconds at least, and none at all
  * for a command that never talks to the remote.
  */
-const sshSettingsOf = new Map<string, SshSettings>();
+const sshSettingsOf = new Map<string, SshSettings | (() => SshSettings)>();
 
-/** The same settings, read by a command along with its others (context.ts): no git process of their own. */
-export const knowSshSettings = (cwd: string, settings: SshSettings) => sshSettingsOf.set(cwd, settings);
+/** Where the settings come from a command's other settings (context.ts): no git process of their own. */
+export const knowSshSettings = (cwd: string, settings: () => SshSettings) => sshSettingsOf.set(cwd, settings);
 
 function sshSettings(cwd: string | undefined): SshSettings {
   const key = cwd ?? '';
-  let settings = sshSettingsOf.get(key);
-  if (!settings) {
-    const out = git(['config', '-z', '--get-regexp', '^(core\\.sshcommand|ssh\\.variant)$'], { cwd }).stdout;
-    settings = {};
-    for (const entry of out.split('\0')) {
-      const split = entry.indexOf('\n');
-      if (split < 0) continue;
-      const name = entry.slice(0, split);
-      // The last value wins, as git reads a single-valued key.
-      if (name === 'core.sshcommand') settings.sshCommand = entry.slice(split + 1);
-      else if (name === 'ssh.variant') settings.variant = entry.slice(split + 1);
-    }
+  const known = sshSettingsOf.get(key);
+  if (typeof known === 'function') {
+    const settings = known();
     sshSettingsOf.set(key, settings);
+    return settings;
   }
+  if (known) return known;
+  const out = git(['config', '-z', '--get-regexp', '^(core\\.sshcommand|ssh\\.variant)$'], { cwd }).stdout;
+  const settings: SshSettings = {};
+  for (const entry of out.split('\0')) {
+    const split = entry.indexOf('\n');
+    if (split < 0) continue;
+    const name = entry.slice(0, split);
+    // The last value wins, as git reads a single-valued key.
+    if (name === 'core.sshcommand') settings.sshCommand = entry.slice(split + 1);
+    else if (name === 'ssh.variant') settings.variant = entry.slice(split + 1);
+  }
+  sshSettingsOf.set(key, settings);
   return settings;
 }
 
