@@ -7,9 +7,9 @@ import { pushRefs } from '../store/remote.js';
 /** What `share` is and takes: help, every --help, the man page and its argument parsing read this. */
 export const command = {
   name: 'share',
-  usage: ['share REF...', 'share --lines'],
+  usage: ['share REF...', 'share --lines [REF...]'],
   summary: 'push coordination refs to the remote (used in the background)',
-  details: `Internal: pushes the named coordination refs, bounded in time; --lines fetches the live sessions' branches and brings the line index up to date.`,
+  details: `Internal: pushes the named coordination refs, bounded in time; --lines then fetches the live sessions' branches and brings the line index up to date.`,
   hidden: true,
   examples: [
     { run: 'share refs/consortium/leases', says: 'push coordination refs to the remote (the hooks call it)' },
@@ -22,16 +22,14 @@ export const command = {
  * then, refreshes the line index (services/line-index.ts).
  */
 export async function run(argv: string[]): Promise<number> {
-  if (argv[0] === '--lines') {
-    await refreshLineIndex(await openContext(), []);
-    return 0;
-  }
+  const lines = argv.includes('--lines');
   const refs = argv.filter(
     (r) => (r.startsWith(LOCAL) || r === NOTES_REF) && !r.includes('..') && !/\s/.test(r),
   );
   const ctx = await openContext();
-  const result = await pushRefs(ctx.repo, ctx.config, refs, 15_000);
-  // Detached after a heartbeat: the moment to bring the others' changed lines, now and then.
-  if (result.outcome.ok) await refreshLineIndexIfDue(ctx);
-  return result.outcome.ok ? 0 : 3;
+  const shared = refs.length ? (await pushRefs(ctx.repo, ctx.config, refs, 15_000)).outcome.ok : true;
+  // Asked for (a push's gate, SessionStart), or now and then after a heartbeat's share.
+  if (lines) await refreshLineIndex(ctx, []);
+  else if (shared) await refreshLineIndexIfDue(ctx);
+  return shared ? 0 : 3;
 }

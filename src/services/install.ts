@@ -298,9 +298,11 @@ export interface WorktreeHooks {
   problem?: string;
 }
 
-/** Whether the toolkit's hooks run in a worktree: the hooks folder git uses there is ours. */
-export function worktreeHooks(repo: Repo, worktree: string): WorktreeHooks {
-  const hooks = hooksPathAt(worktree);
+/**
+ * Whether the toolkit's hooks run in a worktree: the hooks folder git uses there is ours.
+ * `hooks`: that folder, when the caller knows it already (else git is asked).
+ */
+export function worktreeHooks(repo: Repo, worktree: string, hooks = hooksPathAt(worktree)): WorktreeHooks {
   if (hooks === undefined) return { worktree, active: false, problem: 'git cannot read this worktree' };
   const used = realPath(path.resolve(worktree, hooks));
   const ours = path.join(hooksDir(repo), '_');

@@ -18,7 +18,7 @@ import { backgroundAllowed, runDetached } from '../core/process.js';
 import { defaultBranch, mergeBase } from '../git/changes.js';
 import { type FileChange, lineChanges } from '../git/hunks.js';
 import { objectInfo, readObjects } from '../git/objects.js';
-import { fetchCoordination, type NetworkOutcome } from '../store/remote.js';
+import { fetchCoordination, type NetworkOutcome, shareInBackground } from '../store/remote.js';
 import type { Session } from '../store/sessions.js';
 import { fetchSessionBranches, sessionBranchRefspecs, sessionTips } from './predict.js';
 
@@ -233,10 +233,15 @@ const liveSessions = (ctx: Context) =>
  * The way of the pre-push gate and of SessionStart, which must not wait for the index: a
  * detached process fetches the live sessions' branches (their own fetch brought the records
  * only) and updates it. Where background work is off (tests, CONSORTIUM_NO_BACKGROUND), here and now.
+ * `share`: coordination refs the same process pushes first (one detached process, not two).
  */
-export async function refreshLineIndexDetached(ctx: Context, timeoutMs?: number): Promise<void> {
-  if (ctx.config.policy.lines === 'off') return;
-  if (backgroundAllowed()) runDetached(['share', '--lines'], ctx.repo.top);
+export async function refreshLineIndexDetached(
+  ctx: Context,
+  timeoutMs?: number,
+  share: string[] = [],
+): Promise<void> {
+  if (ctx.config.policy.lines === 'off') shareInBackground(ctx.repo, share);
+  else if (backgroundAllowed()) runDetached(['share', '--lines', ...share], ctx.repo.top);
   else await refreshLineIndex(ctx, [], timeoutMs);
 }
 

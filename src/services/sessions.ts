@@ -55,8 +55,9 @@ export interface StartOptions {
   /**
    * 'wait' (default): push the record now, bounded in time. 'background': hand it to a
    * detached share, for the git hooks that register sessions and must not wait on the network.
+   * 'caller': the caller shares it, with other work of its own, in one detached process.
    */
-  share?: 'wait' | 'background';
+  share?: 'wait' | 'background' | 'caller';
   /** The commit checked out, when the caller already knows it (post-checkout is told by git). */
   head?: string;
 }
@@ -161,8 +162,8 @@ export async function startSession(ctx: Context, options: StartOptions): Promise
     authorFor(ctx, options.researcher),
   );
   ctx.invalidate();
-  if (options.share === 'background') {
-    shareInBackground(ctx.repo, [sessionRef(session.id)]);
+  if (options.share === 'background' || options.share === 'caller') {
+    if (options.share === 'background') shareInBackground(ctx.repo, [sessionRef(session.id)]);
     return { session, shared: { ok: true } };
   }
   const pushed = await pushRefs(ctx.repo, ctx.config, [sessionRef(session.id)]);

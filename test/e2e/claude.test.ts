@@ -357,6 +357,28 @@ test('SessionStart again (resume) resumes the same session; the env file keeps o
   assert.is(lines.length, 1);
 });
 
+test('without the test switch, SessionStart leaves the sharing of its record to a detached process, which reaches the remote', async () => {
+  const before = mineOf(elena)[0];
+  const r = hook(
+    elena,
+    'SessionStart',
+    { source: 'resume' },
+    { cwd: ELENA_WS, env: { CONSORTIUM_NO_BACKGROUND: '' } },
+  );
+  assert.is(r.code, 0, r.stderr);
+  let remote: any;
+  for (let i = 0; i < 100; i++) {
+    remote = json(yuki, ['status', '--fetch']).sessions.find((s: any) => s.id === before.id);
+    if (remote && remote.heartbeatAt > before.heartbeatAt) break;
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  assert.ok(remote, "elena's session is on the remote");
+  assert.ok(
+    remote.heartbeatAt > before.heartbeatAt,
+    "the resumed session's new heartbeat reached the remote",
+  );
+});
+
 // --- PreToolUse ---------------------------------------------------------------------------
 
 test("PreToolUse denies an edit of a file another researcher's session leases, naming them; a free file goes on", () => {

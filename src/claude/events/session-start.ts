@@ -4,8 +4,10 @@ import type { Context } from '../../context/context.js';
 import { resolveIdentity } from '../../context/identity.js';
 import { iso, now } from '../../core/clock.js';
 import { ConsortiumError } from '../../core/errors.js';
+import { backgroundAllowed } from '../../core/process.js';
 import { agentOrientation } from '../../render/orientation.js';
 import { handoffOf } from '../../services/handoff.js';
+import { gitHooksFolder } from '../../services/hooks-active.js';
 import { worktreeHooks } from '../../services/install.js';
 import { refreshLineIndexDetached, updateLineIndex } from '../../services/line-index.js';
 import { orientationOf } from '../../services/orientation.js';
@@ -37,16 +39,14 @@ export async function sessionStart(event: ClaudeEvent): Promise<HookAnswer> {
       `the coordination state could not be fetched (${fetched.detail}): what follows may be out of date.`,
     );
   ctx.invalidate();
-  // The others' changed lines, for the warnings at each edit (services/line-index.ts): their
-  // branches are fetched by a detached process, as after a push, so that the conversation
-  // starts once the records are here, however large a branch is. Until that process is done
-  // (usually under a second), the edits are checked against the index as it was.
-  if (fetched.ok) await refreshLineIndexDetached(ctx, FETCH_MS);
-  else updateLineIndex(ctx);
+  // The session's record, written below, is shared by the detached process that also brings
+  // the others' changed lines (one process, not two): what the conversation waits for is local.
+  const share: string[] = [];
   let session = sessionOfConversation(ctx, event.sessionId);
   let action: string;
   if (session) {
-    session = refreshSession(ctx, session, { force: true, share: 'background' });
+    session = refreshSession(ctx, session, { force: true, share: 'none' });
+    share.push(sessionRef(session.id));
     action = `Resumed session ${session.id} (${session.branch ?? 'detached HEAD'}, ${session.worktree}).`;
   } else {
     let researcher: string | undefined;
@@ -71,6 +71,7 @@ export async function sessionStart(event: ClaudeEvent): Promise<HookAnswer> {
     );
     if (adoptable) {
       session = bind(ctx, adoptable, event.sessionId);
+      share.push(sessionRef(session.id));
       action =
         `You work in session ${session.id}, which ${session.researcher} started here by hand on ${session.branch ?? 'detached HEAD'}. ` +
         'It stays theirs: it goes on, with its leases, when this conversation ends.';
@@ -85,8 +86,11 @@ export async function sessionStart(event: ClaudeEvent): Promise<HookAnswer> {
         branch: 'current',
         shared: here.length > 0,
         agent: { kind: 'claude-code', sessionId: event.sessionId },
+        // Where nothing runs detached (tests), pushed here and now, as before.
+        share: backgroundAllowed() ? 'caller' : 'wait',
       });
       session = started.session;
+      share.push(sessionRef(session.id));
       action = `Registered session ${session.id} on ${session.branch ?? 'detached HEAD'} in ${session.worktree}.`;
     }
   }
@@ -103,8 +107,17 @@ export async function sessionStart(event: ClaudeEvent): Promise<HookAnswer> {
       );
     }
   }
+  // The others' changed lines, for the warnings at each edit (services/line-index.ts): their
+  // branches are fetched by a detached process, as after a push, so that the conversation
+  // starts once the records are here, however large a branch is. Until that process is done
+  // (usually under a second), the edits are checked against the index as it was.
+  if (fetched.ok) await refreshLineIndexDetached(ctx, FETCH_MS, share);
+  else {
+    updateLineIndex(ctx);
+    shareInBackground(ctx.repo, share);
+  }
   // Claude Code's own worktrees (.claude/worktrees/) must run the git hooks like any other.
-  const hooks = worktreeHooks(ctx.repo, ctx.repo.top);
+  const hooks = worktreeHooks(ctx.repo, ctx.repo.top, gitHooksFolder(ctx));
   if (!hooks.active) warnings.push(`the git hooks do not run in this worktree (${hooks.problem}).`);
   const orientation = orientationOf(
     ctx,
@@ -128,7 +141,7 @@ export async function sessionStart(event: ClaudeEvent): Promise<HookAnswer> {
 /**
  * A conversation joins a session a person started: the record keeps the person's own agent
  * marker and names the conversation beside it, so that SessionEnd knows the session is not the
- * conversation's to end.
+ * conversation's to end. The caller shares the record.
  */
 function bind(ctx: Context, session: Session, conversation: string): Session {
   const at = iso(now());
@@ -147,7 +160,6 @@ function bind(ctx: Context, session: Session, conversation: string): Session {
     authorFor(ctx, session.researcher),
   );
   ctx.invalidate();
-  shareInBackground(ctx.repo, [sessionRef(session.id)]);
   return bound ?? session;
 }
 
