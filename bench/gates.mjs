@@ -46,12 +46,12 @@ function makeEvents(writers, events, from = 0) {
 
 try {
   makeEvents(2, 5);
-  const gitFew = countGit(['gates', '--json'], { cwd: s.repo, env });
+  const gitFew = countGit(['gates', '--json'], { cwd: s.repo, env, warm: true });
   const base = nodeBaseline();
   const fewGates = time(process.execPath, [CLI, 'gates', '--json'], { cwd: s.repo, env });
   const fewOrient = time(process.execPath, [CLI, 'orient', '--json'], { cwd: s.repo, env });
   makeEvents(48, 40, 2);
-  const gitMany = countGit(['gates', '--json'], { cwd: s.repo, env });
+  const gitMany = countGit(['gates', '--json'], { cwd: s.repo, env, warm: true });
   const manyGates = time(process.execPath, [CLI, 'gates', '--json'], { cwd: s.repo, env });
   const manyOrient = time(process.execPath, [CLI, 'orient', '--json'], { cwd: s.repo, env });
   const mermaid = time(process.execPath, [CLI, 'gates', '--mermaid'], { cwd: s.repo, env });

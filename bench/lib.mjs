@@ -112,8 +112,13 @@ export function gitCalls(args, { cwd, env, input, command, warm, before, own } =
   const dir = mkdtempSync(path.join(tmpdir(), 'gc-gitcount-'));
   const real = spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
   const log = path.join(dir, 'log');
-  // Each call logged with the process that made it, so that `own` can keep the command's own.
-  writeFileSync(path.join(dir, 'git'), `#!/bin/sh\necho "$PPID $*" >> "${log}"\nexec "${real}" "$@"\n`);
+  // Each call logged with the process that made it, so that `own` can keep the command's own,
+  // and whether a detached process of the toolkit made it (src/core/process.ts marks them): their
+  // work is off the user's path, and runs on after the command, into the next one's count.
+  writeFileSync(
+    path.join(dir, 'git'),
+    `#!/bin/sh\necho "$PPID \${CONSORTIUM_BACKGROUND:-0} $*" >> "${log}"\nexec "${real}" "$@"\n`,
+  );
   chmodSync(path.join(dir, 'git'), 0o755);
   const run = () =>
     spawnSync(command ?? process.execPath, command ? args : [CLI, ...args], {
@@ -124,7 +129,8 @@ export function gitCalls(args, { cwd, env, input, command, warm, before, own } =
       maxBuffer: 1 << 30,
     });
   // `warm`: a run first, uncounted. The shim is a git binary the toolkit has not seen, which its
-  // version check asks about once; a command repeated (a hook) pays that only the first time.
+  // version check and git config cache ask about once; a command repeated (a hook) pays that
+  // only the first time.
   // `before`: called before each run (to reset what a run leaves behind).
   if (warm) {
     before?.();
@@ -143,8 +149,8 @@ export function gitCalls(args, { cwd, env, input, command, warm, before, own } =
       .split('\n')
       .filter(Boolean)
       .map((line) => line.split(' '))
-      .filter(([pid]) => !own || Number(pid) === r.pid)
-      .map(([, ...call]) => call.join(' '));
+      .filter(([pid, detached]) => detached === '0' && (!own || Number(pid) === r.pid))
+      .map(([, , ...call]) => call.join(' '));
   } catch {}
   rmSync(dir, { recursive: true, force: true });
   if (process.env.BENCH_SHOW_GIT)

@@ -77,7 +77,7 @@ try {
   makeBranches(10, 50);
   await makeSessions(10, 50);
   const git50 = cold(['status', '--json']);
-  const git50warm = countGit(['status', '--json'], { cwd: s.repo, env });
+  const git50warm = countGit(['status', '--json'], { cwd: s.repo, env, warm: true });
 
   const out = spawnSync(process.execPath, [CLI, 'status', '--json'], {
     cwd: s.repo,

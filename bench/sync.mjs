@@ -38,7 +38,7 @@ try {
   const limit = node + fetchOne + push;
   const first = once(['sync', '--json'], other);
   const idle = time(process.execPath, [CLI, 'sync', '--json'], { cwd: other, env, runs: 9 });
-  const idleGit = countGit(['sync', '--json'], { cwd: other, env });
+  const idleGit = countGit(['sync', '--json'], { cwd: other, env, warm: true });
   // One session changes on the first machine between syncs of the other.
   const changed = [];
   for (let i = 0; i < 7; i++) {
