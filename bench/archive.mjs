@@ -106,7 +106,7 @@ try {
   const status = time(process.execPath, [CLI, 'status', '--json'], { cwd: fresh, env, runs: 9 });
   const audit = time(process.execPath, [CLI, 'audit', '--json'], { cwd: fresh, env, runs: 5 });
   const idleSync = time(process.execPath, [CLI, 'sync', '--json'], { cwd: fresh, env, runs: 5 });
-  const gits = (args) => `${countGit(args, { cwd: fresh, env })} git`;
+  const gits = (args) => `${countGit(args, { cwd: fresh, env, warm: true })} git`;
 
   report(
     `${ARCHIVED} archived sessions (generated in ${(generated / 1000).toFixed(1)} s, archived in ${(archiving / 1000).toFixed(1)} s; ${left} session refs left on the remote)`,
