@@ -62,7 +62,7 @@ export async function run(argv: string[]): Promise<number> {
   const target = positionals[0] === undefined ? currentBranchTarget(ctx) : rangeTarget(ctx, positionals[0]);
   const check = await checkPush(ctx, [target], { fetch: !values['no-fetch'] });
   // The fetch brought the others' newest records: their changed lines, for the edits to come.
-  if (check.fetched) await refreshLineIndexDetached(ctx);
+  if (check.fetched) await refreshLineIndexDetached(ctx, undefined, [], check.carried);
   if (values.json) {
     printJson({
       conflicts: check.conflicts.map(conflictJson),

@@ -35,3 +35,7 @@ export function writeJson(file: string, value: unknown, options: { pretty?: bool
     return false;
   }
 }
+
+/** The strings of a value read from JSON that should be a list of them (anything else: none). */
+export const stringList = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];

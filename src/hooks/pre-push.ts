@@ -106,7 +106,7 @@ export async function run(args: string[]): Promise<number> {
   // The fetch brought the others' newest records: their changed lines, for the edits to come,
   // come with the detached recorder of the push when there is one, else in a process of their own.
   const later = (override || !check.blocked) && backgroundAllowed();
-  if (check.fetched && !later) await refreshLineIndexDetached(ctx);
+  if (check.fetched && !later) await refreshLineIndexDetached(ctx, undefined, [], check.carried);
   if (check.blocked && !override) return 1;
 
   // An override is on record and shared before git pushes; the rest is recorded while it pushes.

@@ -1,6 +1,7 @@
 import { gatesOf } from '../analysis/gates.js';
 import type { Context } from '../context/context.js';
 import { iso, now } from '../core/clock.js';
+import { stringList } from '../core/local-state.js';
 import { matchesAny } from '../core/patterns.js';
 import { headCommit } from '../git/changes.js';
 import { commitsBetween, countUnpushed, filesBetween } from '../git/history.js';
@@ -55,7 +56,7 @@ export function handoffOf(session: Session): Handoff | undefined {
     head: typeof h.head === 'string' ? h.head : null,
     markdown: h.markdown,
     summary: typeof h.summary === 'string' ? h.summary : '',
-    steps: Array.isArray(h.steps) ? h.steps.filter((x): x is string => typeof x === 'string') : [],
+    steps: stringList(h.steps),
     session: session.id,
     researcher: session.researcher,
     branch: session.branch,

@@ -17,6 +17,7 @@ import { localStateFile, readJson, writeJson } from '../core/local-state.js';
 import { backgroundAllowed, runDetached } from '../core/process.js';
 import { defaultBranch, mergeBase } from '../git/changes.js';
 import { type FileChange, lineChanges } from '../git/hunks.js';
+import { existingCommits } from '../git/merge-tree.js';
 import { objectInfo, readObjects } from '../git/objects.js';
 import { fetchCoordination, type NetworkOutcome, shareInBackground } from '../store/remote.js';
 import type { Session } from '../store/sessions.js';
@@ -177,8 +178,11 @@ export function liveBranchRefspecs(ctx: Context): string[] {
 
 /**
  * After a coordination fetch that carried `fetched` (liveBranchRefspecs): the branches of live
- * sessions it could not know of yet, in one more bounded fetch when there are any, then the
- * index brought up to date. Best effort: what cannot be fetched is indexed from what is here.
+ * sessions it did not carry and whose recorded head is not here (new sessions, or a gate's
+ * fetch that carried none), in one more bounded fetch when there are any, then the index
+ * brought up to date. A head that is here came with a fetch of its branch already: fetching
+ * that branch again after every push would cost a round trip to bring nothing. Best effort:
+ * what cannot be fetched is indexed from what is here.
  */
 export async function refreshLineIndex(
   ctx: Context,
@@ -187,7 +191,14 @@ export async function refreshLineIndex(
 ): Promise<void> {
   if (ctx.config.policy.lines === 'off') return;
   const done = new Set(fetched);
-  const missing = liveSessions(ctx).filter((s) => sessionBranchRefspecs(ctx, [s]).some((r) => !done.has(r)));
+  const notCarried = liveSessions(ctx).filter((s) =>
+    sessionBranchRefspecs(ctx, [s]).some((r) => !done.has(r)),
+  );
+  const here = existingCommits(
+    ctx.repo,
+    notCarried.flatMap((s) => (s.head ? [s.head] : [])),
+  );
+  const missing = notCarried.filter((s) => s.head && !here.has(s.head));
   const outcome = missing.length ? await fetchSessionBranches(ctx, missing, timeoutMs) : { ok: true };
   if (outcome.ok) stamp(ctx.repo.commonDir);
   updateLineIndex(ctx);
@@ -234,15 +245,18 @@ const liveSessions = (ctx: Context) =>
  * detached process fetches the live sessions' branches (their own fetch brought the records
  * only) and updates it. Where background work is off (tests, CONSORTIUM_NO_BACKGROUND), here and now.
  * `share`: coordination refs the same process pushes first (one detached process, not two).
+ * `carried`: refspecs of the session branches that came with the caller's fetch.
  */
 export async function refreshLineIndexDetached(
   ctx: Context,
   timeoutMs?: number,
   share: string[] = [],
+  carried: readonly string[] = [],
 ): Promise<void> {
   if (ctx.config.policy.lines === 'off') shareInBackground(ctx.repo, share);
-  else if (backgroundAllowed()) runDetached(['share', '--lines', ...share], ctx.repo.top);
-  else await refreshLineIndex(ctx, [], timeoutMs);
+  else if (backgroundAllowed())
+    runDetached(['share', '--lines', ...carried.map((r) => `--carried=${r}`), ...share], ctx.repo.top);
+  else await refreshLineIndex(ctx, carried, timeoutMs);
 }
 
 /**

@@ -7,7 +7,7 @@ import {
   protocolCandidates,
   pushConflicts,
 } from '../analysis/push.js';
-import { stateOf } from '../analysis/state.js';
+import { isLive, stateOf } from '../analysis/state.js';
 import type { Context } from '../context/context.js';
 import { findCurrentSession } from '../context/current-session.js';
 import { resolveIdentity } from '../context/identity.js';
@@ -15,11 +15,11 @@ import { agentEnvironment } from '../core/agent.js';
 import type { PolicyAction, ServerKind } from '../core/config.js';
 import { type CommitSelection, commitsWithFiles } from '../git/history.js';
 import { existingCommits } from '../git/merge-tree.js';
-import { isAncestor } from '../git/refs.js';
+import { containedIn } from '../git/refs.js';
 import { fetchCoordination } from '../store/remote.js';
 import type { Session } from '../store/sessions.js';
 import { currentLeases } from './leases.js';
-import { fetchSessionBranches, mergeConflictsFor } from './predict.js';
+import { fetchSessionBranches, mergeConflictsFor, sessionBranchRefspecs } from './predict.js';
 import type { SessionView } from './view.js';
 
 /**
@@ -72,6 +72,8 @@ export interface PushCheck {
   blocked: boolean;
   /** The coordination state was brought from the remote just now. */
   fetched: boolean;
+  /** Refspecs of the session branches that came with that fetch (for the line index after it). */
+  carried: string[];
 }
 
 /** Everything a kind source needs for one pushed ref. */
@@ -84,6 +86,8 @@ export interface RefContext {
   leases: LeaseView[];
   /** The remote did not answer the coordination fetch: no further network calls. */
   offline: boolean;
+  /** Refspecs of session branches that came with the coordination fetch (branchesAlong). */
+  carried: ReadonlySet<string>;
   policy: GatePolicy;
 }
 
@@ -134,9 +138,17 @@ export async function checkPush(
   const started = Date.now();
   let offline: PushCheck['offline'];
   let fetched = false;
+  let carried = new Set<string>();
   if (options.fetch) {
     options.waiting?.(`git-consortium: fetching the coordination state from ${ctx.config.remote}`);
-    const outcome = await fetchCoordination(ctx.repo, ctx.config, options.timeoutMs ?? GATE_FETCH_TIMEOUT_MS);
+    const timeoutMs = options.timeoutMs ?? GATE_FETCH_TIMEOUT_MS;
+    const along = branchesAlong(ctx, policy);
+    let outcome = await fetchCoordination(ctx.repo, ctx.config, timeoutMs, along);
+    // The others' branches may be more than the bound allows (a large push of theirs): the
+    // records alone then, so that their size never makes the remote look unreachable.
+    if (!outcome.ok && outcome.reason === 'timeout' && along.length)
+      outcome = await fetchCoordination(ctx.repo, ctx.config, timeoutMs);
+    else if (outcome.ok) carried = new Set(along);
     ctx.invalidate();
     fetched = outcome.ok;
     if (!outcome.ok && outcome.reason !== 'no-remote')
@@ -172,7 +184,15 @@ export async function checkPush(
     );
     for (const source of KIND_SOURCES)
       conflicts.push(
-        ...(await source({ ctx, ref, others, leases, offline: !!offline || !!options.onServer, policy })),
+        ...(await source({
+          ctx,
+          ref,
+          others,
+          leases,
+          offline: !!offline || !!options.onServer,
+          carried,
+          policy,
+        })),
       );
   }
   // The clients' gate blocks what the server's gate would refuse (server.policy may be stricter),
@@ -183,7 +203,21 @@ export async function checkPush(
       : c,
   );
   const blocked = blocking(unique).length > 0 || offline?.action === 'block';
-  return { refs, conflicts: unique, offline, blocked, fetched };
+  return { refs, conflicts: unique, offline, blocked, fetched, carried: [...carried] };
+}
+
+/**
+ * The branches of the live sessions known before the gate's fetch, to come in that same fetch:
+ * the merge kind needs their newest pushed work, and so does the line index that follows the
+ * push. Fetched on their own, they would cost every push that meets them a second round trip.
+ */
+function branchesAlong(ctx: Context, policy: GatePolicy): string[] {
+  if (policy.merge === 'off' && ctx.config.policy.lines === 'off') return [];
+  const staleAfter = ctx.config.sessions.staleAfterMs;
+  return sessionBranchRefspecs(
+    ctx,
+    ctx.sessions().sessions.filter((s) => isLive(s, ctx.nowMs, staleAfter)),
+  );
 }
 
 /**
@@ -266,18 +300,17 @@ export function pushedCommits(ctx: Context, selection: CommitSelection): PushedC
 
 /**
  * Sessions whose work the pushed tip already contains are not in the way: their changes are
- * part of the push. Only the sessions that could conflict are checked (one git each).
+ * part of the push. Only the sessions that could conflict are asked about, all at once.
  */
 function notContained(ctx: Context, ref: RefCheck, others: SessionView[]): SessionView[] {
   const candidates = protocolCandidates(ref.files, others, ctx.config.protocol);
-  const contained = new Set(
-    candidates.filter((s) => s.head && isAncestor(ctx.repo, s.head, ref.tip)).map((s) => s.id),
-  );
-  return others.filter((s) => !contained.has(s.id));
+  const heads = candidates.flatMap((s) => (s.head ? [s.head] : []));
+  const contained = containedIn(ctx.repo, heads, [ref.tip]);
+  return others.filter((s) => !(s.head && contained.has(s.head) && candidates.includes(s)));
 }
 
 /** The `merge` kind: my pushed tip merged speculatively with the others' work (services/predict.ts). */
-async function mergeKind({ ctx, ref, others, offline, policy }: RefContext): Promise<Conflict[]> {
+async function mergeKind({ ctx, ref, others, offline, carried, policy }: RefContext): Promise<Conflict[]> {
   if (policy.merge === 'off' || others.length === 0) return [];
   const files = new Set(ref.files);
   const overlapping = others.filter((s) => [...s.changedFiles, ...s.touchedFiles].some((f) => files.has(f)));
@@ -288,7 +321,11 @@ async function mergeKind({ ctx, ref, others, offline, policy }: RefContext): Pro
     ctx.repo,
     overlapping.flatMap((s) => (s.head ? [s.head] : [])),
   );
-  const missing = overlapping.filter((s) => s.head && !present.has(s.head));
+  // A branch the coordination fetch carried is as the remote has it: a head still missing was
+  // never pushed, and fetching again would bring nothing.
+  const missing = overlapping.filter(
+    (s) => s.head && !present.has(s.head) && !sessionBranchRefspecs(ctx, [s]).every((r) => carried.has(r)),
+  );
   if (missing.length && !offline) await fetchSessionBranches(ctx, missing, GATE_FETCH_TIMEOUT_MS);
   return mergeConflictsFor(
     ctx,

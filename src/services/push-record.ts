@@ -5,7 +5,7 @@ import type { Context } from '../context/context.js';
 import { agentEnvironment } from '../core/agent.js';
 import { iso, now } from '../core/clock.js';
 import { randomHex } from '../core/ids.js';
-import { localStateFile, writeJson } from '../core/local-state.js';
+import { localStateFile, stringList, writeJson } from '../core/local-state.js';
 import { matchesAny } from '../core/patterns.js';
 import { runDetached } from '../core/process.js';
 import { conflictJson } from '../render/json.js';
@@ -216,6 +216,7 @@ export async function recordPushLater(ctx: Context, check: PushCheck): Promise<s
   const order: RecordOrder = {
     refs: check.refs.map(({ session, ...ref }) => ({ ...ref, session: session?.id ?? null })),
     fetched: check.fetched,
+    carried: check.carried,
     offline: check.offline ?? null,
   };
   const file = localStateFile(ctx.repo.commonDir, `push-record-${process.pid}-${randomHex(4)}.json`);
@@ -231,6 +232,8 @@ interface RecordOrder {
   refs: (Omit<PushCheck['refs'][number], 'session'> & { session: string | null })[];
   /** The gate fetched the records: the recorder then refreshes the line index as well. */
   fetched: boolean;
+  /** The session branches that came with the gate's fetch: not fetched again. */
+  carried?: string[];
   offline: PushCheck['offline'] | null;
 }
 
@@ -255,12 +258,19 @@ export async function recordOrdered(ctx: Context, file: string): Promise<void> {
   try {
     await recordPush(
       ctx,
-      { refs, conflicts: [], blocked: false, fetched: order.fetched, offline: order.offline ?? undefined },
+      {
+        refs,
+        conflicts: [],
+        blocked: false,
+        fetched: order.fetched,
+        carried: [],
+        offline: order.offline ?? undefined,
+      },
       undefined,
       { settle: true },
     );
   } finally {
     // The others' branches for the line index, in this process rather than one more of its own.
-    if (order.fetched) await refreshLineIndex(ctx, []);
+    if (order.fetched) await refreshLineIndex(ctx, stringList(order.carried));
   }
 }

@@ -1,4 +1,4 @@
-import { localStateFile, readJson, writeJson } from '../core/local-state.js';
+import { localStateFile, readJson, stringList, writeJson } from '../core/local-state.js';
 import { recordHistory } from '../git/history.js';
 import { allNotes } from '../git/notes.js';
 import { resolveRef } from '../git/refs.js';
@@ -44,8 +44,6 @@ export interface ForcedLeaseEvent {
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const strings = (v: unknown): string[] =>
-  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 
 /**
  * What `read` finds in the history of `refs`, kept in a local file with the refs' tips, so
@@ -102,9 +100,9 @@ function readOverrideEvents(repo: Repo): OverrideEvent[] {
           .filter((c) => c && typeof c === 'object')
           .map((c) => ({
             kind: str(c.kind) ?? 'conflict',
-            paths: strings(c.paths),
-            researchers: strings(c.researchers),
-            sessions: strings(c.sessions),
+            paths: stringList(c.paths),
+            researchers: stringList(c.researchers),
+            sessions: stringList(c.sessions),
           })),
       });
     }
@@ -138,7 +136,7 @@ function readForcedLeaseEvents(repo: Repo): ForcedLeaseEvent[] {
       at: str(change.at) ?? at,
       by: str(change.researcher) ?? 'unknown',
       session: str(change.session),
-      patterns: strings(change.patterns),
+      patterns: stringList(change.patterns),
       reason: str(change.reason),
       broke,
     });

@@ -280,4 +280,75 @@ test('one pair git cannot merge does not hide the others; unknown commits are ne
   );
 });
 
+/** A git push of yuki's through git's trace: its outcome and how many times it asked the remote for refs. */
+function tracedPush(env: Record<string, string> = {}) {
+  const trace = path.join(world.root, `trace-push-${Date.now()}`);
+  const started = Date.now();
+  const push = yuki.git(['push', 'origin', 'HEAD'], { env: { GIT_TRACE: trace, ...env } });
+  const seconds = (Date.now() - started) / 1000;
+  const log = existsSync(trace) ? readFileSync(trace, 'utf8') : '';
+  rmSync(trace, { force: true });
+  const fetches = log.split('\n').filter((l) => /trace: built-in: git upload-pack /.test(l)).length;
+  return { push, seconds, fetches };
+}
+
+test("a push that meets another session's newest pushed work asks the remote once: her record and her branch come in one fetch", () => {
+  // Elena pushes more work on the file; yuki has neither her new record nor her new commit.
+  editLine(elena, FILE, 8, 'WINDOW = 64  # elena');
+  elena.commit('Widen the window');
+  must(elena.git(['push', '-q', 'origin', 'HEAD']));
+  publish(elena, e.id);
+  const tip = must(elena.git(['rev-parse', 'HEAD'])).stdout.trim();
+  editLine(yuki, FILE, 5, 'THRESHOLD = 0.4  # yuki, later still');
+  yuki.commit('Loosen it once more');
+  mergePolicy('block');
+  try {
+    const { push, fetches } = tracedPush();
+    assert.is(push.code, 1, push.stderr);
+    assert.match(push.stderr, FILE);
+    assert.match(push.stderr, e.id.slice(-6));
+    assert.is(
+      must(yuki.git(['rev-parse', `refs/remotes/origin/${e.branch}`])).stdout.trim(),
+      tip,
+      "elena's newest commit is here",
+    );
+    // The coordination state with the live sessions' branches, and nothing fetched again
+    // for the merge or for the line index that follows the check.
+    assert.is(fetches, 1, 'one fetch');
+  } finally {
+    must(yuki.git(['checkout', '--', 'consortium.config.yaml']));
+  }
+});
+
+test("when the others' branches do not come within the gate's bound, the records alone do: the push is checked, not taken for offline", () => {
+  // A remote that answers the first fetch too late (a large push of someone's, a slow link),
+  // and every later one at once.
+  const late = path.join(world.root, 'late-upload-pack');
+  const marker = path.join(world.root, 'late-upload-pack.done');
+  writeFileSync(
+    late,
+    `#!/bin/sh\nif [ ! -e '${marker}' ]; then : > '${marker}'; sleep 5; fi\nexec git-upload-pack "$@"\n`,
+    { mode: 0o755 },
+  );
+  editLine(elena, FILE, 9, 'RETRIES = 5  # elena');
+  elena.commit('More retries');
+  must(elena.git(['push', '-q', 'origin', 'HEAD']));
+  publish(elena, e.id);
+  mergePolicy('block');
+  must(yuki.git(['config', 'remote.origin.uploadpack', late]));
+  try {
+    const { push, seconds, fetches } = tracedPush();
+    assert.ok(existsSync(marker), 'the first fetch met the slow remote');
+    assert.is(push.code, 1, push.stderr);
+    assert.not.match(push.stderr, /could not read the coordination state/);
+    assert.match(push.stderr, FILE);
+    assert.match(push.stderr, e.id.slice(-6));
+    assert.ok(fetches >= 2, `asked again (${fetches})`);
+    assert.ok(seconds < 10, `within the gate's bound (${seconds}s)`);
+  } finally {
+    must(yuki.git(['config', '--unset', 'remote.origin.uploadpack']));
+    must(yuki.git(['checkout', '--', 'consortium.config.yaml']));
+  }
+});
+
 test.run();
