@@ -7,16 +7,16 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import {
+  againstNode,
   backgroundSettled,
   CLI,
-  figure,
   gitCalls,
   interleaved,
+  median,
   nodeBaseline,
   report,
   scratch,
-  time,
-  timeSettled,
+  timedFigure,
 } from './lib.mjs';
 
 const s = scratch('claude-hooks');
@@ -49,10 +49,15 @@ const edit = (file) => ({
   tool_use_id: 'toolu_bench',
 });
 /** A handler's median time and the git processes one run of it starts. */
-const timeHook = (name, conversation, fields, runs = 15) => {
+const timeHook = async (name, conversation, fields, runs = 15) => {
   const input = event(name, conversation, fields);
-  const ms = time(process.execPath, [CLI, 'claude-hook', name], { cwd: workspace, env, input, runs });
-  return [ms, gitCalls(['claude-hook', name], { cwd: workspace, env, input, warm: true }).length];
+  const timed = await againstNode(process.execPath, [CLI, 'claude-hook', name], {
+    cwd: workspace,
+    env,
+    input,
+    runs,
+  });
+  return [timed, gitCalls(['claude-hook', name], { cwd: workspace, env, input, warm: true }).length];
 };
 /**
  * The same with background work allowed, as on a researcher's machine: what the handler leaves
@@ -63,10 +68,16 @@ const live = { ...env, CONSORTIUM_NO_BACKGROUND: '' };
 const timeHookLive = async (name, conversation, fields, runs = 9) => {
   const input = event(name, conversation, fields);
   const args = [CLI, 'claude-hook', name];
-  const ms = await timeSettled(process.execPath, args, { cwd: workspace, env: live, input, runs });
+  const timed = await againstNode(process.execPath, args, {
+    cwd: workspace,
+    env: live,
+    input,
+    runs,
+    settle: true,
+  });
   const calls = gitCalls(['claude-hook', name], { cwd: workspace, env: live, input, own: true, warm: true });
   await backgroundSettled();
-  return [ms, calls.length];
+  return [timed, calls.length];
 };
 
 try {
@@ -90,7 +101,7 @@ try {
   // shared machine the load changes during the run.
   const before = nodeBaseline();
   const timed = [];
-  const add = (label, [ms, git]) => timed.push([label, ms, git]);
+  const add = (label, [figure, git]) => timed.push([label, figure, git]);
   add(
     'SessionStart, resume (fetch, heartbeat, orientation)',
     await timeHookLive('SessionStart', conversation, { source: 'resume' }),
@@ -125,7 +136,10 @@ try {
     const git = gitCalls(c.args, { cwd: workspace, env, input: c.input, warm: true }).length;
     return [label, `${ms.toFixed(1)} ms  ${r.toFixed(2)}x  (${git} git)`];
   });
-  add('PreCompact (handoff written, shared)', timeHook('PreCompact', conversation, { trigger: 'auto' }, 7));
+  add(
+    'PreCompact (handoff written, shared)',
+    await timeHook('PreCompact', conversation, { trigger: 'auto' }, 7),
+  );
 
   // SessionStart of a new conversation and SessionEnd each need a fresh session per run.
   const starts = [];
@@ -141,9 +155,9 @@ try {
     timeOnce('SessionStart', id2, { source: 'startup' });
     endsShared.push(timeOnce('SessionEnd', id2, { reason: 'other' }, { CONSORTIUM_NO_BACKGROUND: '' }));
   }
-  add('SessionStart, startup (fetch, register, share, orientation)', [median(starts)]);
-  add('SessionEnd (end here)', [median(ends)]);
-  add('SessionEnd (end here, share in a detached process)', [median(endsShared)]);
+  add('SessionStart, startup (fetch, register, share, orientation)', [paired(starts)]);
+  add('SessionEnd (end here)', [paired(ends)]);
+  add('SessionEnd (end here, share in a detached process)', [paired(endsShared)]);
   const after = nodeBaseline();
   const base = (before + after) / 2;
   const rows = [
@@ -151,7 +165,7 @@ try {
       'node -e 0 (baseline: mean of before and after)',
       `${base.toFixed(1)} ms (${before.toFixed(1)}, ${after.toFixed(1)})`,
     ],
-    ...timed.map(([label, ms, git]) => [label, figure(ms, base, git)]),
+    ...timed.map(([label, figure, git]) => [label, timedFigure(figure, git)]),
     [
       `node -e 0 (the tool hooks' baseline, run before each in every round)`,
       `${tools.baseline.toFixed(1)} ms`,
@@ -163,14 +177,18 @@ try {
     rows,
   );
   console.log(
-    `  SessionEnd budget: 1500 ms for all SessionEnd hooks; ours takes ${median(endsShared).toFixed(0)} ms.`,
+    `  SessionEnd budget: 1500 ms for all SessionEnd hooks; ours takes ${paired(endsShared).ms.toFixed(0)} ms.`,
   );
 } finally {
   await backgroundSettled();
   s.cleanup();
 }
 
+/** One run of a handler, right after one of node -e 0: its time and its ratio to that baseline. */
 function timeOnce(name, conversation, fields, extraEnv = {}) {
+  const baseStart = process.hrtime.bigint();
+  spawnSync(process.execPath, ['-e', '0']);
+  const base = Number(process.hrtime.bigint() - baseStart) / 1e6;
   const start = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [CLI, 'claude-hook', name], {
     cwd: workspace,
@@ -180,10 +198,10 @@ function timeOnce(name, conversation, fields, extraEnv = {}) {
   });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`${name} exited ${r.status}: ${r.stderr}`);
-  return ms;
+  return { ms, ratio: ms / base };
 }
 
-function median(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+/** The medians of timeOnce's samples, as againstNode gives them. */
+function paired(samples) {
+  return { ms: median(samples.map((x) => x.ms)), ratio: median(samples.map((x) => x.ratio)) };
 }

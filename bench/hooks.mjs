@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  againstNode,
   backgroundSettled,
   CLI,
   figure,
@@ -20,7 +21,7 @@ import {
   report,
   scratch,
   time,
-  timeSettled,
+  timedFigure,
   writeSessions,
 } from './lib.mjs';
 
@@ -53,7 +54,11 @@ try {
   const head = s.git(['rev-parse', 'HEAD']).trim();
 
   const base = nodeBaseline();
-  const fileCheckout = time(stub('post-checkout'), [head, head, '0'], { cwd: s.repo, env, runs: 25 });
+  const fileCheckout = await againstNode(stub('post-checkout'), [head, head, '0'], {
+    cwd: s.repo,
+    env,
+    runs: 25,
+  });
   // Counted on a second run, as the hook runs again and again: the first run with the counting
   // shim (a git binary not seen before) also asks its version and the git config.
   const gitOf = (name, args, input, before) =>
@@ -61,28 +66,34 @@ try {
   const fileCheckoutGit = gitOf('post-checkout', [head, head, '0']);
 
   s.git(['checkout', '-q', '-b', 'claude-elena-20261125-090000'], s.repo);
-  const refresh = await timeSettled(stub('post-checkout'), [head, head, '1'], { cwd: s.repo, env, runs: 15 });
+  const refresh = await againstNode(stub('post-checkout'), [head, head, '1'], {
+    cwd: s.repo,
+    env,
+    runs: 15,
+    settle: true,
+  });
   const refreshGit = gitOf('post-checkout', [head, head, '1']);
 
   // Registering: each run checks out (hooks off) a session branch that has no session yet.
-  const samples = [];
-  for (let i = 0; i < 11; i++) {
-    await backgroundSettled();
-    spawnSync('git', ['checkout', '-q', '-b', `claude-elena-20261125-1000${String(i).padStart(2, '0')}`], {
-      cwd: s.repo,
-      env: { ...process.env, ...env, CONSORTIUM: '0' },
-    });
-    const start = process.hrtime.bigint();
-    const r = spawnSync(stub('post-checkout'), [head, head, '1'], {
-      cwd: s.repo,
-      env: { ...process.env, ...env },
-      encoding: 'utf8',
-    });
-    if (r.status !== 0 || !/registered/.test(r.stderr)) throw new Error(`register: ${r.stderr}`);
-    if (i) samples.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  samples.sort((a, b) => a - b);
-  const register = samples[Math.floor(samples.length / 2)];
+  let fresh = 0;
+  const register = await againstNode(stub('post-checkout'), [head, head, '1'], {
+    cwd: s.repo,
+    env,
+    runs: 10,
+    settle: true,
+    before: () =>
+      spawnSync(
+        'git',
+        ['checkout', '-q', '-b', `claude-elena-20261125-1000${String(fresh++).padStart(2, '0')}`],
+        {
+          cwd: s.repo,
+          env: { ...process.env, ...env, CONSORTIUM: '0' },
+        },
+      ),
+    check: (r) => {
+      if (!/registered/.test(r.stderr)) throw new Error(`register: ${r.stderr}`);
+    },
+  });
   let unregistered = 90;
   const registerGit = gitOf('post-checkout', [head, head, '1'], undefined, () =>
     spawnSync('git', ['checkout', '-q', '-b', `claude-elena-20261125-1000${unregistered++}`], {
@@ -128,7 +139,13 @@ try {
     ],
     { cwd: s.repo, env, runs: 9 },
   );
-  const gate = await timeSettled(stub('pre-push'), gateArgs, { cwd: s.repo, env, input });
+  const gate = await againstNode(stub('pre-push'), gateArgs, {
+    cwd: s.repo,
+    env,
+    input,
+    runs: 9,
+    settle: true,
+  });
   const gateGit = gitOf('pre-push', gateArgs, input);
   // The detached recorders of those pushes finish before the remote goes away.
   await backgroundSettled();
@@ -138,7 +155,13 @@ try {
   let offlineGit;
   let floor;
   try {
-    offline = await timeSettled(stub('pre-push'), gateArgs, { cwd: s.repo, env, input });
+    offline = await againstNode(stub('pre-push'), gateArgs, {
+      cwd: s.repo,
+      env,
+      input,
+      runs: 9,
+      settle: true,
+    });
     offlineGit = gitOf('pre-push', gateArgs, input);
     floor = gateFloor(offlineGit);
   } finally {
@@ -166,19 +189,25 @@ for (let i = 1; i < ${processes}; i++) spawnSync('git', ['rev-parse', '--git-dir
     return { ms: shell + time(process.execPath, ['-e', script], { cwd: s.repo, env }), processes };
   }
 
-  report('Git hooks (medians; ratio to node -e 0 measured in this run; git processes started)', [
-    ['node -e 0 (baseline)', `${base.toFixed(1)} ms`],
-    ['post-checkout, file checkout (goal <= 1.3x)', figure(fileCheckout, base, fileCheckoutGit)],
-    ['post-checkout, session branch, session refreshed (goal <= 1.3x)', figure(refresh, base, refreshGit)],
-    ['post-checkout, session branch, session registered (goal <= 1.5x)', figure(register, base, registerGit)],
-    ['pre-push gate, 100 live sessions, network cut (goal <= 1.5x)', figure(offline, base, offlineGit)],
+  report(
+    'Git hooks (medians; each ratio to a node -e 0 run just before each sample; git processes started)',
     [
-      `  its physical floor: husky's runner, node -e 0 and ${floor.processes} git processes at their cheapest`,
-      `${figure(floor.ms, base)}  (the gate: ${(offline / floor.ms).toFixed(2)}x its floor)`,
+      ['node -e 0 (baseline)', `${base.toFixed(1)} ms`],
+      ['post-checkout, file checkout (goal <= 1.3x)', timedFigure(fileCheckout, fileCheckoutGit)],
+      ['post-checkout, session branch, session refreshed (goal <= 1.3x)', timedFigure(refresh, refreshGit)],
+      [
+        'post-checkout, session branch, session registered (goal <= 1.5x)',
+        timedFigure(register, registerGit),
+      ],
+      ['pre-push gate, 100 live sessions, network cut (goal <= 1.5x)', timedFigure(offline, offlineGit)],
+      [
+        `  its physical floor: husky's runner, node -e 0 and ${floor.processes} git processes at their cheapest`,
+        `${figure(floor.ms, base)}  (the gate: ${(offline.ms / floor.ms).toFixed(2)}x its floor)`,
+      ],
+      ['pre-push gate, 100 live sessions, local bare remote (all)', timedFigure(gate, gateGit)],
+      ['  of which the coordination fetch alone (git fetch)', figure(fetch, base, 1)],
     ],
-    ['pre-push gate, 100 live sessions, local bare remote (all)', figure(gate, base, gateGit)],
-    ['  of which the coordination fetch alone (git fetch)', figure(fetch, base, 1)],
-  ]);
+  );
 } finally {
   await backgroundSettled();
   s.cleanup();

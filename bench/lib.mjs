@@ -8,6 +8,9 @@ import path from 'node:path';
 export const CLI = path.resolve(import.meta.dirname, '..', 'dist', 'cli.cjs');
 
 /** Median wall time in milliseconds of running `command args` `runs` times. */
+/** The middle of the samples (the upper one of the two middles for an even count). */
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 export function time(command, args, { cwd, env, runs = 15, input } = {}) {
   const samples = [];
   for (let i = 0; i < runs + 2; i++) {
@@ -32,6 +35,42 @@ export function time(command, args, { cwd, env, runs = 15, input } = {}) {
 export const nodeBaseline = (runs = 15) => time(process.execPath, ['-e', '0'], { runs });
 
 /**
+ * Like time(), for a command measured against `node -e 0`: every sample runs right after a
+ * baseline of its own, and the ratio is the median of the samples' ratios, so that a machine
+ * whose speed drifts during the run (another process, the CPU's clock) moves both sides of
+ * it alike. A baseline measured once, minutes before, moved these ratios by a third from one
+ * run to the next. `settle`: each sample starts once the detached work of the previous one is
+ * done (backgroundSettled); `before`: called ahead of each sample (to reset what a run
+ * leaves), `check`: given each run's result, throws when the run did not do what it should.
+ */
+export async function againstNode(command, args, { cwd, env, runs = 15, input, settle, before, check } = {}) {
+  const bases = [];
+  const times = [];
+  const ratios = [];
+  const once = (cmd, argv, options) => {
+    const start = process.hrtime.bigint();
+    const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 30, ...options });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (r.status !== 0 && !env?.BENCH_ANY_EXIT)
+      throw new Error(`${cmd} ${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+    return { ms, r };
+  };
+  for (let i = 0; i < runs + 1; i++) {
+    if (settle) await backgroundSettled();
+    before?.();
+    const base = once(process.execPath, ['-e', '0'], {}).ms;
+    const { ms, r } = once(command, args, { cwd, env: { ...process.env, ...env }, input });
+    check?.(r);
+    if (i === 0) continue; // a warm-up run
+    bases.push(base);
+    times.push(ms);
+    ratios.push(ms / base);
+  }
+  if (settle) await backgroundSettled();
+  return { ms: median(times), base: median(bases), ratio: median(ratios) };
+}
+
+/**
  * Ratios to `node -e 0` that hold on a machine whose speed drifts: each round runs the
  * baseline and then every case once, and each case's figure is the median over the rounds of
  * its time divided by that round's baseline. `cases`: [label, { args, input?, before? }], run
@@ -50,7 +89,6 @@ export function interleaved(cases, { cwd, env, rounds = 21 } = {}) {
     if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
     return ms;
   };
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const base = [];
   const ratios = cases.map(() => []);
   const times = cases.map(() => []);
@@ -213,8 +251,11 @@ export function scratch(name) {
 export const ratio = (ms, base) => `${(ms / base).toFixed(2)}x`;
 
 /** A figure as the reports print it: time, ratio, and the git processes it starts. */
-export const figure = (ms, base, gitCount) =>
-  `${ms.toFixed(1)} ms  ${ratio(ms, base)}${gitCount === undefined ? '' : `  (${gitCount} git)`}`;
+export const figure = (ms, base, gitCount) => timedFigure({ ms, ratio: ms / base }, gitCount);
+
+/** The same for a figure of againstNode's, whose ratio comes with it. */
+export const timedFigure = ({ ms, ratio }, gitCount) =>
+  `${ms.toFixed(1)} ms  ${ratio.toFixed(2)}x${gitCount === undefined ? '' : `  (${gitCount} git)`}`;
 
 export function report(title, rows) {
   console.log(`\n${title}`);
@@ -267,23 +308,4 @@ export async function backgroundSettled() {
     if (r.status !== 0) return;
     await new Promise((done) => setTimeout(done, 100));
   }
-}
-
-/**
- * Like time(), for a hook that leaves work to a detached process: each run starts once the
- * previous run's detached work is done, so that no sample pays for another's.
- */
-export async function timeSettled(command, args, { cwd, env, runs = 9, input } = {}) {
-  const samples = [];
-  for (let i = 0; i < runs + 1; i++) {
-    await backgroundSettled();
-    const start = process.hrtime.bigint();
-    const r = spawnSync(command, args, { cwd, env: { ...process.env, ...env }, input, encoding: 'utf8' });
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-    if (i >= 1) samples.push(ms);
-  }
-  await backgroundSettled();
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
 }
