@@ -101,21 +101,30 @@ export function leaseConflicts<
 >(live: LiveSession[], leases: readonly L[]): Conflict[] {
   const conflicts: Conflict[] = [];
   for (const s of live) {
-    const byLease = new Map<L, string[]>();
+    // One conflict per holding session, whatever the number of its leases the work meets
+    // (`src/**` and `src/shared.py` both): one agreement to reach, so one line to read.
+    const byHolder = new Map<string, { leases: L[]; files: Set<string> }>();
     for (const file of workOfSession(s)) {
-      for (const lease of leasesBlocking(leases, file, s.id))
-        byLease.set(lease, [...(byLease.get(lease) ?? []), file]);
+      for (const lease of leasesBlocking(leases, file, s.id)) {
+        const held = byHolder.get(lease.session) ?? { leases: [], files: new Set<string>() };
+        if (!held.leases.includes(lease)) held.leases.push(lease);
+        held.files.add(file);
+        byHolder.set(lease.session, held);
+      }
     }
-    for (const [lease, files] of byLease) {
+    for (const [holder, { leases: met, files }] of byHolder) {
+      const paths = [...files].sort();
+      const researcher = met[0]!.researcher;
+      const what = met.map((l) => `${l.pattern} until ${l.expiresAt}`).join(', ');
       conflicts.push({
         kind: 'lease',
         severity: SEVERITY.lease,
-        paths: files.sort(),
-        sessions: [s.id, lease.session],
-        researchers: unique([s.researcher, lease.researcher]),
+        paths,
+        sessions: [s.id, holder],
+        researchers: unique([s.researcher, researcher]),
         message:
-          `${s.researcher} (session ${s.id}) changed ${files.join(', ')}, leased by ${lease.researcher} ` +
-          `(session ${lease.session}, lease ${lease.pattern} until ${lease.expiresAt}). Its push will be refused: ` +
+          `${s.researcher} (session ${s.id}) changed ${paths.join(', ')}, leased by ${researcher} ` +
+          `(session ${holder}, ${met.length === 1 ? 'lease' : 'leases'} ${what}). Its push will be refused: ` +
           'ask the holder to release the lease, or leave those files alone.',
       });
     }

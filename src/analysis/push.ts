@@ -56,35 +56,49 @@ export function pushConflicts(input: PushInput): PushConflict[] {
   return found;
 }
 
-/** Pushed files that match a lease held by another session (stale sessions' leases too). */
+/**
+ * Pushed files that match a lease held by another session (stale sessions' leases too): one
+ * conflict per holding session, naming each of its leases the push meets.
+ */
 function leaseConflicts(input: PushInput, action: GateAction): PushConflict[] {
-  const out: PushConflict[] = [];
+  const byHolder = new Map<string, { leases: PushInput['leases'][number][]; paths: Set<string> }>();
   for (const lease of input.leases) {
     if (Date.parse(lease.expiresAt) <= input.nowMs) continue;
     const paths = input.files.filter((f) => leasesBlocking([lease], f, input.me.session).length > 0);
     if (paths.length === 0) continue;
-    const other = input.others.find((s) => s.id === lease.session);
-    out.push({
+    const held = byHolder.get(lease.session) ?? { leases: [], paths: new Set<string>() };
+    held.leases.push(lease);
+    for (const p of paths) held.paths.add(p);
+    byHolder.set(lease.session, held);
+  }
+  return [...byHolder].map(([holder, held]) => {
+    const paths = input.files.filter((f) => held.paths.has(f));
+    const { researcher } = held.leases[0]!;
+    const until = held.leases
+      .map((l) => l.expiresAt)
+      .sort()
+      .at(-1)!;
+    const what = held.leases.map((l) => `${l.pattern} until ${l.expiresAt}`).join(', ');
+    return {
       kind: 'lease',
       severity: SEVERITY.lease,
       action,
       paths,
-      sessions: [lease.session],
-      researchers: [lease.researcher],
+      sessions: [holder],
+      researchers: [researcher],
       with: [
         {
-          session: lease.session,
-          researcher: lease.researcher,
-          branch: other?.branch ?? null,
-          leaseUntil: lease.expiresAt,
+          session: holder,
+          researcher,
+          branch: input.others.find((s) => s.id === holder)?.branch ?? null,
+          leaseUntil: until,
         },
       ],
       message:
-        `${listed(paths)} ${paths.length > 1 ? 'are' : 'is'} leased by ${lease.researcher} (session ${lease.session}, ` +
-        `lease ${lease.pattern} until ${lease.expiresAt}).`,
-    });
-  }
-  return out;
+        `${listed(paths)} ${paths.length > 1 ? 'are' : 'is'} leased by ${researcher} (session ${holder}, ` +
+        `${held.leases.length === 1 ? 'lease' : 'leases'} ${what}).`,
+    };
+  });
 }
 
 /** Protocol files I push that a live session of another researcher has also changed. */

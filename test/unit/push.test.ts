@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { LiveSession } from '../../src/analysis/conflicts.js';
+import { type LiveSession, leaseConflicts } from '../../src/analysis/conflicts.js';
 import {
   blocking,
   ownerOf,
@@ -88,6 +88,45 @@ test('lease: a pushed file under a lease of another session blocks; mine and exp
   assert.is(found[0]!.severity, 'high');
   // A pattern lease blocks every file it could match.
   assert.equal(pushConflicts(input({ files: ['data/x/y.csv'], leases }))[0]!.paths, ['data/x/y.csv']);
+});
+
+test('lease: two leases of one session that a push meets are one conflict, naming both', () => {
+  const leases = [
+    { pattern: 'src/**', session: 's1', researcher: 'elena', expiresAt: '2026-11-25T11:00:00Z' },
+    { pattern: 'src/shared.py', session: 's1', researcher: 'elena', expiresAt: '2026-11-25T12:00:00Z' },
+    { pattern: 'src/*.py', session: 's2', researcher: 'aria', expiresAt: '2026-11-25T11:00:00Z' },
+  ];
+  const found = pushConflicts(input({ files: ['src/other.py', 'src/shared.py'], leases }));
+  assert.equal(
+    found.map((c) => [c.sessions, c.paths]),
+    [
+      [['s1'], ['src/other.py', 'src/shared.py']],
+      [['s2'], ['src/other.py', 'src/shared.py']],
+    ],
+  );
+  assert.match(
+    found[0]!.message,
+    'leases src/** until 2026-11-25T11:00:00Z, src/shared.py until 2026-11-25T12:00:00Z',
+  );
+  assert.is(found[0]!.with[0]!.leaseUntil, '2026-11-25T12:00:00Z', 'the latest of them');
+});
+
+test("status's lease conflicts: a session's work under two leases of one holder is one conflict, naming both", () => {
+  const leases = [
+    { pattern: 'src/**', session: 's1', researcher: 'elena', expiresAt: '2026-11-25T11:00:00Z' },
+    { pattern: 'src/shared.py', session: 's1', researcher: 'elena', expiresAt: '2026-11-25T12:00:00Z' },
+  ];
+  const found = leaseConflicts([session('s2', 'aria', ['src/shared.py', 'src/b.py'])], leases);
+  assert.equal(
+    found.map((c) => [c.sessions, c.paths]),
+    [
+      [
+        ['s2', 's1'],
+        ['src/b.py', 'src/shared.py'],
+      ],
+    ],
+  );
+  assert.match(found[0]!.message, 'leases src/** until 2026-11-25T11:00:00Z, src/shared.py until');
 });
 
 test("foreign: files in another researcher's workspace or owned paths, grouped by owner; my own are fine", () => {
