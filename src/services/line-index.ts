@@ -169,10 +169,11 @@ const emptyManifest = (): Manifest => ({ format: FORMAT, sessions: {} });
 
 /**
  * The refspecs a coordination fetch adds so that the live sessions known before it bring their
- * branches along, in the same fetch (none when `policy.lines` is off).
+ * branches along, in the same fetch: none when `policy.lines` is off, unless the caller needs
+ * them for itself (`wanted`: the gate's merge check).
  */
-export function liveBranchRefspecs(ctx: Context): string[] {
-  if (ctx.config.policy.lines === 'off') return [];
+export function liveBranchRefspecs(ctx: Context, wanted = false): string[] {
+  if (ctx.config.policy.lines === 'off' && !wanted) return [];
   return sessionBranchRefspecs(ctx, liveSessions(ctx));
 }
 

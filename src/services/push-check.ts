@@ -7,7 +7,7 @@ import {
   protocolCandidates,
   pushConflicts,
 } from '../analysis/push.js';
-import { isLive, stateOf } from '../analysis/state.js';
+import { stateOf } from '../analysis/state.js';
 import type { Context } from '../context/context.js';
 import { findCurrentSession } from '../context/current-session.js';
 import { resolveIdentity } from '../context/identity.js';
@@ -19,6 +19,7 @@ import { containedIn } from '../git/refs.js';
 import { fetchCoordination } from '../store/remote.js';
 import type { Session } from '../store/sessions.js';
 import { currentLeases } from './leases.js';
+import { liveBranchRefspecs } from './line-index.js';
 import { fetchSessionBranches, mergeConflictsFor, sessionBranchRefspecs } from './predict.js';
 import type { SessionView } from './view.js';
 
@@ -86,7 +87,7 @@ export interface RefContext {
   leases: LeaseView[];
   /** The remote did not answer the coordination fetch: no further network calls. */
   offline: boolean;
-  /** Refspecs of session branches that came with the coordination fetch (branchesAlong). */
+  /** Refspecs of session branches that came with the coordination fetch (liveBranchRefspecs). */
   carried: ReadonlySet<string>;
   policy: GatePolicy;
 }
@@ -142,7 +143,9 @@ export async function checkPush(
   if (options.fetch) {
     options.waiting?.(`git-consortium: fetching the coordination state from ${ctx.config.remote}`);
     const timeoutMs = options.timeoutMs ?? GATE_FETCH_TIMEOUT_MS;
-    const along = branchesAlong(ctx, policy);
+    // The live sessions' branches in the same fetch: the merge check needs their newest pushed
+    // work, and so does the line index after the push; on their own they cost a round trip more.
+    const along = liveBranchRefspecs(ctx, policy.merge !== 'off');
     let outcome = await fetchCoordination(ctx.repo, ctx.config, timeoutMs, along);
     // The others' branches may be more than the bound allows (a large push of theirs): the
     // records alone then, so that their size never makes the remote look unreachable.
@@ -204,20 +207,6 @@ export async function checkPush(
   );
   const blocked = blocking(unique).length > 0 || offline?.action === 'block';
   return { refs, conflicts: unique, offline, blocked, fetched, carried: [...carried] };
-}
-
-/**
- * The branches of the live sessions known before the gate's fetch, to come in that same fetch:
- * the merge kind needs their newest pushed work, and so does the line index that follows the
- * push. Fetched on their own, they would cost every push that meets them a second round trip.
- */
-function branchesAlong(ctx: Context, policy: GatePolicy): string[] {
-  if (policy.merge === 'off' && ctx.config.policy.lines === 'off') return [];
-  const staleAfter = ctx.config.sessions.staleAfterMs;
-  return sessionBranchRefspecs(
-    ctx,
-    ctx.sessions().sessions.filter((s) => isLive(s, ctx.nowMs, staleAfter)),
-  );
 }
 
 /**
@@ -304,9 +293,13 @@ export function pushedCommits(ctx: Context, selection: CommitSelection): PushedC
  */
 function notContained(ctx: Context, ref: RefCheck, others: SessionView[]): SessionView[] {
   const candidates = protocolCandidates(ref.files, others, ctx.config.protocol);
-  const heads = candidates.flatMap((s) => (s.head ? [s.head] : []));
-  const contained = containedIn(ctx.repo, heads, [ref.tip]);
-  return others.filter((s) => !(s.head && contained.has(s.head) && candidates.includes(s)));
+  const contained = containedIn(
+    ctx.repo,
+    candidates.flatMap((s) => (s.head ? [s.head] : [])),
+    [ref.tip],
+  );
+  const inPush = new Set(candidates.filter((s) => s.head && contained.has(s.head)).map((s) => s.id));
+  return others.filter((s) => !inPush.has(s.id));
 }
 
 /** The `merge` kind: my pushed tip merged speculatively with the others' work (services/predict.ts). */
