@@ -9,12 +9,13 @@
 // Each hook is run exactly as git runs it: the husky stub in core.hooksPath, from the top of
 // the worktree, with git's arguments (and stdin for pre-push).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   againstNode,
   backgroundSettled,
   CLI,
+  EXTRA_CA_CERTS,
   figure,
   gitCalls,
   nodeBaseline,
@@ -154,6 +155,7 @@ try {
   let offline;
   let offlineGit;
   let floor;
+  let withCa;
   try {
     offline = await againstNode(stub('pre-push'), gateArgs, {
       cwd: s.repo,
@@ -164,6 +166,7 @@ try {
     });
     offlineGit = gitOf('pre-push', gateArgs, input);
     floor = gateFloor(offlineGit);
+    withCa = caCertsFigure();
   } finally {
     renameSync(hidden, s.remote);
   }
@@ -189,6 +192,21 @@ for (let i = 1; i < ${processes}; i++) spawnSync('git', ['rev-parse', '--git-dir
     return { ms: shell + time(process.execPath, ['-e', script], { cwd: s.repo, env }), processes };
   }
 
+  /**
+   * The same gate where the user's environment sets NODE_EXTRA_CA_CERTS (a proxy's certificate,
+   * here the system's bundle), against `node -e 0` with it: the hook body starts the toolkit
+   * without it (hooks/consortium.sh), so the gate costs what it costs without, where Node's
+   * own start pays for the certificates.
+   */
+  function caCertsFigure() {
+    const file = EXTRA_CA_CERTS || '/etc/ssl/certs/ca-certificates.crt';
+    if (!existsSync(file)) return undefined;
+    const ca = { ...env, NODE_EXTRA_CA_CERTS: file };
+    const node = time(process.execPath, ['-e', '0'], { env: ca, runs: 9 });
+    const gateWith = time(stub('pre-push'), gateArgs, { cwd: s.repo, env: ca, input, runs: 9 });
+    return { node, gate: gateWith };
+  }
+
   report(
     'Git hooks (medians; each ratio to a node -e 0 run just before each sample; git processes started)',
     [
@@ -204,6 +222,14 @@ for (let i = 1; i < ${processes}; i++) spawnSync('git', ['rev-parse', '--git-dir
         `  its physical floor: husky's runner, node -e 0 and ${floor.processes} git processes at their cheapest`,
         `${figure(floor.ms, base)}  (the gate: ${(offline.ms / floor.ms).toFixed(2)}x its floor)`,
       ],
+      ...(withCa
+        ? [
+            [
+              '  the same, NODE_EXTRA_CA_CERTS set (node -e 0 with it)',
+              `${withCa.gate.toFixed(1)} ms  (${withCa.node.toFixed(1)} ms: ${(withCa.gate / withCa.node).toFixed(2)}x)`,
+            ],
+          ]
+        : []),
       ['pre-push gate, 100 live sessions, local bare remote (all)', timedFigure(gate, gateGit)],
       ['  of which the coordination fetch alone (git fetch)', figure(fetch, base, 1)],
     ],

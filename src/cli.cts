@@ -15,6 +15,15 @@ import path from 'node:path';
 import { Script } from 'node:vm';
 
 const argv = process.argv.slice(2);
+
+// A hook body, or the toolkit for a detached process of its own, starts Node without the user's
+// NODE_EXTRA_CA_CERTS, which Node 20 reads as it starts and no hook needs (hooks/consortium.sh);
+// git and the user's hooks that this process starts get it back as it was.
+const caCerts = process.env.CONSORTIUM_NODE_EXTRA_CA_CERTS;
+if (caCerts !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = caCerts;
+  delete process.env.CONSORTIUM_NODE_EXTRA_CA_CERTS;
+}
 /** The compiled hooks' bundle whose code cache is to be written once the hook has run. */
 let pending: { script: Script; file: string } | undefined;
 

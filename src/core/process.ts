@@ -81,11 +81,18 @@ export const CLI_PATH = packageFile('dist', 'cli.cjs');
 export const backgroundAllowed = () => process.env.CONSORTIUM_NO_BACKGROUND !== '1';
 
 export function runDetached(args: string[], cwd: string): void {
+  const env: NodeJS.ProcessEnv = { ...process.env, CONSORTIUM_BACKGROUND: '1' };
+  // Its work is git's, never a TLS connection of Node's: it starts without reading the user's
+  // extra certificates (about 50 ms), and gives them back to git (cli.cts).
+  if (env.NODE_EXTRA_CA_CERTS) {
+    env.CONSORTIUM_NODE_EXTRA_CA_CERTS = env.NODE_EXTRA_CA_CERTS;
+    env.NODE_EXTRA_CA_CERTS = '';
+  }
   const child = childProcess().spawn(process.execPath, [CLI_PATH, ...args], {
     cwd,
     detached: true,
     stdio: 'ignore',
-    env: { ...process.env, CONSORTIUM_BACKGROUND: '1' },
+    env,
   });
   child.on('error', () => {});
   child.unref();

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -349,6 +349,43 @@ test('the gate has an overall time bound: past it, policy.offline decides, and t
     /the check ran out of time .*the push stops here: policy\.offline is block, or the push runs under an agent\./,
   );
   must(aria.git(['reset', '-q', '--hard', 'HEAD~1']));
+});
+
+test("the user's NODE_EXTRA_CA_CERTS costs the hooks nothing, and what they start still sees it", () => {
+  // Node 20 reads the file as it starts, and warns on every start once it has gone. No hook
+  // opens a TLS connection (git does the network), so the hooks start without it; what the
+  // toolkit starts (here the upload-pack of the gate's fetch; a credential helper elsewhere)
+  // gets the user's value.
+  const seen = path.join(world.root, 'ca-seen');
+  const uploadPack = path.join(world.root, 'ca-upload-pack');
+  writeFileSync(
+    uploadPack,
+    `#!/bin/sh\nprintf '%s\\n' "$NODE_EXTRA_CA_CERTS" >> '${seen}'\nexec git-upload-pack "$@"\n`,
+    {
+      mode: 0o755,
+    },
+  );
+  const env = { NODE_EXTRA_CA_CERTS: path.join(world.root, 'gone', 'corporate-ca.pem') };
+  must(aria.git(['config', 'remote.origin.uploadpack', uploadPack]));
+  try {
+    must(aria.git(['checkout', '-q', '-B', 'claude-aria-blackwood-20261125-120000', 'origin/main']));
+    aria.commit('Certificates', { 'consortium/aria-blackwood/ca.md': 'x\n' });
+    const pushed = aria.git(['push', 'origin', 'HEAD'], { env });
+    assert.is(pushed.code, 0, pushed.stderr);
+    assert.not.match(pushed.stderr, /extra certs/);
+    const checkout = aria.git(['checkout', '-b', 'claude-aria-blackwood-20261125-120100'], { env });
+    assert.is(checkout.code, 0, checkout.stderr);
+    assert.match(checkout.stderr, /registered session/);
+    assert.not.match(checkout.stderr, /extra certs/);
+    const calls = readFileSync(seen, 'utf8').trimEnd().split('\n');
+    assert.equal(
+      [...new Set(calls)],
+      [env.NODE_EXTRA_CA_CERTS],
+      "the gate's fetch ran with the user's value",
+    );
+  } finally {
+    must(aria.git(['config', '--unset', 'remote.origin.uploadpack']));
+  }
 });
 
 test.run();
