@@ -16,12 +16,15 @@ import { Script } from 'node:vm';
 
 const argv = process.argv.slice(2);
 
-// A hook body, or the toolkit for a detached process of its own, starts Node without the user's
-// NODE_EXTRA_CA_CERTS, which Node 20 reads as it starts and no hook needs (hooks/consortium.sh);
-// git and the user's hooks that this process starts get it back as it was.
+// A hook body (hooks/consortium.sh), a Claude Code hook's command (claude/settings.ts) and the
+// toolkit for a detached process of its own start Node without the user's NODE_EXTRA_CA_CERTS,
+// which Node 20 reads as it starts and no hook needs; git, and what git starts for this
+// process (a credential helper), get it back as it was.
 const caCerts = process.env.CONSORTIUM_NODE_EXTRA_CA_CERTS;
 if (caCerts !== undefined) {
-  process.env.NODE_EXTRA_CA_CERTS = caCerts;
+  // Empty: the user had none (a Claude Code hook's command passes it on unconditionally).
+  if (caCerts) process.env.NODE_EXTRA_CA_CERTS = caCerts;
+  else delete process.env.NODE_EXTRA_CA_CERTS;
   delete process.env.CONSORTIUM_NODE_EXTRA_CA_CERTS;
 }
 /** The compiled hooks' bundle whose code cache is to be written once the hook has run. */

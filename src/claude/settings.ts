@@ -7,7 +7,8 @@ import type { EventName } from './event.js';
  * (and the allow rules of the commands) to whatever the file already holds: other hooks,
  * permissions and keys stay as they are, and merging twice gives the same file.
  *
- * Each hook runs `git consortium claude-hook <Event>`. Claude Code runs hook commands through
+ * Each hook runs `git consortium claude-hook <Event>` (without the user's NODE_EXTRA_CA_CERTS:
+ * WITHOUT_CA_CERTS below). Claude Code runs hook commands through
  * the shell with the environment `claude` was started in, and from the conversation's folder:
  * a workspace folder, the top, or a worktree (which has no node_modules of its own). So the
  * command must not depend on the folder: `git consortium` finds the git-consortium binary on
@@ -35,7 +36,16 @@ export const HOOKS: readonly HookSpec[] = [
   { event: 'SessionEnd', timeout: 5 },
 ];
 
-export const hookCommand = (event: EventName) => `git consortium claude-hook ${event}`;
+/**
+ * Node 20 reads NODE_EXTRA_CA_CERTS as it starts: where a proxy's certificate is set for Claude
+ * Code (as its own documentation advises), every tool call would pay for reading it (50 ms for
+ * Debian's bundle on a 2-core machine, against 32 ms for all of `node -e 0`). No hook opens a
+ * TLS connection, so the hook starts without it, and cli.cts gives it back to what the hook
+ * starts (git, and a credential helper git may start).
+ */
+const WITHOUT_CA_CERTS = 'CONSORTIUM_NODE_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS" NODE_EXTRA_CA_CERTS=';
+
+export const hookCommand = (event: EventName) => `${WITHOUT_CA_CERTS} git consortium claude-hook ${event}`;
 
 /** A hook command of ours, in any version or spelling (git consortium / git-consortium). */
 const OURS = /(^|[\s;&|(])git[ -]consortium\s+claude-hook\b/;

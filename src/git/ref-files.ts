@@ -56,6 +56,9 @@ export function readRefFilesKnowing(
   known?: KnownRefFiles,
 ): { refs: Map<string, RefFile>; known: KnownRefFiles; changed: boolean } | undefined {
   if (existsSync(path.join(commonDir, 'reftable'))) return undefined;
+  // Names below are ref names or entries readdir gave (never `.` or `..`): a join of hundreds
+  // of them, each normalized again, costs a millisecond.
+  const root = path.resolve(commonDir);
   const now: KnownRefFiles = { at: Date.now(), files: {} };
   let read = 0;
   const wanted = (name: string) => patterns.some((p) => underPattern(name, p));
@@ -89,7 +92,7 @@ export function readRefFilesKnowing(
     if (!plainRefName(name)) return false;
     let text: string | undefined;
     try {
-      text = readKnowing(path.join(commonDir, name), known?.files[name], known?.at ?? 0, (entry, fresh) => {
+      text = readKnowing(`${root}/${name}`, known?.files[name], known?.at ?? 0, (entry, fresh) => {
         now.files[name] = entry;
         if (fresh) read++;
       });
@@ -111,7 +114,7 @@ export function readRefFilesKnowing(
   const visit = (dir: string): boolean => {
     let entries: Dirent[];
     try {
-      entries = readdirSync(path.join(commonDir, dir), { withFileTypes: true });
+      entries = readdirSync(`${root}/${dir}`, { withFileTypes: true });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       // The ref a pattern names itself (refs/notes/consortium), not a file where a folder of refs belongs.

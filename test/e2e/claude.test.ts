@@ -6,6 +6,8 @@ import { Ajv } from 'ajv';
 import yaml from 'js-yaml';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { EVENTS } from '../../src/claude/event.js';
+import { hookCommand } from '../../src/claude/settings.js';
 import { CLI } from '../../src/demo/world.js';
 import { consortium, json, type Machine, must, type Result } from '../helpers/sandbox.js';
 
@@ -143,11 +145,9 @@ test('init --claude keeps existing settings, writes commands and hooks at the to
     );
     const valid = validate({ ...settings });
     assert.ok(valid, `${place}: ${JSON.stringify(validate.errors)}`);
-    for (const event of ['SessionStart', 'PreToolUse', 'PostToolUse', 'PreCompact', 'SessionEnd'])
+    for (const event of EVENTS)
       assert.ok(
-        settings.hooks[event].some((g: any) =>
-          g.hooks.some((h: any) => h.command === `git consortium claude-hook ${event}`),
-        ),
+        settings.hooks[event].some((g: any) => g.hooks.some((h: any) => h.command === hookCommand(event))),
         `${place}: ${event} hook`,
       );
     assert.ok(settings.permissions.allow.includes('Bash(git consortium orient)'));
@@ -177,7 +177,7 @@ test('init --claude a second time changes nothing, byte for byte', () => {
   assert.is(must(elena.git(['status', '--porcelain', '--untracked-files=all'])).stdout, status);
 });
 
-test('init --claude updates what an earlier version wrote: commands with the old marker, hooks without Bash', () => {
+test('init --claude updates what an earlier version wrote: commands with the old marker, hooks without Bash or run plainly', () => {
   const file = path.join(elena.dir, ELENA_WS, '.claude', 'commands', 'consortium-compact.md');
   const template = readFileSync(file, 'utf8');
   writeFileSync(
@@ -186,7 +186,12 @@ test('init --claude updates what an earlier version wrote: commands with the old
   );
   const settings = path.join(elena.dir, ELENA_WS, '.claude', 'settings.json');
   const current = readFileSync(settings, 'utf8');
-  writeFileSync(settings, current.replaceAll('NotebookEdit|Bash', 'NotebookEdit'));
+  // ... and the plain `git consortium claude-hook <Event>` of the versions before the hooks
+  // started Node without the user's NODE_EXTRA_CA_CERTS.
+  const prefix = JSON.stringify(
+    hookCommand('SessionEnd').replace('git consortium claude-hook SessionEnd', ''),
+  ).slice(1, -1);
+  writeFileSync(settings, current.replaceAll('NotebookEdit|Bash', 'NotebookEdit').replaceAll(prefix, ''));
   must(elena.gc(['init', '--claude']));
   assert.is(readFileSync(file, 'utf8'), template);
   assert.is(readFileSync(settings, 'utf8'), current);
@@ -195,8 +200,8 @@ test('init --claude updates what an earlier version wrote: commands with the old
 test('init --claude makes the hooks active in every folder of the clone, and offers the MCP server', () => {
   const local: any = JSON.parse(readFileSync(path.join(elena.dir, '.claude', 'settings.local.json'), 'utf8'));
   assert.ok(validate({ ...local }), JSON.stringify(validate.errors));
-  for (const event of ['SessionStart', 'PreToolUse', 'PostToolUse', 'PreCompact', 'SessionEnd'])
-    assert.ok(JSON.stringify(local.hooks[event]).includes(`git consortium claude-hook ${event}`), event);
+  for (const event of EVENTS)
+    assert.ok(JSON.stringify(local.hooks[event]).includes(JSON.stringify(hookCommand(event))), event);
   assert.is(local.hooks.PreToolUse[0].matcher, 'Edit|Write|MultiEdit|NotebookEdit|Bash');
   const status = must(elena.git(['status', '--porcelain', '--untracked-files=all'])).stdout;
   assert.not.match(status, /^\?\? \.claude\/settings\.local\.json$/m, 'the local file is excluded from git');
@@ -412,6 +417,25 @@ test("PreToolUse denies an edit of a file another researcher's session leases, n
     }),
   );
   assert.is(multi.hookSpecificOutput.permissionDecision, 'deny');
+});
+
+test("the installed hook, run through the shell as Claude Code runs it, does not pay for the user's NODE_EXTRA_CA_CERTS", () => {
+  // Claude Code's own documentation has users behind a proxy set it; Node 20 reads the file as
+  // it starts, and warns on every start once it has gone.
+  const settings = JSON.parse(
+    readFileSync(path.join(elena.dir, ELENA_WS, '.claude', 'settings.json'), 'utf8'),
+  );
+  const command: string = settings.hooks.PreToolUse[0].hooks[0].command;
+  const event = eventJson(elena, 'PreToolUse', edit(elena, 'src/shared.py'), { cwd: ELENA_WS });
+  const r = spawnSync('sh', ['-c', command], {
+    cwd: path.join(elena.dir, ELENA_WS),
+    env: elena.env({ NODE_EXTRA_CA_CERTS: path.join(world.root, 'gone', 'proxy-ca.pem') }),
+    input: event,
+    encoding: 'utf8',
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.not.match(r.stderr, /extra certs/);
+  assert.is(JSON.parse(r.stdout).hookSpecificOutput.permissionDecision, 'deny', 'the lease still holds');
 });
 
 const bashTool = (command: string) => ({
