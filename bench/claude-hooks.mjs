@@ -5,17 +5,20 @@
 // other live sessions and a lease, so the handlers read a realistic coordination state.
 // Run: npm run build && node bench/claude-hooks.mjs
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   againstNode,
   backgroundSettled,
   CLI,
+  EXTRA_CA_CERTS,
   gitCalls,
   interleaved,
   median,
   nodeBaseline,
   report,
   scratch,
+  time,
   timedFigure,
 } from './lib.mjs';
 
@@ -136,6 +139,25 @@ try {
     const git = gitCalls(c.args, { cwd: workspace, env, input: c.input, warm: true }).length;
     return [label, `${ms.toFixed(1)} ms  ${r.toFixed(2)}x  (${git} git)`];
   });
+  // PreToolUse as Claude Code starts it: the installed command through the shell (then git,
+  // then the toolkit), without and with NODE_EXTRA_CA_CERTS in the environment (which the
+  // command keeps from Node's start: claude/settings.ts).
+  const { hookCommand } = await import('../dist/claude/settings.js');
+  const installed = ['-c', hookCommand('PreToolUse')];
+  const freeEdit = event('PreToolUse', conversation, edit('src/free.py'));
+  const viaShell = await againstNode('sh', installed, { cwd: workspace, env, input: freeEdit });
+  const caFile = EXTRA_CA_CERTS || '/etc/ssl/certs/ca-certificates.crt';
+  const ca = { ...env, NODE_EXTRA_CA_CERTS: caFile };
+  const withCa = existsSync(caFile) && {
+    node: time(process.execPath, ['-e', '0'], { env: ca, runs: 9 }),
+    hook: time('sh', installed, { cwd: workspace, env: ca, input: freeEdit, runs: 9 }),
+  };
+  toolRows.push(['PreToolUse Edit, free file, as Claude Code runs it (sh, git)', timedFigure(viaShell)]);
+  if (withCa)
+    toolRows.push([
+      '  the same, NODE_EXTRA_CA_CERTS set (node -e 0 with it)',
+      `${withCa.hook.toFixed(1)} ms  (${withCa.node.toFixed(1)} ms: ${(withCa.hook / withCa.node).toFixed(2)}x)`,
+    ]);
   add(
     'PreCompact (handoff written, shared)',
     await timeHook('PreCompact', conversation, { trigger: 'auto' }, 7),
