@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -360,7 +360,7 @@ test("the user's NODE_EXTRA_CA_CERTS costs the hooks nothing, and what they star
   const uploadPack = path.join(world.root, 'ca-upload-pack');
   writeFileSync(
     uploadPack,
-    `#!/bin/sh\nprintf '%s\\n' "$NODE_EXTRA_CA_CERTS" >> '${seen}'\nexec git-upload-pack "$@"\n`,
+    `#!/bin/sh\nprintf '[%s]\\n' "$NODE_EXTRA_CA_CERTS" >> '${seen}'\nexec git-upload-pack "$@"\n`,
     {
       mode: 0o755,
     },
@@ -380,11 +380,39 @@ test("the user's NODE_EXTRA_CA_CERTS costs the hooks nothing, and what they star
     const calls = readFileSync(seen, 'utf8').trimEnd().split('\n');
     assert.equal(
       [...new Set(calls)],
-      [env.NODE_EXTRA_CA_CERTS],
+      [`[${env.NODE_EXTRA_CA_CERTS}]`],
       "the gate's fetch ran with the user's value",
     );
   } finally {
     must(aria.git(['config', '--unset', 'remote.origin.uploadpack']));
+  }
+});
+
+test("the toolkit's detached processes start without NODE_EXTRA_CA_CERTS too, and give it back to git", async () => {
+  // The push's detached recorder shares its records with a push of its own: the receive-pack
+  // it starts sees what that push's git was given.
+  const seen = path.join(world.root, 'ca-seen-detached');
+  const receivePack = path.join(world.root, 'ca-receive-pack');
+  writeFileSync(
+    receivePack,
+    `#!/bin/sh\nprintf '[%s]\\n' "$NODE_EXTRA_CA_CERTS" >> '${seen}'\nexec git-receive-pack "$@"\n`,
+    { mode: 0o755 },
+  );
+  const env = {
+    NODE_EXTRA_CA_CERTS: path.join(world.root, 'gone', 'corporate-ca.pem'),
+    CONSORTIUM_NO_BACKGROUND: '',
+  };
+  must(aria.git(['config', 'remote.origin.receivepack', receivePack]));
+  try {
+    aria.commit('Certificates, recorded in the background', { 'consortium/aria-blackwood/ca2.md': 'x\n' });
+    const pushed = aria.git(['push', 'origin', 'HEAD'], { env });
+    assert.is(pushed.code, 0, pushed.stderr);
+    const calls = () => (existsSync(seen) ? readFileSync(seen, 'utf8').trimEnd().split('\n') : []);
+    for (let i = 0; i < 100 && calls().length < 2; i++) await new Promise((done) => setTimeout(done, 100));
+    assert.ok(calls().length >= 2, "the push and its recorder's own push both reached the remote");
+    assert.equal([...new Set(calls())], [`[${env.NODE_EXTRA_CA_CERTS}]`]);
+  } finally {
+    must(aria.git(['config', '--unset', 'remote.origin.receivepack']));
   }
 });
 
