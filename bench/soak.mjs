@@ -914,9 +914,18 @@ async function main() {
   ]);
   const detached = await settleBackground();
   // The product promises that everything reaches the remote no later than the next sync.
+  // What a final sync could not share (the remote kept moving, copies diverged, records held
+  // back or refused) it says on stderr and still exits 0: kept, since a lost update found
+  // below is then explained by it.
+  const unshared = [];
   for (const c of clones) {
-    for (let attempt = 0; attempt < 3; attempt++)
-      if ((await cli(c, 'sync (final)', ['sync', '--quiet'], { killable: false })).code === 0) break;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = await cli(c, 'sync (final)', ['sync', '--quiet'], { killable: false });
+      if (r.code !== 0) continue;
+      for (const line of r.stderr.split('\n').filter((l) => l.trim()))
+        unshared.push(`${c.name}: ${line.slice(0, 300)}`);
+      break;
+    }
   }
   await settleBackground();
   console.log(
@@ -936,6 +945,7 @@ async function main() {
   show('missing gate events', problems.gates);
   show('git fsck', problems.fsck);
   show('git itself failed (not counted as a product crash)', gitFailures, 5);
+  show('what the final syncs said (exit 0)', unshared);
   const failed =
     problems.lost.length +
     problems.overlaps.length +
@@ -949,7 +959,8 @@ async function main() {
   console.log(
     `\nlost updates ${problems.lost.length}, lease overlaps ${problems.overlaps.length}, branch collisions ${problems.collisions.length}, crashes ${crashes.length}, hostile ${hostileFailures.length + problems.hostile.length}, notes missing ${problems.notes.length}, gate events missing ${problems.gates.length}, fsck ${problems.fsck.length}; gated push p95 ${Number.isNaN(ratio) ? 'n/a' : `${ratio.toFixed(2)}x`} plain: ${ratio <= 3 ? 'within 3x' : 'NOT within 3x'}; ${((Date.now() - t0) / 1000).toFixed(0)} s`,
   );
-  if (opt.keep) console.log(`kept ${root}`);
+  // A run that found something keeps its clones and remote: the refs and objects are the evidence.
+  if (opt.keep || failed) console.log(`kept ${root}${failed && !opt.keep ? ' (a check failed)' : ''}`);
   else rmSync(root, { recursive: true, force: true });
   return failed ? 1 : 0;
 }
