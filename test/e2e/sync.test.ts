@@ -365,6 +365,47 @@ test('a remote that accepts and never answers: start within 15 s, status within 
   must(elena.gc(['end', '--session', elenaSession]));
 });
 
+test('a record moved here while its push was under way: the mirror says what the remote got, and the next share sends the newer one', () => {
+  // A share pushes a session's record; before git's push returns, another process of this
+  // clone (an end, a heartbeat) writes a newer one. The mirror must hold what was pushed, not
+  // what the ref holds afterwards: else the next share leases against a value the remote never
+  // had, and the newer record stays here until someone runs sync.
+  const s = json(aria, ['start', '-r', 'aria-blackwood', '--intent', 'mirror race']);
+  const ref = `refs/consortium/sessions/${s.id}`;
+  const local = () => must(aria.git(['rev-parse', ref])).stdout.trim();
+  const url = must(aria.git(['remote', 'get-url', 'origin'])).stdout.trim();
+  must(aria.git(['remote', 'set-url', 'origin', path.join(world.root, 'nowhere.git')]));
+  // Two records written here, each after a commit (a heartbeat writes when something changed).
+  aria.commit('First step', { 'consortium/aria-blackwood/race-1.md': '1\n' });
+  must(aria.gc(['heartbeat']));
+  const pushed = local();
+  aria.commit('Second step', { 'consortium/aria-blackwood/race-2.md': '2\n' });
+  must(aria.gc(['heartbeat']));
+  const newer = local();
+  must(aria.git(['remote', 'set-url', 'origin', url]));
+  must(aria.git(['update-ref', ref, pushed, newer]));
+  assert.is.not(pushed, newer);
+  // The remote's post-receive stands for the other process: it moves the ref here once the
+  // remote has taken the push, before the push returns.
+  const hook = path.join(world.remote, 'hooks', 'post-receive');
+  writeFileSync(
+    hook,
+    `#!/bin/sh\nunset GIT_DIR\ngit -C '${aria.dir}' update-ref ${ref} ${newer} ${pushed}\n`,
+    {
+      mode: 0o755,
+    },
+  );
+  try {
+    must(aria.gc(['share', ref]));
+  } finally {
+    rmSync(hook);
+  }
+  assert.is(remoteSha(ref), pushed);
+  assert.is(local(), newer);
+  must(aria.gc(['share', ref]));
+  assert.is(remoteSha(ref), newer, 'the newer record reached the remote without a sync');
+});
+
 test('sync with bad options is a usage error', () => {
   const r = elena.gc(['sync', '--remote', 'nowhere']);
   assert.is(r.code, 2);
