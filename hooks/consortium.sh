@@ -57,8 +57,9 @@ consortium_run() {
     return 127
   fi
   # Node 20 reads NODE_EXTRA_CA_CERTS as it starts (50 ms for Debian's 144 certificates on a
-  # 2-core machine, and a warning on every hook once the file has gone), and no hook of ours opens a TLS connection: git does the
-  # network. So the toolkit starts without it, and gives it back to what it starts itself.
+  # 2-core machine, and a warning on every hook once the file has gone), and no hook of ours
+  # opens a TLS connection: git does the network. So the toolkit starts without it, and gives
+  # it back to what it starts itself (src/cli.cts).
   if [ -n "${NODE_EXTRA_CA_CERTS-}" ]; then
     CONSORTIUM_NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS NODE_EXTRA_CA_CERTS='' "$_toolkit" hook "$@"
   else

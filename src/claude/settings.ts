@@ -8,8 +8,8 @@ import type { EventName } from './event.js';
  * permissions and keys stay as they are, and merging twice gives the same file.
  *
  * Each hook runs `git consortium claude-hook <Event>` (without the user's NODE_EXTRA_CA_CERTS:
- * WITHOUT_CA_CERTS below). Claude Code runs hook commands through
- * the shell with the environment `claude` was started in, and from the conversation's folder:
+ * WITHOUT_CA_CERTS below). Claude Code runs hook commands through the shell with the
+ * environment `claude` was started in, and from the conversation's folder:
  * a workspace folder, the top, or a worktree (which has no node_modules of its own). So the
  * command must not depend on the folder: `git consortium` finds the git-consortium binary on
  * PATH, exactly where the user's own `git consortium ...` (and the allow rules) find it; a
