@@ -43,7 +43,8 @@ export const HOOKS: readonly HookSpec[] = [
  * TLS connection, so the hook starts without it, and cli.cts gives it back to what the hook
  * starts (git, and a credential helper git may start).
  */
-const WITHOUT_CA_CERTS = 'CONSORTIUM_NODE_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS" NODE_EXTRA_CA_CERTS=';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the shell's ${...}, unset-safe under set -u
+const WITHOUT_CA_CERTS = 'CONSORTIUM_NODE_EXTRA_CA_CERTS="${NODE_EXTRA_CA_CERTS-}" NODE_EXTRA_CA_CERTS=';
 
 export const hookCommand = (event: EventName) => `${WITHOUT_CA_CERTS} git consortium claude-hook ${event}`;
 

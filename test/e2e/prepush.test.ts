@@ -388,7 +388,7 @@ test("the user's NODE_EXTRA_CA_CERTS costs the hooks nothing, and what they star
   }
 });
 
-test("the toolkit's detached processes start without NODE_EXTRA_CA_CERTS too, and give it back to git", async () => {
+test("the toolkit's detached processes give the user's NODE_EXTRA_CA_CERTS back to the git they start", async () => {
   // The push's detached recorder shares its records with a push of its own: the receive-pack
   // it starts sees what that push's git was given.
   const seen = path.join(world.root, 'ca-seen-detached');
