@@ -1,6 +1,6 @@
 import type { ConflictKind } from '../core/config.js';
 import { matchesAny } from '../core/patterns.js';
-import { leasesBlocking } from './leases.js';
+import { byHolder, leasesBlocking, leasesNamed } from './leases.js';
 
 /**
  * Conflicts between live sessions. Pure: records and paths in, conflicts out, so it can be
@@ -101,21 +101,12 @@ export function leaseConflicts<
 >(live: LiveSession[], leases: readonly L[]): Conflict[] {
   const conflicts: Conflict[] = [];
   for (const s of live) {
-    // One conflict per holding session, whatever the number of its leases the work meets
-    // (`src/**` and `src/shared.py` both): one agreement to reach, so one line to read.
-    const byHolder = new Map<string, { leases: L[]; files: Set<string> }>();
-    for (const file of workOfSession(s)) {
-      for (const lease of leasesBlocking(leases, file, s.id)) {
-        const held = byHolder.get(lease.session) ?? { leases: [], files: new Set<string>() };
-        if (!held.leases.includes(lease)) held.leases.push(lease);
-        held.files.add(file);
-        byHolder.set(lease.session, held);
-      }
-    }
-    for (const [holder, { leases: met, files }] of byHolder) {
-      const paths = [...files].sort();
-      const researcher = met[0]!.researcher;
-      const what = met.map((l) => `${l.pattern} until ${l.expiresAt}`).join(', ');
+    const met = workOfSession(s).flatMap((file) =>
+      leasesBlocking(leases, file, s.id).map((lease) => [lease, file] as const),
+    );
+    for (const [holder, held] of byHolder(met)) {
+      const paths = [...held.paths].sort();
+      const researcher = held.leases[0]!.researcher;
       conflicts.push({
         kind: 'lease',
         severity: SEVERITY.lease,
@@ -124,7 +115,7 @@ export function leaseConflicts<
         researchers: unique([s.researcher, researcher]),
         message:
           `${s.researcher} (session ${s.id}) changed ${paths.join(', ')}, leased by ${researcher} ` +
-          `(session ${holder}, ${met.length === 1 ? 'lease' : 'leases'} ${what}). Its push will be refused: ` +
+          `(session ${holder}, ${leasesNamed(held.leases)}). Its push will be refused: ` +
           'ask the holder to release the lease, or leave those files alone.',
       });
     }

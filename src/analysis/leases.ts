@@ -74,6 +74,28 @@ export function leasesBlocking<T extends { pattern: string; session: string }>(
   return leases.filter((l) => l.session !== mySessionId && patternsOverlap(l.pattern, file));
 }
 
+/**
+ * Which leases stand in the way of which paths, by holding session: one agreement to reach per
+ * holder, however many of its leases (`src/**` and `src/shared.py`) the work meets. `met`: the
+ * pairs of a lease and a path it blocks, in the order found.
+ */
+export function byHolder<L extends { session: string }>(
+  met: Iterable<readonly [L, string]>,
+): Map<string, { leases: L[]; paths: Set<string> }> {
+  const holders = new Map<string, { leases: L[]; paths: Set<string> }>();
+  for (const [lease, path] of met) {
+    const held = holders.get(lease.session) ?? { leases: [], paths: new Set<string>() };
+    if (!held.leases.includes(lease)) held.leases.push(lease);
+    held.paths.add(path);
+    holders.set(lease.session, held);
+  }
+  return holders;
+}
+
+/** A holder's leases as the conflict messages name them: `lease src/** until <time>`, or `leases ...` for several. */
+export const leasesNamed = (leases: readonly { pattern: string; expiresAt: string }[]) =>
+  `${leases.length === 1 ? 'lease' : 'leases'} ${leases.map((l) => `${l.pattern} until ${l.expiresAt}`).join(', ')}`;
+
 const MAGIC = /[*?[\]{}()!+@\\]/;
 /** Extended globs (`!(x)`, `+(x)`, `@(x)`, `*(x)`, `?(x)`): not analysed, taken to overlap. */
 const EXTGLOB = /[!?+*@]\(/;

@@ -1,7 +1,7 @@
 import type { Config, PolicyAction, Researcher } from '../core/config.js';
 import { matchesAny } from '../core/patterns.js';
 import { type Conflict, type LiveSession, SEVERITY, workOfSession } from './conflicts.js';
-import { leasesBlocking } from './leases.js';
+import { byHolder, leasesBlocking, leasesNamed } from './leases.js';
 
 /**
  * What a push would collide with (SPEC section 7). Pure: the files the pushed commits change,
@@ -61,24 +61,20 @@ export function pushConflicts(input: PushInput): PushConflict[] {
  * conflict per holding session, naming each of its leases the push meets.
  */
 function leaseConflicts(input: PushInput, action: GateAction): PushConflict[] {
-  const byHolder = new Map<string, { leases: PushInput['leases'][number][]; paths: Set<string> }>();
-  for (const lease of input.leases) {
-    if (Date.parse(lease.expiresAt) <= input.nowMs) continue;
-    const paths = input.files.filter((f) => leasesBlocking([lease], f, input.me.session).length > 0);
-    if (paths.length === 0) continue;
-    const held = byHolder.get(lease.session) ?? { leases: [], paths: new Set<string>() };
-    held.leases.push(lease);
-    for (const p of paths) held.paths.add(p);
-    byHolder.set(lease.session, held);
-  }
-  return [...byHolder].map(([holder, held]) => {
+  const met = input.leases
+    .filter((lease) => Date.parse(lease.expiresAt) > input.nowMs)
+    .flatMap((lease) =>
+      input.files
+        .filter((f) => leasesBlocking([lease], f, input.me.session).length > 0)
+        .map((f) => [lease, f] as const),
+    );
+  return [...byHolder(met)].map(([holder, held]) => {
     const paths = input.files.filter((f) => held.paths.has(f));
     const { researcher } = held.leases[0]!;
     const until = held.leases
       .map((l) => l.expiresAt)
       .sort()
       .at(-1)!;
-    const what = held.leases.map((l) => `${l.pattern} until ${l.expiresAt}`).join(', ');
     return {
       kind: 'lease',
       severity: SEVERITY.lease,
@@ -94,9 +90,7 @@ function leaseConflicts(input: PushInput, action: GateAction): PushConflict[] {
           leaseUntil: until,
         },
       ],
-      message:
-        `${listed(paths)} ${paths.length > 1 ? 'are' : 'is'} leased by ${researcher} (session ${holder}, ` +
-        `${held.leases.length === 1 ? 'lease' : 'leases'} ${what}).`,
+      message: `${listed(paths)} ${paths.length > 1 ? 'are' : 'is'} leased by ${researcher} (session ${holder}, ${leasesNamed(held.leases)}).`,
     };
   });
 }
