@@ -2,19 +2,26 @@ import type { Repo } from './repo.js';
 import { git, gitBytes, gitOut } from './run.js';
 
 /**
- * The messages of the commits this process wrote, by id: a ref moved to one of them is known
- * without reading it back (git/refs.ts).
+ * The commits this process wrote, by id, with their message and parents: a ref moved to one of
+ * them is known without reading it back (git/refs.ts), and what it descends from without asking.
  */
-const written = new Map<string, string>();
+const written = new Map<string, { message: string; parents: string[] }>();
 
 /** Writes an object of `type` holding `content` and returns its id. */
 export function writeObject(repo: Repo, type: 'tree' | 'commit' | 'blob', content: string): string {
   const id = gitOut(['hash-object', '-w', '-t', type, '--stdin'], { cwd: repo.top, input: content }).trim();
-  if (type === 'commit') written.set(id, content.slice(content.indexOf('\n\n') + 2));
+  if (type === 'commit') {
+    const header = content.slice(0, content.indexOf('\n\n'));
+    const parents = [...header.matchAll(/^parent ([0-9a-f]+)$/gm)].map((m) => m[1]!);
+    written.set(id, { message: content.slice(header.length + 2), parents });
+  }
   return id;
 }
 
-export const writtenMessage = (id: string): string | undefined => written.get(id);
+export const writtenMessage = (id: string): string | undefined => written.get(id)?.message;
+
+/** The parents of a commit this process wrote; undefined for any other. */
+export const writtenParents = (id: string): string[] | undefined => written.get(id)?.parents;
 
 /** Writes a tree of blobs (name -> blob id) and returns its id. Names are the toolkit's own. */
 export function writeTree(repo: Repo, blobs: Record<string, string>): string {

@@ -4,7 +4,8 @@ import type { Config } from '../core/config.js';
 import { environmentError } from '../core/errors.js';
 import { backgroundAllowed, runDetached } from '../core/process.js';
 import { hasRemoteUrl } from '../git/config.js';
-import { deleteRef, type RefContent, refContents, refShas, updateRefs } from '../git/refs.js';
+import { writtenParents } from '../git/objects.js';
+import { deleteRef, isAncestor, type RefContent, refContents, refShas, updateRefs } from '../git/refs.js';
 import { fetchFrom, pushLeased } from '../git/remote.js';
 import type { Repo } from '../git/repo.js';
 import { unshareable } from './formats.js';
@@ -24,6 +25,8 @@ export const hasRemote = (repo: Repo, remote: string): boolean => hasRemoteUrl(r
 export type NetworkOutcome =
   | { ok: true }
   | { ok: false; reason: 'no-remote' | 'unreachable' | 'timeout'; detail: string }
+  /** The remote's copy holds a change this one does not contain: sync merges the two. */
+  | { ok: false; reason: 'moved'; detail: string }
   /** The server's gate refused it (SPEC section 13): retrying does not help. */
   | { ok: false; reason: 'refused'; detail: string };
 
@@ -142,7 +145,10 @@ export interface PushResult {
   outcome: NetworkOutcome;
   /** Refs the remote accepted (or already had). */
   accepted: string[];
-  /** Refs the remote refused because it holds a version we have not fetched yet. */
+  /**
+   * Refs the remote holds a version of that the local record does not contain: refused by the
+   * remote (another machine got there first), or not offered (fetched here since it was written).
+   */
   rejected: string[];
   /** Refs not offered at all: this version cannot read what they hold (recover quarantines them). */
   held: { ref: string; reason: string }[];
@@ -156,7 +162,14 @@ export interface PushResult {
  */
 export function sharedOutcome(result: PushResult, here = 'It stays in this clone only.'): NetworkOutcome {
   const refused = result.refused[0];
-  return refused ? { ok: false, reason: 'refused', detail: `${refused.reason} ${here}` } : result.outcome;
+  if (refused) return { ok: false, reason: 'refused', detail: `${refused.reason} ${here}` };
+  if (result.outcome.ok && result.rejected.length)
+    return {
+      ok: false,
+      reason: 'moved',
+      detail: "the remote's copy has changed since this clone fetched it",
+    };
+  return result.outcome;
 }
 
 /**
@@ -182,18 +195,34 @@ export async function pushRefs(
   // The records and their mirrors in one process: what to hold back, and what to lease against.
   const contents = new Map(refContentsOf(repo, [...refs, ...refs.map(mirrorOf)]).map((c) => [c.ref, c]));
   const held: PushResult['held'] = [];
+  const behind: string[] = [];
   const offered: string[] = [];
   for (const ref of refs) {
     const content = contents.get(ref);
     const reason = content && unshareable(content);
     if (reason) held.push({ ref, reason });
+    else if (content && !containsLeased(repo, content.sha, contents.get(mirrorOf(ref))?.sha))
+      behind.push(ref);
     else if (content) offered.push(ref);
   }
-  if (offered.length === 0) return { outcome: { ok: true }, ...none, held };
+  if (offered.length === 0) return { outcome: { ok: true }, ...none, rejected: behind, held };
   const pushed = await offer(repo, config, offered, contents, timeoutMs);
   if ('outcome' in pushed) return { ...pushed, held };
-  updateMirrors(repo, pushed.accepted);
-  return { outcome: { ok: true }, ...pushed, held };
+  updateMirrors(repo, pushed.accepted, contents);
+  return { outcome: { ok: true }, ...pushed, rejected: [...pushed.rejected, ...behind], held };
+}
+
+/**
+ * Whether a local record contains the remote's copy it would be leased against. The lease
+ * only says that the remote still holds what this clone fetched last; a record written before
+ * that fetch (another process's fetch, in this clone, while this one was writing) does not
+ * contain it, and pushed over it would erase another machine's change from the remote. Such
+ * a record is left for sync, which merges the two. A commit this process wrote names its
+ * parents: no git process for the common case.
+ */
+function containsLeased(repo: Repo, local: string, leased: string | undefined): boolean {
+  if (!leased || leased === local || writtenParents(local)?.includes(leased)) return true;
+  return isAncestor(repo, leased, local);
 }
 
 /**
@@ -211,10 +240,15 @@ async function offer(
   Omit<PushResult, 'outcome' | 'held'> | { outcome: NetworkOutcome; accepted: []; rejected: []; refused: [] }
 > {
   const none = { accepted: [] as [], rejected: [] as [], refused: [] as [] };
+  // The commit checked above is the one pushed, whatever the ref holds by the time git reads it.
   const result = await pushLeased(
     repo,
     config.remote,
-    refs.map((ref) => ({ src: ref, dst: ref, expected: contents.get(mirrorOf(ref))?.sha ?? '' })),
+    refs.map((ref) => ({
+      src: contents.get(ref)!.sha,
+      dst: ref,
+      expected: contents.get(mirrorOf(ref))?.sha ?? '',
+    })),
     timeoutMs,
   );
   if (result.timedOut)
@@ -249,19 +283,16 @@ async function offer(
   };
 }
 
-/** Makes the mirror of each ref what the local ref now is (after the remote accepted it). */
-function updateMirrors(repo: Repo, refs: string[]) {
-  if (refs.length === 0) return;
-  const shas = localShas(repo, refs);
-  updateRefs(
-    repo,
-    refs.filter((r) => shas.has(r)).map((r) => `update ${mirrorOf(r)} ${shas.get(r)}\n`),
-  );
+/** Makes the mirror of each ref what the remote accepted: the commit pushed, not what the ref holds now. */
+function updateMirrors(repo: Repo, refs: string[], contents: Map<string, RefContent>) {
+  const updates = refs.flatMap((r) => {
+    const sha = contents.get(r)?.sha;
+    return sha ? [`update ${mirrorOf(r)} ${sha}\n`] : [];
+  });
+  if (updates.length) updateRefs(repo, updates);
 }
 
 const shasOf = (repo: Repo, refs: string[]) => refShas(repo, refs);
-
-const localShas = (repo: Repo, refs: string[]) => shasOf(repo, refs);
 
 function refContentsOf(repo: Repo, refs: string[]) {
   try {

@@ -113,6 +113,29 @@ test('an older copy of a session never overwrites a newer one; diverged copies m
   must(yuki.git(['checkout', '-q', 'main']));
 });
 
+test('a record that does not contain the remote copy this clone fetched is never pushed over it: sync merges the two', () => {
+  // Another machine ends the session while its owner heartbeats; then the owner's clone fetches
+  // the remote's copy (as a push's gate does) before sharing its own. Leased against what was
+  // just fetched, the push would take: and erase the end from the remote.
+  const t = json(yuki, ['start', '-r', 'yuki-tanaka', '--no-branch', '--shared']);
+  const ref = `refs/consortium/sessions/${t.id}`;
+  must(aria.gc(['sync']));
+  must(aria.gc(['end', '--session', t.id]));
+  const ended = remoteSha(ref);
+  const later = new Date(Date.now() + 10 * 60_000).toISOString();
+  must(yuki.gc(['heartbeat'], { env: { CONSORTIUM_CLOCK: later } }));
+  const beat = must(yuki.git(['rev-parse', ref])).stdout.trim();
+  must(yuki.git(['fetch', '-q', 'origin', '+refs/consortium/*:refs/consortium-remote/*']));
+  must(yuki.gc(['share', ref]));
+  assert.is(remoteSha(ref), ended, "the end another machine shared is still the remote's copy");
+  const report = json(yuki, ['sync']);
+  assert.ok(report.pushed.includes(ref), 'sync shares the heartbeat, merged');
+  const merged = remoteSha(ref);
+  const parents = remoteGit(['log', '-1', '--format=%P', merged]).trim().split(' ').sort();
+  assert.equal(parents, [beat, ended].sort(), 'the merge keeps both histories');
+  assert.is(stateOn(yuki, t.id), 'ended');
+});
+
 function mergeIntoMain(machine: Machine, branch: string) {
   must(machine.git(['checkout', '-q', 'main']));
   must(machine.git(['pull', '-q', '--ff-only', 'origin', 'main']));

@@ -54,6 +54,9 @@ export function consortium<const N extends string>(
   return {
     world,
     m,
-    cleanup: () => !process.env.KEEP_SANDBOX && rmSync(world.root, { recursive: true, force: true }),
+    // A detached process a test started (a push's recorder) may still be writing its last files.
+    cleanup: () =>
+      !process.env.KEEP_SANDBOX &&
+      rmSync(world.root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }),
   };
 }
