@@ -103,6 +103,9 @@ try {
     }),
   );
 
+  const refreshFloor = hookFloor('post-checkout', [head, head, '1'], refreshGit);
+  const registerFloor = hookFloor('post-checkout', [head, head, '1'], registerGit);
+
   // The gate: 100 active sessions of others (10 of them on the protocol file we push).
   await writeSessions(s.repo, 100, (i) => ({
     researcher: `r${i % 7}`,
@@ -165,30 +168,30 @@ try {
       settle: true,
     });
     offlineGit = gitOf('pre-push', gateArgs, input);
-    floor = gateFloor(offlineGit);
+    floor = hookFloor('pre-push', gateArgs, offlineGit, { input, fetch: true });
     withCa = caCertsFigure();
   } finally {
     renameSync(hidden, s.remote);
   }
 
   /**
-   * What no gate with this many git processes can go below, measured here with the network cut
-   * as the gate was: husky's runner and our hook body around a toolkit that does nothing, then
-   * Node starting and running that many of git's cheapest commands (one of them the failing
-   * fetch), one after the other.
+   * What no hook with this many git processes can go below, measured here as the hook was
+   * (for the gate: with the network cut): husky's runner and our hook body around a toolkit
+   * that does nothing, then Node starting and running that many of git's cheapest commands
+   * (for the gate, one of them the failing fetch), one after the other.
    */
-  function gateFloor(processes) {
+  function hookFloor(name, args, processes, { input, fetch = false } = {}) {
     const fake = path.join(s.root, 'fake-bin');
     mkdirSync(fake, { recursive: true });
     writeFileSync(path.join(fake, 'git-consortium'), '#!/bin/sh\ncat >/dev/null\n', { mode: 0o755 });
-    const shell = time(stub('pre-push'), gateArgs, {
+    const shell = time(stub(name), args, {
       cwd: s.repo,
       env: { ...env, PATH: `${fake}:${process.env.PATH}` },
       input,
     });
     const script = `const { spawnSync } = require('node:child_process');
-spawnSync('git', ['fetch', '--quiet', 'origin', 'refs/consortium/*:refs/consortium-remote/*']);
-for (let i = 1; i < ${processes}; i++) spawnSync('git', ['rev-parse', '--git-dir']);`;
+${fetch ? "spawnSync('git', ['fetch', '--quiet', 'origin', 'refs/consortium/*:refs/consortium-remote/*']);" : ''}
+for (let i = ${fetch ? 1 : 0}; i < ${processes}; i++) spawnSync('git', ['rev-parse', '--git-dir']);`;
     return { ms: shell + time(process.execPath, ['-e', script], { cwd: s.repo, env }), processes };
   }
 
@@ -207,21 +210,28 @@ for (let i = 1; i < ${processes}; i++) spawnSync('git', ['rev-parse', '--git-dir
     return { node, gate: gateWith };
   }
 
+  /** A hook's floor beside it: what it is against Node's start, and the hook against it. */
+  function floorRow(f, hook) {
+    return [
+      `  its physical floor: husky's runner, node -e 0 and ${f.processes} git processes at their cheapest`,
+      `${figure(f.ms, base)}  (the hook: ${(hook.ms / f.ms).toFixed(2)}x its floor)`,
+    ];
+  }
+
   report(
     'Git hooks (medians; each ratio to a node -e 0 run just before each sample; git processes started)',
     [
       ['node -e 0 (baseline)', `${base.toFixed(1)} ms`],
       ['post-checkout, file checkout (goal <= 1.3x)', timedFigure(fileCheckout, fileCheckoutGit)],
       ['post-checkout, session branch, session refreshed (goal <= 1.3x)', timedFigure(refresh, refreshGit)],
+      floorRow(refreshFloor, refresh),
       [
         'post-checkout, session branch, session registered (goal <= 1.5x)',
         timedFigure(register, registerGit),
       ],
+      floorRow(registerFloor, register),
       ['pre-push gate, 100 live sessions, network cut (goal <= 1.5x)', timedFigure(offline, offlineGit)],
-      [
-        `  its physical floor: husky's runner, node -e 0 and ${floor.processes} git processes at their cheapest`,
-        `${figure(floor.ms, base)}  (the gate: ${(offline.ms / floor.ms).toFixed(2)}x its floor)`,
-      ],
+      floorRow(floor, offline),
       ...(withCa
         ? [
             [
