@@ -7,8 +7,9 @@ import { headCommit } from '../git/changes.js';
 import { commitsBetween, countUnpushed, filesBetween } from '../git/history.js';
 import { type HandoffFacts, renderHandoff, splitSummary } from '../render/handoff.js';
 import { addNote, mergeFetchedNotes } from '../store/notes.js';
+import { pushSettlingNotes } from '../store/notes-sharing.js';
 import { NOTES_REF, sessionRef } from '../store/refs.js';
-import { type NetworkOutcome, pushRefs, sharedOutcome } from '../store/remote.js';
+import { type NetworkOutcome, sharedOutcome } from '../store/remote.js';
 import { type Session, updateSession } from '../store/sessions.js';
 import { gatesView } from './gates.js';
 import { authorFor, refreshSession, workOf } from './sessions.js';
@@ -230,9 +231,11 @@ export async function writeHandoff(ctx: Context, session: Session, given: Handof
       author,
     );
   }
-  const pushed = await pushRefs(ctx.repo, ctx.config, [
-    sessionRef(session.id),
-    ...(noted ? [NOTES_REF] : []),
-  ]);
+  const pushed = await pushSettlingNotes(
+    ctx.repo,
+    ctx.config,
+    [sessionRef(session.id), ...(noted ? [NOTES_REF] : [])],
+    author,
+  );
   return { handoff: handoffOf(updated)!, facts, session: updated, noted, shared: sharedOutcome(pushed) };
 }

@@ -11,9 +11,10 @@ import { runDetached } from '../core/process.js';
 import { conflictJson } from '../render/json.js';
 import { type Approval, takeApproval } from '../store/approvals.js';
 import { addNotes, mergeFetchedNotes, type NoteEntry } from '../store/notes.js';
+import { pushSettlingNotes } from '../store/notes-sharing.js';
 import type { Author } from '../store/records.js';
 import { NOTES_REF, sessionRef } from '../store/refs.js';
-import { fetchCoordination, pushRefs } from '../store/remote.js';
+import { pushRefs } from '../store/remote.js';
 import { refreshLineIndex } from './line-index.js';
 import type { OverrideUsed, PushCheck, WayOut } from './push-check.js';
 import { authorFor, hostName, refreshSession } from './sessions.js';
@@ -139,11 +140,10 @@ async function shareRecords(
       ? `the session record and notes will reach ${ctx.config.remote} with the next sync.`
       : undefined;
   if (refs.length === 0) return undefined;
-  let pushed = await pushRefs(ctx.repo, ctx.config, [...new Set(refs)]);
-  if (settle && pushed.rejected.includes(NOTES_REF) && (await fetchCoordination(ctx.repo, ctx.config)).ok) {
-    mergeFetchedNotes(ctx.repo, settle);
-    pushed = await pushRefs(ctx.repo, ctx.config, [NOTES_REF]);
-  }
+  const unique = [...new Set(refs)];
+  const pushed = settle
+    ? await pushSettlingNotes(ctx.repo, ctx.config, unique, settle)
+    : await pushRefs(ctx.repo, ctx.config, unique);
   if (!pushed.outcome.ok && pushed.outcome.reason !== 'no-remote')
     return `the session record and notes will reach ${ctx.config.remote} with the next sync (${pushed.outcome.detail}).`;
   return undefined;

@@ -206,7 +206,8 @@ test('a handoff never drops notes other machines pushed (notes fetched but not y
   must(elena.gc(['end', '--session', mine]));
 });
 
-test('two machines handing off on one commit: after sync both notes are on it, everywhere', () => {
+/** Aria and Elena, up to date, each with a session on the default branch's tip (detached). */
+function bothOnOneCommit() {
   sync(aria);
   sync(elena);
   const commit = must(aria.git(['rev-parse', 'origin/main'])).stdout.trim();
@@ -214,6 +215,11 @@ test('two machines handing off on one commit: after sync both notes are on it, e
   must(elena.git(['checkout', '-q', '--detach', commit]));
   const a = json(aria, ['start', '-r', 'aria-blackwood', '--no-branch', '--shared']).id;
   const e = json(elena, ['start', '-r', 'elena-vasquez', '--no-branch', '--shared']).id;
+  return { commit, a, e };
+}
+
+test('two machines handing off on one commit: after sync both notes are on it, everywhere', () => {
+  const { commit, a, e } = bothOnOneCommit();
   must(aria.gc(['handoff', '--session', a, '-'], { input: 'from aria' }));
   must(elena.gc(['handoff', '--session', e, '-'], { input: 'from elena' }));
   sync(aria);
@@ -223,6 +229,19 @@ test('two machines handing off on one commit: after sync both notes are on it, e
     const note = must(machine.git(['notes', '--ref=consortium', 'show', commit])).stdout;
     assert.ok(note.includes(a) && note.includes(e), `${machine.name} has both handoff notes`);
   }
+  must(aria.gc(['end', '--session', a]));
+  must(elena.gc(['end', '--session', e]));
+});
+
+test("a handoff reaches the remote at once when another machine's notes landed since the last fetch", () => {
+  const { commit, a, e } = bothOnOneCommit();
+  must(aria.gc(['handoff', '--session', a, '-'], { input: 'from aria, first' }));
+  // Elena has not fetched since: the remote's notes moved past hers.
+  const r = must(elena.gc(['handoff', '--session', e, '-'], { input: 'from elena, second' }));
+  assert.not.match(r.stderr, /Not shared/, r.stderr);
+  must(yuki.git(['fetch', '-q', 'origin', '+refs/notes/consortium:refs/notes/remote-now']));
+  const note = must(yuki.git(['notes', '--ref=remote-now', 'show', commit])).stdout;
+  assert.ok(note.includes(a) && note.includes(e), 'both handoff notes are on the remote, without a sync');
   must(aria.gc(['end', '--session', a]));
   must(elena.gc(['end', '--session', e]));
 });
