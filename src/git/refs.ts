@@ -30,13 +30,23 @@ export function refExists(repo: Repo, ref: string): boolean {
   return git(['show-ref', '--verify', '--quiet', ref], { cwd: repo.top }).status === 0;
 }
 
-/** Whether `ancestor` is reachable from `descendant`. */
+/**
+ * Whether `ancestor` is reachable from `descendant`. A yes between two commit ids never
+ * changes, so it is asked once per process (sync asks it of a record, then its push again);
+ * a no may be a commit not fetched yet, and is asked again.
+ */
 export function isAncestor(repo: Repo, ancestor: string, descendant: string): boolean {
-  return (
+  const pair = `${ancestor} ${descendant}`;
+  if (isObjectId(ancestor) && isObjectId(descendant) && known.has(pair)) return true;
+  const yes =
     git(['merge-base', '--is-ancestor', '--end-of-options', ancestor, descendant], { cwd: repo.top })
-      .status === 0
-  );
+      .status === 0;
+  if (yes && isObjectId(ancestor) && isObjectId(descendant)) known.add(pair);
+  return yes;
 }
+
+/** The ancestry isAncestor found, as "ancestor descendant" pairs of commit ids. */
+const known = new Set<string>();
 
 /**
  * Which of `commits` (ids) are contained in one of `targets` (ids): what isAncestor answers

@@ -167,7 +167,7 @@ export function sharedOutcome(result: PushResult, here = 'It stays in this clone
     return {
       ok: false,
       reason: 'moved',
-      detail: "the remote's copy has changed since this clone fetched it",
+      detail: 'the remote has changes from another machine that this clone has not merged yet',
     };
   return result.outcome;
 }
