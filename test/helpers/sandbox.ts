@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { type Machine, type Result, SAMPLE_FILES, World } from '../../src/demo/world.js';
 import { gitAs } from '../../src/git/run.js';
 
@@ -54,9 +54,41 @@ export function consortium<const N extends string>(
   return {
     world,
     m,
-    // A detached process a test started (a push's recorder) may still be writing its last files.
-    cleanup: () =>
-      !process.env.KEEP_SANDBOX &&
-      rmSync(world.root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }),
+    cleanup: () => {
+      if (process.env.KEEP_SANDBOX) return;
+      awaitProcessesIn(world.root);
+      rmSync(world.root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    },
   };
+}
+
+/**
+ * Waits (up to 30 s) until no process works inside `root`: a detached process a test started
+ * (a push's recorder, the git it runs) may still be writing its last files, and removing the
+ * folder under it fails with ENOTEMPTY on a loaded machine. Linux's /proc tells where each
+ * process works; elsewhere this returns at once and the retries of rmSync are all there is.
+ */
+function awaitProcessesIn(root: string): void {
+  const deadline = Date.now() + 30_000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (Date.now() < deadline && processesIn(root) > 0) Atomics.wait(pause, 0, 0, 50);
+}
+
+function processesIn(root: string): number {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name) && name !== String(process.pid));
+  } catch {
+    return 0;
+  }
+  let count = 0;
+  for (const pid of pids) {
+    try {
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      if (cwd === root || cwd.startsWith(`${root}/`)) count++;
+    } catch {
+      // gone already, or not ours to read
+    }
+  }
+  return count;
 }
