@@ -166,6 +166,8 @@ function machineEnv(name, researcher) {
     // line index) runs in detached processes; they carry this mark, so that the soak can wait
     // for them before it verifies.
     SOAK_RUN: root,
+    // Every gate writes where its time went (src/core/phases.ts), for the breakdown in the report.
+    CONSORTIUM_PHASES: path.join(root, 'phases.jsonl'),
     ...(opt.foreground && { CONSORTIUM_NO_BACKGROUND: '1' }),
     ...(researcher && { CONSORTIUM_RESEARCHER: researcher }),
   };
@@ -885,7 +887,34 @@ function printTable() {
       `push whose hook only starts Node: ${ms(f)}, p95 ${(f.p95 / p.p95).toFixed(2)}x the plain push; the gated push's p95 is ${(g.p95 / f.p95).toFixed(2)}x it`,
     );
   }
+  printPhases();
   return { ratio };
+}
+
+/** Where the gate's and sync's time went (CONSORTIUM_PHASES): each phase's p50 and p95 over the runs that had it. */
+function printPhases() {
+  let lines = [];
+  try {
+    lines = readFileSync(path.join(root, 'phases.jsonl'), 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return;
+  }
+  const byWhat = new Map();
+  for (const line of lines) {
+    const { what, ...phases } = JSON.parse(line);
+    const runs = byWhat.get(what) ?? { n: 0, phases: new Map() };
+    runs.n++;
+    for (const [name, took] of Object.entries(phases))
+      runs.phases.set(name, [...(runs.phases.get(name) ?? []), took]);
+    byWhat.set(what, runs);
+  }
+  for (const [what, { n, phases }] of byWhat) {
+    const parts = [...phases].map(([name, all]) => {
+      const { p50, p95 } = summarize(all);
+      return `${name} ${p50.toFixed(0)}/${p95.toFixed(0)}${all.length < n ? ` (${all.length})` : ''}`;
+    });
+    console.log(`${what}: phases, p50/p95 ms over ${n} runs: ${parts.join(', ')}`);
+  }
 }
 
 function show(title, list, limit = 10) {

@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { type Context, openContext } from '../context/context.js';
 import { colors, warn } from '../core/output.js';
+import { phase, writePhases } from '../core/phases.js';
 import { backgroundAllowed } from '../core/process.js';
 import { withProgress } from '../core/progress.js';
 import { readStdin, stdinIsTerminal } from '../core/stdio.js';
@@ -25,6 +26,14 @@ const ZERO = /^0+$/;
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 export async function run(args: string[]): Promise<number> {
+  try {
+    return await gate(args);
+  } finally {
+    writePhases('pre-push');
+  }
+}
+
+async function gate(args: string[]): Promise<number> {
   const [remote = '', url = ''] = args;
   const input = stdinIsTerminal() ? '' : ((await readStdin()) ?? '');
   // The toolkit's own pushes carry only its refs, which the loop below skips as well.
@@ -90,10 +99,12 @@ export async function run(args: string[]): Promise<number> {
     });
   }
   if (targets.length === 0) return 0;
+  phase('start');
 
   const check = await withProgress('git-consortium: checking the push', (p) =>
     checkPush(ctx, targets, { fetch: true, waiting: (what) => p.now(what) }),
   );
+  phase('check');
   const { override, way } = decideOverride(ctx, check);
   const words = {
     override,
@@ -107,11 +118,14 @@ export async function run(args: string[]): Promise<number> {
   // come with the detached recorder of the push when there is one, else in a process of their own.
   const later = (override || !check.blocked) && backgroundAllowed();
   if (check.fetched && !later) await refreshLineIndexDetached(ctx, undefined, [], check.carried);
+  phase('report');
   if (check.blocked && !override) return 1;
 
   // An override is on record and shared before git pushes; the rest is recorded while it pushes.
   const ahead = later && override ? await recordOverride(ctx, check, override) : undefined;
+  if (later && override) phase('override');
   const late = later ? await recordPushLater(ctx, check) : await recordPush(ctx, check, override);
+  phase('record');
   for (const message of new Set([ahead, late])) if (message) warn(`git-consortium: ${message}`);
   return 0;
 }

@@ -13,6 +13,7 @@ import { findCurrentSession } from '../context/current-session.js';
 import { resolveIdentity } from '../context/identity.js';
 import { agentEnvironment } from '../core/agent.js';
 import type { PolicyAction, ServerKind } from '../core/config.js';
+import { phase } from '../core/phases.js';
 import { type CommitSelection, commitsWithFiles } from '../git/history.js';
 import { existingCommits } from '../git/merge-tree.js';
 import { containedIn } from '../git/refs.js';
@@ -156,6 +157,7 @@ export async function checkPush(
     fetched = outcome.ok;
     if (!outcome.ok && outcome.reason !== 'no-remote')
       offline = { action: ctx.config.policy.offline, detail: outcome.detail };
+    phase('fetch');
   }
   options.waiting?.('git-consortium: predicting merges with the other live sessions');
   const leases = currentLeases(ctx);
@@ -179,6 +181,7 @@ export async function checkPush(
       ? describeServerRef(ctx, target, live, options.onServer)
       : describeRef(ctx, target, live, options.researcher);
     refs.push(ref);
+    phase('describe');
     if (ref.files.length === 0) continue;
     const others = notContained(
       ctx,
@@ -320,7 +323,8 @@ async function mergeKind({ ctx, ref, others, offline, carried, policy }: RefCont
     (s) => s.head && !present.has(s.head) && !sessionBranchRefspecs(ctx, [s]).every((r) => carried.has(r)),
   );
   if (missing.length && !offline) await fetchSessionBranches(ctx, missing, GATE_FETCH_TIMEOUT_MS);
-  return mergeConflictsFor(
+  phase('branch fetch');
+  const found = await mergeConflictsFor(
     ctx,
     {
       tip: ref.tip,
@@ -330,6 +334,8 @@ async function mergeKind({ ctx, ref, others, offline, carried, policy }: RefCont
     },
     overlapping,
   );
+  phase('predict');
+  return found;
 }
 
 /** Gives conflicts computed elsewhere the action of their kind's policy (off: dropped). */

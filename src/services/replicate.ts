@@ -1,6 +1,7 @@
 import type { Context } from '../context/context.js';
 import type { Config } from '../core/config.js';
 import { environmentError } from '../core/errors.js';
+import { phase } from '../core/phases.js';
 import { isAncestor, refShas, resolveRef } from '../git/refs.js';
 import { ARCHIVE_MIRROR, ARCHIVE_REF } from '../store/archive.js';
 import { GATES } from '../store/gates.js';
@@ -64,12 +65,15 @@ export async function replicate(ctx: Context, config: Config, author: Author): P
       if (!again.ok) throw offline(config, again, true);
       ctx.invalidate();
       notesMerged = mergeFetchedNotes(ctx.repo, author) || notesMerged;
+      phase('fetch again');
     }
     const plan = reconcile(ctx, author);
     diverged = plan.diverged;
     ctx.invalidate();
     const toPush = [...plan.push, ...pushable(ctx, plan.considered)];
+    phase('reconcile');
     const result = await pushRefs(ctx.repo, config, [...new Set(toPush)]);
+    phase('push');
     if (!result.outcome.ok) throw offline(config, result.outcome, true);
     for (const ref of result.accepted) pushed.add(ref);
     rejected = result.rejected;

@@ -6,6 +6,7 @@ import type { Config } from '../core/config.js';
 import { environmentError, usageError } from '../core/errors.js';
 import { localStateFile, readJson, writeJson } from '../core/local-state.js';
 import { matchesAny } from '../core/patterns.js';
+import { phase, writePhases } from '../core/phases.js';
 import { defaultBranch } from '../git/changes.js';
 import { filesBetween } from '../git/history.js';
 import { resolveRef } from '../git/refs.js';
@@ -57,6 +58,14 @@ export interface SyncReport {
 const sha = (ctx: Context, ref: string) => resolveRef(ctx.repo, ref);
 
 export async function sync(ctx: Context, options: { remote?: string; rebase: boolean }): Promise<SyncReport> {
+  try {
+    return await syncOnce(ctx, options);
+  } finally {
+    writePhases('sync');
+  }
+}
+
+async function syncOnce(ctx: Context, options: { remote?: string; rebase: boolean }): Promise<SyncReport> {
   const config: Config = options.remote ? { ...ctx.config, remote: options.remote } : ctx.config;
   if (options.remote !== undefined && !hasRemote(ctx.repo, options.remote))
     throw usageError(
@@ -79,11 +88,13 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
 
   // The live sessions' branches come in the same fetch, for the line index.
   const sessionBranches = options.remote ? [] : liveBranchRefspecs(ctx);
+  phase('start');
   const fetched = await fetchCoordination(ctx.repo, config, undefined, [
     `+refs/heads/${branch}*:refs/remotes/${config.remote}/${branch}*`,
     ...sessionBranches,
   ]);
   if (!fetched.ok) throw offline(config, fetched);
+  phase('fetch');
   // Who writes the merge commits (notes, sessions): known after the fetch, from fresh records.
   ctx.invalidate();
   const author = authorFor(ctx, resolveIdentity(ctx)?.id ?? 'git-consortium');
@@ -96,6 +107,7 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
     thisHostOnly: false,
     author,
   });
+  phase('merge');
   const replication = await replicate(ctx, config, author);
   // Finished sessions past sessions.archiveAfter leave their refs for the archive (anyone's).
   const archived = dueForArchive(ctx, config.sessions.archiveAfterMs).length
@@ -107,6 +119,7 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
       })
     : undefined;
 
+  phase('archive');
   const after = listSessions(ctx.repo).sessions;
   const gateEvents = readGateEvents(ctx.repo).events;
   const news = whatChanged({ sessions: before, gates: gatesBefore }, after, gateEvents, hostName());
@@ -140,7 +153,9 @@ export async function sync(ctx: Context, options: { remote?: string; rebase: boo
     forYou,
     rebase: null,
   };
+  phase('report');
   if (!options.remote) await refreshLineIndex(ctx, sessionBranches);
+  phase('line index');
   if (options.rebase) report.rebase = await rebaseMine(ctx, branch, tracking);
   return report;
 }

@@ -1,4 +1,5 @@
 import type { Config } from '../core/config.js';
+import { phase } from '../core/phases.js';
 import type { Repo } from '../git/repo.js';
 import { mergeFetchedNotes } from './notes.js';
 import type { Author } from './records.js';
@@ -18,9 +19,11 @@ export async function pushSettlingNotes(
   author: Author,
 ): Promise<PushResult> {
   const pushed = await pushRefs(repo, config, refs);
+  phase('notes push');
   if (!pushed.rejected.includes(NOTES_REF) || !(await fetchCoordination(repo, config)).ok) return pushed;
   mergeFetchedNotes(repo, author);
   const again = await pushRefs(repo, config, [NOTES_REF]);
+  phase('notes settle');
   return {
     outcome: again.outcome.ok ? pushed.outcome : again.outcome,
     accepted: [...pushed.accepted, ...again.accepted],

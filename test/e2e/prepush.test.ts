@@ -416,4 +416,25 @@ test("the toolkit's detached processes give the user's NODE_EXTRA_CA_CERTS back 
   }
 });
 
+test('with CONSORTIUM_PHASES, the gate and sync each write one line of where their time went', () => {
+  const file = path.join(world.root, 'phases.jsonl');
+  const env = { CONSORTIUM_PHASES: file };
+  aria.commit('Timed', { 'consortium/aria-blackwood/timed.md': 'x\n' });
+  must(aria.git(['push', 'origin', 'HEAD'], { env }));
+  must(aria.gc(['sync'], { env }));
+  const lines = readFileSync(file, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.equal(
+    lines.map((l) => l.what),
+    ['pre-push', 'sync'],
+  );
+  const [gate, sync] = lines;
+  for (const name of ['start', 'fetch', 'check', 'record']) assert.type(gate[name], 'number', name);
+  for (const name of ['start', 'fetch', 'push', 'line index']) assert.type(sync[name], 'number', name);
+  // The first phase holds Node's own start: never nothing.
+  assert.ok(gate.start > 0 && sync.start > 0, JSON.stringify(lines));
+});
+
 test.run();
