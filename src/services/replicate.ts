@@ -16,7 +16,7 @@ import {
   NOTES_REF,
   SESSIONS,
 } from '../store/refs.js';
-import { fetchCoordination, type NetworkOutcome, pushRefs } from '../store/remote.js';
+import { fetchRecords, type NetworkOutcome, pushRefs } from '../store/remote.js';
 import { updateSession, validSession } from '../store/sessions.js';
 import { archivedHere } from './archive.js';
 import type { authorFor } from './sessions.js';
@@ -61,7 +61,8 @@ export async function replicate(ctx: Context, config: Config, author: Author): P
     if (round > 0 && Date.now() - since > RETRY_BUDGET_MS) break;
     if (round > 0) {
       backoff(round + 2);
-      const again = await fetchCoordination(ctx.repo, config);
+      // Only what the remote refused: the rest went through, or is for the next sync.
+      const again = await fetchRecords(ctx.repo, config, rejected);
       if (!again.ok) throw offline(config, again, true);
       ctx.invalidate();
       notesMerged = mergeFetchedNotes(ctx.repo, author) || notesMerged;

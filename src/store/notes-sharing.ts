@@ -4,7 +4,7 @@ import type { Repo } from '../git/repo.js';
 import { mergeFetchedNotes } from './notes.js';
 import type { Author } from './records.js';
 import { NOTES_REF } from './refs.js';
-import { fetchCoordination, type PushResult, pushRefs } from './remote.js';
+import { fetchRecords, type PushResult, pushRefs } from './remote.js';
 
 /**
  * Pushes records with our notes among them. Notes are the one record every clone writes at
@@ -20,7 +20,9 @@ export async function pushSettlingNotes(
 ): Promise<PushResult> {
   const pushed = await pushRefs(repo, config, refs);
   phase('notes push');
-  if (!pushed.rejected.includes(NOTES_REF) || !(await fetchCoordination(repo, config)).ok) return pushed;
+  // Only the notes are fetched: the other records pushed are not contended as they are.
+  if (!pushed.rejected.includes(NOTES_REF) || !(await fetchRecords(repo, config, [NOTES_REF])).ok)
+    return pushed;
   mergeFetchedNotes(repo, author);
   const again = await pushRefs(repo, config, [NOTES_REF]);
   phase('notes settle');

@@ -91,6 +91,24 @@ async function fetchInto(
   );
 }
 
+/**
+ * The remote's copies of `refs` alone (records and notes a push of ours was refused for), for a
+ * retry that need not bring everything again. Each is fetched as a glob of its own name, so
+ * that a record the remote deleted meanwhile is pruned from the mirror rather than an error
+ * (a glob may bring a longer name along too: only a mirror copy, harmless), and a pruned
+ * finished session is forgotten here, as after a full fetch.
+ */
+export async function fetchRecords(repo: Repo, config: Config, refs: string[]): Promise<NetworkOutcome> {
+  const known = shasOf(repo, [MIRROR]);
+  const outcome = await fetchRefspecs(
+    repo,
+    config,
+    refs.map((ref) => `+${ref}*:${mirrorOf(ref)}*`),
+  );
+  if (outcome.ok) forgetPruned(repo, known);
+  return outcome;
+}
+
 /** One bounded fetch of `refspecs` from the configured remote, pruning what the remote dropped. */
 export async function fetchRefspecs(
   repo: Repo,

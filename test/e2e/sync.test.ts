@@ -136,6 +136,74 @@ test('a record that does not contain the remote copy this clone fetched is never
   assert.is(stateOn(yuki, t.id), 'ended');
 });
 
+test("the remote moves between sync's fetch and its push: the retry brings what was refused, merges it, and both machines' changes land", () => {
+  // Another machine's end of the session and its note reach the remote while yuki's sync is
+  // under way: its push is refused for both, and the retry fetches those two and merges.
+  const t = json(yuki, ['start', '-r', 'yuki-tanaka', '--no-branch', '--shared']);
+  const ref = `refs/consortium/sessions/${t.id}`;
+  const commit = must(elena.git(['rev-parse', 'origin/main'])).stdout.trim();
+  const started = remoteSha(ref);
+  const notesBefore = remoteSha('refs/notes/consortium');
+  must(aria.gc(['sync']));
+  must(aria.gc(['end', '--session', t.id]));
+  const note = (by: string) => JSON.stringify({ type: 'remark', at: new Date().toISOString(), by });
+  must(aria.git(['notes', '--ref=consortium', 'append', '-m', note('aria, meanwhile'), commit]));
+  must(aria.gc(['sync']));
+  // What aria shared is kept on the remote under other names, and taken back for now.
+  const ended = remoteSha(ref);
+  const ariasNotes = remoteSha('refs/notes/consortium');
+  remoteGit(['update-ref', 'refs/test/ended', ended]);
+  remoteGit(['update-ref', 'refs/test/notes', ariasNotes]);
+  remoteGit(['update-ref', ref, started]);
+  if (notesBefore) remoteGit(['update-ref', 'refs/notes/consortium', notesBefore]);
+  else remoteGit(['update-ref', '-d', 'refs/notes/consortium']);
+  // yuki's own changes, made while the remote could not be reached.
+  const url = must(yuki.git(['remote', 'get-url', 'origin'])).stdout.trim();
+  must(yuki.git(['remote', 'set-url', 'origin', path.join(world.root, 'nowhere.git')]));
+  const later = new Date(Date.now() + 10 * 60_000).toISOString();
+  must(yuki.gc(['heartbeat'], { env: { CONSORTIUM_CLOCK: later } }));
+  const beat = must(yuki.git(['rev-parse', ref])).stdout.trim();
+  must(yuki.git(['notes', '--ref=consortium', 'append', '-m', note('yuki'), commit]));
+  must(yuki.git(['remote', 'set-url', 'origin', url]));
+  // The first push yuki's sync makes finds aria's changes back on the remote.
+  const once = path.join(world.root, 'moved-once');
+  const receivePack = path.join(world.root, 'moving-receive-pack');
+  writeFileSync(
+    receivePack,
+    `#!/bin/sh
+if [ ! -e '${once}' ]; then
+  : > '${once}'
+  git --git-dir='${world.remote}' update-ref ${ref} ${ended}
+  git --git-dir='${world.remote}' update-ref refs/notes/consortium ${ariasNotes}
+fi
+exec git-receive-pack "$@"
+`,
+    { mode: 0o755 },
+  );
+  must(yuki.git(['config', 'remote.origin.receivepack', receivePack]));
+  try {
+    const report = json(yuki, ['sync']);
+    assert.ok(existsSync(once), 'the remote moved under the sync');
+    assert.ok(report.pushed.includes(ref), JSON.stringify(report));
+    assert.ok(report.pushed.includes('refs/notes/consortium'), JSON.stringify(report));
+  } finally {
+    must(yuki.git(['config', '--unset', 'remote.origin.receivepack']));
+    remoteGit(['update-ref', '-d', 'refs/test/ended']);
+    remoteGit(['update-ref', '-d', 'refs/test/notes']);
+  }
+  const merged = remoteSha(ref);
+  const parents = remoteGit(['log', '-1', '--format=%P', merged]).trim().split(' ').sort();
+  assert.equal(
+    parents,
+    [beat, ended].sort(),
+    "the record on the remote holds aria's end and yuki's heartbeat",
+  );
+  assert.is(stateOn(yuki, t.id), 'ended');
+  const notes = remoteGit(['notes', '--ref=consortium', 'show', commit]);
+  assert.match(notes, '"by":"aria, meanwhile"');
+  assert.match(notes, '"by":"yuki"');
+});
+
 function mergeIntoMain(machine: Machine, branch: string) {
   must(machine.git(['checkout', '-q', 'main']));
   must(machine.git(['pull', '-q', '--ff-only', 'origin', 'main']));
