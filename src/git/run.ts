@@ -162,7 +162,10 @@ export function gitNetwork(
     timeoutMs: options.timeoutMs,
   }).then((r) => {
     if (moves) generation++;
-    return { ...r, status: r.status === 127 && !r.stdout ? 128 : r.status };
+    // ssh's own ConnectTimeout (the same bound) or curl's may end it a moment before our timer
+    // does, on a loaded machine: the remote did not answer in time all the same.
+    const timedOut = r.timedOut || (r.status !== 0 && /\btimed out\b/i.test(r.stderr));
+    return { ...r, timedOut, status: r.status === 127 && !r.stdout ? 128 : r.status };
   });
 }
 

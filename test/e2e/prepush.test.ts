@@ -416,6 +416,33 @@ test("the toolkit's detached processes give the user's NODE_EXTRA_CA_CERTS back 
   }
 });
 
+test("ssh giving up on its own at the gate's bound reads as the remote not answering, as the gate's own timer does", () => {
+  // ssh's ConnectTimeout is the gate's bound: on a loaded machine ssh may give up a moment
+  // before the gate's timer, with a line of its own. The gate's fetch goes over ssh here, and
+  // git's push to the remote as before.
+  const fake = path.join(world.root, 'ssh-timing-out');
+  writeFileSync(fake, '#!/bin/sh\necho "Connection timed out during banner exchange" >&2\nexit 255\n', {
+    mode: 0o755,
+  });
+  const url = must(aria.git(['remote', 'get-url', 'origin'])).stdout.trim();
+  must(aria.git(['config', 'remote.origin.pushurl', url]));
+  must(aria.git(['remote', 'set-url', 'origin', 'ssh://consortium.invalid/repo.git']));
+  must(aria.git(['config', 'core.sshCommand', fake]));
+  try {
+    aria.commit('Over ssh', { 'consortium/aria-blackwood/over-ssh.md': 'x\n' });
+    const r = aria.git(['push', 'origin', 'HEAD']);
+    assert.is(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /could not read the coordination state from the remote \(origin did not answer within 3s\)/,
+    );
+  } finally {
+    must(aria.git(['remote', 'set-url', 'origin', url]));
+    must(aria.git(['config', '--unset', 'remote.origin.pushurl']));
+    must(aria.git(['config', '--unset', 'core.sshCommand']));
+  }
+});
+
 test('with CONSORTIUM_PHASES, the gate and sync each write one line of where their time went', () => {
   const file = path.join(world.root, 'phases.jsonl');
   const env = { CONSORTIUM_PHASES: file };
