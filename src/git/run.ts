@@ -162,11 +162,23 @@ export function gitNetwork(
     timeoutMs: options.timeoutMs,
   }).then((r) => {
     if (moves) generation++;
-    // ssh's own ConnectTimeout (the same bound) or curl's may end it a moment before our timer
-    // does, on a loaded machine: the remote did not answer in time all the same.
-    const timedOut = r.timedOut || (r.status !== 0 && /\btimed out\b/i.test(r.stderr));
-    return { ...r, timedOut, status: r.status === 127 && !r.stdout ? 128 : r.status };
+    return {
+      ...r,
+      timedOut: r.timedOut || gaveUpWaiting(r),
+      status: r.status === 127 && !r.stdout ? 128 : r.status,
+    };
   });
+}
+
+/**
+ * ssh's own ConnectTimeout (the same bound as ours) or curl's may end a network call a moment
+ * before our timer does, on a loaded machine: the remote did not answer in time all the same.
+ * Only when the remote said nothing: not a push it answered (git's porcelain lines), and not
+ * the remote's own lines (`remote: ...`), which may quote anyone's words.
+ */
+function gaveUpWaiting(r: { status: number; stdout: string; stderr: string }): boolean {
+  if (r.status === 0 || r.stdout.trim()) return false;
+  return r.stderr.split('\n').some((line) => !line.startsWith('remote:') && /\btimed out\b/i.test(line));
 }
 
 /**

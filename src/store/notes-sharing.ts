@@ -20,7 +20,7 @@ export async function pushSettlingNotes(
 ): Promise<PushResult> {
   const pushed = await pushRefs(repo, config, refs);
   phase('notes push');
-  // Only the notes are fetched: the other records pushed are not contended as they are.
+  // Only the notes are fetched again: the other records in the push are not written by every clone.
   if (!pushed.rejected.includes(NOTES_REF) || !(await fetchRecords(repo, config, [NOTES_REF])).ok)
     return pushed;
   mergeFetchedNotes(repo, author);

@@ -497,6 +497,21 @@ test('a record moved here while its push was under way: the mirror says what the
   assert.is(remoteSha(ref), newer, 'the newer record reached the remote without a sync');
 });
 
+test("a remote hook that refuses in words like 'timed out' is a refusal, not a remote that did not answer", () => {
+  // The remote's own lines may quote anyone's words: only ssh's or curl's own say it gave up.
+  const hook = path.join(world.remote, 'hooks', 'pre-receive');
+  writeFileSync(hook, '#!/bin/sh\necho "the lab check timed out" >&2\nexit 1\n', { mode: 0o755 });
+  let r: ReturnType<Machine['gc']>;
+  try {
+    r = elena.gc(['start', '-r', 'elena-vasquez', '--no-branch', '--shared']);
+  } finally {
+    rmSync(hook);
+  }
+  assert.match(r.stderr, /refused it: \[remote rejected\] \(pre-receive hook declined\)/);
+  assert.not.match(r.stderr, /did not answer/);
+  must(elena.gc(['end']));
+});
+
 test('sync with bad options is a usage error', () => {
   const r = elena.gc(['sync', '--remote', 'nowhere']);
   assert.is(r.code, 2);
